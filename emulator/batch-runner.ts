@@ -1,0 +1,144 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileAccessDenied, internalError, invalidArgument, toLineStatus } from './api-error.ts';
+import { answerRequest, type AnswerResult, type FileLookup } from './answer-request.ts';
+import type { BatchJob } from './batch-store.ts';
+import { countModelRequest, type EmulatorContext } from './emulator-context.ts';
+import { findModel, type ModelInfo } from './model-catalog.ts';
+import { normalizeRequest } from './normalize-request.ts';
+import { isPlainObject } from './http-io.ts';
+
+/** `https://host/v1beta/files/abc`, `http://127.0.0.1:8787/v1/files/abc` and `files/abc` all name file abc. */
+export function parseFileId(fileUri: string): string | undefined {
+  const match = /(?:^|\/)files\/([a-z0-9-]+)$/.exec(fileUri);
+  return match?.[1];
+}
+
+export function createFileReader(context: EmulatorContext): (fileUri: string) => Promise<FileLookup> {
+  return async (fileUri) => {
+    const id = parseFileId(fileUri);
+    const file = id === undefined ? undefined : context.files.findLive(id);
+    if (!file || id === undefined) return { ok: false, error: fileAccessDenied(id ?? fileUri) };
+    if (file.sizeBytes > context.options.limits.maxRequestBodyBytes) {
+      return { ok: false, error: invalidArgument(`File files/${id} is too large to be used in a request.`) };
+    }
+    const handle = await open(file.blobPath, 'r');
+    try {
+      return { ok: true, bytes: await handle.readFile(), mimeType: file.mimeType };
+    } finally {
+      await handle.close();
+    }
+  };
+}
+
+export async function answerWithContext(context: EmulatorContext, model: ModelInfo, rawRequest: unknown): Promise<AnswerResult> {
+  const normalized = normalizeRequest(rawRequest);
+  countModelRequest(context.stats, model.name);
+  if (!normalized.ok) return normalized;
+  return answerRequest({
+    model,
+    request: normalized.request,
+    readFile: createFileReader(context),
+    findBlockMarker: (text) => context.faults.findBlockMarker(text),
+  });
+}
+
+interface LineOutcome {
+  key?: string;
+  result: AnswerResult;
+}
+
+async function answerLine(context: EmulatorContext, model: ModelInfo, line: unknown): Promise<LineOutcome> {
+  if (!isPlainObject(line)) {
+    return { result: { ok: false, error: invalidArgument('Each line must be a JSON object {"key": ..., "request": ...}.') } };
+  }
+  const key = typeof line['key'] === 'string' ? line['key'] : undefined;
+  const keyPart = key === undefined ? {} : { key };
+  const request = 'request' in line ? line['request'] : line;
+  if (context.faults.drawLineError()) {
+    countModelRequest(context.stats, model.name);
+    return { ...keyPart, result: { ok: false, error: internalError() } };
+  }
+  return { ...keyPart, result: await answerWithContext(context, model, request) };
+}
+
+function parseLine(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function toOutputLine(outcome: LineOutcome): string {
+  const body = outcome.result.ok ? { response: outcome.result.response } : { error: toLineStatus(outcome.result.error) };
+  return `${JSON.stringify({ ...body, ...(outcome.key !== undefined ? { key: outcome.key } : {}) })}\n`;
+}
+
+function recordOutcome(job: BatchJob, outcome: LineOutcome): void {
+  if (outcome.result.ok) job.successfulCount += 1;
+  else job.failedCount += 1;
+}
+
+async function runFileJob(context: EmulatorContext, job: BatchJob, model: ModelInfo, fileId: string): Promise<void> {
+  const input = context.files.findLive(fileId);
+  if (!input) throw new Error(`input file ${fileId} vanished`);
+  const temporaryPath = context.files.temporaryPath(`batch-${job.id}`);
+  const output = createWriteStream(temporaryPath);
+  try {
+    const lines = createInterface({ input: context.files.openRead(input), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const text of lines) {
+      if (job.cancelTime !== undefined) break;
+      if (text.trim() === '') continue;
+      const parsed = parseLine(text);
+      const outcome: LineOutcome = parsed.ok
+        ? await answerLine(context, model, parsed.value)
+        : { result: { ok: false, error: invalidArgument('Invalid JSON payload received: this line is not valid JSON.') } };
+      recordOutcome(job, outcome);
+      if (!output.write(toOutputLine(outcome))) await once(output, 'drain');
+    }
+    output.end();
+    await once(output, 'finish');
+  } catch (error) {
+    output.destroy();
+    await rm(temporaryPath, { force: true });
+    throw error;
+  }
+  if (job.cancelTime !== undefined) {
+    await rm(temporaryPath, { force: true });
+    return;
+  }
+  const outputId = `batch-${job.id}`;
+  await context.files.registerGenerated({ id: outputId, mimeType: 'application/jsonl', temporaryPath });
+  job.outputFileId = outputId;
+}
+
+async function runInlineJob(context: EmulatorContext, job: BatchJob, model: ModelInfo, requests: unknown[]): Promise<void> {
+  const responses: unknown[] = [];
+  for (const entry of requests) {
+    if (job.cancelTime !== undefined) return;
+    const metadata = isPlainObject(entry) && entry['metadata'] !== undefined ? { metadata: entry['metadata'] } : {};
+    const request = isPlainObject(entry) ? entry['request'] : undefined;
+    let result: AnswerResult;
+    if (context.faults.drawLineError()) {
+      countModelRequest(context.stats, model.name);
+      result = { ok: false, error: internalError() };
+    } else {
+      result = await answerWithContext(context, model, request ?? {});
+    }
+    recordOutcome(job, { result });
+    responses.push(result.ok ? { response: result.response, ...metadata } : { error: toLineStatus(result.error), ...metadata });
+  }
+  job.inlinedResponses = responses;
+}
+
+/** Answers every line of a job; started at create time, its result shown once the clock says the job is done. */
+export async function runBatchJob(context: EmulatorContext, job: BatchJob): Promise<void> {
+  const model = findModel(job.model);
+  if (!model) throw new Error(`unknown model ${job.model}`);
+  if (job.source.kind === 'file') await runFileJob(context, job, model, job.source.fileId);
+  else await runInlineJob(context, job, model, job.source.requests);
+  job.processed = true;
+}

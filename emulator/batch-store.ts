@@ -1,0 +1,100 @@
+import type { Clock } from './clock.ts';
+import type { JobOutcome } from './fault-config.ts';
+
+export type BatchState =
+  | 'BATCH_STATE_PENDING'
+  | 'BATCH_STATE_RUNNING'
+  | 'BATCH_STATE_SUCCEEDED'
+  | 'BATCH_STATE_FAILED'
+  | 'BATCH_STATE_CANCELLED'
+  | 'BATCH_STATE_EXPIRED';
+
+export const terminalStates: ReadonlySet<BatchState> = new Set([
+  'BATCH_STATE_SUCCEEDED',
+  'BATCH_STATE_FAILED',
+  'BATCH_STATE_CANCELLED',
+  'BATCH_STATE_EXPIRED',
+]);
+
+export type BatchSource = { kind: 'file'; fileId: string } | { kind: 'inline'; requests: unknown[] };
+
+export interface BatchJob {
+  id: string;
+  model: string;
+  displayName?: string;
+  source: BatchSource;
+  createTime: number;
+  requestCount: number;
+  /** Set by a fault rule: how this job ends instead of succeeding. */
+  outcome?: JobOutcome;
+  cancelTime?: number;
+  /** Line processing starts at create time; the clock decides when its result becomes visible. */
+  processing?: Promise<void>;
+  processed: boolean;
+  processingError?: string;
+  successfulCount: number;
+  failedCount: number;
+  outputFileId?: string;
+  inlinedResponses?: unknown[];
+}
+
+export interface BatchTimings {
+  pendingMilliseconds: number;
+  runningMilliseconds: number;
+  jobExpiryMilliseconds: number;
+}
+
+/** When a job that is not cancelled reaches its final state (success or its fault outcome). */
+export function finishTimeOf(job: BatchJob, timings: BatchTimings): number {
+  if (job.outcome === 'STUCK_PENDING') return job.createTime + timings.jobExpiryMilliseconds;
+  return job.createTime + timings.pendingMilliseconds + timings.runningMilliseconds;
+}
+
+/**
+ * The state is derived from the clock rather than stored, so that tests move jobs along by moving the clock.
+ * A job whose time is up but whose lines are still being written reads RUNNING until they are done.
+ */
+export function stateOf(job: BatchJob, options: { now: number; timings: BatchTimings }): BatchState {
+  const { now, timings } = options;
+  if (job.cancelTime !== undefined) return 'BATCH_STATE_CANCELLED';
+  if (job.outcome === 'STUCK_PENDING') {
+    return now < finishTimeOf(job, timings) ? 'BATCH_STATE_PENDING' : 'BATCH_STATE_EXPIRED';
+  }
+  if (now < job.createTime + timings.pendingMilliseconds) return 'BATCH_STATE_PENDING';
+  if (now < finishTimeOf(job, timings)) return 'BATCH_STATE_RUNNING';
+  if (job.outcome === 'FAILED') return 'BATCH_STATE_FAILED';
+  if (job.outcome === 'CANCELLED') return 'BATCH_STATE_CANCELLED';
+  if (job.outcome === 'EXPIRED') return 'BATCH_STATE_EXPIRED';
+  if (job.processingError !== undefined) return 'BATCH_STATE_FAILED';
+  return job.processed ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING';
+}
+
+export interface BatchStore {
+  add(job: BatchJob): void;
+  find(id: string): BatchJob | undefined;
+  /** Newest first, as the real list answers. */
+  list(): BatchJob[];
+  remove(id: string): boolean;
+  clear(): void;
+  countActive(options: { now: number; timings: BatchTimings }): number;
+}
+
+export function createBatchStore(): BatchStore {
+  const jobs = new Map<string, BatchJob>();
+  return {
+    add: (job) => {
+      jobs.set(job.id, job);
+    },
+    find: (id) => jobs.get(id),
+    list: () => [...jobs.values()].reverse(),
+    remove: (id) => jobs.delete(id),
+    clear: () => jobs.clear(),
+    countActive: (options) => [...jobs.values()].filter((job) => !terminalStates.has(stateOf(job, options))).length,
+  };
+}
+
+export function isClockDue(job: BatchJob, options: { now: number; timings: BatchTimings }): boolean {
+  return job.cancelTime === undefined && options.now >= finishTimeOf(job, options.timings);
+}
+
+export type { Clock };

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { internalError, invalidApiKey, missingApiKey, notFound } from './api-error.ts';
+import { createBatchStore } from './batch-store.ts';
+import { createOffsetClock, createSystemClock, type Clock, type OffsetClock } from './clock.ts';
+import { createEmptyStats, type EmulatorContext, type EmulatorStats, type Route } from './emulator-context.ts';
+import { emulatorOptionsSchema, type EmulatorOptions, type EmulatorOptionsInput } from './emulator-options.ts';
+import type { FaultConfig } from './fault-config.ts';
+import { createFaultInjector } from './fault-injector.ts';
+import { createFileStore } from './file-store.ts';
+import { HttpRejection, sendError } from './http-io.ts';
+import { createAdminRoutes } from './routes/admin-routes.ts';
+import { batchRoutes } from './routes/batch-routes.ts';
+import { fileRoutes } from './routes/file-routes.ts';
+import { modelRoutes } from './routes/model-routes.ts';
+
+export interface EmulatorDependencies {
+  clock?: Clock;
+  /** Lowercase alphanumeric ids of the given length (12 for files, 36 for batches, as the real API's). */
+  generateId?: (length: number) => string;
+  sleep?: (milliseconds: number) => Promise<void>;
+}
+
+export interface Emulator {
+  /** A plain node:http request handler: serve it on any server, on port 0 in tests. */
+  handle(request: IncomingMessage, response: ServerResponse): void;
+  clock: OffsetClock;
+  stats(): EmulatorStats;
+  setFaults(faults: FaultConfig): void;
+  reset(): Promise<void>;
+  /** Waits for batch jobs still writing their lines, then removes stored bytes. */
+  close(): Promise<void>;
+  options: EmulatorOptions;
+}
+
+const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function generateRandomId(length: number): string {
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+function readApiKey(request: IncomingMessage, url: URL): string | undefined {
+  const header = request.headers['x-goog-api-key'];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  return fromHeader || url.searchParams.get('key') || undefined;
+}
+
+export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: EmulatorDependencies = {}): Emulator {
+  const options = emulatorOptionsSchema.parse(input);
+  const ownsStorage = options.storageDirectory === undefined;
+  const storageDirectory = options.storageDirectory ?? mkdtempSync(join(tmpdir(), 'chargen-emulator-'));
+  const clock = createOffsetClock(dependencies.clock ?? createSystemClock());
+  const generateId = dependencies.generateId ?? generateRandomId;
+  const context: EmulatorContext = {
+    options,
+    clock,
+    files: createFileStore({
+      directory: storageDirectory,
+      clock,
+      generateId,
+      timeToLiveMilliseconds: () => options.latency.fileTimeToLiveMilliseconds,
+    }),
+    batches: createBatchStore(),
+    faults: createFaultInjector(options.faults),
+    stats: createEmptyStats(),
+    generateId,
+    sleep: dependencies.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
+    timings: () => options.latency,
+  };
+
+  const waitForJobs = async () => {
+    await Promise.all(context.batches.list().map((job) => job.processing));
+  };
+  const reset = async () => {
+    for (const job of context.batches.list()) job.cancelTime ??= clock.now();
+    await waitForJobs();
+    context.batches.clear();
+    await context.files.clear();
+    context.stats = createEmptyStats();
+    context.faults.replace(options.faults);
+    clock.resetOffset();
+  };
+  const routes: Route[] = [...fileRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(reset)];
+
+  const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    let pathMatched = false;
+    for (const route of routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      pathMatched = true;
+      if (route.method !== request.method) continue;
+      if (route.requiresKey) {
+        const key = readApiKey(request, url);
+        if (!key) throw new HttpRejection(missingApiKey());
+        if (options.apiKey !== undefined && key !== options.apiKey) throw new HttpRejection(invalidApiKey());
+      }
+      if (route.endpoint) {
+        const delay = context.faults.delayFor(route.endpoint);
+        if (delay > 0) await context.sleep(delay);
+        const fault = context.faults.drawEndpointFault(route.endpoint);
+        if (fault) throw new HttpRejection(fault);
+      }
+      const version = match[1] === 'v1' || match[1] === 'v1beta' ? match[1] : 'v1beta';
+      const origin = `http://${request.headers.host ?? '127.0.0.1'}`;
+      await route.handle(context, { request, response, url, version, parameters: { ...match.groups }, origin });
+      return;
+    }
+    throw new HttpRejection(
+      pathMatched
+        ? { httpStatus: 405, status: 'UNIMPLEMENTED', message: `Method ${request.method ?? ''} is not allowed on ${url.pathname}.` }
+        : notFound(`The requested URL ${url.pathname} was not found on this server.`),
+    );
+  };
+
+  return {
+    handle(request, response) {
+      dispatch(request, response).catch((error: unknown) => {
+        if (!(error instanceof HttpRejection)) {
+          // A bug in the emulator must look like a server error to the client, never like a hang.
+          process.emitWarning(`chargen emulator: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+        }
+        if (!request.complete) request.resume();
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        sendError(response, error instanceof HttpRejection ? error.status : internalError());
+      });
+    },
+    clock,
+    stats: () => context.stats,
+    setFaults: (faults) => context.faults.replace(faults),
+    reset,
+    async close() {
+      for (const job of context.batches.list()) job.cancelTime ??= clock.now();
+      await waitForJobs();
+      await context.files.clear();
+      if (ownsStorage) await rm(storageDirectory, { recursive: true, force: true });
+    },
+    options,
+  };
+}

@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BatchStore, BatchTimings } from './batch-store.ts';
+import type { OffsetClock } from './clock.ts';
+import type { EmulatorOptions } from './emulator-options.ts';
+import type { EndpointName } from './fault-config.ts';
+import type { FaultInjector } from './fault-injector.ts';
+import type { FileStore } from './file-store.ts';
+
+export interface EmulatorStats {
+  uploads: number;
+  uploadedBytes: number;
+  batchesCreated: number;
+  batchesCancelled: number;
+  batchesDeleted: number;
+  generateContentCalls: number;
+  /** Every request line answered, batch or sync, success or error. */
+  requestsByModel: Record<string, number>;
+  downloads: number;
+  filesDeleted: number;
+}
+
+export function createEmptyStats(): EmulatorStats {
+  return {
+    uploads: 0,
+    uploadedBytes: 0,
+    batchesCreated: 0,
+    batchesCancelled: 0,
+    batchesDeleted: 0,
+    generateContentCalls: 0,
+    requestsByModel: {},
+    downloads: 0,
+    filesDeleted: 0,
+  };
+}
+
+/** Everything a route needs; one per emulator instance, never module-level. */
+export interface EmulatorContext {
+  options: EmulatorOptions;
+  clock: OffsetClock;
+  files: FileStore;
+  batches: BatchStore;
+  faults: FaultInjector;
+  stats: EmulatorStats;
+  generateId: (length: number) => string;
+  sleep: (milliseconds: number) => Promise<void>;
+  timings: () => BatchTimings;
+}
+
+export interface RouteInput {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  /** `v1beta` or `v1`, as the path said. */
+  version: string;
+  parameters: Record<string, string>;
+  /** `http://host:port` as the client addressed us, for the URIs we hand out. */
+  origin: string;
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  endpoint?: EndpointName;
+  /** Admin routes are keyless; every API route checks the key first, as the real API does. */
+  requiresKey: boolean;
+  handle(context: EmulatorContext, input: RouteInput): Promise<void>;
+}
+
+export function countModelRequest(stats: EmulatorStats, model: string): void {
+  stats.requestsByModel[model] = (stats.requestsByModel[model] ?? 0) + 1;
+}

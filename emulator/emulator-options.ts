@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { faultConfigSchema } from './fault-config.ts';
+
+const hour = 60 * 60 * 1000;
+
+export const limitsSchema = z
+  .object({
+    maxFileBytes: z.number().int().positive().default(2 * 1024 ** 3).describe('largest upload (real API: 2 GB)'),
+    maxInlineBatchBytes: z.number().int().positive().default(20 * 1000 ** 2).describe('largest inline batch create request (real API: 20 MB)'),
+    maxConcurrentBatches: z.number().int().positive().default(100).describe('jobs PENDING or RUNNING at once (real API: 100)'),
+    maxRequestBodyBytes: z.number().int().positive().default(100 * 1024 ** 2).describe('largest generateContent body'),
+    uploadChunkGranularity: z.number().int().positive().default(8 * 1024 * 1024).describe('non-final upload chunks are a multiple of this'),
+  })
+  .strict();
+
+export const latencySchema = z
+  .object({
+    pendingMilliseconds: z.number().int().min(0).default(1_000).describe('time a new batch stays PENDING'),
+    runningMilliseconds: z.number().int().min(0).default(2_000).describe('time a batch then stays RUNNING'),
+    fileTimeToLiveMilliseconds: z.number().int().positive().default(48 * hour).describe('uploaded files expire this long after creation'),
+    jobExpiryMilliseconds: z.number().int().positive().default(48 * hour).describe('a job still pending or running this long is EXPIRED'),
+  })
+  .strict();
+
+export const quirksSchema = z
+  .object({
+    emptyListWithoutPageSize: z
+      .boolean()
+      .default(true)
+      .describe('batches.list without pageSize answers no jobs, as users report of the real API (python-genai#1250)'),
+    rejectLongFileIds: z
+      .boolean()
+      .default(true)
+      .describe('files.get/delete of an id over 40 characters (batch outputs) is a 400, as reported (js-genai#1227)'),
+  })
+  .strict();
+
+export const emulatorOptionsSchema = z
+  .object({
+    apiKey: z.string().min(1).optional().describe('when set, only this key is accepted; otherwise any non-empty key'),
+    storageDirectory: z.string().optional().describe('where file bytes are kept; a temporary folder when unset'),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    latency: latencySchema.default(latencySchema.parse({})),
+    quirks: quirksSchema.default(quirksSchema.parse({})),
+    faults: faultConfigSchema.default(faultConfigSchema.parse({})),
+  })
+  .strict();
+
+export type EmulatorOptions = z.infer<typeof emulatorOptionsSchema>;
+export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema>;

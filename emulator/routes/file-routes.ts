@@ -1,0 +1,218 @@
+import { truncate } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
+import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
+import { toFileResource } from '../file-store.ts';
+import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
+import { pageOf } from './paging.ts';
+
+const fileIdPattern = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const versionPattern = '(v1|v1beta)';
+
+function header(input: RouteInput, name: string): string | undefined {
+  const value = input.request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function startUpload(context: EmulatorContext, input: RouteInput): Promise<void> {
+  if (header(input, 'x-goog-upload-protocol') !== 'resumable' || header(input, 'x-goog-upload-command') !== 'start') {
+    throw new HttpRejection(invalidArgument('Uploads to this endpoint use the resumable protocol: send X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start.'));
+  }
+  const body = await readJsonBody(input.request, { limitBytes: 1024 * 1024 });
+  const file = isPlainObject(body) && isPlainObject(body['file']) ? body['file'] : {};
+  const lengthHeader = header(input, 'x-goog-upload-header-content-length') ?? (typeof file['sizeBytes'] === 'string' ? file['sizeBytes'] : undefined);
+  const declaredSize = lengthHeader === undefined ? Number.NaN : Number(lengthHeader);
+  if (!Number.isSafeInteger(declaredSize) || declaredSize < 0) {
+    throw new HttpRejection(invalidArgument('X-Goog-Upload-Header-Content-Length must give the size of the file in bytes.'));
+  }
+  if (declaredSize > context.options.limits.maxFileBytes) {
+    throw new HttpRejection(invalidArgument(`File size ${declaredSize} bytes exceeds the maximum of ${context.options.limits.maxFileBytes} bytes.`));
+  }
+  const mimeType = header(input, 'x-goog-upload-header-content-type') ?? (typeof file['mimeType'] === 'string' ? file['mimeType'] : undefined);
+  if (!mimeType) throw new HttpRejection(invalidArgument('The MIME type of the file is missing: send X-Goog-Upload-Header-Content-Type.'));
+  let requestedId: string | undefined;
+  if (typeof file['name'] === 'string') {
+    requestedId = file['name'].startsWith('files/') ? file['name'].slice('files/'.length) : file['name'];
+    if (!fileIdPattern.test(requestedId)) {
+      throw new HttpRejection(invalidArgument('* File.name: File name may only contain lowercase alphanumeric characters or dashes (-) and cannot begin or end with a dash, and is at most 40 characters long.'));
+    }
+    if (context.files.findLive(requestedId)) {
+      throw new HttpRejection({ httpStatus: 409, status: 'ALREADY_EXISTS', message: `File files/${requestedId} already exists.` });
+    }
+  }
+  const session = context.files.startUpload({
+    declaredSize,
+    mimeType,
+    ...(typeof file['displayName'] === 'string' ? { displayName: file['displayName'] } : {}),
+    ...(requestedId !== undefined ? { requestedId } : {}),
+  });
+  const uploadUrl = `${input.origin}/upload/${input.version}/files?upload_id=${session.uploadId}&upload_protocol=resumable`;
+  input.response.writeHead(200, {
+    'x-goog-upload-url': uploadUrl,
+    'x-goog-upload-control-url': uploadUrl,
+    'x-goog-upload-status': 'active',
+    'x-goog-upload-chunk-granularity': String(context.options.limits.uploadChunkGranularity),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': '0',
+  });
+  input.response.end();
+}
+
+async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadId: string): Promise<void> {
+  const session = context.files.findUpload(uploadId);
+  if (!session) {
+    input.request.resume();
+    throw new HttpRejection(notFound('The upload session was not found or has already been finalized.'));
+  }
+  const commands = (header(input, 'x-goog-upload-command') ?? '').split(',').map((command) => command.trim());
+  const activeHeaders = { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(session.received) };
+  if (commands.includes('query')) {
+    input.request.resume();
+    sendJson(input.response, 200, {}, activeHeaders);
+    return;
+  }
+  const finalize = commands.includes('finalize');
+  if (commands.includes('upload')) {
+    const offset = Number(header(input, 'x-goog-upload-offset'));
+    if (offset !== session.received) {
+      input.request.resume();
+      throw new HttpRejection(invalidArgument(`X-Goog-Upload-Offset ${String(header(input, 'x-goog-upload-offset'))} does not match the ${session.received} bytes received so far.`));
+    }
+    const before = session.received;
+    const added = await context.files.appendChunk(session, input.request);
+    const granularity = context.options.limits.uploadChunkGranularity;
+    const rejection: RpcStatus | undefined =
+      !finalize && added % granularity !== 0
+        ? invalidArgument(`A chunk that does not finalize the upload must be a multiple of ${granularity} bytes; got ${added}.`)
+        : session.received > session.declaredSize
+          ? invalidArgument(`Received ${session.received} bytes, more than the declared ${session.declaredSize}.`)
+          : undefined;
+    if (rejection) {
+      await truncate(session.blobPath, before);
+      session.received = before;
+      throw new HttpRejection(rejection);
+    }
+  } else if (!finalize) {
+    input.request.resume();
+    throw new HttpRejection(invalidArgument('X-Goog-Upload-Command must be upload, finalize, "upload, finalize" or query.'));
+  } else {
+    input.request.resume();
+  }
+  if (!finalize) {
+    sendJson(input.response, 200, {}, { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(session.received) });
+    return;
+  }
+  if (session.received !== session.declaredSize) {
+    throw new HttpRejection(invalidArgument(`The upload was finalized after ${session.received} bytes, but ${session.declaredSize} were declared.`));
+  }
+  const file = context.files.finalizeUpload(session);
+  context.stats.uploads += 1;
+  context.stats.uploadedBytes += file.sizeBytes;
+  sendJson(input.response, 200, { file: toFileResource(file, input) }, { 'x-goog-upload-status': 'final' });
+}
+
+function checkFileId(context: EmulatorContext, id: string): void {
+  if (context.options.quirks.rejectLongFileIds && id.length > 40) {
+    throw new HttpRejection(invalidArgument(`* GetFileRequest.name: File name "files/${id}" is longer than 40 characters.`));
+  }
+}
+
+export const fileRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/upload/${versionPattern}/files$`),
+    endpoint: 'files.upload',
+    requiresKey: true,
+    handle: async (context, input) => {
+      const uploadId = input.url.searchParams.get('upload_id');
+      if (uploadId) await receiveChunk(context, input, uploadId);
+      else await startUpload(context, input);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/${versionPattern}/files/(?<id>[^/:]+)$`),
+    endpoint: 'files.get',
+    requiresKey: true,
+    handle: async (context, input) => {
+      const id = input.parameters['id'] ?? '';
+      checkFileId(context, id);
+      const file = context.files.findLive(id);
+      if (!file) throw new HttpRejection(notFound());
+      sendJson(input.response, 200, toFileResource(file, input));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/${versionPattern}/files$`),
+    endpoint: 'files.list',
+    requiresKey: true,
+    handle: async (context, input) => {
+      const page = pageOf({
+        items: context.files.listLive().reverse(),
+        url: input.url,
+        defaultPageSize: 10,
+        maxPageSize: 100,
+      });
+      sendJson(input.response, 200, {
+        ...(page.items.length > 0 ? { files: page.items.map((file) => toFileResource(file, input)) } : {}),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      });
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: new RegExp(`^/${versionPattern}/files/(?<id>[^/:]+)$`),
+    endpoint: 'files.delete',
+    requiresKey: true,
+    handle: async (context, input) => {
+      input.request.resume();
+      const id = input.parameters['id'] ?? '';
+      checkFileId(context, id);
+      if (!(await context.files.remove(id))) throw new HttpRejection(notFound());
+      context.stats.filesDeleted += 1;
+      sendJson(input.response, 200, {});
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^(?:/download)?/${versionPattern}/files/(?<id>[^/:]+):download$`),
+    endpoint: 'files.download',
+    requiresKey: true,
+    handle: async (context, input) => {
+      if (input.url.searchParams.get('alt') !== 'media') {
+        throw new HttpRejection(invalidArgument('Downloads need the query parameter alt=media.'));
+      }
+      const file = context.files.findLive(input.parameters['id'] ?? '');
+      if (!file) throw new HttpRejection(notFound());
+      if (file.source !== 'GENERATED') {
+        throw new HttpRejection(invalidArgument('Only generated files can be downloaded; this file was uploaded.'));
+      }
+      context.stats.downloads += 1;
+      const cut = context.faults.takeDownloadCut();
+      input.response.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.sizeBytes) });
+      const source = context.files.openRead(file);
+      if (!cut) {
+        await pipeline(source, input.response);
+        return;
+      }
+      // Send about half the body, then drop the connection: the client sees a body shorter than content-length.
+      let remaining = Math.floor(file.sizeBytes / 2);
+      const limiter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          if (remaining <= 0) return callback();
+          const slice = chunk.subarray(0, remaining);
+          remaining -= slice.length;
+          callback(null, slice);
+        },
+      });
+      source.pipe(limiter);
+      for await (const chunk of limiter) {
+        if (!input.response.write(chunk)) await new Promise((resolve) => input.response.once('drain', resolve));
+      }
+      source.destroy();
+      input.response.socket?.destroy();
+    },
+  },
+];

@@ -1,0 +1,131 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { invalidArgument, notFound, resourceExhausted } from '../api-error.ts';
+import { answerWithContext, runBatchJob } from '../batch-runner.ts';
+import type { BatchJob, BatchSource } from '../batch-store.ts';
+import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
+import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
+import { findModel, type ModelInfo } from '../model-catalog.ts';
+import { toCamelCase } from '../normalize-request.ts';
+import { toOperation } from './operation.ts';
+
+const versionPattern = '(v1|v1beta)';
+
+function requireModel(input: RouteInput, method: string): ModelInfo {
+  const name = input.parameters['model'] ?? '';
+  const model = findModel(name);
+  if (!model) {
+    throw new HttpRejection(
+      notFound(`models/${name} is not found for API version ${input.version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`),
+    );
+  }
+  return model;
+}
+
+/** Reads an object's fields by their camelCase names, rejecting names the message does not have. */
+function readFields(input: unknown, allowed: readonly string[], path: string): Record<string, unknown> {
+  if (!isPlainObject(input)) throw new HttpRejection(invalidArgument(`Invalid JSON payload received. Expected an object at '${path}'.`));
+  const output: Record<string, unknown> = {};
+  for (const [rawName, value] of Object.entries(input)) {
+    const name = toCamelCase(rawName);
+    if (!allowed.includes(name)) {
+      throw new HttpRejection(invalidArgument(`Invalid JSON payload received. Unknown name "${rawName}" at '${path}': Cannot find field.`));
+    }
+    output[name] = value;
+  }
+  return output;
+}
+
+async function countLines(path: string): Promise<number> {
+  let count = 0;
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) if (line.trim() !== '') count += 1;
+  return count;
+}
+
+async function readBatchSource(context: EmulatorContext, inputConfig: unknown): Promise<{ source: BatchSource; requestCount: number }> {
+  const config = readFields(inputConfig, ['fileName', 'requests'], 'batch.input_config');
+  if (typeof config['fileName'] === 'string') {
+    const fileName = config['fileName'];
+    const id = fileName.startsWith('files/') ? fileName.slice('files/'.length) : fileName;
+    const file = context.files.findLive(id);
+    if (!file) throw new HttpRejection(notFound(`File ${fileName} was not found or has expired.`));
+    return { source: { kind: 'file', fileId: id }, requestCount: await countLines(file.blobPath) };
+  }
+  if (config['requests'] !== undefined) {
+    const wrapper = readFields(config['requests'], ['requests'], 'batch.input_config.requests');
+    const requests = wrapper['requests'];
+    if (!Array.isArray(requests) || requests.length === 0) {
+      throw new HttpRejection(invalidArgument('* BatchGenerateContentRequest.batch.input_config.requests.requests: at least one request is required.'));
+    }
+    return { source: { kind: 'inline', requests }, requestCount: requests.length };
+  }
+  throw new HttpRejection(invalidArgument('* BatchGenerateContentRequest.batch.input_config: either file_name or requests must be set.'));
+}
+
+async function createBatch(context: EmulatorContext, input: RouteInput): Promise<void> {
+  const model = requireModel(input, 'batchGenerateContent');
+  const limit = context.options.limits.maxInlineBatchBytes;
+  const body = await readJsonBody(input.request, {
+    limitBytes: limit,
+    tooLargeMessage: `Request payload size exceeds the limit: ${limit} bytes. Use a file (input_config.file_name) for large batches.`,
+  });
+  const request = readFields(body, ['batch'], 'request');
+  const batch = readFields(request['batch'] ?? {}, ['displayName', 'inputConfig', 'model', 'priority', 'webhookConfig', 'name'], 'batch');
+  const { source, requestCount } = await readBatchSource(context, batch['inputConfig']);
+  const timings = context.timings();
+  if (context.batches.countActive({ now: context.clock.now(), timings }) >= context.options.limits.maxConcurrentBatches) {
+    throw new HttpRejection(
+      resourceExhausted({
+        retryDelaySeconds: context.faults.config().retryDelaySeconds,
+        message: `You have reached the maximum of ${context.options.limits.maxConcurrentBatches} concurrent batch jobs. Wait for a job to finish before creating another.`,
+      }),
+    );
+  }
+  const displayName = typeof batch['displayName'] === 'string' ? batch['displayName'] : undefined;
+  const outcome = context.faults.takeJobOutcome(displayName ?? '');
+  const job: BatchJob = {
+    id: context.generateId(36),
+    model: model.name,
+    ...(displayName !== undefined ? { displayName } : {}),
+    source,
+    createTime: context.clock.now(),
+    requestCount,
+    ...(outcome !== undefined ? { outcome } : {}),
+    processed: false,
+    successfulCount: 0,
+    failedCount: 0,
+  };
+  context.batches.add(job);
+  context.stats.batchesCreated += 1;
+  if (outcome === undefined) {
+    job.processing = runBatchJob(context, job).catch((error: unknown) => {
+      job.processingError = error instanceof Error ? error.message : String(error);
+    });
+  }
+  sendJson(input.response, 200, toOperation(job, { context }));
+}
+
+export const modelRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/${versionPattern}/models/(?<model>[^/:]+):generateContent$`),
+    endpoint: 'models.generateContent',
+    requiresKey: true,
+    handle: async (context, input) => {
+      const model = requireModel(input, 'generateContent');
+      const body = await readJsonBody(input.request, { limitBytes: context.options.limits.maxRequestBodyBytes });
+      context.stats.generateContentCalls += 1;
+      const result = await answerWithContext(context, model, body);
+      if (result.ok) sendJson(input.response, 200, result.response);
+      else sendError(input.response, result.error);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/${versionPattern}/models/(?<model>[^/:]+):batchGenerateContent$`),
+    endpoint: 'batches.create',
+    requiresKey: true,
+    handle: createBatch,
+  },
+];

@@ -1,0 +1,33 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * Where library code says things: results a script reads go to `print` (stdout), progress and problems to
+ * `info`/`warn`/`error` (stderr). Passed in, never the console directly, so tests capture it.
+ */
+export interface Logger {
+  print(line: string): void;
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}
+
+export function createStreamLogger(streams: { stdout: Writable; stderr: Writable }): Logger {
+  return {
+    print: (line) => streams.stdout.write(`${line}\n`),
+    info: (line) => streams.stderr.write(`${line}\n`),
+    warn: (line) => streams.stderr.write(`warning: ${line}\n`),
+    error: (line) => streams.stderr.write(`error: ${line}\n`),
+  };
+}
+
+/** A logger that keeps every line, for tests. */
+export function createMemoryLogger(): Logger & { lines: { stream: 'stdout' | 'stderr'; text: string }[] } {
+  const lines: { stream: 'stdout' | 'stderr'; text: string }[] = [];
+  return {
+    lines,
+    print: (text) => lines.push({ stream: 'stdout', text }),
+    info: (text) => lines.push({ stream: 'stderr', text }),
+    warn: (text) => lines.push({ stream: 'stderr', text: `warning: ${text}` }),
+    error: (text) => lines.push({ stream: 'stderr', text: `error: ${text}` }),
+  };
+}

@@ -1,0 +1,43 @@
+import { GoogleGenAI } from '@google/genai';
+import { createManualClock, type ManualClock } from '../../emulator/clock.ts';
+import type { EmulatorOptionsInput } from '../../emulator/emulator-options.ts';
+import { serveEmulator, type RunningEmulator } from '../../emulator/serve-emulator.ts';
+
+export const testApiKey = 'test-key-not-a-secret';
+
+export interface TestEmulator extends RunningEmulator {
+  clock: ManualClock;
+  /** The real SDK, pointed at this emulator. */
+  client: GoogleGenAI;
+  createClient(options?: { apiKey?: string }): GoogleGenAI;
+  /** Raw HTTP against the emulator, for what the SDK hides (batchStats, error bodies). */
+  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  stats(): Promise<Record<string, unknown>>;
+}
+
+/** An emulator on port 0 with a hand-moved clock and no batch latency unless asked. */
+export async function startTestEmulator(options: EmulatorOptionsInput = {}): Promise<TestEmulator> {
+  const clock = createManualClock(Date.UTC(2026, 10, 21, 12));
+  const running = await serveEmulator({
+    emulator: { ...options, latency: { pendingMilliseconds: 1_000, runningMilliseconds: 1_000, ...options.latency } },
+    dependencies: { clock },
+  });
+  const createClient = (clientOptions: { apiKey?: string } = {}) =>
+    new GoogleGenAI({ apiKey: clientOptions.apiKey ?? testApiKey, apiVersion: 'v1beta', httpOptions: { baseUrl: running.baseUrl } });
+  const request = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const { json, ...rest } = init;
+    return fetch(`${running.baseUrl}${path}`, {
+      ...rest,
+      headers: { 'x-goog-api-key': testApiKey, 'content-type': 'application/json', ...(rest.headers as Record<string, string> | undefined) },
+      ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
+    });
+  };
+  return {
+    ...running,
+    clock,
+    client: createClient(),
+    createClient,
+    request,
+    stats: async () => (await (await fetch(`${running.baseUrl}/_emulator/stats`)).json()) as Record<string, unknown>,
+  };
+}
