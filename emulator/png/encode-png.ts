@@ -373,22 +373,22 @@ function convertHslToRgb(options: { hue: number; saturation: number; lightness: 
     : sector === 3 ? [0, secondary, chroma]
     : sector === 4 ? [secondary, 0, chroma]
     : [chroma, 0, secondary];
-  return [toByte((red + match) * 255), toByte((green + match) * 255), toByte((blue + match) * 255)];
+  return [clampToByte((red + match) * 255), clampToByte((green + match) * 255), clampToByte((blue + match) * 255)];
 }
 
 function mixColours(options: { from: Rgb; to: Rgb; amount: number }): Rgb {
   const { from, to } = options;
   const amount = Math.min(1, Math.max(0, options.amount));
   return [
-    toByte(from[0] + (to[0] - from[0]) * amount),
-    toByte(from[1] + (to[1] - from[1]) * amount),
-    toByte(from[2] + (to[2] - from[2]) * amount),
+    clampToByte(from[0] + (to[0] - from[0]) * amount),
+    clampToByte(from[1] + (to[1] - from[1]) * amount),
+    clampToByte(from[2] + (to[2] - from[2]) * amount),
   ];
 }
 
 function scaleColour(options: { colour: Rgb; factor: number }): Rgb {
   const { colour, factor } = options;
-  return [toByte(colour[0] * factor), toByte(colour[1] * factor), toByte(colour[2] * factor)];
+  return [clampToByte(colour[0] * factor), clampToByte(colour[1] * factor), clampToByte(colour[2] * factor)];
 }
 
 // Drafts keep a quarter of the saturation and are pulled towards mid grey, so they read as a rough pass.
@@ -402,6 +402,6 @@ function makeDraftColour(colour: Rgb): Rgb {
   return mixColours({ from: desaturated, to: [128, 128, 128], amount: 0.2 });
 }
 
-function toByte(value: number): number {
+function clampToByte(value: number): number {
   return Math.min(255, Math.max(0, Math.round(value)));
 }

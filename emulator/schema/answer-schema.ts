@@ -503,6 +503,14 @@ function generateArrayValue(request: NodeRequest & { node: JsonRecord }): unknow
         break;
       }
     }
+    if (seen.has(text)) {
+      // Small closed sets (enums, booleans) run out of luck quickly; take an unused member directly.
+      const unused = findUnusedChoice({ schema, seen, seed: deriveSeed({ seed, label: `item:${index}` }) });
+      if (unused !== undefined) {
+        value = unused.value;
+        text = unused.text;
+      }
+    }
     if (seen.has(text) && uniqueItems && values.length >= minItems) {
       break;
     }
@@ -510,6 +518,29 @@ function generateArrayValue(request: NodeRequest & { node: JsonRecord }): unknow
     values.push(value);
   }
   return values;
+}
+
+function findUnusedChoice(options: {
+  schema: unknown;
+  seen: ReadonlySet<string>;
+  seed: string;
+}): { value: unknown; text: string } | undefined {
+  const { schema } = options;
+  if (!isJsonRecord(schema)) {
+    return undefined;
+  }
+  const enumValues = schema['enum'];
+  const isBoolean = readTypeNames(schema).every((name) => name === 'boolean') && schema['type'] !== undefined;
+  const choices = Array.isArray(enumValues) ? enumValues.filter((entry) => entry !== null) : isBoolean ? [false, true] : [];
+  const start = pickIndex({ seed: options.seed, label: 'unused', count: choices.length });
+  const rotated = [...choices.slice(start), ...choices.slice(0, start)];
+  for (const choice of rotated) {
+    const text = JSON.stringify(choice) ?? '';
+    if (!options.seen.has(text)) {
+      return { value: choice, text };
+    }
+  }
+  return undefined;
 }
 
 function chooseArrayLength(options: {

@@ -237,12 +237,12 @@ function inspectJpeg(bytes: Uint8Array): ImageInspection {
 
     if (marker === JPEG_END_OF_IMAGE) return fail('corrupted JPEG: end of image before any image data');
     if (isJpegStandaloneMarker(marker)) continue;
-    if (marker < 0xc0) return fail(`corrupted JPEG: invalid marker FF${toHex(marker)} at byte ${markerOffset}`);
+    if (marker < 0xc0) return fail(`corrupted JPEG: invalid marker FF${formatHex(marker)} at byte ${markerOffset}`);
     if (offset + 2 > bytes.length) return fail('truncated JPEG: ends inside a segment header');
     const segmentLength = readUint16BigEndian(bytes, offset);
-    if (segmentLength < 2) return fail(`corrupted JPEG: segment FF${toHex(marker)} has an invalid length`);
+    if (segmentLength < 2) return fail(`corrupted JPEG: segment FF${formatHex(marker)} has an invalid length`);
     const segmentEnd = offset + segmentLength;
-    if (segmentEnd > bytes.length) return fail(`truncated JPEG: segment FF${toHex(marker)} runs past the end of the file`);
+    if (segmentEnd > bytes.length) return fail(`truncated JPEG: segment FF${formatHex(marker)} runs past the end of the file`);
 
     if (isJpegStartOfFrame(marker) && frame === undefined) {
       if (segmentLength < 8) return fail('corrupted JPEG: frame header is too short');
@@ -283,11 +283,11 @@ function findJpegEnd(options: { bytes: Uint8Array; offset: number; frame: { widt
     }
     if (marker === JPEG_END_OF_IMAGE) return succeed({ format: 'jpeg', width: frame.width, height: frame.height });
     if (marker < 0xc0 || marker === 0xd8) {
-      return fail(`corrupted JPEG: invalid marker FF${toHex(marker)} in image data at byte ${markerStart}`);
+      return fail(`corrupted JPEG: invalid marker FF${formatHex(marker)} in image data at byte ${markerStart}`);
     }
     if (next + 3 > bytes.length) return truncated;
     const segmentLength = readUint16BigEndian(bytes, next + 1);
-    if (segmentLength < 2) return fail(`corrupted JPEG: segment FF${toHex(marker)} has an invalid length`);
+    if (segmentLength < 2) return fail(`corrupted JPEG: segment FF${formatHex(marker)} has an invalid length`);
     const segmentEnd = next + 1 + segmentLength;
     if (segmentEnd > bytes.length) return truncated;
     offset = segmentEnd;
@@ -380,7 +380,7 @@ function inspectGif(bytes: Uint8Array): ImageInspection {
   let width = readUint16LittleEndian(bytes, 6);
   let height = readUint16LittleEndian(bytes, 8);
   const flags = readUint8(bytes, 10);
-  let offset = 13 + colourTableLength(flags);
+  let offset = 13 + measureColourTableLength(flags);
   let frameCount = 0;
   let frameRight = 0;
   let frameBottom = 0;
@@ -398,13 +398,13 @@ function inspectGif(bytes: Uint8Array): ImageInspection {
       frameRight = Math.max(frameRight, readUint16LittleEndian(bytes, offset + 1) + readUint16LittleEndian(bytes, offset + 5));
       frameBottom = Math.max(frameBottom, readUint16LittleEndian(bytes, offset + 3) + readUint16LittleEndian(bytes, offset + 7));
       // 10 descriptor bytes, the optional local colour table, then one LZW code size byte before the data.
-      const dataStart = offset + 10 + colourTableLength(readUint8(bytes, offset + 9)) + 1;
+      const dataStart = offset + 10 + measureColourTableLength(readUint8(bytes, offset + 9)) + 1;
       const next = skipGifSubBlocks(bytes, dataStart);
       if (next === undefined) return fail('truncated GIF: ends inside image data');
       offset = next;
       frameCount++;
     } else {
-      return fail(`corrupted GIF: unexpected block 0x${toHex(block)} at byte ${offset}`);
+      return fail(`corrupted GIF: unexpected block 0x${formatHex(block)} at byte ${offset}`);
     }
   }
 
@@ -418,7 +418,7 @@ function inspectGif(bytes: Uint8Array): ImageInspection {
   return succeed({ format: 'gif', width, height });
 }
 
-function colourTableLength(flags: number): number {
+function measureColourTableLength(flags: number): number {
   return (flags & 0x80) !== 0 ? 3 * (1 << ((flags & 0x07) + 1)) : 0;
 }
 
@@ -673,7 +673,7 @@ function describeNonImage(bytes: Uint8Array): string {
   }
   if (firstCharacter === '{' || firstCharacter === '[') return 'not an image (looks like JSON text)';
 
-  const firstBytes = [...bytes.subarray(0, 8)].map(toHex).join(' ');
+  const firstBytes = [...bytes.subarray(0, 8)].map(formatHex).join(' ');
   return `unknown format (first bytes: ${firstBytes})`;
 }
 
@@ -724,7 +724,7 @@ function hasBytes(bytes: Uint8Array, offset: number, expected: readonly number[]
   return expected.every((value, index) => readUint8(bytes, offset + index) === value);
 }
 
-function toHex(value: number): string {
+function formatHex(value: number): string {
   return value.toString(16).padStart(2, '0');
 }
 

@@ -264,6 +264,13 @@ describe('inspectImage on valid files', () => {
     expect(inspectImage(build(22))).toMatchObject({ ok: true, width: 5, height: 3 });
     expect(inspectImage(build(21))).toMatchObject({ ok: false });
     expect(inspectImage(build(23))).toMatchObject({ ok: false });
+
+    // 10x10: pass heights 2+2+1+3+2+5+5 = 20 filter bytes plus 100 pixels; every pass is non-empty here.
+    const buildLarger = (size: number): Uint8Array =>
+      buildPng({ width: 10, height: 10, bitDepth: 8, colourType: 0, interlace: 1, imageData: new Uint8Array(size) });
+    expect(inspectImage(buildLarger(120))).toMatchObject({ ok: true, width: 10, height: 10 });
+    expect(inspectImage(buildLarger(119))).toMatchObject({ ok: false });
+    expect(inspectImage(buildLarger(121))).toMatchObject({ ok: false });
   });
 
   it('computes the row size for sub-byte and 16-bit PNGs', () => {

@@ -1,0 +1,266 @@
+import { ApiError, type GoogleGenAI } from '@google/genai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
+import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
+
+let emulator: TestEmulator;
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+});
+afterAll(async () => emulator.close());
+afterEach(async () => emulator.emulator.reset());
+
+const recordSchema = z.object({
+  archetype: z.string(),
+  species: z.string(),
+  apparent_age: z.number().int().min(0).max(120),
+  visual_traits: z.array(z.string()).min(1).max(6),
+  mood: z.enum(['calm', 'fierce', 'joyful', 'melancholic']),
+  colour_palette: z.array(z.string().regex(/^#[0-9a-f]{6}$/i)).min(2).max(5),
+  accessory: z.string().nullable(),
+});
+
+/** What a pipeline sends as `responseSchema`: the OpenAPI subset, uppercase types. */
+const openApiSchema = {
+  type: 'OBJECT',
+  properties: {
+    archetype: { type: 'STRING', description: 'role in a story' },
+    species: { type: 'STRING' },
+    apparent_age: { type: 'INTEGER', minimum: 0, maximum: 120 },
+    visual_traits: { type: 'ARRAY', items: { type: 'STRING' }, minItems: 1, maxItems: 6 },
+    mood: { type: 'STRING', format: 'enum', enum: ['calm', 'fierce', 'joyful', 'melancholic'] },
+    colour_palette: { type: 'ARRAY', items: { type: 'STRING', pattern: '^#[0-9a-fA-F]{6}$' }, minItems: 2, maxItems: 5 },
+    accessory: { type: 'STRING', nullable: true },
+  },
+  required: ['archetype', 'species', 'apparent_age', 'visual_traits', 'mood', 'colour_palette', 'accessory'],
+  propertyOrdering: ['archetype', 'species', 'apparent_age', 'visual_traits', 'mood', 'colour_palette', 'accessory'],
+};
+
+async function uploadPng(client: GoogleGenAI, seed: string) {
+  return client.files.upload({ file: new Blob([createSamplePng(seed)]), config: { mimeType: 'image/png' } });
+}
+
+async function analyse(client: GoogleGenAI, fileUri: string, schemaField: 'responseSchema' | 'responseJsonSchema' = 'responseSchema') {
+  const schema = schemaField === 'responseSchema' ? openApiSchema : z.toJSONSchema(recordSchema);
+  return client.models.generateContent({
+    model: 'gemini-3-flash-preview',
+    contents: [{ role: 'user', parts: [{ text: 'Describe this character.' }, { fileData: { fileUri, mimeType: 'image/png' } }] }],
+    config: { responseMimeType: 'application/json', [schemaField]: schema, temperature: 0.2 },
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe('generateContent: analysis under a schema', () => {
+  it('answers JSON that validates under responseSchema, derived from the image bytes', async () => {
+    const first = await uploadPng(emulator.client, 'character-a');
+    const second = await uploadPng(emulator.client, 'character-b');
+    const answerA = await analyse(emulator.client, first.uri ?? '');
+    const answerA2 = await analyse(emulator.client, first.uri ?? '');
+    const answerB = await analyse(emulator.client, second.uri ?? '');
+    const recordA = recordSchema.parse(JSON.parse(answerA.text ?? ''));
+    const recordB = recordSchema.parse(JSON.parse(answerB.text ?? ''));
+    expect(answerA2.text).toBe(answerA.text);
+    expect(recordA).not.toEqual(recordB);
+    expect(Object.keys(recordA)).toEqual(openApiSchema.propertyOrdering);
+    expect(answerA.candidates?.[0]?.finishReason).toBe('STOP');
+    expect(answerA.modelVersion).toBe('gemini-3-flash-preview');
+    expect(answerA.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+    expect(answerA.responseId).toBeTruthy();
+  });
+
+  it('answers the same record for the same bytes uploaded twice under different names', async () => {
+    const bytes = createSamplePng('twin');
+    const one = await emulator.client.files.upload({ file: new Blob([bytes]), config: { mimeType: 'image/png', displayName: 'one.png' } });
+    const two = await emulator.client.files.upload({ file: new Blob([bytes]), config: { mimeType: 'image/png', displayName: 'two.png' } });
+    expect((await analyse(emulator.client, one.uri ?? '')).text).toBe((await analyse(emulator.client, two.uri ?? '')).text);
+  });
+
+  it('answers JSON that validates under responseJsonSchema (what zod 4 generates)', async () => {
+    const file = await uploadPng(emulator.client, 'json-schema');
+    const answer = await analyse(emulator.client, file.uri ?? '', 'responseJsonSchema');
+    expect(() => recordSchema.parse(JSON.parse(answer.text ?? ''))).not.toThrow();
+  });
+
+  it('rejects an unsupported schema keyword with 400 INVALID_ARGUMENT', async () => {
+    const file = await uploadPng(emulator.client, 'bad-schema');
+    const error = await rejection(
+      emulator.client.models.generateContent({
+        model: 'gemini-3-flash-preview',
+        contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }] }],
+        config: { responseMimeType: 'application/json', responseJsonSchema: { type: 'object', allOf: [{ type: 'object' }] } },
+      }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('INVALID_ARGUMENT');
+    expect(error.message).toContain('allOf');
+
+    const raw = await emulator.request('/v1beta/models/gemini-3-flash-preview:generateContent', {
+      json: {
+        contents: [{ parts: [{ text: 'x' }] }],
+        generationConfig: { responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', additionalProperties: false } },
+      },
+    });
+    expect(raw.status).toBe(400);
+    expect(JSON.stringify(await raw.json())).toContain('additionalProperties');
+  });
+
+  it('answers plain text describing the referenced image when no schema is asked for', async () => {
+    const file = await uploadPng(emulator.client, 'plain');
+    const answer = await emulator.client.models.generateContent({
+      model: 'gemini-3-flash-preview',
+      contents: [{ role: 'user', parts: [{ text: 'Who is this?' }, { fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }] }],
+    });
+    expect(answer.text).toMatch(/64x96 PNG/);
+  });
+
+  it('reads proto-JSON snake_case fields and inline JPEG data alike', async () => {
+    const jpeg = createSampleJpeg({ width: 40, height: 30 });
+    const response = await emulator.request('/v1beta/models/gemini-3-flash-preview:generateContent', {
+      json: {
+        contents: [{ role: 'user', parts: [{ text: 'hi' }, { inline_data: { mime_type: 'image/jpeg', data: jpeg.toString('base64') } }] }],
+        generation_config: { response_mime_type: 'text/plain', thinking_config: { thinking_level: 'low' } },
+      },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { candidates: { content: { parts: { text: string }[] } }[] };
+    expect(body.candidates[0]?.content.parts[0]?.text).toMatch(/40x30 JPEG/);
+  });
+
+  it('rejects a field the request message does not have, like an SDK-style config', async () => {
+    const response = await emulator.request('/v1beta/models/gemini-3-flash-preview:generateContent', {
+      json: { contents: [{ parts: [{ text: 'hi' }] }], config: { temperature: 0 } },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { message: string; status: string } };
+    expect(body.error.status).toBe('INVALID_ARGUMENT');
+    expect(body.error.message).toContain('Unknown name "config"');
+  });
+
+  it('answers 400 for bytes that are not a decodable image, and 403 for an expired or unknown file', async () => {
+    const notImage = await emulator.client.files.upload({ file: new Blob(['%PDF-1.7 not an image']), config: { mimeType: 'image/png' } });
+    const broken = await rejection(analyse(emulator.client, notImage.uri ?? ''));
+    expect(broken.status).toBe(400);
+    expect(broken.message).toContain('Unable to process input image');
+
+    const truncated = createSamplePng('truncated').subarray(0, 60);
+    const truncatedFile = await emulator.client.files.upload({ file: new Blob([truncated]), config: { mimeType: 'image/png' } });
+    expect((await rejection(analyse(emulator.client, truncatedFile.uri ?? ''))).status).toBe(400);
+
+    const file = await uploadPng(emulator.client, 'soon-expired');
+    emulator.clock.advance(48 * 3600 * 1000);
+    const expired = await rejection(analyse(emulator.client, file.uri ?? ''));
+    expect(expired.status).toBe(403);
+    expect(expired.message).toContain('PERMISSION_DENIED');
+  });
+
+  it('answers 404 for an unknown model, naming it', async () => {
+    const error = await rejection(emulator.client.models.generateContent({ model: 'gemini-0-nonexistent', contents: 'hi' }));
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('models/gemini-0-nonexistent is not found for API version v1beta');
+  });
+
+  it('counts sync calls and requests per model in the stats', async () => {
+    await emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'one' });
+    await emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'two' });
+    const stats = await emulator.stats();
+    expect(stats['generateContentCalls']).toBe(2);
+    expect(stats['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 2 });
+  });
+});
+
+describe('generateContent: images', () => {
+  const sizes: [string, string, number, number][] = [
+    ['1:1', '1K', 1024, 1024],
+    ['9:16', '2K', 1536, 2752],
+    ['16:9', '1K', 1376, 768],
+    ['3:4', '2K', 1792, 2400],
+    ['21:9', '1K', 1584, 672],
+  ];
+  it.each(sizes)('answers a real PNG at %s %s as %ix%i, after a thought image, with a signature on the final part', async (aspectRatio, imageSize, width, height) => {
+    const answer = await emulator.client.models.generateContent({
+      model: 'gemini-3-pro-image-preview',
+      contents: `A knight with a lantern, ${aspectRatio}`,
+      config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio, imageSize } },
+    });
+    const parts = answer.candidates?.[0]?.content?.parts ?? [];
+    const images = parts.filter((part) => part.inlineData);
+    expect(images).toHaveLength(2);
+    expect(images[0]?.thought).toBe(true);
+    expect(parts.some((part) => part.thought === true && typeof part.text === 'string')).toBe(true);
+    const final = parts.at(-1);
+    expect(final?.thought).toBeUndefined();
+    expect(final?.thoughtSignature).toBeTruthy();
+    expect(final?.inlineData?.mimeType).toBe('image/png');
+    expect(readPngDimensions(Buffer.from(final?.inlineData?.data ?? '', 'base64'))).toEqual({ width, height });
+    expect(answer.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
+    expect(answer.usageMetadata?.candidatesTokenCount).toBeGreaterThanOrEqual(1120);
+    expect(answer.modelVersion).toBe('gemini-3-pro-image-preview');
+    expect(answer.responseId).toBeTruthy();
+  });
+
+  it('answers 4K at four times the 1K size', async () => {
+    const answer = await emulator.client.models.generateContent({
+      model: 'gemini-3-pro-image-preview',
+      contents: 'A wide landscape',
+      config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio: '16:9', imageSize: '4K' } },
+    });
+    const final = answer.candidates?.[0]?.content?.parts?.at(-1);
+    expect(readPngDimensions(Buffer.from(final?.inlineData?.data ?? '', 'base64'))).toEqual({ width: 5504, height: 3072 });
+    expect(answer.usageMetadata?.candidatesTokenCount).toBe(2000);
+  });
+
+  it('is deterministic per prompt and differs between prompts', async () => {
+    const generate = async (text: string) => {
+      const answer = await emulator.client.models.generateContent({
+        model: 'gemini-3-pro-image-preview',
+        contents: text,
+        config: { responseModalities: ['TEXT', 'IMAGE'], imageConfig: { aspectRatio: '1:1', imageSize: '1K' } },
+      });
+      return answer.candidates?.[0]?.content?.parts?.at(-1)?.inlineData?.data;
+    };
+    const first = await generate('an elf archer');
+    expect(await generate('an elf archer')).toBe(first);
+    expect(await generate('a dwarf smith')).not.toBe(first);
+  });
+
+  it('rejects a lowercase image size and an unknown aspect ratio', async () => {
+    for (const imageConfig of [{ imageSize: '2k' }, { aspectRatio: '7:3' }]) {
+      const error = await rejection(
+        emulator.client.models.generateContent({
+          model: 'gemini-3-pro-image-preview',
+          contents: 'x',
+          config: { responseModalities: ['IMAGE'], imageConfig },
+        }),
+      );
+      expect(error.status).toBe(400);
+    }
+  });
+
+  it('rejects image output from a text model', async () => {
+    const error = await rejection(
+      emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'x', config: { responseModalities: ['IMAGE'] } }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('response modalities');
+  });
+
+  it('answers the finish reason or prompt block that a marker word asks for', async () => {
+    const ask = (text: string) =>
+      emulator.client.models.generateContent({ model: 'gemini-3-pro-image-preview', contents: text, config: { responseModalities: ['IMAGE'] } });
+    const safety = await ask('a portrait [[image-safety]]');
+    expect(safety.candidates?.[0]?.finishReason).toBe('IMAGE_SAFETY');
+    expect(safety.candidates?.[0]?.content?.parts?.some((part) => part.inlineData) ?? false).toBe(false);
+    const noImage = await ask('a portrait [[no-image]]');
+    expect(noImage.candidates?.[0]?.finishReason).toBe('NO_IMAGE');
+    const blocked = await ask('a portrait [[prompt-block]]');
+    expect(blocked.candidates).toBeUndefined();
+    expect(blocked.promptFeedback?.blockReason).toBe('SAFETY');
+  });
+});
