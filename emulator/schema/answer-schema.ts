@@ -60,6 +60,7 @@ const JSON_TYPE_NAMES: ReadonlySet<string> = new Set([
 type Topic =
   | 'hair'
   | 'eyes'
+  | 'skin'
   | 'colour'
   | 'description'
   | 'species'
@@ -81,6 +82,7 @@ type Topic =
 const TOPIC_KEYWORDS: ReadonlyArray<{ topic: Topic; keywords: ReadonlySet<string> }> = [
   { topic: 'hair', keywords: new Set(['hair', 'hairstyle', 'haircut', 'beard']) },
   { topic: 'eyes', keywords: new Set(['eye', 'eyes', 'iris', 'gaze']) },
+  { topic: 'skin', keywords: new Set(['skin', 'complexion']) },
   { topic: 'colour', keywords: new Set(['colour', 'color', 'palette', 'hue', 'tint', 'swatch', 'hex']) },
   {
     topic: 'description',
@@ -143,6 +145,7 @@ const TOPIC_VALUES: Readonly<Record<Exclude<Topic, 'colour' | 'description'>, re
     'tousled chestnut bob',
   ],
   eyes: ['hazel', 'amber', 'steel grey', 'emerald green', 'deep brown', 'ice blue', 'violet', 'gold-flecked green'],
+  skin: ['warm olive', 'pale and freckled', 'deep umber', 'golden tan', 'cool ebony', 'rosy fair', 'weathered bronze'],
   species: [
     'human',
     'elf',
@@ -210,13 +213,13 @@ const TOPIC_VALUES: Readonly<Record<Exclude<Topic, 'colour' | 'description'>, re
   ],
   clothing: [
     'weathered leather armour',
-    'hooded travelling cloak',
-    'tailored navy suit',
+    'a hooded travelling cloak',
+    'a tailored navy suit',
     'patched work overalls',
-    'embroidered silk robe',
-    'oversized knit sweater',
+    'an embroidered silk robe',
+    'an oversized knit sweater',
     'chainmail under a red tabard',
-    'long grey duster coat',
+    'a long grey duster coat',
   ],
   age: ['teenage', 'young adult', 'late twenties', 'in their thirties', 'middle-aged', 'elderly'],
   build: ['slender', 'stocky', 'athletic', 'broad-shouldered', 'wiry', 'lanky', 'compact and muscular'],
