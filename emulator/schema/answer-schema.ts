@@ -755,11 +755,11 @@ function buildHexColour(seed: string): string {
 function composeDescription(seed: string): string {
   const pick = (topic: keyof typeof TOPIC_VALUES): string =>
     pickFrom({ values: TOPIC_VALUES[topic], seed, label: `description:${topic}` });
-  const sentence = `${withArticle(pick('mood'))} ${pick('species')} ${pick('archetype')} in ${pick('clothing')}, ${pick('pose')}, against ${withArticle(pick('background'))}.`;
+  const sentence = `${addArticle(pick('mood'))} ${pick('species')} ${pick('archetype')} in ${pick('clothing')}, ${pick('pose')}, against ${addArticle(pick('background'))}.`;
   return sentence.charAt(0).toUpperCase() + sentence.slice(1);
 }
 
-function withArticle(phrase: string): string {
+function addArticle(phrase: string): string {
   return `${/^[aeiou]/i.test(phrase) ? 'an' : 'a'} ${phrase}`;
 }
 

@@ -32,8 +32,8 @@ export const OPENAPI_SCHEMA_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Names of the Schema.Type enum. The real API parses them case-sensitively;
- * the emulator compares upper-cased values on purpose (lenient by design).
+ * Names of the Schema.Type enum. Proto-JSON parses enum names case-sensitively, and public reports show the real
+ * API rejecting `"string"`; the SDK upper-cases types itself, so only hand-written requests (JSONL lines) meet this.
  */
 export const OPENAPI_TYPE_NAMES: ReadonlySet<string> = new Set([
   'TYPE_UNSPECIFIED',
@@ -197,7 +197,7 @@ function findOpenApiParseProblem(options: { node: JsonRecord; path: string }): s
     if (!OPENAPI_SCHEMA_FIELDS.has(key)) {
       return `Invalid JSON payload received. Unknown name "${key}" at '${path}': Cannot find field.`;
     }
-    const fieldPath = `${path}.${toSnakeCase(key)}`;
+    const fieldPath = `${path}.${convertToSnakeCase(key)}`;
     const problem = findOpenApiFieldProblem({ key, value, path, fieldPath });
     if (problem !== undefined) {
       return problem;
@@ -222,7 +222,7 @@ function findOpenApiFieldProblem(options: {
     return `Invalid JSON payload received. Unknown name "${key}" at '${path}': Proto field is not repeating, cannot start list.`;
   }
   if (key === 'type') {
-    const isKnown = typeof value === 'string' && OPENAPI_TYPE_NAMES.has(value.toUpperCase());
+    const isKnown = typeof value === 'string' && OPENAPI_TYPE_NAMES.has(value);
     return isKnown ? undefined : describeInvalidValue({ path: fieldPath, protoType: TYPE_ENUM_PROTO_TYPE, value });
   }
   if (OPENAPI_STRING_FIELDS.has(key)) {
@@ -522,7 +522,7 @@ function isDoubleJson(value: unknown): boolean {
   return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)));
 }
 
-function toSnakeCase(name: string): string {
+function convertToSnakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 

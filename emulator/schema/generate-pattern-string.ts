@@ -312,7 +312,7 @@ function readEscapeRanges(options: { state: ParseState; insideClass: boolean }):
     case 'c':
       throw new UnsupportedPatternError('Unicode property or control escape');
     case 'x':
-      return singleCodePoint(readHexDigits({ state, count: 2 }));
+      return createSingleRange(readHexDigits({ state, count: 2 }));
     case 'u': {
       if (state.text[state.position] === '{') {
         const closing = state.text.indexOf('}', state.position);
@@ -321,18 +321,18 @@ function readEscapeRanges(options: { state: ParseState; insideClass: boolean }):
         }
         const codePoint = Number.parseInt(state.text.slice(state.position + 1, closing), 16);
         state.position = closing + 1;
-        return singleCodePoint(codePoint);
+        return createSingleRange(codePoint);
       }
-      return singleCodePoint(readHexDigits({ state, count: 4 }));
+      return createSingleRange(readHexDigits({ state, count: 4 }));
     }
     case 'b':
       if (options.insideClass) {
-        return singleCodePoint(0x08);
+        return createSingleRange(0x08);
       }
       throw new UnsupportedPatternError('word boundary inside range');
     default: {
       const control = CONTROL_ESCAPES[letter];
-      return singleCodePoint(control ?? letter.codePointAt(0) ?? 0);
+      return createSingleRange(control ?? letter.codePointAt(0) ?? 0);
     }
   }
 }
@@ -346,7 +346,7 @@ function readHexDigits(options: { state: ParseState; count: number }): number {
   return Number.parseInt(digits, 16);
 }
 
-function singleCodePoint(codePoint: number): readonly CodePointRange[] {
+function createSingleRange(codePoint: number): readonly CodePointRange[] {
   return [[codePoint, codePoint]];
 }
 
@@ -399,7 +399,7 @@ function readClassMember(state: ParseState): readonly CodePointRange[] {
     throw new UnsupportedPatternError('unterminated character class');
   }
   state.position += String.fromCodePoint(codePoint).length;
-  return singleCodePoint(codePoint);
+  return createSingleRange(codePoint);
 }
 
 function complementRanges(excluded: readonly CodePointRange[]): CodePointRange[] {

@@ -400,7 +400,7 @@ describe('checkResponseSchema (openapi)', () => {
     );
   });
 
-  it('rejects an unknown type name but accepts any letter case of a known one', () => {
+  it('rejects an unknown type name, and a lowercase one as proto enum parsing does', () => {
     const message = expectRejected({
       kind: 'openapi',
       schema: { type: 'OBJECT', properties: { name: { type: 'strng' } } },
@@ -409,8 +409,11 @@ describe('checkResponseSchema (openapi)', () => {
       `Invalid value at 'generation_config.response_schema.properties[0].value.type' (type.googleapis.com/google.ai.generativelanguage.v1beta.Type), "strng"`,
     );
     expect(
-      checkResponseSchema({ kind: 'openapi', schema: { type: 'object', properties: { name: { type: 'string' } } } }),
-    ).toEqual({ ok: true });
+      checkResponseSchema({ kind: 'openapi', schema: { type: 'OBJECT', properties: { name: { type: 'string' } } } }),
+    ).toEqual({
+      ok: false,
+      message: `Invalid value at 'generation_config.response_schema.properties[0].value.type' (type.googleapis.com/google.ai.generativelanguage.v1beta.Type), "string"`,
+    });
   });
 
   it('rejects a type list, which the proto field cannot hold', () => {
