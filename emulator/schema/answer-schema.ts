@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { isJsonRecord, resolveJsonSchemaReference, type SchemaKind } from './check-response-schema.ts';
+import { isJsonRecord, JSON_SCHEMA_TYPE_NAMES, resolveJsonSchemaReference, type SchemaKind } from './check-response-schema.ts';
 import { compilePattern, generatePatternString } from './generate-pattern-string.ts';
 
 export { checkResponseSchema } from './check-response-schema.ts';
@@ -47,15 +47,6 @@ const PATTERN_ATTEMPTS = 24;
 const DICTIONARY_ENTRY_COUNT = 2;
 const TIMESTAMP_RANGE = { start: Date.UTC(2000, 0, 1), end: Date.UTC(2030, 0, 1) };
 
-const JSON_TYPE_NAMES: ReadonlySet<string> = new Set([
-  'string',
-  'number',
-  'integer',
-  'boolean',
-  'array',
-  'object',
-  'null',
-]);
 
 type Topic =
   | 'hair'
@@ -839,7 +830,7 @@ function readTypeNames(node: JsonRecord): JsonTypeName[] {
   const names = (Array.isArray(raw) ? raw : [raw])
     .filter((name): name is string => typeof name === 'string')
     .map((name) => name.toLowerCase())
-    .filter((name): name is JsonTypeName => JSON_TYPE_NAMES.has(name));
+    .filter((name): name is JsonTypeName => JSON_SCHEMA_TYPE_NAMES.has(name));
   if (node['nullable'] === true && !names.includes('null')) {
     names.push('null');
   }

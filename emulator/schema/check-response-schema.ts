@@ -251,10 +251,7 @@ function findOpenApiFieldProblem(options: {
   if (key === 'anyOf') {
     const branches = Array.isArray(value) ? value : [value];
     for (const [index, branch] of branches.entries()) {
-      const branchPath = `${fieldPath}[${index}]`;
-      const problem = isJsonRecord(branch)
-        ? findOpenApiParseProblem({ node: branch, path: branchPath })
-        : describeInvalidValue({ path: branchPath, protoType: SCHEMA_PROTO_TYPE, value: branch });
+      const problem = findChildSchemaProblem({ node: branch, path: `${fieldPath}[${index}]` });
       if (problem !== undefined) {
         return problem;
       }
@@ -264,16 +261,19 @@ function findOpenApiFieldProblem(options: {
   return undefined;
 }
 
+function findChildSchemaProblem(options: { node: unknown; path: string }): string | undefined {
+  return isJsonRecord(options.node)
+    ? findOpenApiParseProblem({ node: options.node, path: options.path })
+    : describeInvalidValue({ path: options.path, protoType: SCHEMA_PROTO_TYPE, value: options.node });
+}
+
 function findOpenApiPropertiesProblem(options: { value: unknown; path: string }): string | undefined {
   if (!isJsonRecord(options.value)) {
     return describeInvalidValue({ path: options.path, protoType: SCHEMA_PROTO_TYPE, value: options.value });
   }
   // Map entries are addressed by position, the way the real parser reports them.
   for (const [index, [, child]] of Object.entries(options.value).entries()) {
-    const childPath = `${options.path}[${index}].value`;
-    const problem = isJsonRecord(child)
-      ? findOpenApiParseProblem({ node: child, path: childPath })
-      : describeInvalidValue({ path: childPath, protoType: SCHEMA_PROTO_TYPE, value: child });
+    const problem = findChildSchemaProblem({ node: child, path: `${options.path}[${index}].value` });
     if (problem !== undefined) {
       return problem;
     }
