@@ -1,7 +1,7 @@
 import { truncate } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
+import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
 import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
 import { toFileResource } from '../file-store.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
@@ -114,7 +114,7 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
 
 function checkFileId(context: EmulatorContext, id: string): void {
   if (context.options.quirks.rejectLongFileIds && id.length > 40) {
-    throw new HttpRejection(invalidArgument(`* GetFileRequest.name: File name "files/${id}" is longer than 40 characters.`));
+    throw new HttpRejection(invalidArgument(`* GetFileRequest.name: File ID (name excluding 'files/') cannot be more than 40 characters.\n`));
   }
 }
 
@@ -139,7 +139,7 @@ export const fileRoutes: Route[] = [
       const id = input.parameters['id'] ?? '';
       checkFileId(context, id);
       const file = context.files.findLive(id);
-      if (!file) throw new HttpRejection(notFound());
+      if (!file) throw new HttpRejection(fileAccessDenied(id));
       sendJson(input.response, 200, toFileResource(file, input));
     },
   },
@@ -170,7 +170,7 @@ export const fileRoutes: Route[] = [
       input.request.resume();
       const id = input.parameters['id'] ?? '';
       checkFileId(context, id);
-      if (!(await context.files.remove(id))) throw new HttpRejection(notFound());
+      if (!(await context.files.remove(id))) throw new HttpRejection(fileAccessDenied(id));
       context.stats.filesDeleted += 1;
       sendJson(input.response, 200, {});
     },

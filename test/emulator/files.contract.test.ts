@@ -124,11 +124,11 @@ describe('files: resumable upload through the SDK', () => {
 });
 
 describe('files: get, list, delete', () => {
-  it('gets a file by name and 404s an unknown one', async () => {
+  it('gets a file by name; an unknown one is 403 PERMISSION_DENIED, as the real Files API answers', async () => {
     const uploaded = await emulator.client.files.upload({ file: new Blob([createSamplePng('get')]), config: { mimeType: 'image/png' } });
     const fetched = await emulator.client.files.get({ name: uploaded.name ?? '' });
     expect(fetched.sha256Hash).toBe(uploaded.sha256Hash);
-    await expectApiError(emulator.client.files.get({ name: 'files/doesnotexist' }), 404, 'NOT_FOUND');
+    await expectApiError(emulator.client.files.get({ name: 'files/doesnotexist' }), 403, 'may not exist');
   });
 
   it('lists with paging, newest first, every file exactly once', async () => {
@@ -151,10 +151,10 @@ describe('files: get, list, delete', () => {
   it('deletes a file (answering {}), after which it is gone', async () => {
     const file = await emulator.client.files.upload({ file: new Blob([createSamplePng('delete')]), config: { mimeType: 'image/png' } });
     await emulator.client.files.delete({ name: file.name ?? '' });
-    await expectApiError(emulator.client.files.get({ name: file.name ?? '' }), 404, 'NOT_FOUND');
-    await expectApiError(emulator.client.files.delete({ name: file.name ?? '' }), 404, 'NOT_FOUND');
+    await expectApiError(emulator.client.files.get({ name: file.name ?? '' }), 403, 'PERMISSION_DENIED');
+    await expectApiError(emulator.client.files.delete({ name: file.name ?? '' }), 403, 'PERMISSION_DENIED');
     const raw = await emulator.request('/v1beta/files/nothing-here', { method: 'DELETE', body: '{}' });
-    expect(raw.status).toBe(404);
+    expect(raw.status).toBe(403);
   });
 
   it('expires a file 48 hours after creation on the emulator clock', async () => {
@@ -162,7 +162,7 @@ describe('files: get, list, delete', () => {
     emulator.clock.advance(48 * 3600 * 1000 - 1);
     expect((await emulator.client.files.get({ name: file.name ?? '' })).name).toBe(file.name);
     emulator.clock.advance(1);
-    await expectApiError(emulator.client.files.get({ name: file.name ?? '' }), 404, 'NOT_FOUND');
+    await expectApiError(emulator.client.files.get({ name: file.name ?? '' }), 403, 'PERMISSION_DENIED');
     const listed = await emulator.client.files.list({ config: { pageSize: 10 } });
     expect(listed.page).toHaveLength(0);
   });
@@ -206,5 +206,6 @@ describe('files: errors in the real envelope', () => {
   it('rejects get of an id over 40 characters, like batch output files on the real API', async () => {
     const response = await emulator.request(`/v1beta/files/batch-${'a'.repeat(36)}`);
     expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain('cannot be more than 40 characters');
   });
 });

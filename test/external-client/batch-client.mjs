@@ -80,10 +80,15 @@ function keyFromFileName(fileName) {
 }
 
 function describeError(err) {
+  if (err instanceof CheckError) return err.message;
   if (err && typeof err === 'object' && 'status' in err) {
     return `${err.name ?? 'Error'} (HTTP ${err.status}): ${err.message}`;
   }
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.code ?? err.cause.name}: ${err.cause.message})` : '';
+    return `${err.name}: ${err.message}${cause}`;
+  }
+  return String(err);
 }
 
 async function pollBatch(ai, name, label) {
@@ -349,7 +354,7 @@ async function main() {
     const inlinedRequests = keysInOrder.map((key) => {
       const c = characters.get(key);
       const prompt =
-        `A character portrait of a ${c.species} named ${c.name}, about ${c.age} years old, ` +
+        `A character portrait of ${/^[aeiou]/i.test(c.species) ? 'an' : 'a'} ${c.species} named ${c.name}, about ${c.age} years old, ` +
         `looking ${c.mood}. Colour palette: ${c.colours.join(', ')}. ` +
         'Head-and-shoulders composition, soft studio lighting, plain background, illustrated style.';
       return {

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/**
+ * batch-client.mjs was written by someone who never read the emulator, from the SDK's docs alone: it uploads
+ * images, runs an analysis batch from a JSONL file and an inline image batch, polls and downloads. It must work
+ * from start to end against `chargen emulator`.
+ */
+describe('an SDK client written without reading the emulator', () => {
+  let workDirectory: string;
+  let emulator: ReturnType<typeof spawn>;
+  let baseUrl = '';
+
+  beforeAll(async () => {
+    workDirectory = await mkdtemp(join(tmpdir(), 'chargen-external-client-'));
+    emulator = spawn(process.execPath, [join(root, 'bin', 'chargen.js'), 'emulator', '--port', '0', '--pending-ms', '100', '--running-ms', '100'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    for await (const line of createInterface({ input: emulator.stdout! })) {
+      const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match?.[1]) {
+        baseUrl = match[1];
+        break;
+      }
+    }
+  });
+  afterAll(async () => {
+    emulator.kill('SIGINT');
+    await once(emulator, 'exit');
+    await rm(workDirectory, { recursive: true, force: true });
+  });
+
+  it('uploads, analyses, generates, polls and downloads from start to end', async () => {
+    const images = join(workDirectory, 'images');
+    const output = join(workDirectory, 'out');
+    await mkdir(images, { recursive: true });
+    await writeFile(join(images, 'paladin.png'), createSamplePng('paladin'));
+    await writeFile(join(images, 'witch.png'), createSamplePng('witch', { width: 120, height: 80 }));
+    await writeFile(join(images, 'pirate.jpg'), createSampleJpeg({ width: 300, height: 200 }));
+
+    const client = spawn(process.execPath, [join(root, 'test', 'external-client', 'batch-client.mjs'), images, output], {
+      env: { ...process.env, GEMINI_API_KEY: 'any-key', GOOGLE_API_KEY: '', GOOGLE_GEMINI_BASE_URL: baseUrl, POLL_MS: '50', TIMEOUT_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let transcript = '';
+    client.stdout.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+    client.stderr.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+    const [code] = (await once(client, 'exit')) as [number | null];
+    expect(code, transcript).toBe(0);
+
+    const written = (await readdir(output)).filter((name) => name.endsWith('.png')).sort();
+    expect(written).toHaveLength(3);
+    for (const name of written) {
+      expect(readPngDimensions(await readFile(join(output, name)))).toEqual({ width: 896, height: 1200 });
+    }
+    const stats = (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as { batchesCreated: number; uploads: number };
+    expect(stats.batchesCreated).toBe(2);
+    expect(stats.uploads).toBe(4);
+  });
+});
