@@ -1,0 +1,67 @@
+/**
+ * One error base class: every failure chargen reports carries a stable `code`, structured fields, whether trying
+ * again could help, and the underlying `cause`. Messages name the file or field, what was expected, and the fix.
+ */
+export class ChargenError extends Error {
+  readonly code: string;
+  readonly isRetryable: boolean;
+
+  constructor(options: { code: string; message: string; isRetryable?: boolean; cause?: unknown }) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+}
+
+export class MissingApiKeyError extends ChargenError {
+  constructor() {
+    super({
+      code: 'missing-api-key',
+      message:
+        'No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in a .env file in this folder. ' +
+        'Get a key at https://aistudio.google.com/apikey. To try chargen without a key, use --backend emulator.',
+    });
+  }
+}
+
+/** A call to the Gemini API that failed; `status` is the HTTP status when there was an answer at all. */
+export class GeminiCallError extends ChargenError {
+  readonly status: number | undefined;
+  readonly operation: string;
+  /** How long the server asked us to wait (RetryInfo), when it said. */
+  readonly retryDelayMilliseconds: number | undefined;
+
+  constructor(options: {
+    operation: string;
+    status: number | undefined;
+    message: string;
+    isRetryable: boolean;
+    retryDelayMilliseconds?: number;
+    cause?: unknown;
+  }) {
+    super({ code: 'gemini-call-failed', message: `${options.operation}: ${options.message}`, isRetryable: options.isRetryable, cause: options.cause });
+    this.status = options.status;
+    this.operation = options.operation;
+    this.retryDelayMilliseconds = options.retryDelayMilliseconds;
+  }
+}
+
+/** A durable workspace file that is missing, unreadable or fails validation. */
+export class WorkspaceFileError extends ChargenError {
+  readonly path: string;
+
+  constructor(options: { path: string; problem: string; fix: string; cause?: unknown }) {
+    super({ code: 'workspace-file-invalid', message: `${options.path}: ${options.problem}. ${options.fix}`, cause: options.cause });
+    this.path = options.path;
+  }
+}
+
+export class DownloadError extends ChargenError {
+  readonly fileName: string;
+
+  constructor(options: { fileName: string; message: string; cause?: unknown }) {
+    super({ code: 'download-failed', message: `download of ${options.fileName}: ${options.message}`, isRetryable: true, cause: options.cause });
+    this.fileName = options.fileName;
+  }
+}

@@ -1,0 +1,27 @@
+import type { LineOutcome, RequestLine, ResponseValidator } from './line-outcome.ts';
+
+export interface ExecuteOptions {
+  /** Names the workspace's caches and job records: `analyze`, `synthesize`. */
+  stage: string;
+  model: string;
+  lines: readonly RequestLine[];
+  /** The stage's check of an answer (e.g. JSON under the schema); a rejected answer is a failure. */
+  validate?: ResponseValidator;
+}
+
+export interface ExecuteReport {
+  /** One outcome per distinct key: succeeded, or failed with its reason (dead-lettered). */
+  outcomes: Map<string, LineOutcome>;
+  /** Keys answered from the workspace's cache, with no request sent. */
+  cachedKeys: number;
+  /** Request lines sent to the API in this call, retries included. */
+  sentLines: number;
+  /** Batch jobs created (0 in sync mode) and adopted after a crash. */
+  jobsCreated: number;
+  jobsAdopted: number;
+}
+
+/** The one interface both model stages use; `--mode` picks the batch or the sync executor behind it. */
+export interface GeminiExecutor {
+  execute(options: ExecuteOptions): Promise<ExecuteReport>;
+}

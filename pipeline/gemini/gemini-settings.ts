@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const minute = 60_000;
+
+/** The Gemini layer's knobs, each with its default and why it is what it is. */
+export const geminiSettingsSchema = z
+  .object({
+    uploadConcurrency: z.number().int().min(1).max(64).default(8).describe('uploads in flight at once'),
+    uploadSafetyMarginMilliseconds: z
+      .number().int().min(0).default(2 * 60 * minute)
+      .describe('reuse an uploaded file only while it has more than this left before it expires (48 h after upload)'),
+    chunkMaxLines: z.number().int().min(1).default(5_000).describe('request lines per batch job'),
+    chunkMaxBytes: z
+      .number().int().min(1024).max(1_900_000_000).default(256 * 1024 * 1024)
+      .describe('bytes of request JSONL per batch job (the API takes up to 2 GB)'),
+    maxJobsInFlight: z.number().int().min(1).max(90).default(16).describe('batch jobs pending or running at once (the API allows 100)'),
+    maxRounds: z.number().int().min(1).max(10).default(3).describe('how often a retryable failure or a missing key is sent again'),
+    pollInitialMilliseconds: z.number().int().min(1).default(15_000).describe('first wait between polls of a job'),
+    pollMaxMilliseconds: z.number().int().min(1).default(5 * minute).describe('longest wait between polls'),
+    downloadIdleTimeoutMilliseconds: z
+      .number().int().min(1).default(2 * minute)
+      .describe('give up on a result download that sends nothing for this long, and try again'),
+    syncConcurrency: z.number().int().min(1).max(64).default(4).describe('generateContent calls in flight in --mode sync'),
+    jsonlMimeType: z.string().min(1).default('application/jsonl').describe('MIME type sent with request JSONL uploads'),
+    retryAttempts: z.number().int().min(1).max(20).default(6).describe('attempts per API call on 429/5xx or a lost connection'),
+    retryInitialMilliseconds: z.number().int().min(0).default(1_000),
+    retryMaxMilliseconds: z.number().int().min(0).default(60_000),
+  })
+  .strict();
+
+export type GeminiSettings = z.infer<typeof geminiSettingsSchema>;
+export type GeminiSettingsInput = z.input<typeof geminiSettingsSchema>;
+
+/** Short waits for the emulator, whose jobs finish in seconds. */
+export const emulatorGeminiSettings: GeminiSettingsInput = {
+  pollInitialMilliseconds: 200,
+  pollMaxMilliseconds: 2_000,
+  retryInitialMilliseconds: 50,
+  retryMaxMilliseconds: 2_000,
+};

@@ -1,0 +1,55 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonFile, writeJsonAtomic } from '../workspace/atomic-file.ts';
+
+/**
+ * The durable reference to one batch job, written before the job is created and updated as it moves on, so that
+ * after a crash the job is found again (by its displayName) instead of being paid for twice.
+ */
+export const jobRecordSchema = z
+  .object({
+    version: z.literal(1),
+    displayName: z.string().min(1),
+    stage: z.string().min(1),
+    model: z.string().min(1),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+    attempt: z.number().int().min(1),
+    keys: z.array(z.string().min(1)).min(1),
+    /** The request JSONL, relative to the workspace. */
+    requestFile: z.string().min(1),
+    inputFileName: z.string().startsWith('files/').optional(),
+    jobName: z.string().regex(/^batches\/[^/]+$/).optional(),
+    status: z.enum(['preparing', 'submitted', 'finished']),
+    finalState: z.string().optional(),
+    createdAt: z.iso.datetime(),
+  })
+  .strict();
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+
+const fix = 'It is a chargen job record; if it was edited by hand, restore it or delete it (a deleted record makes chargen look the job up by its displayName).';
+
+export function jobRecordDirectory(workspaceDirectory: string, stage: string): string {
+  return join(workspaceDirectory, 'jobs', stage);
+}
+
+export async function saveJobRecord(workspaceDirectory: string, record: JobRecord): Promise<void> {
+  await writeJsonAtomic(join(jobRecordDirectory(workspaceDirectory, record.stage), `${record.displayName}.json`), record);
+}
+
+export async function loadJobRecords(workspaceDirectory: string, stage: string): Promise<JobRecord[]> {
+  const directory = jobRecordDirectory(workspaceDirectory, stage);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const records: JobRecord[] = [];
+  for (const name of names.filter((entry) => entry.endsWith('.json')).sort()) {
+    const record = await readJsonFile(join(directory, name), jobRecordSchema, fix);
+    if (record) records.push(record);
+  }
+  return records;
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** One unit of work: a REST GenerateContentRequest (generationConfig etc. in REST names) under a content-derived key. */
+export interface RequestLine {
+  key: string;
+  request: Record<string, unknown>;
+}
+
+export const lineOutcomeSchema = z.discriminatedUnion('status', [
+  z.object({ key: z.string().min(1), status: z.literal('succeeded'), response: z.record(z.string(), z.unknown()) }).strict(),
+  z
+    .object({
+      key: z.string().min(1),
+      status: z.literal('failed'),
+      reason: z.string(),
+      retryable: z.boolean(),
+      /** The raw error line or status, for the dead-letter report. */
+      error: z.unknown().optional(),
+    })
+    .strict(),
+]);
+export type LineOutcome = z.infer<typeof lineOutcomeSchema>;
+export type FailedOutcome = Extract<LineOutcome, { status: 'failed' }>;
+
+/** What a stage says of a response: keep it, or a failure (an answer that breaks the schema is retryable). */
+export type ResponseVerdict = { ok: true } | { ok: false; reason: string; retryable: boolean };
+export type ResponseValidator = (response: Record<string, unknown>) => ResponseVerdict;
+
+const policyFinishReasons = new Set([
+  'SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION',
+]);
+const acceptedFinishReasons = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
+const retryableRpcCodes = new Set([1, 2, 4, 8, 10, 13, 14]);
+const retryableHttpCodes = new Set([408, 429, 500, 502, 503, 504]);
+
+function isRecord(input: unknown): input is Record<string, unknown> {
+  return typeof input === 'object' && input !== null && !Array.isArray(input);
+}
+
+/**
+ * The failure a response carries in itself: a blocked prompt, no candidates, a policy finish reason (never retried:
+ * the same prompt would be blocked again), or another unusual finish (retried).
+ */
+export function inspectResponse(response: Record<string, unknown>): ResponseVerdict {
+  const candidates = Array.isArray(response['candidates']) ? response['candidates'] : [];
+  const feedback = isRecord(response['promptFeedback']) ? response['promptFeedback'] : undefined;
+  if (candidates.length === 0) {
+    const blockReason = feedback?.['blockReason'];
+    if (typeof blockReason === 'string') return { ok: false, reason: `prompt blocked: ${blockReason}`, retryable: false };
+    return { ok: false, reason: 'response without candidates', retryable: true };
+  }
+  const first = candidates[0];
+  const finishReason = isRecord(first) && typeof first['finishReason'] === 'string' ? first['finishReason'] : 'STOP';
+  if (policyFinishReasons.has(finishReason)) return { ok: false, reason: `finish reason ${finishReason}`, retryable: false };
+  if (!acceptedFinishReasons.has(finishReason)) return { ok: false, reason: `finish reason ${finishReason}`, retryable: true };
+  return { ok: true };
+}
+
+/** A batch line's `error` (or `status`) Status: retryable when its code says the server, not the request, was at fault. */
+export function describeLineError(error: unknown): { reason: string; retryable: boolean } {
+  if (!isRecord(error)) return { reason: 'error line without a status', retryable: true };
+  const code = typeof error['code'] === 'number' ? error['code'] : undefined;
+  const status = typeof error['status'] === 'string' ? ` ${error['status']}` : '';
+  const message = typeof error['message'] === 'string' ? `: ${error['message']}` : '';
+  const retryable = code === undefined || retryableRpcCodes.has(code) || retryableHttpCodes.has(code);
+  return { reason: `error ${code ?? '?'}${status}${message}`, retryable };
+}
+
+/** The outcome of one answered line: the API's verdict first, then the stage's own. */
+export function judgeResponse(options: { key: string; response: Record<string, unknown>; validate?: ResponseValidator }): LineOutcome {
+  const verdict = inspectResponse(options.response);
+  const final = verdict.ok && options.validate ? options.validate(options.response) : verdict;
+  if (final.ok) return { key: options.key, status: 'succeeded', response: options.response };
+  return { key: options.key, status: 'failed', reason: final.reason, retryable: final.retryable };
+}

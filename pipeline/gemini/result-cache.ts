@@ -1,0 +1,37 @@
+import { openAppendLog, readAppendLog, type AppendLog } from '../workspace/append-log.ts';
+import { lineOutcomeSchema, type LineOutcome } from './line-outcome.ts';
+
+const kind = 'chargen-result-cache';
+const version = 1;
+
+/**
+ * Final outcomes by request key, kept in the workspace: a succeeded line, or a failure that trying again cannot
+ * mend. Whatever is here is never sent again, which is how a rerun pays nothing twice.
+ */
+export interface ResultCache {
+  get(key: string): LineOutcome | undefined;
+  put(outcome: LineOutcome): Promise<void>;
+  size(): number;
+  close(): Promise<void>;
+}
+
+export function isFinal(outcome: LineOutcome): boolean {
+  return outcome.status === 'succeeded' || !outcome.retryable;
+}
+
+export async function openResultCache(options: { path: string; onSkippedLine?: (lineNumber: number, reason: string) => void }): Promise<ResultCache> {
+  const outcomes = new Map<string, LineOutcome>();
+  const records = await readAppendLog({ path: options.path, kind, version, schema: lineOutcomeSchema, ...(options.onSkippedLine ? { onSkippedLine: options.onSkippedLine } : {}) });
+  for (const record of records) outcomes.set(record.key, record);
+  const log: AppendLog<LineOutcome> = await openAppendLog({ path: options.path, kind, version });
+  return {
+    get: (key) => outcomes.get(key),
+    async put(outcome) {
+      if (!isFinal(outcome)) return;
+      outcomes.set(outcome.key, outcome);
+      await log.append(outcome);
+    },
+    size: () => outcomes.size,
+    close: () => log.close(),
+  };
+}

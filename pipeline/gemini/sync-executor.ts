@@ -1,0 +1,94 @@
+import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
+import { join } from 'node:path';
+import type { Logger } from '../logger.ts';
+import { mapWithConcurrency } from '../map-with-concurrency.ts';
+import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
+import type { ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
+import type { GeminiSettings } from './gemini-settings.ts';
+import { judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
+import { isFinal, openResultCache } from './result-cache.ts';
+
+const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
+
+/** The REST request a batch line carries, as the SDK's generateContent takes it (its `config` is flattened). */
+export function toSdkParameters(model: string, request: Record<string, unknown>): GenerateContentParameters {
+  const generationConfig = (request['generationConfig'] ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = { ...generationConfig };
+  for (const field of requestFieldsInConfig) if (request[field] !== undefined) config[field] = request[field];
+  return { model, contents: request['contents'] as GenerateContentParameters['contents'], config };
+}
+
+function toPlainResponse(response: unknown): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(response)) as Record<string, unknown>;
+  delete plain['sdkHttpResponse'];
+  return plain;
+}
+
+/**
+ * The same lines through `models.generateContent`: full price, but answers in seconds. For small runs and previews;
+ * the same outcomes, cache and rounds as the batch executor.
+ */
+export function createSyncExecutor(options: {
+  client: GoogleGenAI;
+  workspace: { directory: string };
+  settings: GeminiSettings;
+  environment: RetryEnvironment;
+  logger: Logger;
+}): GeminiExecutor {
+  const { settings } = options;
+  const policy = { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds };
+
+  return {
+    async execute(executeOptions) {
+      const cache = await openResultCache({ path: join(options.workspace.directory, 'results', `${executeOptions.stage}.jsonl`) });
+      const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0 };
+      try {
+        const todo: RequestLine[] = [];
+        const seen = new Set<string>();
+        for (const line of executeOptions.lines) {
+          if (seen.has(line.key)) continue;
+          seen.add(line.key);
+          const cached = cache.get(line.key);
+          if (cached) {
+            report.outcomes.set(line.key, cached);
+            report.cachedKeys += 1;
+          } else {
+            todo.push(line);
+          }
+        }
+        await mapWithConcurrency({
+          items: todo,
+          concurrency: settings.syncConcurrency,
+          work: async (line) => {
+            let outcome: LineOutcome | undefined;
+            for (let round = 1; round <= settings.maxRounds; round += 1) {
+              report.sentLines += 1;
+              try {
+                const response = await callWithRetry({
+                  operation: `generateContent ${line.key.slice(0, 12)}`,
+                  policy,
+                  environment: options.environment,
+                  call: () => options.client.models.generateContent(toSdkParameters(executeOptions.model, line.request)),
+                });
+                outcome = judgeResponse({ key: line.key, response: toPlainResponse(response), ...(executeOptions.validate ? { validate: executeOptions.validate } : {}) });
+              } catch (error) {
+                const failure = error as { message?: string; isRetryable?: boolean };
+                outcome = { key: line.key, status: 'failed', reason: failure.message ?? String(error), retryable: failure.isRetryable ?? false };
+              }
+              if (isFinal(outcome)) break;
+            }
+            if (!outcome) return;
+            if (outcome.status === 'failed' && outcome.retryable) {
+              outcome = { ...outcome, reason: `${outcome.reason} (after ${settings.maxRounds} rounds)` };
+            }
+            await cache.put(outcome);
+            report.outcomes.set(line.key, outcome);
+          },
+        });
+        return report;
+      } finally {
+        await cache.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { GoogleGenAI } from '@google/genai';
+import type { GeminiCallError } from '../errors.ts';
+import { mapWithConcurrency } from '../map-with-concurrency.ts';
+import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import type { UploadRecord, UploadRegistry } from './upload-registry.ts';
+
+export interface UploadCandidate {
+  /** Where the bytes are; read by the SDK in 8 MiB chunks, never whole. */
+  path: string;
+  sha256: string;
+  mimeType: string;
+  sizeBytes: number;
+  displayName?: string;
+}
+
+export type UploadOutcome =
+  | { status: 'uploaded'; sha256: string; file: UploadRecord; reused: boolean }
+  | { status: 'failed'; sha256: string; error: GeminiCallError };
+
+/**
+ * Puts each distinct set of bytes on the Files API once: reuses a registered file that is far enough from expiry,
+ * uploads the rest with bounded concurrency and retries, and records every upload as soon as it is done, so a crash
+ * loses at most the uploads in flight.
+ */
+export async function uploadFiles(options: {
+  client: GoogleGenAI;
+  registry: UploadRegistry;
+  candidates: readonly UploadCandidate[];
+  concurrency: number;
+  now: () => number;
+  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+}): Promise<Map<string, UploadOutcome>> {
+  const distinct = [...new Map(options.candidates.map((candidate) => [candidate.sha256, candidate])).values()];
+  const outcomes = await mapWithConcurrency({
+    items: distinct,
+    concurrency: options.concurrency,
+    work: async (candidate): Promise<UploadOutcome> => {
+      const existing = options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
+      if (existing) return { status: 'uploaded', sha256: candidate.sha256, file: existing, reused: true };
+      try {
+        const file = await callWithRetry({
+          operation: `upload ${candidate.displayName ?? candidate.path}`,
+          policy: options.retry.policy,
+          environment: options.retry.environment,
+          call: () =>
+            options.client.files.upload({
+              file: candidate.path,
+              config: { mimeType: candidate.mimeType, ...(candidate.displayName ? { displayName: candidate.displayName } : {}) },
+            }),
+        });
+        if (!file.name || !file.uri || !file.expirationTime) {
+          throw new Error(`the Files API answered without ${!file.name ? 'a name' : !file.uri ? 'a uri' : 'an expirationTime'}`);
+        }
+        const record: UploadRecord = {
+          sha256: candidate.sha256,
+          name: file.name,
+          uri: file.uri,
+          mimeType: file.mimeType ?? candidate.mimeType,
+          sizeBytes: Number(file.sizeBytes ?? candidate.sizeBytes),
+          expirationTime: file.expirationTime,
+        };
+        await options.registry.record(record);
+        return { status: 'uploaded', sha256: candidate.sha256, file: record, reused: false };
+      } catch (error) {
+        return { status: 'failed', sha256: candidate.sha256, error: toGeminiCallError(`upload ${candidate.path}`, error) };
+      }
+    },
+  });
+  return new Map(outcomes.map((outcome) => [outcome.sha256, outcome]));
+}

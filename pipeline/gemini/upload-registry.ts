@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { openAppendLog, readAppendLog, type AppendLog } from '../workspace/append-log.ts';
+
+export const uploadRecordSchema = z
+  .object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    name: z.string().startsWith('files/'),
+    uri: z.string().min(1),
+    mimeType: z.string().min(1),
+    sizeBytes: z.number().int().nonnegative(),
+    expirationTime: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type UploadRecord = z.infer<typeof uploadRecordSchema>;
+
+const kind = 'chargen-upload-registry';
+const version = 1;
+
+/**
+ * Which bytes are already on the Files API, by sha256: a file is reused while it has more than the safety margin
+ * left before it expires (48 h after upload), so a request never references a file that dies before its job runs.
+ */
+export interface UploadRegistry {
+  findUsable(options: { sha256: string; now: number }): UploadRecord | undefined;
+  record(upload: UploadRecord): Promise<void>;
+  all(): UploadRecord[];
+  close(): Promise<void>;
+}
+
+export async function openUploadRegistry(options: {
+  path: string;
+  safetyMarginMilliseconds: number;
+  onSkippedLine?: (lineNumber: number, reason: string) => void;
+}): Promise<UploadRegistry> {
+  const records = await readAppendLog({ path: options.path, kind, version, schema: uploadRecordSchema, ...(options.onSkippedLine ? { onSkippedLine: options.onSkippedLine } : {}) });
+  const latest = new Map<string, UploadRecord>();
+  for (const record of records) latest.set(record.sha256, record);
+  const log: AppendLog<UploadRecord> = await openAppendLog({ path: options.path, kind, version });
+  return {
+    findUsable({ sha256, now }) {
+      const record = latest.get(sha256);
+      if (!record) return undefined;
+      return Date.parse(record.expirationTime) - options.safetyMarginMilliseconds > now ? record : undefined;
+    },
+    async record(upload) {
+      latest.set(upload.sha256, upload);
+      await log.append(upload);
+    },
+    all: () => [...latest.values()],
+    close: () => log.close(),
+  };
+}
