@@ -4,7 +4,7 @@ import { open, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileAccessDenied, internalError, invalidArgument, toLineStatus } from './api-error.ts';
 import { answerRequest, type AnswerResult, type FileLookup } from './answer-request.ts';
-import type { BatchJob } from './batch-store.ts';
+import { isClockDue, isRunningTime, type BatchJob } from './batch-store.ts';
 import { countModelRequest, type EmulatorContext } from './emulator-context.ts';
 import { findModel, type ModelInfo } from './model-catalog.ts';
 import { normalizeRequest } from './normalize-request.ts';
@@ -87,6 +87,11 @@ async function runFileJob(context: EmulatorContext, job: BatchJob, model: ModelI
   if (!input) throw new Error(`input file ${fileId} vanished`);
   const temporaryPath = context.files.temporaryPath(`batch-${job.id}`);
   const output = createWriteStream(temporaryPath);
+  // Without a listener, a failed open or write (disk full) would crash the process instead of failing the job.
+  let writeError: Error | undefined;
+  output.on('error', (error) => {
+    writeError = error;
+  });
   try {
     const lines = createInterface({ input: context.files.openRead(input), crlfDelay: Number.POSITIVE_INFINITY });
     for await (const text of lines) {
@@ -100,7 +105,8 @@ async function runFileJob(context: EmulatorContext, job: BatchJob, model: ModelI
       if (!output.write(toOutputLine(outcome))) await once(output, 'drain');
     }
     output.end();
-    await once(output, 'finish');
+    if (!writeError) await once(output, 'finish');
+    if (writeError) throw writeError;
   } catch (error) {
     output.destroy();
     await rm(temporaryPath, { force: true });
@@ -110,9 +116,7 @@ async function runFileJob(context: EmulatorContext, job: BatchJob, model: ModelI
     await rm(temporaryPath, { force: true });
     return;
   }
-  const outputId = `batch-${job.id}`;
-  await context.files.registerGenerated({ id: outputId, mimeType: 'application/jsonl', temporaryPath });
-  job.outputFileId = outputId;
+  job.outputTemporaryPath = temporaryPath;
 }
 
 async function runInlineJob(context: EmulatorContext, job: BatchJob, model: ModelInfo, requests: unknown[]): Promise<void> {
@@ -134,11 +138,51 @@ async function runInlineJob(context: EmulatorContext, job: BatchJob, model: Mode
   job.inlinedResponses = responses;
 }
 
-/** Answers every line of a job; started at create time, its result shown once the clock says the job is done. */
-export async function runBatchJob(context: EmulatorContext, job: BatchJob): Promise<void> {
+/** Answers every line of a job; started when the job is RUNNING, its result shown once the clock says it is done. */
+async function runBatchJob(context: EmulatorContext, job: BatchJob): Promise<void> {
   const model = findModel(job.model);
   if (!model) throw new Error(`unknown model ${job.model}`);
   if (job.source.kind === 'file') await runFileJob(context, job, model, job.source.fileId);
   else await runInlineJob(context, job, model, job.source.requests);
   job.processed = true;
+}
+
+function startProcessing(context: EmulatorContext, job: BatchJob): void {
+  const processing = runBatchJob(context, job).catch((error: unknown) => {
+    job.processingError = error instanceof Error ? error.message : String(error);
+  });
+  job.processing = processing;
+  context.activeWork.add(processing);
+  void processing.finally(() => context.activeWork.delete(processing));
+}
+
+async function publish(context: EmulatorContext, job: BatchJob): Promise<void> {
+  if (job.outputTemporaryPath !== undefined) {
+    const outputId = `batch-${job.id}`;
+    await context.files.registerGenerated({ id: outputId, mimeType: 'application/jsonl', temporaryPath: job.outputTemporaryPath });
+    job.outputFileId = outputId;
+    delete job.outputTemporaryPath;
+  }
+  job.published = true;
+}
+
+/**
+ * Moves a job along on the clock: starts answering its lines once it is RUNNING, waits a bounded time for the last
+ * line once its time is up (so a poll never hangs on a big job, and a small one is done by the time it is polled),
+ * and publishes its results when it has SUCCEEDED.
+ */
+export async function settleJob(context: EmulatorContext, job: BatchJob, options: { waitMilliseconds: number }): Promise<void> {
+  const now = context.clock.now();
+  const timings = context.timings();
+  if (!job.processing && isRunningTime(job, { now, timings })) startProcessing(context, job);
+  if (!job.processing || !isClockDue(job, { now, timings }) || job.outcome !== undefined) return;
+  if (!job.processed && job.processingError === undefined && options.waitMilliseconds > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([job.processing, new Promise<void>((resolve) => (timer = setTimeout(resolve, options.waitMilliseconds)))]);
+    clearTimeout(timer);
+  }
+  if (job.processed && !job.published && job.cancelTime === undefined) {
+    job.publishing ??= publish(context, job);
+    await job.publishing;
+  }
 }

@@ -1,4 +1,3 @@
-import type { Clock } from './clock.ts';
 import type { JobOutcome } from './fault-config.ts';
 
 export type BatchState =
@@ -28,10 +27,15 @@ export interface BatchJob {
   /** Set by a fault rule: how this job ends instead of succeeding. */
   outcome?: JobOutcome;
   cancelTime?: number;
-  /** Line processing starts at create time; the clock decides when its result becomes visible. */
+  /** Lines are answered from the moment the job is RUNNING; nothing is visible before it has SUCCEEDED. */
   processing?: Promise<void>;
   processed: boolean;
   processingError?: string;
+  /** The written results, waiting to become `files/batch-<id>` when the job succeeds. */
+  outputTemporaryPath?: string;
+  /** True once the results are visible (the output file registered, or the inline responses shown). */
+  published: boolean;
+  publishing?: Promise<void>;
   successfulCount: number;
   failedCount: number;
   outputFileId?: string;
@@ -66,7 +70,7 @@ export function stateOf(job: BatchJob, options: { now: number; timings: BatchTim
   if (job.outcome === 'CANCELLED') return 'BATCH_STATE_CANCELLED';
   if (job.outcome === 'EXPIRED') return 'BATCH_STATE_EXPIRED';
   if (job.processingError !== undefined) return 'BATCH_STATE_FAILED';
-  return job.processed ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING';
+  return job.published ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING';
 }
 
 export interface BatchStore {
@@ -74,6 +78,8 @@ export interface BatchStore {
   find(id: string): BatchJob | undefined;
   /** Newest first, as the real list answers. */
   list(): BatchJob[];
+  /** Every job, deleted ones included: a deleted job is forgotten, not stopped, so it still moves on. */
+  all(): BatchJob[];
   remove(id: string): boolean;
   clear(): void;
   countActive(options: { now: number; timings: BatchTimings }): number;
@@ -81,20 +87,35 @@ export interface BatchStore {
 
 export function createBatchStore(): BatchStore {
   const jobs = new Map<string, BatchJob>();
+  const deleted = new Set<BatchJob>();
   return {
     add: (job) => {
       jobs.set(job.id, job);
     },
     find: (id) => jobs.get(id),
     list: () => [...jobs.values()].reverse(),
-    remove: (id) => jobs.delete(id),
-    clear: () => jobs.clear(),
-    countActive: (options) => [...jobs.values()].filter((job) => !terminalStates.has(stateOf(job, options))).length,
+    all: () => [...jobs.values(), ...deleted],
+    remove: (id) => {
+      const job = jobs.get(id);
+      if (!job) return false;
+      jobs.delete(id);
+      if (!job.published && job.cancelTime === undefined) deleted.add(job);
+      return true;
+    },
+    clear: () => {
+      jobs.clear();
+      deleted.clear();
+    },
+    countActive: (options) => [...jobs.values(), ...deleted].filter((job) => !terminalStates.has(stateOf(job, options))).length,
   };
+}
+
+/** The clock has reached the job's RUNNING phase, so its lines may be answered. */
+export function isRunningTime(job: BatchJob, options: { now: number; timings: BatchTimings }): boolean {
+  return job.cancelTime === undefined && job.outcome === undefined && options.now >= job.createTime + options.timings.pendingMilliseconds;
 }
 
 export function isClockDue(job: BatchJob, options: { now: number; timings: BatchTimings }): boolean {
   return job.cancelTime === undefined && options.now >= finishTimeOf(job, options.timings);
 }
 
-export type { Clock };

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { internalError, invalidApiKey, missingApiKey, notFound } from './api-error.ts';
+import { settleJob } from './batch-runner.ts';
 import { createBatchStore } from './batch-store.ts';
 import { createOffsetClock, createSystemClock, type Clock, type OffsetClock } from './clock.ts';
 import { createEmptyStats, type EmulatorContext, type EmulatorStats, type Route } from './emulator-context.ts';
@@ -71,13 +72,28 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
     generateId,
     sleep: dependencies.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
     timings: () => options.latency,
+    activeWork: new Set(),
+    pollWaitMilliseconds: options.latency.pollWaitMilliseconds,
+    scheduleAdvance: (milliseconds) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        void advanceJobs();
+      }, milliseconds + 1);
+      timer.unref();
+      timers.add(timer);
+    },
   };
+  const timers = new Set<NodeJS.Timeout>();
 
+  /** Starts the lines of jobs that have reached RUNNING and publishes finished ones, at every request. */
+  const advanceJobs = async () => {
+    await Promise.all(context.batches.all().map((job) => settleJob(context, job, { waitMilliseconds: context.pollWaitMilliseconds })));
+  };
   const waitForJobs = async () => {
-    await Promise.all(context.batches.list().map((job) => job.processing));
+    for (const job of context.batches.all()) job.cancelTime ??= clock.now();
+    while (context.activeWork.size > 0) await Promise.all([...context.activeWork]);
   };
   const reset = async () => {
-    for (const job of context.batches.list()) job.cancelTime ??= clock.now();
     await waitForJobs();
     context.batches.clear();
     await context.files.clear();
@@ -89,6 +105,7 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
 
   const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    await advanceJobs();
     let pathMatched = false;
     for (const route of routes) {
       const match = route.pattern.exec(url.pathname);
@@ -138,7 +155,8 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
     setFaults: (faults) => context.faults.replace(faults),
     reset,
     async close() {
-      for (const job of context.batches.list()) job.cancelTime ??= clock.now();
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       await waitForJobs();
       await context.files.clear();
       if (ownsStorage) await rm(storageDirectory, { recursive: true, force: true });

@@ -44,6 +44,12 @@ export interface EmulatorContext {
   generateId: (length: number) => string;
   sleep: (milliseconds: number) => Promise<void>;
   timings: () => BatchTimings;
+  /** Batch work under way (including jobs already deleted), so reset and close wait for all of it. */
+  activeWork: Set<Promise<void>>;
+  /** Longest time a poll waits for a due job's last lines before answering RUNNING. */
+  pollWaitMilliseconds: number;
+  /** On a real clock, moves jobs along after this long even if no one asks (answering lines starts at RUNNING). */
+  scheduleAdvance: (milliseconds: number) => void;
 }
 
 export interface RouteInput {

@@ -1,5 +1,6 @@
 import { notFound } from '../api-error.ts';
-import { isClockDue, stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
+import { rm } from 'node:fs/promises';
+import { stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
 import type { EmulatorContext, Route } from '../emulator-context.ts';
 import { HttpRejection, sendJson } from '../http-io.ts';
 import { toOperation } from './operation.ts';
@@ -7,9 +8,10 @@ import { pageOf } from './paging.ts';
 
 const versionPattern = '(v1|v1beta)';
 
-/** A job whose time is up waits for its lines to be written, so that a poll never sees a half-written output. */
-async function settle(context: EmulatorContext, job: BatchJob): Promise<void> {
-  if (job.processing && isClockDue(job, { now: context.clock.now(), timings: context.timings() })) await job.processing;
+async function discardUnpublishedOutput(job: BatchJob): Promise<void> {
+  if (job.outputTemporaryPath === undefined) return;
+  await rm(job.outputTemporaryPath, { force: true });
+  delete job.outputTemporaryPath;
 }
 
 function requireJob(context: EmulatorContext, id: string | undefined): BatchJob {
@@ -26,7 +28,6 @@ export const batchRoutes: Route[] = [
     requiresKey: true,
     handle: async (context, input) => {
       const job = requireJob(context, input.parameters['id']);
-      await settle(context, job);
       sendJson(input.response, 200, toOperation(job, { context }));
     },
   },
@@ -41,7 +42,6 @@ export const batchRoutes: Route[] = [
         return;
       }
       const page = pageOf({ items: context.batches.list(), url: input.url, defaultPageSize: 50, maxPageSize: 1000 });
-      await Promise.all(page.items.map((job) => settle(context, job)));
       sendJson(input.response, 200, {
         ...(page.items.length > 0
           ? { operations: page.items.map((job) => toOperation(job, { context, includeInlinedResponses: false })) }
@@ -58,16 +58,14 @@ export const batchRoutes: Route[] = [
     handle: async (context, input) => {
       input.request.resume();
       const job = requireJob(context, input.parameters['id']);
-      await settle(context, job);
+      // Best effort, as the API describes cancel: a job already in a final state stays as it is.
       const state = stateOf(job, { now: context.clock.now(), timings: context.timings() });
       if (terminalStates.has(state)) {
-        throw new HttpRejection({
-          httpStatus: 400,
-          status: 'FAILED_PRECONDITION',
-          message: `The batch job is already in a final state (${state}) and cannot be cancelled.`,
-        });
+        sendJson(input.response, 200, {});
+        return;
       }
       job.cancelTime = context.clock.now();
+      await discardUnpublishedOutput(job);
       context.stats.batchesCancelled += 1;
       sendJson(input.response, 200, {});
     },
@@ -79,10 +77,8 @@ export const batchRoutes: Route[] = [
     requiresKey: true,
     handle: async (context, input) => {
       input.request.resume();
+      // Deleting forgets the job; it does not cancel it (the REST reference says so), so its lines still run.
       const job = requireJob(context, input.parameters['id']);
-      if (job.cancelTime === undefined && !terminalStates.has(stateOf(job, { now: context.clock.now(), timings: context.timings() }))) {
-        job.cancelTime = context.clock.now();
-      }
       context.batches.remove(job.id);
       context.stats.batchesDeleted += 1;
       sendJson(input.response, 200, {});

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { invalidArgument, notFound, resourceExhausted } from '../api-error.ts';
-import { answerWithContext, runBatchJob } from '../batch-runner.ts';
+import { answerWithContext } from '../batch-runner.ts';
 import type { BatchJob, BatchSource } from '../batch-store.ts';
 import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
@@ -93,16 +93,13 @@ async function createBatch(context: EmulatorContext, input: RouteInput): Promise
     requestCount,
     ...(outcome !== undefined ? { outcome } : {}),
     processed: false,
+    published: false,
     successfulCount: 0,
     failedCount: 0,
   };
   context.batches.add(job);
   context.stats.batchesCreated += 1;
-  if (outcome === undefined) {
-    job.processing = runBatchJob(context, job).catch((error: unknown) => {
-      job.processingError = error instanceof Error ? error.message : String(error);
-    });
-  }
+  context.scheduleAdvance(timings.pendingMilliseconds);
   sendJson(input.response, 200, toOperation(job, { context }));
 }
 

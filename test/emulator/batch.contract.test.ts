@@ -219,7 +219,7 @@ describe('batches: list, cancel, delete, limits', () => {
     expect(withoutPageSize.page).toHaveLength(0);
   });
 
-  it('cancels a pending job (answering {}), which then reads CANCELLED and cannot be cancelled again', async () => {
+  it('cancels a pending job (answering {}), which then reads CANCELLED; cancelling it again changes nothing', async () => {
     const job = await createInline(emulator.client, 'to-cancel');
     const raw = await emulator.request(`/v1beta/${job.name ?? ''}:cancel`, { method: 'POST', body: '{}' });
     expect(raw.status).toBe(200);
@@ -228,8 +228,47 @@ describe('batches: list, cancel, delete, limits', () => {
     const cancelled = await emulator.client.batches.get({ name: job.name ?? '' });
     expect(cancelled.state).toBe(JobState.JOB_STATE_CANCELLED);
     expect(cancelled.dest).toBeUndefined();
-    expect((await rejection(emulator.client.batches.cancel({ name: job.name ?? '' }))).status).toBe(400);
+    await emulator.client.batches.cancel({ name: job.name ?? '' });
+    expect((await emulator.client.batches.get({ name: job.name ?? '' })).state).toBe(JobState.JOB_STATE_CANCELLED);
     expect((await emulator.stats())['batchesCancelled']).toBe(1);
+    expect((await emulator.stats())['requestsByModel']).toEqual({});
+  });
+
+  it('answers no line before a job is RUNNING and shows no result before it has SUCCEEDED', async () => {
+    const image = await emulator.client.files.upload({ file: new Blob([createSamplePng('visible')]), config: { mimeType: 'image/png' } });
+    const input = await uploadJsonl(emulator.client, [analysisLine('v', image.uri ?? '')]);
+    const job = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input });
+    const generatedFiles = async () => {
+      const names: string[] = [];
+      for await (const file of await emulator.client.files.list({ config: { pageSize: 100 } })) if (file.source === 'GENERATED') names.push(file.name ?? '');
+      return names;
+    };
+    expect((await emulator.stats())['requestsByModel']).toEqual({});
+    emulator.clock.advance(1000);
+    expect((await emulator.client.batches.get({ name: job.name ?? '' })).state).toBe(JobState.JOB_STATE_RUNNING);
+    expect(await generatedFiles()).toEqual([]);
+    emulator.clock.advance(1000);
+    expect(await generatedFiles()).toEqual([`files/batch-${(job.name ?? '').slice(8)}`]);
+    expect((await emulator.stats())['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 1 });
+  });
+
+  it('cancels a RUNNING job, whose results never appear', async () => {
+    const job = await createInline(emulator.client, 'running-cancel');
+    emulator.clock.advance(1500);
+    expect((await emulator.client.batches.get({ name: job.name ?? '' })).state).toBe(JobState.JOB_STATE_RUNNING);
+    await emulator.client.batches.cancel({ name: job.name ?? '' });
+    emulator.clock.advance(5000);
+    const cancelled = await emulator.client.batches.get({ name: job.name ?? '' });
+    expect(cancelled.state).toBe(JobState.JOB_STATE_CANCELLED);
+    expect(cancelled.dest).toBeUndefined();
+  });
+
+  it('deletes a job without cancelling it: its lines are still answered', async () => {
+    const job = await createInline(emulator.client, 'deleted-but-running');
+    await emulator.client.batches.delete({ name: job.name ?? '' });
+    emulator.clock.advance(2000);
+    await emulator.client.files.list({ config: { pageSize: 1 } });
+    expect((await emulator.stats())['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 1 });
   });
 
   it('deletes a job, which then 404s', async () => {
