@@ -178,8 +178,9 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
   if (!supportedAspectRatios.includes(aspectRatio)) {
     reject(`* GenerateContentRequest.generation_config.image_config.aspect_ratio: unsupported aspect ratio ${JSON.stringify(aspectRatio)}; supported: ${supportedAspectRatios.join(', ')}.`);
   }
-  if (!supportedImageSizes.includes(imageSize)) {
-    reject(`* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size ${JSON.stringify(imageSize)}; supported: ${supportedImageSizes.join(', ')}.`);
+  const modelSizes = model.imageSizes ?? supportedImageSizes;
+  if (!modelSizes.includes(imageSize)) {
+    reject(`* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size ${JSON.stringify(imageSize)} for ${model.name}; supported: ${modelSizes.join(', ')}.`);
   }
   return {
     wantsImage,

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileAccessDenied, internalError, invalidArgument, toLineStatus } from './api-error.ts';
 import { answerRequest, type AnswerResult, type FileLookup } from './answer-request.ts';
@@ -10,25 +10,30 @@ import { findModel, type ModelInfo } from './model-catalog.ts';
 import { normalizeRequest } from './normalize-request.ts';
 import { isPlainObject } from './http-io.ts';
 
-/** `https://host/v1beta/files/abc`, `http://127.0.0.1:8787/v1/files/abc` and `files/abc` all name file abc. */
+/**
+ * A `fileData.fileUri` is the `uri` the Files API handed out (`https://…/v1beta/files/abc`); a bare `files/abc`
+ * (the file's name) is not a URI, and a pipeline that sends one must fail here as it would on the real API.
+ */
 export function parseFileId(fileUri: string): string | undefined {
-  const match = /(?:^|\/)files\/([a-z0-9-]+)$/.exec(fileUri);
+  const match = /^https?:\/\/[^/]+\/(?:v1|v1beta)\/files\/([a-z0-9-]+)$/.exec(fileUri);
   return match?.[1];
 }
 
 export function createFileReader(context: EmulatorContext): (fileUri: string) => Promise<FileLookup> {
   return async (fileUri) => {
     const id = parseFileId(fileUri);
-    const file = id === undefined ? undefined : context.files.findLive(id);
-    if (!file || id === undefined) return { ok: false, error: fileAccessDenied(id ?? fileUri) };
+    if (id === undefined) return { ok: false, error: invalidArgument(`Invalid file URI ${JSON.stringify(fileUri)}: use the uri the Files API returned.`) };
+    const file = context.files.findLive(id);
+    if (!file) return { ok: false, error: fileAccessDenied(id) };
     if (file.sizeBytes > context.options.limits.maxRequestBodyBytes) {
       return { ok: false, error: invalidArgument(`File files/${id} is too large to be used in a request.`) };
     }
-    const handle = await open(file.blobPath, 'r');
     try {
-      return { ok: true, bytes: await handle.readFile(), mimeType: file.mimeType };
-    } finally {
-      await handle.close();
+      return { ok: true, bytes: await readFile(file.blobPath), mimeType: file.mimeType };
+    } catch (error) {
+      // Deleted between the look-up and the read.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, error: fileAccessDenied(id) };
+      throw error;
     }
   };
 }

@@ -45,6 +45,11 @@ function generateRandomId(length: number): string {
   return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
+function isDisconnect(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED';
+}
+
 function readApiKey(request: IncomingMessage, url: URL): string | undefined {
   const header = request.headers['x-goog-api-key'];
   const fromHeader = Array.isArray(header) ? header[0] : header;
@@ -117,7 +122,9 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
         if (!key) throw new HttpRejection(missingApiKey());
         if (options.apiKey !== undefined && key !== options.apiKey) throw new HttpRejection(invalidApiKey());
       }
-      if (route.endpoint) {
+      // An upload is one call however many chunks it takes: faults hit its start, not each chunk.
+      const isUploadChunk = route.endpoint === 'files.upload' && url.searchParams.has('upload_id');
+      if (route.endpoint && !isUploadChunk) {
         const delay = context.faults.delayFor(route.endpoint);
         if (delay > 0) await context.sleep(delay);
         const fault = context.faults.drawEndpointFault(route.endpoint);
@@ -138,7 +145,8 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
   return {
     handle(request, response) {
       dispatch(request, response).catch((error: unknown) => {
-        if (!(error instanceof HttpRejection)) {
+        const clientWentAway = request.destroyed || response.destroyed || isDisconnect(error);
+        if (!(error instanceof HttpRejection) && !clientWentAway) {
           // A bug in the emulator must look like a server error to the client, never like a hang.
           process.emitWarning(`chargen emulator: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
         }

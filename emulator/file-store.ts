@@ -1,6 +1,6 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,7 +27,6 @@ export interface UploadSession {
   requestedId?: string;
   received: number;
   blobPath: string;
-  hash: Hash;
 }
 
 export interface FileStore {
@@ -35,7 +34,9 @@ export interface FileStore {
   findUpload(uploadId: string): UploadSession | undefined;
   /** Appends a request body to the upload, streamed; resolves to the number of bytes it added. */
   appendChunk(session: UploadSession, body: Readable): Promise<number>;
-  finalizeUpload(session: UploadSession): StoredFile;
+  /** Takes back the last chunk (one the protocol refused after reading it). */
+  discardLastChunk(session: UploadSession, bytes: number): Promise<void>;
+  finalizeUpload(session: UploadSession): Promise<StoredFile>;
   /** A file that exists and has not expired on the emulator's clock. */
   findLive(id: string): StoredFile | undefined;
   listLive(): StoredFile[];
@@ -46,6 +47,12 @@ export interface FileStore {
   temporaryPath(label: string): string;
   openRead(file: StoredFile): ReadStream;
   clear(): Promise<void>;
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }
 
 export function createFileStore(options: {
@@ -71,7 +78,6 @@ export function createFileStore(options: {
         ...(upload.requestedId !== undefined ? { requestedId: upload.requestedId } : {}),
         received: 0,
         blobPath: join(options.directory, `upload-${uploadId}.part`),
-        hash: createHash('sha256'),
       };
       uploads.set(uploadId, session);
       return session;
@@ -82,15 +88,24 @@ export function createFileStore(options: {
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           added += chunk.length;
-          session.hash.update(chunk);
           callback(null, chunk);
         },
       });
-      await pipeline(body, counter, createWriteStream(session.blobPath, { flags: 'a' }));
+      try {
+        await pipeline(body, counter, createWriteStream(session.blobPath, { flags: 'a' }));
+      } catch (error) {
+        // A chunk cut off midway leaves nothing behind: the client resends it from the last offset we confirmed.
+        await truncate(session.blobPath, session.received).catch(() => undefined);
+        throw error;
+      }
       session.received += added;
       return added;
     },
-    finalizeUpload(session) {
+    async discardLastChunk(session, bytes) {
+      session.received -= bytes;
+      await truncate(session.blobPath, session.received);
+    },
+    async finalizeUpload(session) {
       uploads.delete(session.uploadId);
       const now = options.clock.now();
       const id = session.requestedId ?? options.generateId(12);
@@ -102,7 +117,7 @@ export function createFileStore(options: {
         createTime: now,
         updateTime: now,
         expirationTime: now + options.timeToLiveMilliseconds(),
-        sha256Hex: session.hash.digest('hex'),
+        sha256Hex: await hashFile(session.blobPath),
         source: 'UPLOADED',
         blobPath: session.blobPath,
       };
@@ -126,8 +141,6 @@ export function createFileStore(options: {
       const blobPath = join(options.directory, `file-${generated.id}`);
       await rename(generated.temporaryPath, blobPath);
       const now = options.clock.now();
-      const sha = createHash('sha256');
-      await pipeline(createReadStream(blobPath), sha);
       const file: StoredFile = {
         id: generated.id,
         ...(generated.displayName !== undefined ? { displayName: generated.displayName } : {}),
@@ -136,7 +149,7 @@ export function createFileStore(options: {
         createTime: now,
         updateTime: now,
         expirationTime: now + options.timeToLiveMilliseconds(),
-        sha256Hex: sha.digest('hex'),
+        sha256Hex: await hashFile(blobPath),
         source: 'GENERATED',
         blobPath,
       };

@@ -1,4 +1,3 @@
-import { truncate } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
@@ -79,7 +78,6 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
       input.request.resume();
       throw new HttpRejection(invalidArgument(`X-Goog-Upload-Offset ${String(header(input, 'x-goog-upload-offset'))} does not match the ${session.received} bytes received so far.`));
     }
-    const before = session.received;
     const added = await context.files.appendChunk(session, input.request);
     const granularity = context.options.limits.uploadChunkGranularity;
     const rejection: RpcStatus | undefined =
@@ -89,8 +87,7 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
           ? invalidArgument(`Received ${session.received} bytes, more than the declared ${session.declaredSize}.`)
           : undefined;
     if (rejection) {
-      await truncate(session.blobPath, before);
-      session.received = before;
+      await context.files.discardLastChunk(session, added);
       throw new HttpRejection(rejection);
     }
   } else if (!finalize) {
@@ -106,7 +103,10 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
   if (session.received !== session.declaredSize) {
     throw new HttpRejection(invalidArgument(`The upload was finalized after ${session.received} bytes, but ${session.declaredSize} were declared.`));
   }
-  const file = context.files.finalizeUpload(session);
+  if (session.requestedId !== undefined && context.files.findLive(session.requestedId)) {
+    throw new HttpRejection({ httpStatus: 409, status: 'ALREADY_EXISTS', message: `File files/${session.requestedId} already exists.` });
+  }
+  const file = await context.files.finalizeUpload(session);
   context.stats.uploads += 1;
   context.stats.uploadedBytes += file.sizeBytes;
   sendJson(input.response, 200, { file: toFileResource(file, input) }, { 'x-goog-upload-status': 'final' });
@@ -207,12 +207,16 @@ export const fileRoutes: Route[] = [
           callback(null, slice);
         },
       });
-      source.pipe(limiter);
-      for await (const chunk of limiter) {
-        if (!input.response.write(chunk)) await new Promise((resolve) => input.response.once('drain', resolve));
-      }
-      source.destroy();
-      input.response.socket?.destroy();
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          source.destroy();
+          input.response.socket?.destroy();
+          resolve();
+        };
+        limiter.once('end', finish);
+        input.response.once('close', finish);
+        source.pipe(limiter).pipe(input.response, { end: false });
+      });
     },
   },
 ];

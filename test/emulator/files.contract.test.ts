@@ -1,5 +1,6 @@
 import { ApiError } from '@google/genai';
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,28 @@ describe('files: resumable upload through the SDK', () => {
     const body = (await finalized.json()) as { file: { sizeBytes: string; displayName: string } };
     expect(body.file.sizeBytes).toBe('4');
     expect(body.file.displayName).toBe('four');
+  });
+
+  it('keeps no byte of a chunk cut off midway: the resent chunk gives the right size and hash', async () => {
+    const start = await emulator.request('/upload/v1beta/files', {
+      method: 'POST',
+      headers: { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '4096', 'x-goog-upload-header-content-type': 'application/octet-stream' },
+      body: '{}',
+    });
+    const uploadUrl = start.headers.get('x-goog-upload-url') ?? '';
+    const bytes = Buffer.alloc(4096, 7);
+    await new Promise<void>((resolve) => {
+      const cut = request(uploadUrl, { method: 'POST', headers: { 'x-goog-api-key': 'k', 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0', 'content-length': '4096' } });
+      cut.on('error', () => resolve());
+      cut.write(bytes.subarray(0, 2000), () => setTimeout(() => cut.destroy(), 20));
+      cut.on('close', () => resolve());
+    });
+    const query = await fetch(uploadUrl, { method: 'POST', headers: { 'x-goog-api-key': 'k', 'x-goog-upload-command': 'query' } });
+    expect(query.headers.get('x-goog-upload-size-received')).toBe('0');
+    const finalized = await fetch(uploadUrl, { method: 'POST', headers: { 'x-goog-api-key': 'k', 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: bytes });
+    const body = (await finalized.json()) as { file: { sizeBytes: string; sha256Hash: string } };
+    expect(body.file.sizeBytes).toBe('4096');
+    expect(Buffer.from(body.file.sha256Hash, 'base64').toString('utf8')).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('refuses an upload larger than the file limit', async () => {

@@ -160,6 +160,13 @@ describe('generateContent: analysis under a schema', () => {
     expect(expired.message).toContain('PERMISSION_DENIED');
   });
 
+  it('takes only the uri the Files API handed out as fileUri, not the file name', async () => {
+    const file = await uploadPng(emulator.client, 'by-name');
+    const error = await rejection(analyse(emulator.client, file.name ?? ''));
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('Invalid file URI');
+  });
+
   it('answers 404 for an unknown model, naming it', async () => {
     const error = await rejection(emulator.client.models.generateContent({ model: 'gemini-0-nonexistent', contents: 'hi' }));
     expect(error.status).toBe(404);
@@ -241,6 +248,13 @@ describe('generateContent: images', () => {
       );
       expect(error.status).toBe(400);
     }
+  });
+
+  it('renders 2.5 Flash Image at 1K only', async () => {
+    const error = await rejection(
+      emulator.client.models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'x', config: { responseModalities: ['IMAGE'], imageConfig: { imageSize: '2K' } } }),
+    );
+    expect(error.status).toBe(400);
   });
 
   it('rejects image output from a text model', async () => {
