@@ -3,6 +3,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingApiKeyError } from '../errors.ts';
+import { createRetryAfterFetch } from './retry-after-fetch.ts';
 
 export interface GeminiConnection {
   apiKey: string;
@@ -39,10 +40,13 @@ export async function requireGeminiConnection(options: { cwd: string; env: NodeJ
 }
 
 /** The real SDK, always on v1beta (2.x's default, and the only version the batch and files docs show). */
-export function createGeminiClient(connection: GeminiConnection): GoogleGenAI {
+export function createGeminiClient(connection: GeminiConnection, options: { fetch?: typeof globalThis.fetch } = {}): GoogleGenAI {
   return new GoogleGenAI({
     apiKey: connection.apiKey,
     apiVersion: 'v1beta',
-    ...(connection.baseUrl ? { httpOptions: { baseUrl: connection.baseUrl } } : {}),
+    httpOptions: {
+      ...(connection.baseUrl ? { baseUrl: connection.baseUrl } : {}),
+      fetch: createRetryAfterFetch(options.fetch ?? globalThis.fetch),
+    },
   });
 }
