@@ -52,6 +52,9 @@ export interface EmulatorContext {
   scheduleAdvance: (milliseconds: number) => void;
 }
 
+/** The API versions served: the SDK 2.x's v1beta and 3.x's v1 (the first capture group of every API route). */
+export const versionPattern = '(v1|v1beta)';
+
 export interface RouteInput {
   request: IncomingMessage;
   response: ServerResponse;

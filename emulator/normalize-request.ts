@@ -1,4 +1,5 @@
 import { invalidArgument, type RpcStatus } from './api-error.ts';
+import { isPlainObject } from './http-io.ts';
 
 /**
  * Reads a GenerateContentRequest the way proto-JSON parsing does: each field may be spelled in camelCase or
@@ -103,9 +104,6 @@ export function toCamelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 }
 
-function isPlainObject(input: unknown): input is Record<string, unknown> {
-  return typeof input === 'object' && input !== null && !Array.isArray(input);
-}
 
 class NormalizeError extends Error {
   constructor(readonly status: RpcStatus) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { invalidArgument } from '../api-error.ts';
 import type { EmulatorContext, Route } from '../emulator-context.ts';
 import { faultConfigSchema } from '../fault-config.ts';
@@ -9,8 +10,7 @@ const clockChangeSchema = z.object({ advanceMilliseconds: z.number().int().min(0
 function parseOrReject<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new HttpRejection(invalidArgument(`Invalid emulator settings: ${problems.join('; ')}`));
+    throw new HttpRejection(invalidArgument(`Invalid emulator settings: ${formatZodIssues(parsed.error.issues)}`));
   }
   return parsed.data;
 }

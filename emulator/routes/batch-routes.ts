@@ -1,12 +1,10 @@
 import { notFound } from '../api-error.ts';
 import { rm } from 'node:fs/promises';
 import { stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
-import type { EmulatorContext, Route } from '../emulator-context.ts';
+import { versionPattern, type EmulatorContext, type Route } from '../emulator-context.ts';
 import { HttpRejection, sendJson } from '../http-io.ts';
 import { toOperation } from './operation.ts';
 import { pageOf } from './paging.ts';
-
-const versionPattern = '(v1|v1beta)';
 
 async function discardUnpublishedOutput(job: BatchJob): Promise<void> {
   if (job.outputTemporaryPath === undefined) return;

@@ -1,14 +1,12 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
-import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
+import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { toFileResource } from '../file-store.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
 import { pageOf } from './paging.ts';
 
 const fileIdPattern = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-const versionPattern = '(v1|v1beta)';
-
 function header(input: RouteInput, name: string): string | undefined {
   const value = input.request.headers[name];
   return Array.isArray(value) ? value[0] : value;

@@ -3,13 +3,11 @@ import { createInterface } from 'node:readline';
 import { invalidArgument, notFound, resourceExhausted } from '../api-error.ts';
 import { answerWithContext } from '../batch-runner.ts';
 import type { BatchJob, BatchSource } from '../batch-store.ts';
-import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
+import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
 import { findModel, type ModelInfo } from '../model-catalog.ts';
 import { toCamelCase } from '../normalize-request.ts';
 import { toOperation } from './operation.ts';
-
-const versionPattern = '(v1|v1beta)';
 
 function requireModel(input: RouteInput, method: string): ModelInfo {
   const name = input.parameters['model'] ?? '';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord } from '../is-record.ts';
 
 /** One unit of work: a REST GenerateContentRequest (generationConfig etc. in REST names) under a content-derived key. */
 export interface RequestLine {
@@ -33,9 +34,6 @@ const acceptedFinishReasons = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
 const retryableRpcCodes = new Set([1, 2, 4, 8, 10, 13, 14]);
 const retryableHttpCodes = new Set([408, 429, 500, 502, 503, 504]);
 
-function isRecord(input: unknown): input is Record<string, unknown> {
-  return typeof input === 'object' && input !== null && !Array.isArray(input);
-}
 
 /**
  * The failure a response carries in itself: a blocked prompt, no candidates, a policy finish reason (never retried:

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isRecord } from '../is-record.ts';
 
 /** One line of a batch result file, as far as the executor needs to know it. */
 export type ResultLine =
@@ -9,9 +10,6 @@ export type ResultLine =
 
 export type ResultLineReader = (path: string) => AsyncIterable<ResultLine>;
 
-function isRecord(input: unknown): input is Record<string, unknown> {
-  return typeof input === 'object' && input !== null && !Array.isArray(input);
-}
 
 /**
  * Reads a result file line by line (CRLF or LF, last line with or without a newline). Results are untrusted input:

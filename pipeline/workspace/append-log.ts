@@ -1,6 +1,7 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { WorkspaceFileError } from '../errors.ts';
 
 /**
@@ -52,7 +53,7 @@ export async function readAppendLog<T>(options: {
     } else {
       throw new WorkspaceFileError({
         path: options.path,
-        problem: `line ${index + 1} does not match its schema (${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')})`,
+        problem: `line ${index + 1} does not match its schema (${formatZodIssues(parsed.error.issues)})`,
         fix: 'Delete the file to start afresh; chargen never writes such a line itself.',
       });
     }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import type { z } from 'zod';
+import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { WorkspaceFileError } from '../errors.ts';
 
 /**
@@ -61,8 +62,7 @@ export async function readJsonFile<T>(path: string, schema: z.ZodType<T>, fix: s
   }
   const result = schema.safeParse(parsed);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new WorkspaceFileError({ path, problem: `does not match its schema (${problems})`, fix });
+    throw new WorkspaceFileError({ path, problem: `does not match its schema (${formatZodIssues(result.error.issues)})`, fix });
   }
   return result.data;
 }

@@ -1,4 +1,4 @@
-import { ApiError, JobState, type GoogleGenAI } from '@google/genai';
+import { JobState, type GoogleGenAI } from '@google/genai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readPngDimensions } from '../../emulator/png/encode-png.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
+import { expectApiError } from '../support/expect-rejection.ts';
 
 let emulator: TestEmulator;
 let workDirectory: string;
@@ -48,11 +49,6 @@ async function downloadLines(client: GoogleGenAI, fileName: string): Promise<Rec
   return text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('batches: a file-source job from create to downloaded results', () => {
   it('moves PENDING → RUNNING → SUCCEEDED on the clock and answers one line per key', async () => {
@@ -163,9 +159,9 @@ describe('batches: a file-source job from create to downloaded results', () => {
   });
 
   it('refuses a job over a missing input file, and 404s an unknown job', async () => {
-    expect((await rejection(emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: 'files/missing' }))).status).toBe(404);
-    expect((await rejection(emulator.client.batches.get({ name: 'batches/unknown' }))).status).toBe(404);
-    expect((await rejection(emulator.client.batches.create({ model: 'gemini-9', src: 'files/x' }))).status).toBe(404);
+    expect((await expectApiError(emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: 'files/missing' }))).status).toBe(404);
+    expect((await expectApiError(emulator.client.batches.get({ name: 'batches/unknown' }))).status).toBe(404);
+    expect((await expectApiError(emulator.client.batches.create({ model: 'gemini-9', src: 'files/x' }))).status).toBe(404);
   });
 });
 
@@ -190,7 +186,7 @@ describe('batches: inline requests', () => {
   it('refuses an inline batch over the size limit (scaled down here)', async () => {
     const small = await startTestEmulator({ limits: { maxInlineBatchBytes: 2000 } });
     try {
-      const error = await rejection(
+      const error = await expectApiError(
         small.client.batches.create({ model: 'gemini-3-flash-preview', src: [{ contents: [{ role: 'user', parts: [{ text: 'x'.repeat(3000) }] }] }] }),
       );
       expect(error.status).toBe(400);
@@ -274,7 +270,7 @@ describe('batches: list, cancel, delete, limits', () => {
   it('deletes a job, which then 404s', async () => {
     const job = await createInline(emulator.client, 'to-delete');
     await emulator.client.batches.delete({ name: job.name ?? '' });
-    expect((await rejection(emulator.client.batches.get({ name: job.name ?? '' }))).status).toBe(404);
+    expect((await expectApiError(emulator.client.batches.get({ name: job.name ?? '' }))).status).toBe(404);
   });
 
   it('refuses a job beyond the concurrent limit with 429, and accepts again once one finishes', async () => {
@@ -282,7 +278,7 @@ describe('batches: list, cancel, delete, limits', () => {
     try {
       await createInline(small.client, 'one');
       await createInline(small.client, 'two');
-      const error = await rejection(createInline(small.client, 'three'));
+      const error = await expectApiError(createInline(small.client, 'three'));
       expect(error.status).toBe(429);
       expect(error.message).toContain('RESOURCE_EXHAUSTED');
       small.clock.advance(2000);

@@ -1,10 +1,11 @@
-import { ApiError, JobState, type GoogleGenAI } from '@google/genai';
+import { JobState, type GoogleGenAI } from '@google/genai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from '../support/start-test-emulator.ts';
+import { expectApiError } from '../support/expect-rejection.ts';
 
 let emulator: TestEmulator;
 let workDirectory: string;
@@ -22,11 +23,6 @@ async function setFaults(faults: FaultConfigInput): Promise<Response> {
   return fetch(`${emulator.baseUrl}/_emulator/faults`, { method: 'POST', body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 function inlineJob(client: GoogleGenAI, displayName: string) {
   return client.batches.create({ model: 'gemini-3-flash-preview', src: [{ contents: [{ role: 'user', parts: [{ text: displayName }] }] }], config: { displayName } });
@@ -35,7 +31,7 @@ function inlineJob(client: GoogleGenAI, displayName: string) {
 describe('faults: endpoint answers', () => {
   it('answers 429 RESOURCE_EXHAUSTED with a RetryInfo when the rate is 1', async () => {
     expect((await setFaults({ endpoints: { 'models.generateContent': { rate429: 1 } }, retryDelaySeconds: 7 })).status).toBe(200);
-    const error = await rejection(emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'x' }));
+    const error = await expectApiError(emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'x' }));
     expect(error.status).toBe(429);
     const body = JSON.parse(error.message) as { error: { status: string; details: { '@type': string; retryDelay?: string }[] } };
     expect(body.error.status).toBe('RESOURCE_EXHAUSTED');
@@ -46,8 +42,8 @@ describe('faults: endpoint answers', () => {
 
   it('answers 503 UNAVAILABLE, for every endpoint with "*"', async () => {
     await setFaults({ endpoints: { '*': { rate503: 1 } } });
-    expect((await rejection(emulator.client.files.list({ config: { pageSize: 1 } }))).status).toBe(503);
-    expect((await rejection(emulator.client.batches.get({ name: 'batches/x' }))).status).toBe(503);
+    expect((await expectApiError(emulator.client.files.list({ config: { pageSize: 1 } }))).status).toBe(503);
+    expect((await expectApiError(emulator.client.batches.get({ name: 'batches/x' }))).status).toBe(503);
   });
 
   it('injects roughly the asked share of faults, replayably from the seed', async () => {

@@ -1,9 +1,10 @@
-import { ApiError, type GoogleGenAI } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readPngDimensions } from '../../emulator/png/encode-png.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
+import { expectApiError } from '../support/expect-rejection.ts';
 
 let emulator: TestEmulator;
 beforeAll(async () => {
@@ -51,11 +52,6 @@ async function analyse(client: GoogleGenAI, fileUri: string, schemaField: 'respo
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('generateContent: analysis under a schema', () => {
   it('answers JSON that validates under responseSchema, derived from the image bytes', async () => {
@@ -90,7 +86,7 @@ describe('generateContent: analysis under a schema', () => {
 
   it('rejects an unsupported schema keyword with 400 INVALID_ARGUMENT', async () => {
     const file = await uploadPng(emulator.client, 'bad-schema');
-    const error = await rejection(
+    const error = await expectApiError(
       emulator.client.models.generateContent({
         model: 'gemini-3-flash-preview',
         contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }] }],
@@ -145,30 +141,30 @@ describe('generateContent: analysis under a schema', () => {
 
   it('answers 400 for bytes that are not a decodable image, and 403 for an expired or unknown file', async () => {
     const notImage = await emulator.client.files.upload({ file: new Blob(['%PDF-1.7 not an image']), config: { mimeType: 'image/png' } });
-    const broken = await rejection(analyse(emulator.client, notImage.uri ?? ''));
+    const broken = await expectApiError(analyse(emulator.client, notImage.uri ?? ''));
     expect(broken.status).toBe(400);
     expect(broken.message).toContain('Unable to process input image');
 
     const truncated = createSamplePng('truncated').subarray(0, 60);
     const truncatedFile = await emulator.client.files.upload({ file: new Blob([truncated]), config: { mimeType: 'image/png' } });
-    expect((await rejection(analyse(emulator.client, truncatedFile.uri ?? ''))).status).toBe(400);
+    expect((await expectApiError(analyse(emulator.client, truncatedFile.uri ?? ''))).status).toBe(400);
 
     const file = await uploadPng(emulator.client, 'soon-expired');
     emulator.clock.advance(48 * 3600 * 1000);
-    const expired = await rejection(analyse(emulator.client, file.uri ?? ''));
+    const expired = await expectApiError(analyse(emulator.client, file.uri ?? ''));
     expect(expired.status).toBe(403);
     expect(expired.message).toContain('PERMISSION_DENIED');
   });
 
   it('takes only the uri the Files API handed out as fileUri, not the file name', async () => {
     const file = await uploadPng(emulator.client, 'by-name');
-    const error = await rejection(analyse(emulator.client, file.name ?? ''));
+    const error = await expectApiError(analyse(emulator.client, file.name ?? ''));
     expect(error.status).toBe(400);
     expect(error.message).toContain('Invalid file URI');
   });
 
   it('answers 404 for an unknown model, naming it', async () => {
-    const error = await rejection(emulator.client.models.generateContent({ model: 'gemini-0-nonexistent', contents: 'hi' }));
+    const error = await expectApiError(emulator.client.models.generateContent({ model: 'gemini-0-nonexistent', contents: 'hi' }));
     expect(error.status).toBe(404);
     expect(error.message).toContain('models/gemini-0-nonexistent is not found for API version v1beta');
   });
@@ -239,7 +235,7 @@ describe('generateContent: images', () => {
 
   it('rejects a lowercase image size and an unknown aspect ratio', async () => {
     for (const imageConfig of [{ imageSize: '2k' }, { aspectRatio: '7:3' }]) {
-      const error = await rejection(
+      const error = await expectApiError(
         emulator.client.models.generateContent({
           model: 'gemini-3-pro-image-preview',
           contents: 'x',
@@ -251,14 +247,14 @@ describe('generateContent: images', () => {
   });
 
   it('renders 2.5 Flash Image at 1K only', async () => {
-    const error = await rejection(
+    const error = await expectApiError(
       emulator.client.models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'x', config: { responseModalities: ['IMAGE'], imageConfig: { imageSize: '2K' } } }),
     );
     expect(error.status).toBe(400);
   });
 
   it('rejects image output from a text model', async () => {
-    const error = await rejection(
+    const error = await expectApiError(
       emulator.client.models.generateContent({ model: 'gemini-3-flash-preview', contents: 'x', config: { responseModalities: ['IMAGE'] } }),
     );
     expect(error.status).toBe(400);

@@ -1,0 +1,12 @@
+import { ApiError } from '@google/genai';
+import { expect } from 'vitest';
+
+/** The ApiError a call through the SDK failed with (and a failed assertion if it did not fail that way). */
+export async function expectApiError(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
