@@ -672,6 +672,9 @@ function describeNonImage(bytes: Uint8Array): string {
     return 'not an image (looks like text/HTML)';
   }
   if (firstCharacter === '{' || firstCharacter === '[') return 'not an image (looks like JSON text)';
+  const head = bytes.subarray(textStart, textStart + 512);
+  const isPlainText = head.length > 0 && head.every((byte) => byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte < 0x7f));
+  if (isPlainText) return 'not an image (looks like plain text)';
 
   const firstBytes = [...bytes.subarray(0, 8)].map(formatHex).join(' ');
   return `unknown format (first bytes: ${firstBytes})`;

@@ -416,6 +416,7 @@ describe('inspectImage on non-images', () => {
     ['WAV', concatBytes('RIFF', uint32LittleEndian(4), 'WAVE'), 'not an image (looks like a RIFF "WAVE" file, not WebP)'],
     ['unknown', Uint8Array.from([0, 1, 2, 3, 0xfe, 0xed, 0xfa, 0xce, 9, 9]), 'unknown format (first bytes: 00 01 02 03 fe ed fa ce)'],
     ['short unknown', Uint8Array.from([0x89]), 'unknown format (first bytes: 89)'],
+    ['plain text', new TextEncoder().encode('these are my notes\n'), 'not an image (looks like plain text)'],
   ];
   for (const [name, bytes, reason] of cases) {
     it(`explains ${name}`, () => {

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { analysisRecordSchema } from '../../schemas/analysis.ts';
+
+export const analyzedImageSchema = z
+  .object({
+    sourcePath: z.string().min(1).describe('relative to the input folder'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    mimeType: z.string(),
+    width: z.number().int().nonnegative(),
+    height: z.number().int().nonnegative(),
+    model: z.string(),
+    key: z.string(),
+    record: analysisRecordSchema,
+    usage: z.record(z.string(), z.unknown()).optional(),
+    /** Another name of the same bytes: analysed once, the record serves both. */
+    sameContentAs: z.string().optional(),
+  })
+  .strict();
+export type AnalyzedImage = z.infer<typeof analyzedImageSchema>;
+
+export const analyzeFailureSchema = z
+  .object({
+    sourcePath: z.string().min(1),
+    step: z.enum(['scan', 'inspect', 'upload', 'analyze']),
+    reason: z.string(),
+    fix: z.string(),
+  })
+  .strict();
+export type AnalyzeFailure = z.infer<typeof analyzeFailureSchema>;
+
+/** The analyze stage's checkpoint: versioned and validated in full when read back. */
+export const analysisCheckpointSchema = z
+  .object({
+    kind: z.literal('chargen-analysis'),
+    version: z.literal(1),
+    records: z.array(analyzedImageSchema),
+    failures: z.array(analyzeFailureSchema),
+    warnings: z.array(z.string()),
+  })
+  .strict();
+export type AnalysisCheckpoint = z.infer<typeof analysisCheckpointSchema>;

@@ -1,0 +1,116 @@
+import type { GeminiExecutor } from '../../pipeline/gemini/gemini-executor.ts';
+import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
+import type { Logger } from '../../pipeline/logger.ts';
+import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
+import type { AnalyzeSettings } from './analyze-settings.ts';
+import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
+import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
+import { scanImages } from './scan-images.ts';
+import { parseAnalysisAnswer, validateAnalysisAnswer } from './validate-analysis-answer.ts';
+
+export interface AnalyzeImagesOptions {
+  inputDirectory: string;
+  settings: AnalyzeSettings;
+  /** The text of templates/analysis.hbs (or the user's own). */
+  instructionTemplate: string;
+  /** Puts bytes on the Files API (the Gemini layer's uploadFiles, bound to a client and registry). */
+  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+  executor: GeminiExecutor;
+  logger: Logger;
+}
+
+type GoodImage = Extract<InputImage, { ok: true }> & { path: string; relativePath: string };
+
+/**
+ * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
+ * rest go on; identical bytes under several names are uploaded and analysed once.
+ */
+export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version'>> {
+  const { settings, logger } = options;
+  const failures: AnalyzeFailure[] = [];
+  const warnings: string[] = [];
+  const fail = (failure: AnalyzeFailure) => {
+    failures.push(failure);
+    logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
+  };
+
+  const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore });
+  const good: GoodImage[] = [];
+  for (const entry of scanned) {
+    if (entry.kind === 'rejected') {
+      fail({ sourcePath: entry.relativePath, step: 'scan', reason: entry.reason, fix: entry.fix });
+      continue;
+    }
+    const inspected = await inspectInputImage({ path: entry.path, sizeBytes: entry.sizeBytes, maxBytes: settings.maxImageBytes });
+    if (!inspected.ok) {
+      fail({ sourcePath: entry.relativePath, step: 'inspect', reason: inspected.reason, fix: inspected.fix });
+      continue;
+    }
+    if (inspected.warning) {
+      warnings.push(`${entry.relativePath}: ${inspected.warning}`);
+      logger.warn(`${entry.relativePath}: ${inspected.warning}`);
+    }
+    good.push({ ...inspected, path: entry.path, relativePath: entry.relativePath });
+  }
+
+  const bySha = new Map<string, GoodImage[]>();
+  for (const image of good) bySha.set(image.sha256, [...(bySha.get(image.sha256) ?? []), image]);
+  const representatives = [...bySha.values()].map((names) => names[0] as GoodImage);
+
+  const uploads = await options.upload(
+    representatives.map((image) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath })),
+  );
+  const instruction = renderAnalysisInstruction(options.instructionTemplate);
+  const responseSchema = buildResponseSchema(settings.schemaField);
+  const keyBySha = new Map<string, string>();
+  const lines = [];
+  for (const image of representatives) {
+    const uploaded = uploads.get(image.sha256);
+    if (uploaded?.status !== 'uploaded') {
+      const reason = uploaded?.status === 'failed' ? uploaded.error.message : 'not uploaded';
+      for (const name of bySha.get(image.sha256) ?? []) {
+        fail({ sourcePath: name.relativePath, step: 'upload', reason: `upload failed: ${reason}`, fix: 'Run again; uploads that succeeded are kept.' });
+      }
+      continue;
+    }
+    const line = buildAnalysisRequest({ image: { sha256: image.sha256, mimeType: image.mimeType, fileUri: uploaded.file.uri }, instruction, responseSchema, settings });
+    keyBySha.set(image.sha256, line.key);
+    lines.push(line);
+  }
+
+  const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: validateAnalysisAnswer });
+  logger.info(`analyze: ${lines.length} distinct images, ${report.cachedKeys} from earlier runs, ${report.sentLines} requests sent`);
+
+  const records: AnalyzedImage[] = [];
+  for (const [sha256, key] of keyBySha) {
+    const names = bySha.get(sha256) ?? [];
+    const outcome = report.outcomes.get(key);
+    const parsed = outcome?.status === 'succeeded' ? parseAnalysisAnswer(outcome.response) : undefined;
+    if (outcome?.status === 'succeeded' && parsed?.ok) {
+      const usage = outcome.response['usageMetadata'];
+      const first = names[0] as GoodImage;
+      for (const name of names) {
+        records.push({
+          sourcePath: name.relativePath,
+          sha256,
+          mimeType: name.mimeType,
+          width: name.width,
+          height: name.height,
+          model: settings.model,
+          key,
+          record: parsed.record,
+          ...(typeof usage === 'object' && usage !== null ? { usage: usage as Record<string, unknown> } : {}),
+          ...(name !== first ? { sameContentAs: first.relativePath } : {}),
+        });
+      }
+    } else {
+      const reason = outcome?.status === 'failed' ? outcome.reason : parsed && !parsed.ok ? parsed.reason : 'no answer';
+      const fix = outcome?.status === 'failed' && !outcome.retryable
+        ? 'The model refused this image; replace it or change the analysis settings.'
+        : 'Run again to retry it (answers already received are kept), or try analyze.model "gemini-3-pro-preview".';
+      for (const name of names) fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix });
+    }
+  }
+  const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => (left.sourcePath < right.sourcePath ? -1 : left.sourcePath > right.sourcePath ? 1 : 0);
+  return { records: records.sort(byPath), failures: failures.sort(byPath), warnings };
+}

@@ -1,0 +1,57 @@
+import fastGlob from 'fast-glob';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+
+export type ScannedEntry =
+  | { kind: 'file'; path: string; relativePath: string; sizeBytes: number }
+  | { kind: 'rejected'; path: string; relativePath: string; reason: string; fix: string };
+
+/**
+ * Finds candidate images under `inputDirectory` by pattern (case-insensitive). Folders named like images and
+ * symlinks that lead out of the input folder are reported, not followed; nothing is read yet.
+ */
+export async function scanImages(options: { inputDirectory: string; patterns: readonly string[]; ignore: readonly string[] }): Promise<ScannedEntry[]> {
+  const root = resolve(options.inputDirectory);
+  const realRoot = await realpath(root);
+  const names = await fastGlob([...options.patterns], {
+    cwd: root,
+    ignore: [...options.ignore],
+    caseSensitiveMatch: false,
+    onlyFiles: false,
+    followSymbolicLinks: false,
+    dot: false,
+    unique: true,
+  });
+  const entries: ScannedEntry[] = [];
+  for (const relativePath of names.sort()) {
+    const path = join(root, relativePath);
+    const reject = (reason: string, fix: string) => entries.push({ kind: 'rejected', path, relativePath, reason, fix });
+    try {
+      const link = await lstat(path);
+      if (link.isSymbolicLink()) {
+        const target = await realpath(path).catch(() => undefined);
+        if (!target) {
+          reject('a symbolic link to nothing', 'Remove the link or point it at an image inside the input folder.');
+          continue;
+        }
+        if (target !== realRoot && !target.startsWith(realRoot + sep)) {
+          reject(`a symbolic link out of the input folder (to ${relative(realRoot, target)})`, 'Copy the image into the input folder; links out of it are not followed.');
+          continue;
+        }
+      }
+      const info = await stat(path);
+      if (info.isDirectory()) {
+        reject('a folder, though its name looks like an image', 'Rename it, or add it to the ignore patterns.');
+        continue;
+      }
+      if (!info.isFile()) {
+        reject('not a regular file', 'Only regular image files are analysed.');
+        continue;
+      }
+      entries.push({ kind: 'file', path, relativePath, sizeBytes: info.size });
+    } catch (error) {
+      reject(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'Check the file’s permissions.');
+    }
+  }
+  return entries;
+}
