@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { runEmulatorCommand } from './emulator-command.ts';
+import { runRunCommand } from './run-command.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
 
 export interface CliOptions {
@@ -55,6 +56,19 @@ export async function runCli(options: CliOptions): Promise<number> {
         flags,
         waitForStop: options.waitForStop ?? waitForSignal,
       });
+    });
+
+  program
+    .command('run')
+    .description('Bring the outputs up to date: analyze → compile → synthesize (this version: --only analyze).')
+    .option('--input <folder>', 'the reference images', 'input_images')
+    .option('--workdir <folder>', 'the workspace: checkpoints, caches, job records', '.chargen')
+    .option('--only <stage>', 'run one stage from the upstream checkpoint: analyze')
+    .option('--backend <backend>', 'auto (the API with a key, else the built-in emulator), gemini, or emulator', 'auto')
+    .option('--mode <mode>', 'batch (half price, minutes to hours) or sync (full price, seconds)', 'batch')
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (flags: Record<string, unknown>) => {
+      exitCode = await runRunCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
 
   try {

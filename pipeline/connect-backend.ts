@@ -1,0 +1,46 @@
+import type { GoogleGenAI } from '@google/genai';
+import { serveEmulator } from '../emulator/serve-emulator.ts';
+import { ChargenError } from './errors.ts';
+import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from './gemini/create-gemini-client.ts';
+import { emulatorGeminiSettings, type GeminiSettingsInput } from './gemini/gemini-settings.ts';
+import type { Logger } from './logger.ts';
+
+export type BackendChoice = 'auto' | 'gemini' | 'emulator';
+
+export interface Backend {
+  kind: 'gemini' | 'emulator';
+  connection: GeminiConnection;
+  client: GoogleGenAI;
+  /** Shorter polls against an emulator, whose jobs finish in seconds. */
+  settingsOverrides: GeminiSettingsInput;
+  close(): Promise<void>;
+}
+
+/**
+ * `auto`: the real API when a key is set, otherwise the built-in emulator, announced in one line. CHARGEN_BASE_URL
+ * points either at any compatible endpoint (a running `chargen emulator`, say).
+ */
+export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger }): Promise<Backend> {
+  const found = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
+  const useEmulator = options.choice === 'emulator' || (options.choice === 'auto' && !found);
+  if (!useEmulator) {
+    if (!found) {
+      throw new ChargenError({
+        code: 'missing-api-key',
+        message: '--backend gemini needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env. Get one at https://aistudio.google.com/apikey.',
+      });
+    }
+    const pointsAtLoopback = found.baseUrl !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(found.baseUrl);
+    return {
+      kind: 'gemini',
+      connection: found,
+      client: createGeminiClient(found),
+      settingsOverrides: pointsAtLoopback ? emulatorGeminiSettings : {},
+      close: async () => undefined,
+    };
+  }
+  const running = await serveEmulator({ emulator: { latency: { pendingMilliseconds: 200, runningMilliseconds: 300 } } });
+  options.logger.info(`No API key set: using the built-in Gemini emulator at ${running.baseUrl} (set GEMINI_API_KEY to use the real API).`);
+  const connection = { apiKey: 'chargen-emulator', baseUrl: running.baseUrl };
+  return { kind: 'emulator', connection, client: createGeminiClient(connection), settingsOverrides: emulatorGeminiSettings, close: () => running.close() };
+}
