@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+export const aspectRatios = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'] as const;
+export const imageSizes = ['1K', '2K', '4K'] as const;
+
+export const imageConfigSchema = z
+  .object({
+    aspectRatio: z.enum(aspectRatios).default('9:16').describe('output aspect ratio'),
+    imageSize: z.enum(imageSizes).default('2K').describe('output size, uppercase K as the API requires'),
+  })
+  .strict();
+
+/** One image to generate: everything synthesize needs, and nothing it has to look up. */
+export const generationPromptSchema = z
+  .object({
+    /** Hash of the canonical content below: the same prompt always has the same key. */
+    key: z.string().regex(/^[0-9a-f]{64}$/),
+    sourceImage: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mimeType: z.string() }).strict(),
+    variant: z.number().int().min(1),
+    prompt: z.string().min(1),
+    model: z.string().min(1),
+    imageConfig: imageConfigSchema,
+    useReferenceImage: z.boolean(),
+    safetySettings: z.array(z.object({ category: z.string(), threshold: z.string() }).strict()).optional(),
+  })
+  .strict();
+
+export type GenerationPrompt = z.infer<typeof generationPromptSchema>;

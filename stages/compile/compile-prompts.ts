@@ -1,0 +1,55 @@
+import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import type { AnalyzedImage } from '../analyze/analysis-result.ts';
+import { hashCanonical } from '../shared/canonical-json.ts';
+import { applyRules } from './apply-rules.ts';
+import type { CompileSettings } from './compile-settings.ts';
+import type { PromptTemplates } from './load-prompt-templates.ts';
+
+function compareText(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/**
+ * Stage two, pure: records in, prompts out. The same records (in any order), templates and settings always give
+ * byte-identical prompts; a prompt's key hashes what the image depends on, not the file name, so two names of the
+ * same bytes share one paid image.
+ */
+export function compilePrompts(options: { records: readonly AnalyzedImage[]; templates: PromptTemplates; settings: CompileSettings }): GenerationPrompt[] {
+  const { settings } = options;
+  const records = [...options.records].sort((left, right) => compareText(left.sourcePath, right.sourcePath));
+  const prompts: GenerationPrompt[] = [];
+  for (const analyzed of records) {
+    const record = applyRules(analyzed.record, settings);
+    for (let variant = 1; variant <= settings.variants; variant += 1) {
+      const prompt = options.templates.render({
+        ...record,
+        variant,
+        variantCount: settings.variants > 1 ? settings.variants : 0,
+        image: { ...settings.imageConfig },
+        source: { path: analyzed.sourcePath },
+      });
+      const content = {
+        prompt,
+        model: settings.model,
+        imageConfig: settings.imageConfig,
+        useReferenceImage: settings.useReferenceImage,
+        referenceSha256: settings.useReferenceImage ? analyzed.sha256 : undefined,
+        variant,
+        safetySettings: settings.safetySettings,
+      };
+      prompts.push(
+        generationPromptSchema.parse({
+          key: hashCanonical(content),
+          sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
+          variant,
+          prompt,
+          model: settings.model,
+          imageConfig: settings.imageConfig,
+          useReferenceImage: settings.useReferenceImage,
+          ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
+        }),
+      );
+    }
+  }
+  return prompts;
+}

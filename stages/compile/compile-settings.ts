@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { analysisFieldNames } from '../../schemas/analysis.ts';
+import { imageConfigSchema } from '../../schemas/generation-prompt.ts';
+import { safetySettingSchema } from '../analyze/analyze-settings.ts';
+
+const fieldValue = z.union([z.string(), z.number(), z.array(z.string())]);
+const knownFields = new Set<string>(analysisFieldNames);
+const unknownFieldMessage = (name: string) => `unknown field "${name}"; the fields are ${analysisFieldNames.join(', ')}`;
+
+/** Field → value maps whose every key must be a record field: a typo would otherwise do nothing, silently. Each map
+ * checks itself, so every mistake in the config is reported at once. */
+const fieldMap = z.record(z.string(), fieldValue).superRefine((map, context) => {
+  for (const name of Object.keys(map)) {
+    if (!knownFields.has(name)) context.addIssue({ code: 'custom', path: [name], message: unknownFieldMessage(name) });
+  }
+});
+const fieldName = z.string().refine((name) => knownFields.has(name), { error: (issue) => unknownFieldMessage(String(issue.input)) });
+
+export const compileSettingsSchema = z
+  .object({
+    templateDirectory: z.string().optional().describe('a folder with character.hbs and partials/; the built-in templates when unset'),
+    model: z.string().min(1).default('gemini-3-pro-image-preview'),
+    imageConfig: imageConfigSchema.default(imageConfigSchema.parse({})),
+    variants: z.number().int().min(1).max(16).default(1).describe('distinct images per character'),
+    useReferenceImage: z.boolean().default(true).describe('send the source image with the prompt, as a fileData part'),
+    safetySettings: z.array(safetySettingSchema).optional(),
+    defaults: fieldMap.default({}).describe('fill a field the analysis left empty'),
+    overrides: fieldMap.default({}).describe('force a field, whatever the analysis said'),
+    when: z
+      .array(z.object({ field: fieldName, equals: fieldValue, set: fieldMap }).strict())
+      .default([])
+      .describe('if field equals value then set fields, applied in order after defaults and overrides'),
+  })
+  .strict();
+
+export type CompileSettings = z.infer<typeof compileSettingsSchema>;
