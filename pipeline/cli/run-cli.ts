@@ -63,10 +63,11 @@ export async function runCli(options: CliOptions): Promise<number> {
     .description('Bring the outputs up to date: analyze → compile → synthesize (this version: --only analyze).')
     .option('--input <folder>', 'the reference images', 'input_images')
     .option('--workdir <folder>', 'the workspace: checkpoints, caches, job records', '.chargen')
-    .option('--only <stage>', 'run one stage from the upstream checkpoint: analyze')
+    .option('--only <stage>', 'run one stage from the upstream checkpoint: analyze or compile')
     .option('--backend <backend>', 'auto (the API with a key, else the built-in emulator), gemini, or emulator', 'auto')
     .option('--mode <mode>', 'batch (half price, minutes to hours) or sync (full price, seconds)', 'batch')
     .option('--json', 'print one JSON summary on stdout')
+    .option('--dry-run', 'show what would be done (for compile: print the prompts) and spend nothing')
     .action(async (flags: Record<string, unknown>) => {
       exitCode = await runRunCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });

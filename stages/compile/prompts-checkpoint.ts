@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
+import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import type { AnalyzedImage } from '../analyze/analysis-result.ts';
+import { hashCanonical } from '../shared/canonical-json.ts';
+import type { CompileSettings } from './compile-settings.ts';
+
+export const promptsCheckpointSchema = z
+  .object({
+    kind: z.literal('chargen-prompts'),
+    version: z.literal(1),
+    /** What the prompts were made from: the records, the templates and the settings. */
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+    prompts: z.array(generationPromptSchema),
+  })
+  .strict();
+export type PromptsCheckpoint = z.infer<typeof promptsCheckpointSchema>;
+
+/** Changes exactly when the prompts could: a record, a template or a setting (not the records' order). */
+export function fingerprintCompile(options: { records: readonly AnalyzedImage[]; templatesFingerprint: string; settings: CompileSettings }): string {
+  const records = options.records
+    .map((entry) => ({ sourcePath: entry.sourcePath, sha256: entry.sha256, mimeType: entry.mimeType, record: entry.record }))
+    .sort((left, right) => (left.sourcePath < right.sourcePath ? -1 : left.sourcePath > right.sourcePath ? 1 : 0));
+  return hashCanonical({ records, templates: options.templatesFingerprint, settings: options.settings, format: 1 });
+}
+
+export function promptsCheckpointPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'compile', 'prompts.json');
+}
+
+export async function writePromptsCheckpoint(workspaceDirectory: string, checkpoint: { fingerprint: string; prompts: GenerationPrompt[] }): Promise<void> {
+  await writeJsonAtomic(promptsCheckpointPath(workspaceDirectory), promptsCheckpointSchema.parse({ kind: 'chargen-prompts', version: 1, ...checkpoint }));
+}
+
+export async function readPromptsCheckpoint(workspaceDirectory: string): Promise<PromptsCheckpoint | undefined> {
+  return readJsonFile(promptsCheckpointPath(workspaceDirectory), promptsCheckpointSchema, 'Run `chargen run --only compile` to write it again (it costs nothing).');
+}
