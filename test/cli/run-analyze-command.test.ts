@@ -68,8 +68,8 @@ describe('chargen run --only analyze against a running emulator', () => {
     }
   });
 
-  it('refuses the stages that are not built yet with exit 2', async () => {
-    const result = await runChargen({ cwd: project, args: ['run', '--only', 'compile'], env: process.env });
+  it('refuses the stage that is not built yet with exit 2', async () => {
+    const result = await runChargen({ cwd: project, args: ['run', '--only', 'synthesize'], env: process.env });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--only analyze');
   });
