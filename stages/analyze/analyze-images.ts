@@ -5,6 +5,7 @@ import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analys
 import type { AnalyzeSettings } from './analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
 import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
+import { compareText } from '../shared/compare-text.ts';
 import { scanImages } from './scan-images.ts';
 import { parseAnalysisAnswer, validateAnalysisAnswer } from './validate-analysis-answer.ts';
 
@@ -111,6 +112,6 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
       for (const name of names) fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix });
     }
   }
-  const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => (left.sourcePath < right.sourcePath ? -1 : left.sourcePath > right.sourcePath ? 1 : 0);
+  const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);
   return { records: records.sort(byPath), failures: failures.sort(byPath), warnings };
 }

@@ -1,10 +1,7 @@
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import { toCanonicalJson } from '../shared/canonical-json.ts';
+import { isEmptyValue } from '../shared/is-empty-value.ts';
 import type { CompileSettings } from './compile-settings.ts';
-
-function isEmpty(value: unknown): boolean {
-  return value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
-}
 
 /**
  * The config's rules, in order: `defaults` fill empty fields, `overrides` force fields, then each `when` rule sets
@@ -12,7 +9,7 @@ function isEmpty(value: unknown): boolean {
  */
 export function applyRules(record: AnalysisRecord, settings: Pick<CompileSettings, 'defaults' | 'overrides' | 'when'>): AnalysisRecord {
   const result: Record<string, unknown> = { ...record };
-  for (const [field, value] of Object.entries(settings.defaults)) if (isEmpty(result[field])) result[field] = value;
+  for (const [field, value] of Object.entries(settings.defaults)) if (isEmptyValue(result[field])) result[field] = value;
   for (const [field, value] of Object.entries(settings.overrides)) result[field] = value;
   for (const rule of settings.when) {
     if (toCanonicalJson(result[rule.field]) === toCanonicalJson(rule.equals)) Object.assign(result, rule.set);

@@ -1,13 +1,10 @@
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { hashCanonical } from '../shared/canonical-json.ts';
+import { compareText } from '../shared/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
 import type { CompileSettings } from './compile-settings.ts';
 import type { PromptTemplates } from './load-prompt-templates.ts';
-
-function compareText(left: string, right: string): number {
-  return left < right ? -1 : left > right ? 1 : 0;
-}
 
 /**
  * Stage two, pure: records in, prompts out. The same records (in any order), templates and settings always give

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChargenError } from '../../pipeline/errors.ts';
 import { analysisFieldNames } from '../../schemas/analysis.ts';
+import { isEmptyValue } from '../shared/is-empty-value.ts';
 
 /** A template that cannot be parsed or rendered: the message names the template, the line and the field. */
 export class TemplateError extends ChargenError {
@@ -31,17 +32,13 @@ export interface PromptTemplates {
   fingerprint: string;
 }
 
-function isEmpty(value: unknown): boolean {
-  return value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
-}
-
 /** The helpers a prompt writer needs, on an instance of its own (the global Handlebars stays untouched). */
 function registerHelpers(handlebars: typeof Handlebars): void {
   handlebars.registerHelper('join', (list: unknown, separator: unknown) => {
     const glue = typeof separator === 'string' ? separator : ', ';
     return Array.isArray(list) ? list.map(String).join(glue) : String(list ?? '');
   });
-  handlebars.registerHelper('default', (value: unknown, fallback: unknown) => (isEmpty(value) ? fallback : value));
+  handlebars.registerHelper('default', (value: unknown, fallback: unknown) => (isEmptyValue(value) ? fallback : value));
   handlebars.registerHelper('pick', function pick(value: unknown, options: Handlebars.HelperOptions) {
     const choices = options.hash as Record<string, unknown>;
     const key = String(value ?? '');

@@ -4,6 +4,7 @@ import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-f
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { hashCanonical } from '../shared/canonical-json.ts';
+import { compareText } from '../shared/compare-text.ts';
 import type { CompileSettings } from './compile-settings.ts';
 
 export const promptsCheckpointSchema = z
@@ -21,7 +22,7 @@ export type PromptsCheckpoint = z.infer<typeof promptsCheckpointSchema>;
 export function fingerprintCompile(options: { records: readonly AnalyzedImage[]; templatesFingerprint: string; settings: CompileSettings }): string {
   const records = options.records
     .map((entry) => ({ sourcePath: entry.sourcePath, sha256: entry.sha256, mimeType: entry.mimeType, record: entry.record }))
-    .sort((left, right) => (left.sourcePath < right.sourcePath ? -1 : left.sourcePath > right.sourcePath ? 1 : 0));
+    .sort((left, right) => compareText(left.sourcePath, right.sourcePath));
   return hashCanonical({ records, templates: options.templatesFingerprint, settings: options.settings, format: 1 });
 }
 
