@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { runNodeProcess } from '../support/chargen-process.ts';
 
 const binary = join(import.meta.dirname, '..', '..', 'bin', 'chargen.js');
 
@@ -36,12 +37,7 @@ describe('chargen emulator', () => {
   });
 
   it('exits 2 with a clear message for a bad flag value', async () => {
-    const child = spawn(process.execPath, [binary, 'emulator', '--port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr } = await runNodeProcess({ args: [binary, 'emulator', '--port', 'eighty'] });
     expect(code).toBe(2);
     expect(stderr).toContain('--port');
   });

@@ -1,43 +1,25 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const binary = join(root, 'bin', 'chargen.js');
 
-async function runChargen(options: { cwd: string; args: string[]; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [binary, ...options.args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const runChargen = (options: { cwd: string; args: string[]; env: NodeJS.ProcessEnv }) => runNodeProcess({ ...options, args: [chargenBinary, ...options.args] });
 
 describe('chargen run --only analyze against a running emulator', () => {
   let project: string;
-  let emulator: ReturnType<typeof spawn>;
+  let emulator: EmulatorProcess;
   let baseUrl = '';
   beforeAll(async () => {
     project = await mkdtemp(join(tmpdir(), 'chargen-run-'));
     await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
-    emulator = spawn(process.execPath, [binary, 'emulator', '--port', '0', '--pending-ms', '50', '--running-ms', '50'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    for await (const line of createInterface({ input: emulator.stdout! })) {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (match?.[1]) {
-        baseUrl = match[1];
-        break;
-      }
-    }
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 50, runningMilliseconds: 50 });
+    baseUrl = emulator.baseUrl;
   });
   afterAll(async () => {
-    emulator.kill('SIGINT');
-    await once(emulator, 'exit');
+    await emulator.stop();
     await rm(project, { recursive: true, force: true });
   });
 

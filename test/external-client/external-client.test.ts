@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { readPngDimensions } from '../../emulator/png/encode-png.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 
@@ -17,25 +15,16 @@ const root = join(import.meta.dirname, '..', '..');
  */
 describe('an SDK client written without reading the emulator', () => {
   let workDirectory: string;
-  let emulator: ReturnType<typeof spawn>;
+  let emulator: EmulatorProcess;
   let baseUrl = '';
 
   beforeAll(async () => {
     workDirectory = await mkdtemp(join(tmpdir(), 'chargen-external-client-'));
-    emulator = spawn(process.execPath, [join(root, 'bin', 'chargen.js'), 'emulator', '--port', '0', '--pending-ms', '100', '--running-ms', '100'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    for await (const line of createInterface({ input: emulator.stdout! })) {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (match?.[1]) {
-        baseUrl = match[1];
-        break;
-      }
-    }
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 100, runningMilliseconds: 100 });
+    baseUrl = emulator.baseUrl;
   });
   afterAll(async () => {
-    emulator.kill('SIGINT');
-    await once(emulator, 'exit');
+    await emulator.stop();
     await rm(workDirectory, { recursive: true, force: true });
   });
 
@@ -47,14 +36,11 @@ describe('an SDK client written without reading the emulator', () => {
     await writeFile(join(images, 'witch.png'), createSamplePng('witch', { width: 120, height: 80 }));
     await writeFile(join(images, 'pirate.jpg'), createSampleJpeg({ width: 300, height: 200 }));
 
-    const client = spawn(process.execPath, [join(root, 'test', 'external-client', 'batch-client.mjs'), images, output], {
+    const { code, stdout, stderr } = await runNodeProcess({
+      args: [join(root, 'test', 'external-client', 'batch-client.mjs'), images, output],
       env: { ...process.env, GEMINI_API_KEY: 'any-key', GOOGLE_API_KEY: '', GOOGLE_GEMINI_BASE_URL: baseUrl, POLL_MS: '50', TIMEOUT_MS: '60000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let transcript = '';
-    client.stdout.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
-    client.stderr.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
-    const [code] = (await once(client, 'exit')) as [number | null];
+    const transcript = `${stdout}${stderr}`;
     expect(code, transcript).toBe(0);
 
     const written = (await readdir(output)).filter((name) => name.endsWith('.png')).sort();

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const chargenBinary = join(import.meta.dirname, '..', '..', 'bin', 'chargen.js');
+
+export interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a Node script to its end and keeps what it printed. */
+export async function runNodeProcess(options: { args: string[]; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
+  const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+export interface EmulatorProcess {
+  baseUrl: string;
+  /** Ctrl-C, as a user would stop it; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `chargen emulator --port 0` as a child process, as a user starts it; resolves once it has printed its URL. */
+export async function startEmulatorProcess(options: { pendingMilliseconds: number; runningMilliseconds: number }): Promise<EmulatorProcess> {
+  const child = spawn(
+    process.execPath,
+    [chargenBinary, 'emulator', '--port', '0', '--pending-ms', String(options.pendingMilliseconds), '--running-ms', String(options.runningMilliseconds)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let baseUrl = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+    if (match?.[1]) {
+      baseUrl = match[1];
+      break;
+    }
+  }
+  if (!baseUrl) throw new Error('chargen emulator exited without printing its URL');
+  return {
+    baseUrl,
+    async stop() {
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
