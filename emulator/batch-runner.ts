@@ -62,11 +62,16 @@ async function answerLine(context: EmulatorContext, model: ModelInfo, line: unkn
   const key = typeof line['key'] === 'string' ? line['key'] : undefined;
   const keyPart = key === undefined ? {} : { key };
   const request = 'request' in line ? line['request'] : line;
+  return { ...keyPart, result: await answerBatchLine(context, model, request) };
+}
+
+/** A batch line's answer, or the INTERNAL error the line-error fault asks for (counted as answered either way). */
+async function answerBatchLine(context: EmulatorContext, model: ModelInfo, request: unknown): Promise<AnswerResult> {
   if (context.faults.drawLineError()) {
     countModelRequest(context.stats, model.name);
-    return { ...keyPart, result: { ok: false, error: internalError() } };
+    return { ok: false, error: internalError() };
   }
-  return { ...keyPart, result: await answerWithContext(context, model, request) };
+  return answerWithContext(context, model, request);
 }
 
 function parseLine(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -130,13 +135,7 @@ async function runInlineJob(context: EmulatorContext, job: BatchJob, model: Mode
     if (job.cancelTime !== undefined) return;
     const metadata = isPlainObject(entry) && entry['metadata'] !== undefined ? { metadata: entry['metadata'] } : {};
     const request = isPlainObject(entry) ? entry['request'] : undefined;
-    let result: AnswerResult;
-    if (context.faults.drawLineError()) {
-      countModelRequest(context.stats, model.name);
-      result = { ok: false, error: internalError() };
-    } else {
-      result = await answerWithContext(context, model, request ?? {});
-    }
+    const result = await answerBatchLine(context, model, request ?? {});
     recordOutcome(job, { result });
     responses.push(result.ok ? { response: result.response, ...metadata } : { error: toLineStatus(result.error), ...metadata });
   }
