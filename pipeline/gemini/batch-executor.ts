@@ -12,6 +12,7 @@ import type { GeminiSettings } from './gemini-settings.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from './job-record.ts';
 import { describeLineError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
+import { listWorkspaceJobs } from './workspace-jobs.ts';
 import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
@@ -88,17 +89,8 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   const call = <T>(operation: string, run: () => Promise<T>) => callWithRetry({ operation, call: run, ...retry });
 
   async function findJobByDisplayName(displayName: string): Promise<string | undefined> {
-    // Always an explicit pageSize and every page: without one the API has been seen to answer no jobs at all.
-    const pager = await call('batches.list', () => client.batches.list({ config: { pageSize: 100 } }));
-    for (let page = pager; ; ) {
-      const found = page.page.find((job) => job.displayName === displayName);
-      if (found?.name) return found.name;
-      if (!page.hasNextPage()) return undefined;
-      page = await call('batches.list', async () => {
-        await page.nextPage();
-        return page;
-      });
-    }
+    const jobs = await listWorkspaceJobs({ client, workspaceId: workspace.id, retry });
+    return jobs.find((job) => job.displayName === displayName)?.name;
   }
 
   async function uploadRequestFile(record: JobRecord): Promise<string> {

@@ -24,7 +24,10 @@ export function workspaceJobPrefix(workspaceId: string): string {
   return `chargen-${workspaceId}-`;
 }
 
-/** This workspace's batch jobs, found by their displayName on every page of `batches.list`. */
+/**
+ * This workspace's batch jobs, found by their displayName on every page of `batches.list`, always asked with an
+ * explicit pageSize: without one the API has been seen to answer no jobs at all (python-genai#1250).
+ */
 export async function listWorkspaceJobs(options: CallOptions & { workspaceId: string }): Promise<WorkspaceJob[]> {
   const prefix = workspaceJobPrefix(options.workspaceId);
   const call = <T>(run: () => Promise<T>) => callWithRetry({ operation: 'batches.list', call: run, ...options.retry });
