@@ -1,5 +1,6 @@
 import type { GoogleGenAI } from '@google/genai';
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../workspace/atomic-file.ts';
 import type { Logger } from '../logger.ts';
@@ -70,7 +71,7 @@ interface RunState {
   stage: string;
   model: string;
   cache: ResultCache;
-  validate: ExecuteOptions['validate'];
+  options: ExecuteOptions;
   /** The last retryable reason per key still to do. */
   lastReasons: Map<string, string>;
   /** Keys in a job that exists but could not be followed to its end: never sent again in this run (that would pay
@@ -154,8 +155,10 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     }
   }
 
+  const resultFilePath = (record: JobRecord) => join(workspace.directory, 'downloads', record.stage, `${record.displayName}.jsonl`);
+
   async function download(record: JobRecord, fileName: string): Promise<string> {
-    const destination = join(workspace.directory, 'downloads', record.stage, `${record.displayName}.jsonl`);
+    const destination = resultFilePath(record);
     await callWithRetry({
       operation: `download ${fileName}`,
       ...retry,
@@ -176,7 +179,8 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     const expected = new Set(record.keys);
     const seen = new Set<string>();
     let unknown = 0;
-    for await (const line of readResults(path)) {
+    const read = state.options.readResults ?? readResults;
+    for await (const line of read(path)) {
       if (line.kind === 'unreadable') {
         logger.warn(`${state.stage}: ${path} line ${line.lineNumber}: ${line.problem}; skipped`);
         continue;
@@ -187,10 +191,15 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       }
       if (seen.has(line.key)) continue;
       seen.add(line.key);
+      const { validate, prepareResponse } = state.options;
       const outcome: LineOutcome =
         line.kind === 'error'
           ? { key: line.key, status: 'failed', ...describeLineError(line.error), error: line.error }
-          : judgeResponse({ key: line.key, response: line.response, ...(state.validate ? { validate: state.validate } : {}) });
+          : await judgeResponse({
+              key: line.key,
+              response: prepareResponse ? await prepareResponse(line.response) : line.response,
+              ...(validate ? { validate } : {}),
+            });
       await settle(outcome, state);
     }
     if (unknown > 0) logger.warn(`${state.stage}: ${path}: ${unknown} lines with keys this job did not send; ignored`);
@@ -228,6 +237,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     record.status = 'finished';
     record.finalState = result.state;
     await saveJobRecord(workspace.directory, record);
+    if (result.fileName && state.options.discardResultFiles) await rm(resultFilePath(record), { force: true });
   }
 
   /** One chunk's trouble must not stop the others: its keys get the reason, and are held if their job exists. */
@@ -284,7 +294,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         stage: executeOptions.stage,
         model: executeOptions.model,
         cache,
-        validate: executeOptions.validate,
+        options: executeOptions,
         lastReasons: new Map(),
         heldKeys: new Set(),
         report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0 },
@@ -294,7 +304,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         for (const line of executeOptions.lines) if (!wanted.has(line.key)) wanted.set(line.key, line);
         for (const key of wanted.keys()) {
           const cached = cache.get(key);
-          if (cached) {
+          if (cached && (!executeOptions.isCachedUsable || (await executeOptions.isCachedUsable(cached)))) {
             state.report.outcomes.set(key, cached);
             state.report.cachedKeys += 1;
           }

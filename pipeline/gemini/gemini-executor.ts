@@ -1,4 +1,5 @@
 import type { LineOutcome, RequestLine, ResponseValidator } from './line-outcome.ts';
+import type { ResultLineReader } from './read-result-lines.ts';
 
 export interface ExecuteOptions {
   /** Names the workspace's caches and job records: `analyze`, `synthesize`. */
@@ -7,6 +8,14 @@ export interface ExecuteOptions {
   lines: readonly RequestLine[];
   /** The stage's check of an answer (e.g. JSON under the schema); a rejected answer is a failure. */
   validate?: ResponseValidator;
+  /** How batch result files are read (default: line by line); the image stage streams images to disk with its own. */
+  readResults?: ResultLineReader;
+  /** Applied to a generateContent answer before it is judged and cached: the image stage moves base64 out to files. */
+  prepareResponse?: (response: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** Whether a cached success can still be used (its image file may be gone); an unusable one is asked again. */
+  isCachedUsable?: (outcome: LineOutcome) => Promise<boolean>;
+  /** Delete a downloaded result file once every line of it is accounted for (image results are gigabytes). */
+  discardResultFiles?: boolean;
 }
 
 export interface ExecuteReport {

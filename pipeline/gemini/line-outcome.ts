@@ -25,7 +25,7 @@ export type FailedOutcome = Extract<LineOutcome, { status: 'failed' }>;
 
 /** What a stage says of a response: keep it, or a failure (an answer that breaks the schema is retryable). */
 export type ResponseVerdict = { ok: true } | { ok: false; reason: string; retryable: boolean };
-export type ResponseValidator = (response: Record<string, unknown>) => ResponseVerdict;
+export type ResponseValidator = (response: Record<string, unknown>) => ResponseVerdict | Promise<ResponseVerdict>;
 
 const policyFinishReasons = new Set([
   'SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION',
@@ -65,9 +65,9 @@ export function describeLineError(error: unknown): { reason: string; retryable: 
 }
 
 /** The outcome of one answered line: the API's verdict first, then the stage's own. */
-export function judgeResponse(options: { key: string; response: Record<string, unknown>; validate?: ResponseValidator }): LineOutcome {
+export async function judgeResponse(options: { key: string; response: Record<string, unknown>; validate?: ResponseValidator }): Promise<LineOutcome> {
   const verdict = inspectResponse(options.response);
-  const final = verdict.ok && options.validate ? options.validate(options.response) : verdict;
+  const final = verdict.ok && options.validate ? await options.validate(options.response) : verdict;
   if (final.ok) return { key: options.key, status: 'succeeded', response: options.response };
   return { key: options.key, status: 'failed', reason: final.reason, retryable: final.retryable };
 }

@@ -49,7 +49,7 @@ export function createSyncExecutor(options: {
           if (seen.has(line.key)) continue;
           seen.add(line.key);
           const cached = cache.get(line.key);
-          if (cached) {
+          if (cached && (!executeOptions.isCachedUsable || (await executeOptions.isCachedUsable(cached)))) {
             report.outcomes.set(line.key, cached);
             report.cachedKeys += 1;
           } else {
@@ -70,7 +70,9 @@ export function createSyncExecutor(options: {
                   environment: options.environment,
                   call: () => options.client.models.generateContent(toSdkParameters(executeOptions.model, line.request)),
                 });
-                outcome = judgeResponse({ key: line.key, response: toPlainResponse(response), ...(executeOptions.validate ? { validate: executeOptions.validate } : {}) });
+                const { prepareResponse, validate } = executeOptions;
+                const plain = toPlainResponse(response);
+                outcome = await judgeResponse({ key: line.key, response: prepareResponse ? await prepareResponse(plain) : plain, ...(validate ? { validate } : {}) });
               } catch (error) {
                 const failure = error as { message?: string; isRetryable?: boolean };
                 outcome = { key: line.key, status: 'failed', reason: failure.message ?? String(error), retryable: failure.isRetryable ?? false };

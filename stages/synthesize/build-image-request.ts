@@ -1,0 +1,33 @@
+import type { RequestLine } from '../../pipeline/gemini/line-outcome.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { hashCanonical } from '../shared/canonical-json.ts';
+import type { SynthesizeSettings } from './synthesize-settings.ts';
+
+const modalities: Record<SynthesizeSettings['responseModalities'], string[]> = {
+  IMAGE: ['IMAGE'],
+  TEXT_AND_IMAGE: ['TEXT', 'IMAGE'],
+};
+
+/**
+ * One request per prompt (a variant is its own prompt). The key hashes the request with the reference image's URI
+ * left out (its bytes are in the prompt's key), so an upload that expired and was redone never makes a paid image new.
+ */
+export function buildImageRequest(options: { prompt: GenerationPrompt; settings: SynthesizeSettings; referenceFileUri?: string }): RequestLine {
+  const { prompt, settings } = options;
+  const request = (fileUri: string | undefined): Record<string, unknown> => ({
+    contents: [
+      {
+        role: 'user',
+        parts: [
+          { text: prompt.prompt },
+          ...(fileUri !== undefined ? [{ fileData: { fileUri, mimeType: prompt.sourceImage.mimeType } }] : []),
+        ],
+      },
+    ],
+    generationConfig: { responseModalities: modalities[settings.responseModalities], imageConfig: { ...prompt.imageConfig } },
+    ...(prompt.safetySettings ? { safetySettings: prompt.safetySettings } : {}),
+  });
+  const reference = options.referenceFileUri !== undefined ? '' : undefined;
+  const key = hashCanonical({ kind: 'image', model: prompt.model, prompt: prompt.key, request: request(reference) });
+  return { key, request: request(options.referenceFileUri) };
+}

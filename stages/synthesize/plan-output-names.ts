@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { compareText } from '../shared/compare-text.ts';
+
+/** One output the run should have: a source image's variant. Several may share a request key (same bytes). */
+export interface OutputEntry {
+  sourcePath: string;
+  variant: number;
+}
+
+export function formatEntryId(entry: OutputEntry): string {
+  return `${entry.sourcePath}#${entry.variant}`;
+}
+
+const maxNameBytes = 96;
+const windowsReservedNames = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  let result = '';
+  for (const character of text) {
+    if (Buffer.byteLength(result + character) > maxBytes) break;
+    result += character;
+  }
+  return result;
+}
+
+/**
+ * A file name part that is safe on every common file system: letters and digits of any script, `.`, `_` and `-`;
+ * no separators, control characters, quotes or reserved names, no leading dot, bounded length.
+ */
+export function toSafeName(text: string, maxBytes = maxNameBytes): string {
+  const cleaned = text
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[.\-]+|[.\-]+$/g, '');
+  const bounded = truncateUtf8(cleaned, maxBytes).replace(/[.\-]+$/g, '');
+  if (bounded === '') return 'image';
+  return windowsReservedNames.test(bounded) ? `${bounded}-image` : bounded;
+}
+
+/** `heroes/Zoë "the bold".png`, variant 2 → `heroes-Zoë-the-bold-2`. */
+export function formatBaseName(entry: OutputEntry): string {
+  const withoutExtension = entry.sourcePath.replace(/\.[^./\\]*$/, '');
+  const stem = toSafeName(withoutExtension.split(/[\\/]+/).join('-'));
+  return entry.variant > 1 ? `${stem}-${entry.variant}` : stem;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/**
+ * Pure: the base name (no extension) of every entry. Names given in earlier runs are kept, so an output never moves
+ * and a rerun after a crash overwrites its own half-finished file rather than making a second one. A new name avoids,
+ * case-insensitively, every name already given and every file in the output folder that chargen did not write.
+ */
+export function planOutputNames(options: {
+  entries: readonly OutputEntry[];
+  /** Entry id → base name, from earlier runs. */
+  assigned: ReadonlyMap<string, string>;
+  /** Base names of files in the output folder (any extension), including chargen's own. */
+  existingBaseNames: Iterable<string>;
+}): Map<string, string> {
+  const names = new Map(options.assigned);
+  const ours = new Set([...options.assigned.values()].map((name) => name.toLowerCase()));
+  const taken = new Set([...options.existingBaseNames].map((name) => name.toLowerCase()));
+  for (const name of ours) taken.add(name);
+  const entries = [...options.entries].sort((left, right) => compareText(formatEntryId(left), formatEntryId(right)));
+  for (const entry of entries) {
+    const id = formatEntryId(entry);
+    if (names.has(id)) continue;
+    const base = formatBaseName(entry);
+    let name = base;
+    for (let attempt = 0; taken.has(name.toLowerCase()); attempt += 1) {
+      name = `${truncateUtf8(base, maxNameBytes - 9)}-${shortHash(`${id}#${attempt}`)}`;
+    }
+    taken.add(name.toLowerCase());
+    names.set(id, name);
+  }
+  return names;
+}

@@ -1,0 +1,292 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { GeminiExecutor, ExecuteReport } from '../../pipeline/gemini/gemini-executor.ts';
+import type { LineOutcome, RequestLine, ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
+import type { ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
+import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
+import type { Logger } from '../../pipeline/logger.ts';
+import type { AnalysisRecord } from '../../schemas/analysis.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { inspectImageFile, type ImageFileInspection } from '../media/inspect-image-file.ts';
+import { compareText } from '../shared/compare-text.ts';
+import { buildImageRequest } from './build-image-request.ts';
+import { chooseImage, type ImageChoice } from './choose-image.ts';
+import { readImageSidecar } from './image-sidecar.ts';
+import { readOutputNames, writeOutputNames } from './output-names-file.ts';
+import { formatEntryId, planOutputNames } from './plan-output-names.ts';
+import { blobPath, storeInlineData } from './store-inline-data.ts';
+import type { SynthesizeSettings } from './synthesize-settings.ts';
+import { writeImageOutput } from './write-image-output.ts';
+
+export interface SynthesizeOutput {
+  sourcePath: string;
+  variant: number;
+  key: string;
+  image: string;
+  sidecar: string;
+  /** `unchanged`: the image from an earlier run is still current, nothing was asked or written. */
+  status: 'written' | 'unchanged';
+}
+
+export interface SynthesizeFailure {
+  sourcePath: string;
+  variant: number;
+  key: string;
+  reason: string;
+  /** Whether running again could help (a policy block will not). */
+  retryable: boolean;
+  fix: string;
+}
+
+export interface SynthesizeResult {
+  outputs: SynthesizeOutput[];
+  failures: SynthesizeFailure[];
+  warnings: string[];
+  report: Pick<ExecuteReport, 'cachedKeys' | 'sentLines' | 'jobsCreated' | 'jobsAdopted'> & { requests: number };
+}
+
+export interface SynthesizeImagesOptions {
+  prompts: readonly GenerationPrompt[];
+  /** Analysis records by source path, copied into each sidecar. */
+  records: ReadonlyMap<string, AnalysisRecord>;
+  settings: SynthesizeSettings;
+  /** Where the source images are, for prompts that send theirs as a reference. */
+  inputDirectory: string;
+  outputDirectory: string;
+  /** The workspace: names given to outputs, and the folder images wait in between download and placing. */
+  workspaceDirectory: string;
+  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+  executor: GeminiExecutor;
+  /** Reads batch result files streaming their images into a blob folder (given that folder). */
+  createResultReader: (blobDirectory: string) => ResultLineReader;
+  logger: Logger;
+}
+
+type Good<T> = Extract<T, { ok: true }>;
+
+interface PendingEntry {
+  prompt: GenerationPrompt;
+  baseName: string;
+  key: string;
+}
+
+const policyFix = 'The model refused this prompt; change the templates or rules for this image (chargen run --from compile), or leave it out.';
+const retryFix = 'Run again: images already received are kept and only this one is asked again.';
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeAspectMismatch(options: { prompt: GenerationPrompt; width: number; height: number }): string | undefined {
+  const [wide, high] = options.prompt.imageConfig.aspectRatio.split(':').map(Number);
+  if (!wide || !high) return undefined;
+  const ratio = options.width / options.height;
+  const wanted = wide / high;
+  if (Math.abs(ratio - wanted) / wanted <= 0.03) return undefined;
+  return `asked for ${options.prompt.imageConfig.aspectRatio}, got ${options.width}×${options.height}`;
+}
+
+/**
+ * Stage three: prompts in, images and their sidecars out. An output whose sidecar already names the current request
+ * is left alone and costs nothing; the rest go through the Gemini layer, whose cache answers anything paid for
+ * before. Every failure is per image, with its reason and whether trying again can help.
+ */
+export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
+  const { settings, logger } = options;
+  const outputDirectory = resolve(options.outputDirectory);
+  const blobDirectory = join(options.workspaceDirectory, 'blobs', 'synthesize');
+  const outputs: SynthesizeOutput[] = [];
+  const failures: SynthesizeFailure[] = [];
+  const warnings: string[] = [];
+  const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean) => {
+    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: retryable ? retryFix : policyFix };
+    failures.push(failure);
+    logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
+  };
+
+  // Names first, persisted before anything is written under them.
+  await mkdir(outputDirectory, { recursive: true });
+  const existingFiles = await readdir(outputDirectory).catch(() => [] as string[]);
+  const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
+  const names = planOutputNames({
+    entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
+    assigned,
+    existingBaseNames: existingFiles.filter((name) => !name.startsWith('.')).map((name) => name.replace(/\.[^.]*$/, '')),
+  });
+  if (names.size !== assigned.size) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names });
+
+  const pending: PendingEntry[] = [];
+  for (const prompt of options.prompts) {
+    const baseName = names.get(formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })) as string;
+    const key = buildImageRequest({ prompt, settings, ...(prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+    const sidecar = await readImageSidecar(join(outputDirectory, `${baseName}.json`));
+    if (sidecar?.key === key && (await fileSize(join(outputDirectory, sidecar.image.file))) === sidecar.image.bytes) {
+      outputs.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, sidecar.image.file), sidecar: join(outputDirectory, `${baseName}.json`), status: 'unchanged' });
+    } else {
+      pending.push({ prompt, baseName, key });
+    }
+  }
+
+  const lines = await buildLines({ pending, options, fail });
+  const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: lines.size };
+  const outcomes = new Map<string, LineOutcome>();
+  const byModel = new Map<string, RequestLine[]>();
+  for (const [key, { model, line }] of lines) byModel.set(model, [...(byModel.get(model) ?? []), { ...line, key }]);
+  for (const [model, modelLines] of byModel) {
+    const executed = await options.executor.execute({
+      stage: 'synthesize',
+      model,
+      lines: modelLines,
+      validate: (response) => validateImageResponse({ response, blobDirectory }),
+      readResults: options.createResultReader(blobDirectory),
+      prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
+      isCachedUsable: (outcome) => isOutcomeUsable({ outcome, blobDirectory }),
+      discardResultFiles: true,
+    });
+    for (const [key, outcome] of executed.outcomes) outcomes.set(key, outcome);
+    report.cachedKeys += executed.cachedKeys;
+    report.sentLines += executed.sentLines;
+    report.jobsCreated += executed.jobsCreated;
+    report.jobsAdopted += executed.jobsAdopted;
+  }
+  logger.info(`synthesize: ${options.prompts.length} images, ${outputs.length} unchanged, ${lines.size} requests (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`);
+
+  const keepBlobs = new Set<string>();
+  for (const entry of pending) {
+    if (!lines.has(entry.key)) continue;
+    const outcome = outcomes.get(entry.key);
+    if (!outcome || outcome.status === 'failed') {
+      fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true);
+      continue;
+    }
+    const choice = chooseImage(outcome.response);
+    const inspection = choice.ok ? await inspectImageFile(blobPath({ blobDirectory, blob: choice.image.blob })).catch((error: Error) => ({ ok: false as const, reason: error.message })) : undefined;
+    if (!choice.ok || !inspection?.ok) {
+      fail(entry, choice.ok ? `image unusable: ${inspection && !inspection.ok ? inspection.reason : 'unknown'}` : choice.reason, true);
+      continue;
+    }
+    try {
+      const written = await writeEntry({ entry, choice, inspection, outcome, options, blobDirectory, outputDirectory, warnings });
+      outputs.push({ sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, image: written.image, sidecar: written.sidecar, status: 'written' });
+    } catch (error) {
+      keepBlobs.add(choice.image.blob.sha256);
+      fail(entry, `could not write the image: ${(error as Error).message}`, true);
+    }
+  }
+  await sweepBlobs({ blobDirectory, keep: keepBlobs });
+
+  const order = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) =>
+    compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
+  return { outputs: outputs.sort(order), failures: failures.sort(order), warnings, report };
+}
+
+/** One request per distinct key; a reference image is uploaded (or its earlier upload reused) only when asked. */
+async function buildLines(context: {
+  pending: readonly PendingEntry[];
+  options: SynthesizeImagesOptions;
+  fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
+}): Promise<Map<string, { model: string; line: RequestLine }>> {
+  const { pending, options, fail } = context;
+  const references = new Map<string, UploadCandidate>();
+  for (const entry of pending) {
+    if (!entry.prompt.useReferenceImage || references.has(entry.prompt.sourceImage.sha256)) continue;
+    const path = join(options.inputDirectory, entry.prompt.sourceImage.path);
+    const size = await fileSize(path);
+    if (size === undefined) continue;
+    references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
+  }
+  const uploads = references.size > 0 ? await options.upload([...references.values()]) : new Map<string, UploadOutcome>();
+  const lines = new Map<string, { model: string; line: RequestLine }>();
+  for (const entry of pending) {
+    let referenceFileUri: string | undefined;
+    if (entry.prompt.useReferenceImage) {
+      const uploaded = uploads.get(entry.prompt.sourceImage.sha256);
+      if (uploaded?.status !== 'uploaded') {
+        const reason = !references.has(entry.prompt.sourceImage.sha256)
+          ? `the reference image ${entry.prompt.sourceImage.path} is missing from the input folder`
+          : `the reference image could not be uploaded: ${uploaded?.status === 'failed' ? uploaded.error.message : 'no answer'}`;
+        fail(entry, reason, true);
+        continue;
+      }
+      referenceFileUri = uploaded.file.uri;
+    }
+    const line = buildImageRequest({ prompt: entry.prompt, settings: options.settings, ...(referenceFileUri !== undefined ? { referenceFileUri } : {}) });
+    if (!lines.has(line.key)) lines.set(line.key, { model: entry.prompt.model, line });
+  }
+  return lines;
+}
+
+/** A response is kept only when its chosen image is really an image: magic bytes, dimensions, an intact end. */
+async function validateImageResponse(options: { response: Record<string, unknown>; blobDirectory: string }): Promise<ResponseVerdict> {
+  const choice = chooseImage(options.response);
+  if (!choice.ok) return choice;
+  const inspection = await inspectImageFile(blobPath({ blobDirectory: options.blobDirectory, blob: choice.image.blob })).catch(
+    (error: Error): ImageFileInspection => ({ ok: false, reason: error.message }),
+  );
+  if (!inspection.ok) return { ok: false, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}`, retryable: true };
+  return { ok: true };
+}
+
+async function isOutcomeUsable(options: { outcome: LineOutcome; blobDirectory: string }): Promise<boolean> {
+  if (options.outcome.status !== 'succeeded') return true;
+  const choice = chooseImage(options.outcome.response);
+  if (!choice.ok) return false;
+  return (await fileSize(blobPath({ blobDirectory: options.blobDirectory, blob: choice.image.blob }))) === choice.image.blob.bytes;
+}
+
+async function writeEntry(context: {
+  entry: PendingEntry;
+  choice: Good<ImageChoice>;
+  inspection: Good<ImageFileInspection>;
+  outcome: Extract<LineOutcome, { status: 'succeeded' }>;
+  options: SynthesizeImagesOptions;
+  blobDirectory: string;
+  outputDirectory: string;
+  warnings: string[];
+}) {
+  const { entry, choice, inspection, options } = context;
+  const entryWarnings: string[] = [];
+  if (choice.onlyThoughts) entryWarnings.push('the response had only thought-flagged images; the last of them was kept');
+  const mismatch = describeAspectMismatch({ prompt: entry.prompt, width: inspection.width, height: inspection.height });
+  if (mismatch) entryWarnings.push(mismatch);
+  for (const warning of entryWarnings) {
+    context.warnings.push(`${entry.prompt.sourceImage.path}: ${warning}`);
+    options.logger.warn(`synthesize: ${entry.prompt.sourceImage.path}: ${warning}`);
+  }
+  const usage = context.outcome.response['usageMetadata'];
+  const analysis = options.records.get(entry.prompt.sourceImage.path);
+  const previous = await readImageSidecar(join(context.outputDirectory, `${entry.baseName}.json`));
+  return writeImageOutput({
+    outputDirectory: context.outputDirectory,
+    baseName: entry.baseName,
+    blobDirectory: context.blobDirectory,
+    choice,
+    inspection,
+    keepThoughts: options.settings.keepThoughts,
+    ...(previous ? { previous } : {}),
+    sidecar: {
+      key: entry.key,
+      source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant },
+      ...(analysis ? { analysis } : {}),
+      prompt: entry.prompt.prompt,
+      model: entry.prompt.model,
+      imageConfig: entry.prompt.imageConfig,
+      finishReason: choice.finishReason,
+      ...(typeof usage === 'object' && usage !== null && !Array.isArray(usage) ? { usage: usage as Record<string, unknown> } : {}),
+      textParts: choice.textParts,
+      warnings: entryWarnings,
+    },
+  });
+}
+
+/** Images wait in the blob folder only until they are placed; what is left (thought images, unused lines) goes. */
+async function sweepBlobs(options: { blobDirectory: string; keep: ReadonlySet<string> }): Promise<void> {
+  const names = await readdir(options.blobDirectory).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!options.keep.has(name)) await rm(join(options.blobDirectory, name), { force: true });
+  }
+}

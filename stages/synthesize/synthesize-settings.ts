@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** What the image stage decides beyond the prompt itself (the model and imageConfig come with each prompt). */
+export const synthesizeSettingsSchema = z
+  .object({
+    responseModalities: z
+      .enum(['IMAGE', 'TEXT_AND_IMAGE'])
+      .default('IMAGE')
+      .describe('IMAGE asks for the image alone; TEXT_AND_IMAGE also lets the model explain itself (kept in the sidecar)'),
+    keepThoughts: z
+      .boolean()
+      .default(false)
+      .describe('also keep the interim "thought" images Gemini 3 Pro Image draws before its final one, as <name>.thought-N.<ext>'),
+  })
+  .strict();
+
+export type SynthesizeSettings = z.infer<typeof synthesizeSettingsSchema>;

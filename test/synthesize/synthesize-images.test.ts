@@ -1,0 +1,149 @@
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
+import { createSynthesizeFixture, type SynthesizeFixture } from '../support/synthesize-fixture.ts';
+
+let fixture: SynthesizeFixture;
+beforeEach(async () => {
+  fixture = await createSynthesizeFixture();
+});
+afterEach(async () => fixture.close());
+
+async function readSidecar(name: string) {
+  return imageSidecarSchema.parse(JSON.parse(await readFile(join(fixture.outputDirectory, name), 'utf8')));
+}
+
+function withMarker(prompt: GenerationPrompt, marker: string): GenerationPrompt {
+  return { ...prompt, prompt: `${prompt.prompt} ${marker}` };
+}
+
+describe('synthesizeImages on the emulator', () => {
+  it('turns prompts into images of the asked size, with sidecars, and a rerun asks nothing', async () => {
+    const { prompts, records } = await fixture.createPrompts({ count: 2, settings: { variants: 2 } });
+    const result = await fixture.synthesize({ prompts, records });
+    expect(result.failures).toEqual([]);
+    expect(result.outputs.map((output) => output.image.slice(fixture.outputDirectory.length + 1))).toEqual([
+      'hero-00000.png', 'hero-00000-2.png', 'hero-00001.png', 'hero-00001-2.png',
+    ]);
+    for (const output of result.outputs) {
+      expect(readPngDimensions(await readFile(output.image))).toEqual({ width: 896, height: 1200 });
+    }
+    const sidecar = await readSidecar('hero-00000-2.json');
+    const prompt = prompts.find((entry) => entry.sourceImage.path === 'hero-00000.png' && entry.variant === 2);
+    expect(sidecar).toMatchObject({
+      source: { path: 'hero-00000.png', variant: 2 },
+      prompt: prompt?.prompt,
+      model: 'gemini-3-pro-image-preview',
+      imageConfig: { aspectRatio: '3:4', imageSize: '1K' },
+      finishReason: 'STOP',
+      image: { file: 'hero-00000-2.png', mimeType: 'image/png', width: 896, height: 1200 },
+      thoughtImages: [],
+      analysis: records.get('hero-00000.png'),
+    });
+    expect(sidecar.usage?.['thoughtsTokenCount']).toBeGreaterThan(0);
+    // Only images and sidecars: the emulator's thought image was dropped and nothing temporary is left.
+    expect((await readdir(fixture.outputDirectory)).sort()).toEqual(
+      ['hero-00000-2.json', 'hero-00000-2.png', 'hero-00000.json', 'hero-00000.png', 'hero-00001-2.json', 'hero-00001-2.png', 'hero-00001.json', 'hero-00001.png'],
+    );
+    expect(await readdir(join(fixture.workspaceDirectory, 'blobs', 'synthesize'))).toEqual([]);
+
+    const statsBefore = await fixture.emulator.stats();
+    const again = await fixture.synthesize({ prompts, records });
+    expect(again.outputs.map((output) => output.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(again.report).toMatchObject({ requests: 0, sentLines: 0 });
+    expect(await fixture.emulator.stats()).toEqual(statsBefore);
+  });
+
+  it('keeps the thought images when asked, beside the final one', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 1 });
+    const result = await fixture.synthesize({ prompts, settings: { keepThoughts: true } });
+    expect(result.failures).toEqual([]);
+    const sidecar = await readSidecar('hero-00000.json');
+    expect(sidecar.thoughtImages.map((file) => file.file)).toEqual(['hero-00000.thought-1.png']);
+    const thought = await readFile(join(fixture.outputDirectory, 'hero-00000.thought-1.png'));
+    expect(thought.equals(await readFile(join(fixture.outputDirectory, 'hero-00000.png')))).toBe(false);
+  });
+
+  it('reports policy blocks once and without retry, and an image that never comes after every round', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 4 });
+    const marked = [
+      withMarker(prompts[0] as GenerationPrompt, '[[image-safety]]'),
+      withMarker(prompts[1] as GenerationPrompt, '[[prompt-block]]'),
+      withMarker(prompts[2] as GenerationPrompt, '[[no-image]]'),
+      prompts[3] as GenerationPrompt,
+    ];
+    const result = await fixture.synthesize({ prompts: marked });
+    expect(result.outputs.map((output) => output.sourcePath)).toEqual(['hero-00003.png']);
+    const byPath = new Map(result.failures.map((failure) => [failure.sourcePath, failure]));
+    expect(byPath.get('hero-00000.png')).toMatchObject({ retryable: false, reason: expect.stringContaining('IMAGE_SAFETY') });
+    expect(byPath.get('hero-00001.png')).toMatchObject({ retryable: false, reason: expect.stringContaining('prompt blocked') });
+    expect(byPath.get('hero-00002.png')).toMatchObject({ retryable: true, reason: expect.stringContaining('NO_IMAGE') });
+    expect(byPath.get('hero-00000.png')?.fix).toContain('templates');
+    // 4 lines in round one, then only the NO_IMAGE line twice more.
+    expect(result.report.sentLines).toBe(6);
+  });
+
+  it('after a crash between download and placing, the rerun places the images without asking again', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 3 });
+    await fixture.synthesize({ prompts, executor: crashAfterExecute(fixture.createBatchExecutor()) }).catch(() => undefined);
+    expect(await readdir(fixture.outputDirectory).catch(() => [])).toEqual([]);
+    const statsBefore = await fixture.emulator.stats();
+    const result = await fixture.synthesize({ prompts });
+    expect(result.outputs).toHaveLength(3);
+    expect(result.report).toMatchObject({ cachedKeys: 3, sentLines: 0 });
+    expect(await fixture.emulator.stats()).toEqual(statsBefore);
+  });
+
+  it('an image deleted by hand is made again; one whose sidecar is missing is replaced under the same name', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 2 });
+    await fixture.synthesize({ prompts });
+    await rm(join(fixture.outputDirectory, 'hero-00000.png'));
+    await rm(join(fixture.outputDirectory, 'hero-00001.json'));
+    const result = await fixture.synthesize({ prompts });
+    expect(result.outputs.map((output) => [output.image.slice(fixture.outputDirectory.length + 1), output.status])).toEqual([
+      ['hero-00000.png', 'written'],
+      ['hero-00001.png', 'written'],
+    ]);
+    expect(result.report.sentLines).toBe(2);
+    expect((await readdir(fixture.outputDirectory)).sort()).toEqual(['hero-00000.json', 'hero-00000.png', 'hero-00001.json', 'hero-00001.png']);
+  });
+
+  it('in sync mode the images go to files, and the result cache holds no base64', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 2 });
+    const result = await fixture.synthesize({ prompts, executor: fixture.createSyncExecutor() });
+    expect(result.failures).toEqual([]);
+    expect(result.outputs).toHaveLength(2);
+    const cache = await stat(join(fixture.workspaceDirectory, 'results', 'synthesize.jsonl'));
+    expect(cache.size).toBeLessThan(20_000);
+  });
+
+  it('names outputs safely and uniquely, and never touches a file it did not write', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 4, settings: { useReferenceImage: false } });
+    const renamed = prompts.map((prompt, index) => ({
+      ...prompt,
+      sourceImage: { ...prompt.sourceImage, path: ['../../escape.png', 'Zoë "the bold".png', 'Mira.png', 'mira.jpg'][index] as string },
+    }));
+    await mkdir(fixture.outputDirectory, { recursive: true });
+    await writeFile(join(fixture.outputDirectory, 'Mira.png'), 'my own drawing');
+    const result = await fixture.synthesize({ prompts: renamed });
+    expect(result.failures).toEqual([]);
+    const names = result.outputs.map((output) => output.image.slice(fixture.outputDirectory.length + 1));
+    expect(names[0]).toBe('escape.png');
+    expect(names).toContain('Zoë-the-bold.png');
+    expect(names.filter((name) => /^mira-[0-9a-f]{8}\.png$/i.test(name))).toHaveLength(2);
+    expect(await readFile(join(fixture.outputDirectory, 'Mira.png'), 'utf8')).toBe('my own drawing');
+    for (const output of result.outputs) expect(output.image.startsWith(`${fixture.outputDirectory}/`)).toBe(true);
+  });
+});
+
+function crashAfterExecute(executor: import('../../pipeline/gemini/gemini-executor.ts').GeminiExecutor) {
+  return {
+    async execute(options: Parameters<typeof executor.execute>[0]) {
+      await executor.execute(options);
+      throw new Error('simulated crash after the results were cached');
+    },
+  };
+}
