@@ -1,0 +1,190 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createBodyCollector, storeBody, type BodyCollector } from './body-collector.ts';
+import { createCassetteRecorder } from './cassette-recorder.ts';
+import { baseUrlPlaceholder, bodiesDirectoryName, redactedText, type Interaction } from './cassette-schema.ts';
+import { hashRequestBody } from './hash-request-body.ts';
+import { readRequestBody } from './read-request-body.ts';
+import { createStreamRedactor, redactBytes, redactText } from './redact-secret.ts';
+import { normalizeRequestTarget, redactKeyParameter, removeKeyParameter, rewriteUploadUrl } from './request-target.ts';
+import { findRequestOrigin } from './find-request-origin.ts';
+import { sendProxyError } from './send-proxy-error.ts';
+
+export interface RecordingHandlerOptions {
+  /** Where requests go: `https://generativelanguage.googleapis.com`, or an emulator's base URL. */
+  upstreamBaseUrl: string;
+  /** Sent to the upstream as `x-goog-api-key` on every request, whatever key the client sent; never recorded. */
+  apiKey: string;
+  cassetteDirectory: string;
+  fetch: typeof globalThis.fetch;
+}
+
+export interface RecordingHandler {
+  (request: IncomingMessage, response: ServerResponse): void;
+  /** Waits for interactions still under way and writes `cassette.json`; throws if writing it failed. */
+  saveCassette(): Promise<void>;
+}
+
+// Connection-level headers, the client's credentials (the proxy sends its own key) and what fetch sets itself.
+// Accept-Encoding goes too: fetch decompresses, and the recorded bodies should be the plain ones.
+const requestHeadersNotForwarded = new Set([
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
+  'content-length', 'accept-encoding', 'x-goog-api-key', 'authorization',
+]);
+const credentialHeaders = ['x-goog-api-key', 'authorization'];
+// Content-Encoding is dropped because fetch has already decoded the body it hands on.
+const responseHeadersNotRelayed = new Set([
+  'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'content-encoding', 'set-cookie',
+]);
+const uploadUrlHeaders = new Set(['x-goog-upload-url', 'x-goog-upload-control-url']);
+
+function isRecordedRequestHeader(name: string): boolean {
+  return name === 'content-type' || name.startsWith('x-goog-upload-');
+}
+
+function isRecordedResponseHeader(name: string): boolean {
+  return name === 'content-type' || name === 'retry-after' || name === 'content-disposition' || name.startsWith('x-goog-upload-');
+}
+
+function isJsonContentType(contentType: string | null): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
+}
+
+function joinHeaderValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}
+
+function wrapAsBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * A node:http handler that relays every request to the upstream and records each interaction in a cassette, with
+ * credentials redacted and upload URLs moved onto the proxy.
+ */
+export function createRecordingHandler(options: RecordingHandlerOptions): RecordingHandler {
+  const upstreamBaseUrl = options.upstreamBaseUrl.replace(/\/+$/, '');
+  const bodiesDirectory = join(options.cassetteDirectory, bodiesDirectoryName);
+  const redact = (text: string) => redactText(text, options.apiKey);
+  const recorder = createCassetteRecorder({ cassetteDirectory: options.cassetteDirectory, recordedAgainst: redact(upstreamBaseUrl) });
+  // Upload chunks come back to the proxy at the rewritten URL and must go on to the URL the upstream handed out,
+  // which need not be on the base URL's host.
+  const uploadTargets = new Map<string, string>();
+
+  const buildForwardedHeaders = (request: IncomingMessage): Headers => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      const text = joinHeaderValue(value);
+      if (text !== undefined && !requestHeadersNotForwarded.has(name)) headers.set(name, text);
+    }
+    headers.set('x-goog-api-key', options.apiKey);
+    return headers;
+  };
+
+  const pickRecordedRequestHeaders = (request: IncomingMessage): Record<string, string> => {
+    const recorded: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      const text = joinHeaderValue(value);
+      if (text === undefined) continue;
+      if (credentialHeaders.includes(name)) recorded[name] = redactedText;
+      else if (isRecordedRequestHeader(name)) recorded[name] = redact(text);
+    }
+    return recorded;
+  };
+
+  const relay = async (request: IncomingMessage, response: ServerResponse): Promise<Interaction | undefined> => {
+    const method = request.method ?? 'GET';
+    const rawUrl = request.url ?? '/';
+    let responseCollector: BodyCollector | undefined;
+    try {
+      const requestBytes = await readRequestBody(request);
+      const upstreamUrl = uploadTargets.get(normalizeRequestTarget(rawUrl)) ?? `${upstreamBaseUrl}${removeKeyParameter(rawUrl)}`;
+      const abort = new AbortController();
+      response.once('close', () => {
+        if (!response.writableFinished) abort.abort(new Error('the client went away'));
+      });
+      const upstream = await options.fetch(upstreamUrl, {
+        method,
+        headers: buildForwardedHeaders(request),
+        ...(requestBytes.length > 0 && method !== 'GET' && method !== 'HEAD' ? { body: requestBytes } : {}),
+        redirect: 'manual',
+        signal: abort.signal,
+      });
+
+      const clientOrigin = findRequestOrigin(request);
+      const relayedHeaders: Record<string, string | string[]> = {};
+      const recordedResponseHeaders: Record<string, string> = {};
+      upstream.headers.forEach((value, name) => {
+        if (uploadUrlHeaders.has(name)) {
+          const target = rewriteUploadUrl({ uploadUrl: value, origin: '' });
+          uploadTargets.set(normalizeRequestTarget(target), value);
+          relayedHeaders[name] = rewriteUploadUrl({ uploadUrl: value, origin: clientOrigin });
+          recordedResponseHeaders[name] = redact(rewriteUploadUrl({ uploadUrl: value, origin: baseUrlPlaceholder }));
+          return;
+        }
+        if (!responseHeadersNotRelayed.has(name)) relayedHeaders[name] = value;
+        if (isRecordedResponseHeader(name)) recordedResponseHeaders[name] = redact(value);
+      });
+      const setCookies = upstream.headers.getSetCookie();
+      if (setCookies.length > 0) relayedHeaders['set-cookie'] = setCookies;
+      const contentLength = upstream.headers.get('content-length');
+      if (contentLength !== null && !upstream.headers.has('content-encoding')) relayedHeaders['content-length'] = contentLength;
+      response.writeHead(upstream.status, relayedHeaders);
+
+      const collector = createBodyCollector({ bodiesDirectory, allowJson: isJsonContentType(upstream.headers.get('content-type')) });
+      responseCollector = collector;
+      if (upstream.body === null) {
+        response.end();
+      } else {
+        // The client gets the bytes as they arrive; the cassette gets a redacted copy, spilled to disk when large.
+        const redactor = createStreamRedactor(options.apiKey);
+        const tee = new Transform({
+          transform(chunk: Uint8Array, _encoding, callback) {
+            collector.write(redactor.push(wrapAsBuffer(chunk))).then(() => callback(null, chunk), callback);
+          },
+          flush(callback) {
+            collector.write(redactor.end()).then(() => callback(), callback);
+          },
+        });
+        await pipeline(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>), tee, response);
+      }
+      const responseBody = await collector.finish();
+
+      const redactedRequestBytes = redactBytes(requestBytes, options.apiKey);
+      return {
+        request: {
+          method,
+          url: redact(redactKeyParameter(rawUrl)),
+          headers: pickRecordedRequestHeaders(request),
+          bodyHash: hashRequestBody(redactedRequestBytes),
+          body: await storeBody({ bodiesDirectory, allowJson: true, bytes: redactedRequestBytes }),
+        },
+        response: { status: upstream.status, headers: recordedResponseHeaders, body: responseBody },
+      };
+    } catch (error) {
+      await responseCollector?.discard();
+      if (response.headersSent) response.destroy();
+      else if (!response.destroyed) {
+        sendProxyError(response, {
+          httpStatus: 502,
+          status: 'UNAVAILABLE',
+          message: redact(`The recording proxy could not relay ${method} ${redactKeyParameter(rawUrl)} to ${upstreamBaseUrl}: ${describeError(error)}`),
+        });
+      }
+      return undefined;
+    }
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    recorder.record(relay(request, response));
+  };
+  return Object.assign(handle, { saveCassette: () => recorder.save() });
+}
