@@ -65,3 +65,41 @@ export class DownloadError extends ChargenError {
     this.fileName = options.fileName;
   }
 }
+
+/** The configuration (file, environment or flags) does not validate; every problem is listed, each with its source. */
+export class ConfigError extends ChargenError {
+  readonly problems: string[];
+
+  constructor(options: { problems: string[]; cause?: unknown }) {
+    super({ code: 'config-invalid', message: `Invalid configuration:\n${options.problems.map((problem) => `  - ${problem}`).join('\n')}`, cause: options.cause });
+    this.problems = options.problems;
+  }
+}
+
+/** A stage asked to run alone whose upstream checkpoint is missing or out of date. */
+export class CheckpointError extends ChargenError {
+  constructor(options: { message: string }) {
+    super({ code: 'checkpoint-missing', message: options.message });
+  }
+}
+
+/** Another chargen process holds the workspace. */
+export class WorkspaceLockedError extends ChargenError {
+  constructor(options: { message: string }) {
+    super({ code: 'workspace-locked', message: options.message });
+  }
+}
+
+/** The user interrupted the run; state was saved. */
+export class InterruptedError extends ChargenError {
+  constructor() {
+    super({ code: 'interrupted', message: 'Interrupted.' });
+  }
+}
+
+/** A request that cannot be carried out as asked (flags that do not fit together, say): exit 2. */
+export class UsageError extends ChargenError {
+  constructor(options: { message: string }) {
+    super({ code: 'usage', message: options.message });
+  }
+}

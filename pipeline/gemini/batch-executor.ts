@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../workspace/atomic-file.ts';
+import { InterruptedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
@@ -19,6 +20,8 @@ import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
 export interface ExecutorEnvironment extends RetryEnvironment {
   now: () => number;
   fetch: typeof globalThis.fetch;
+  /** Aborted when the user interrupts: nothing new is started, and the run's state stays resumable. */
+  signal?: AbortSignal;
 }
 
 export interface BatchExecutorOptions {
@@ -142,14 +145,15 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     }
   }
 
-  async function pollUntilDone(jobName: string): Promise<{ state: string; fileName?: string }> {
+  async function pollUntilDone(jobName: string, once: boolean): Promise<{ state: string; fileName?: string; final: boolean }> {
     let delay = settings.pollInitialMilliseconds;
     for (;;) {
       const job = await call(`batches.get ${jobName}`, () => client.batches.get({ name: jobName }));
       const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
       // SUCCEEDED without a result file is not ready yet (seen on the real API).
-      if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName };
-      if (terminalFailures.has(state)) return { state };
+      if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
+      if (terminalFailures.has(state)) return { state, final: true };
+      if (once) return { state, final: false };
       await environment.sleep(delay / 2 + environment.random() * (delay / 2));
       delay = Math.min(settings.pollMaxMilliseconds, delay * 2);
     }
@@ -220,13 +224,20 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
 
   /** Submits (or resumes) one chunk's job, waits for it, and accounts for every one of its keys. */
   async function runChunk(record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
+    if (environment.signal?.aborted) throw new InterruptedError();
     if (!record.jobName) {
       record.jobName = await createOrAdopt(record, state, resumed);
       record.status = 'submitted';
       await saveJobRecord(workspace.directory, record);
       logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
     }
-    const result = await pollUntilDone(record.jobName);
+    const result = await pollUntilDone(record.jobName, state.options.detach === true);
+    if (!result.final) {
+      state.report.pendingJobs += 1;
+      for (const key of record.keys) state.heldKeys.add(key);
+      logger.info(`${state.stage}: ${record.jobName} is ${result.state}; left running`);
+      return;
+    }
     if (result.fileName) {
       const path = await download(record, result.fileName);
       await collect(record, path, state);
@@ -246,6 +257,11 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       await runChunk(record, state, resumed);
     } catch (caught) {
       const error = toGeminiCallError(`${state.stage} ${record.jobName ?? record.displayName}`, caught);
+      if (caught instanceof InterruptedError) {
+        // Stopped by the user: the job record stays as it is and the next run resumes from it.
+        for (const key of record.keys) state.heldKeys.add(key);
+        return;
+      }
       logger.error(error.message);
       for (const key of record.keys) {
         if (state.report.outcomes.has(key)) continue;
@@ -297,7 +313,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         options: executeOptions,
         lastReasons: new Map(),
         heldKeys: new Set(),
-        report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0 },
+        report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
       };
       try {
         const wanted = new Map<string, RequestLine>();
@@ -332,6 +348,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         }
         for (const key of wanted.keys()) {
           if (state.report.outcomes.has(key)) continue;
+          if (executeOptions.detach && state.heldKeys.has(key) && state.report.pendingJobs > 0) continue;
           const reason = state.lastReasons.get(key) ?? 'not answered';
           const suffix = state.heldKeys.has(key) ? '' : ` (after ${settings.maxRounds} rounds)`;
           state.report.outcomes.set(key, { key, status: 'failed', reason: `${reason}${suffix}`, retryable: true });

@@ -16,6 +16,8 @@ export interface ExecuteOptions {
   isCachedUsable?: (outcome: LineOutcome) => Promise<boolean>;
   /** Delete a downloaded result file once every line of it is accounted for (image results are gigabytes). */
   discardResultFiles?: boolean;
+  /** Submit (or look at) the jobs once and return without waiting; their keys are left out of the outcomes. */
+  detach?: boolean;
 }
 
 export interface ExecuteReport {
@@ -28,6 +30,8 @@ export interface ExecuteReport {
   /** Batch jobs created (0 in sync mode) and adopted after a crash. */
   jobsCreated: number;
   jobsAdopted: number;
+  /** Jobs left running (detach): their keys have no outcome yet; the next run picks the jobs up. */
+  pendingJobs: number;
 }
 
 /** The one interface both model stages use; `--mode` picks the batch or the sync executor behind it. */

@@ -4,8 +4,8 @@ import { isRecord } from '../is-record.ts';
 
 /** One line of a batch result file, as far as the executor needs to know it. */
 export type ResultLine =
-  | { kind: 'response'; key: string; response: Record<string, unknown> }
-  | { kind: 'error'; key: string; error: unknown }
+  | { kind: 'response'; key: string; response: Record<string, unknown>; lineNumber?: number }
+  | { kind: 'error'; key: string; error: unknown; lineNumber?: number }
   | { kind: 'unreadable'; lineNumber: number; problem: string; key?: string };
 
 export type ResultLineReader = (path: string) => AsyncIterable<ResultLine>;
@@ -36,9 +36,9 @@ export async function* readResultLines(path: string): AsyncIterable<ResultLine> 
     const key = parsed['key'];
     const failure = parsed['error'] ?? parsed['status'];
     if (failure !== undefined && failure !== null) {
-      yield { kind: 'error', key, error: failure };
+      yield { kind: 'error', key, error: failure, lineNumber };
     } else if (isRecord(parsed['response'])) {
-      yield { kind: 'response', key, response: parsed['response'] };
+      yield { kind: 'response', key, response: parsed['response'], lineNumber };
     } else {
       yield { kind: 'unreadable', lineNumber, key, problem: 'neither a "response" object nor an "error"' };
     }

@@ -41,7 +41,7 @@ export function createSyncExecutor(options: {
   return {
     async execute(executeOptions) {
       const cache = await openResultCache({ path: join(options.workspace.directory, 'results', `${executeOptions.stage}.jsonl`) });
-      const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0 };
+      const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 };
       try {
         const todo: RequestLine[] = [];
         const seen = new Set<string>();

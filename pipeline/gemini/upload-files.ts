@@ -1,5 +1,5 @@
 import type { GoogleGenAI } from '@google/genai';
-import type { GeminiCallError } from '../errors.ts';
+import { InterruptedError, type GeminiCallError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import type { UploadRecord, UploadRegistry } from './upload-registry.ts';
@@ -29,6 +29,8 @@ export async function uploadFiles(options: {
   concurrency: number;
   now: () => number;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  /** Aborted when the user interrupts: uploads not yet started are left for the next run. */
+  signal?: AbortSignal;
 }): Promise<Map<string, UploadOutcome>> {
   const distinct = [...new Map(options.candidates.map((candidate) => [candidate.sha256, candidate])).values()];
   const outcomes = await mapWithConcurrency({
@@ -38,6 +40,7 @@ export async function uploadFiles(options: {
       const existing = options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
       if (existing) return { status: 'uploaded', sha256: candidate.sha256, file: existing, reused: true };
       try {
+        if (options.signal?.aborted) throw new InterruptedError();
         const file = await callWithRetry({
           operation: `upload ${candidate.displayName ?? candidate.path}`,
           policy: options.retry.policy,

@@ -33,6 +33,8 @@ export const analysisCheckpointSchema = z
   .object({
     kind: z.literal('chargen-analysis'),
     version: z.literal(1),
+    /** What the stage consumed (input files, settings, template, backend, code version); unchanged means skip. */
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     records: z.array(analyzedImageSchema),
     failures: z.array(analyzeFailureSchema),
     warnings: z.array(z.string()),

@@ -22,11 +22,19 @@ export interface AnalyzeImagesOptions {
 
 type GoodImage = Extract<InputImage, { ok: true }> & { path: string; relativePath: string };
 
+export interface CollectedImages {
+  /** One image per distinct content, with every name it goes by. */
+  representatives: GoodImage[];
+  bySha: Map<string, GoodImage[]>;
+  failures: AnalyzeFailure[];
+  warnings: string[];
+}
+
 /**
- * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
- * rest go on; identical bytes under several names are uploaded and analysed once.
+ * The part of stage one that spends nothing: find the images, check each by its bytes (a bad file is a named
+ * failure with a fix), and group identical bytes under one representative. The dry run stops here.
  */
-export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version'>> {
+export async function collectInputImages(options: { inputDirectory: string; settings: AnalyzeSettings; logger: Logger }): Promise<CollectedImages> {
   const { settings, logger } = options;
   const failures: AnalyzeFailure[] = [];
   const warnings: string[] = [];
@@ -34,7 +42,6 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
     failures.push(failure);
     logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
   };
-
   const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore });
   const good: GoodImage[] = [];
   for (const entry of scanned) {
@@ -53,10 +60,35 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
     }
     good.push({ ...inspected, path: entry.path, relativePath: entry.relativePath });
   }
-
   const bySha = new Map<string, GoodImage[]>();
   for (const image of good) bySha.set(image.sha256, [...(bySha.get(image.sha256) ?? []), image]);
   const representatives = [...bySha.values()].map((names) => names[0] as GoodImage);
+  return { representatives, bySha, failures, warnings };
+}
+
+/** The key an image's analysis request has (the file's URI is not part of it), known before anything is uploaded. */
+export function computeAnalysisKey(options: { image: { sha256: string; mimeType: string }; instructionTemplate: string; settings: AnalyzeSettings }): string {
+  return buildAnalysisRequest({
+    image: { ...options.image, fileUri: '' },
+    instruction: renderAnalysisInstruction(options.instructionTemplate),
+    responseSchema: buildResponseSchema(options.settings.schemaField),
+    settings: options.settings,
+  }).key;
+}
+
+/**
+ * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
+ * rest go on; identical bytes under several names are uploaded and analysed once.
+ */
+export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
+  const { settings, logger } = options;
+  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger });
+  const { representatives, bySha, warnings } = collected;
+  const failures = [...collected.failures];
+  const fail = (failure: AnalyzeFailure) => {
+    failures.push(failure);
+    logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
+  };
 
   const uploads = await options.upload(
     representatives.map((image) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath })),

@@ -22,6 +22,8 @@ export const imageSidecarSchema = z
     version: z.literal(1),
     /** The request's key (a hash of its content); the same key is the same paid image. */
     key: z.string().min(1),
+    /** Which backend made it (`gemini`, `emulator`): an emulator's stand-in is never taken for a real image. */
+    backend: z.string().optional(),
     image: imageFileSchema,
     thoughtImages: z.array(imageFileSchema),
     source: z

@@ -53,12 +53,16 @@ export interface SynthesizeImagesOptions {
   /** Where the source images are, for prompts that send theirs as a reference. */
   inputDirectory: string;
   outputDirectory: string;
-  /** The workspace: names given to outputs, and the folder images wait in between download and placing. */
+  /** The workspace: the names given to outputs are kept there. */
   workspaceDirectory: string;
+  /** Where images wait between download and placing (the backend's part of the workspace). */
+  blobDirectory: string;
   upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
   executor: GeminiExecutor;
   /** Reads batch result files streaming their images into a blob folder (given that folder). */
   createResultReader: (blobDirectory: string) => ResultLineReader;
+  /** Names the backend in each sidecar; an output made by another backend is not current. */
+  backend: string;
   logger: Logger;
 }
 
@@ -91,6 +95,40 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
 }
 
 /**
+ * What synthesize would do, spending and writing nothing: the name of every output (earlier names kept), the outputs
+ * whose sidecar already names the current request and backend, and the rest, still to make.
+ */
+export async function planSynthesis(options: Pick<SynthesizeImagesOptions, 'prompts' | 'settings' | 'outputDirectory' | 'workspaceDirectory' | 'backend'>): Promise<{
+  names: Map<string, string>;
+  namesChanged: boolean;
+  unchanged: SynthesizeOutput[];
+  pending: PendingEntry[];
+}> {
+  const outputDirectory = resolve(options.outputDirectory);
+  const existingFiles = await readdir(outputDirectory).catch(() => [] as string[]);
+  const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
+  const names = planOutputNames({
+    entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
+    assigned,
+    existingBaseNames: existingFiles.filter((name) => !name.startsWith('.')).map((name) => name.replace(/\.[^.]*$/, '')),
+  });
+  const unchanged: SynthesizeOutput[] = [];
+  const pending: PendingEntry[] = [];
+  for (const prompt of options.prompts) {
+    const baseName = names.get(formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })) as string;
+    const key = buildImageRequest({ prompt, settings: options.settings, ...(prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+    const sidecarPath = join(outputDirectory, `${baseName}.json`);
+    const sidecar = await readImageSidecar(sidecarPath);
+    if (sidecar?.key === key && sidecar.backend === options.backend && (await fileSize(join(outputDirectory, sidecar.image.file))) === sidecar.image.bytes) {
+      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, sidecar.image.file), sidecar: sidecarPath, status: 'unchanged' });
+    } else {
+      pending.push({ prompt, baseName, key });
+    }
+  }
+  return { names, namesChanged: names.size !== assigned.size, unchanged, pending };
+}
+
+/**
  * Stage three: prompts in, images and their sidecars out. An output whose sidecar already names the current request
  * is left alone and costs nothing; the rest go through the Gemini layer, whose cache answers anything paid for
  * before. Every failure is per image, with its reason and whether trying again can help.
@@ -98,7 +136,7 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
   const { settings, logger } = options;
   const outputDirectory = resolve(options.outputDirectory);
-  const blobDirectory = join(options.workspaceDirectory, 'blobs', 'synthesize');
+  const { blobDirectory } = options;
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
@@ -110,26 +148,10 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
 
   // Names first, persisted before anything is written under them.
   await mkdir(outputDirectory, { recursive: true });
-  const existingFiles = await readdir(outputDirectory).catch(() => [] as string[]);
-  const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
-  const names = planOutputNames({
-    entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
-    assigned,
-    existingBaseNames: existingFiles.filter((name) => !name.startsWith('.')).map((name) => name.replace(/\.[^.]*$/, '')),
-  });
-  if (names.size !== assigned.size) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names });
-
-  const pending: PendingEntry[] = [];
-  for (const prompt of options.prompts) {
-    const baseName = names.get(formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })) as string;
-    const key = buildImageRequest({ prompt, settings, ...(prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
-    const sidecar = await readImageSidecar(join(outputDirectory, `${baseName}.json`));
-    if (sidecar?.key === key && (await fileSize(join(outputDirectory, sidecar.image.file))) === sidecar.image.bytes) {
-      outputs.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, sidecar.image.file), sidecar: join(outputDirectory, `${baseName}.json`), status: 'unchanged' });
-    } else {
-      pending.push({ prompt, baseName, key });
-    }
-  }
+  const plan = await planSynthesis({ ...options, outputDirectory });
+  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names: plan.names });
+  outputs.push(...plan.unchanged);
+  const { pending } = plan;
 
   const lines = await buildLines({ pending, options, fail });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: lines.size };
@@ -270,6 +292,7 @@ async function writeEntry(context: {
     ...(previous ? { previous } : {}),
     sidecar: {
       key: entry.key,
+      backend: options.backend,
       source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant },
       ...(analysis ? { analysis } : {}),
       prompt: entry.prompt.prompt,

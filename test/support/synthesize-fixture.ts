@@ -55,6 +55,7 @@ export async function createSynthesizeFixture(...parameters: Parameters<typeof c
         inputDirectory,
         outputDirectory,
         workspaceDirectory: gemini.workspaceDirectory,
+        blobDirectory: join(gemini.workspaceDirectory, 'blobs', 'synthesize'),
         upload: async (candidates) => {
           const registry = await openUploadRegistry({ path: join(gemini.workspaceDirectory, 'uploads.jsonl'), safetyMarginMilliseconds: 0 });
           try {
@@ -66,6 +67,7 @@ export async function createSynthesizeFixture(...parameters: Parameters<typeof c
         },
         executor: options.executor ?? gemini.createBatchExecutor(),
         createResultReader: options.createResultReader ?? (() => readResultLines),
+        backend: 'emulator',
         logger: gemini.logger,
       });
     },

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
+import { compileSettingsSchema } from '../../stages/compile/compile-settings.ts';
+import { synthesizeSettingsSchema } from '../../stages/synthesize/synthesize-settings.ts';
+import { geminiSettingsSchema } from '../gemini/gemini-settings.ts';
+import { priceTableSchema, usageEstimateSchema } from './price-table.ts';
+
+const section = <T extends z.ZodType>(schema: T) => schema.default(() => schema.parse({}) as never);
+
+/** `chargen.config.json`: one schema, each key with its description and default. Flags > env > file > defaults. */
+export const chargenConfigSchema = z
+  .object({
+    $schema: z.string().optional().describe('the JSON Schema for editors: node_modules/chargen/schemas/chargen.config.schema.json'),
+    input: z.string().min(1).default('input_images').describe('folder of reference images'),
+    out: z.string().min(1).default('final_characters').describe('folder the generated images and sidecars go to'),
+    workdir: z.string().min(1).default('.chargen').describe('the workspace: checkpoints, caches, job records'),
+    backend: z.enum(['auto', 'gemini', 'emulator']).default('auto').describe('auto: the real API with a key, else the built-in emulator'),
+    mode: z.enum(['batch', 'sync']).default('batch').describe('batch: half price, minutes to hours; sync: full price, seconds'),
+    confirmAboveUsd: z
+      .number().min(0).default(5)
+      .describe('ask before a run whose estimated spend is above this (on a terminal; elsewhere --yes is needed)'),
+    analyze: section(analyzeSettingsSchema),
+    compile: section(compileSettingsSchema),
+    synthesize: section(synthesizeSettingsSchema),
+    gemini: z.lazy(() => geminiSettingsSchema.partial()).default({}).describe('the Gemini layer: chunking, polling, retries, concurrency'),
+    prices: priceTableSchema,
+    usageEstimate: usageEstimateSchema,
+  })
+  .strict();
+
+export type ChargenConfig = z.infer<typeof chargenConfigSchema>;
+
+/** The JSON Schema editors use for `chargen.config.json` (what may be written, so input types and no required keys). */
+export function createConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...(z.toJSONSchema(chargenConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+    title: 'chargen.config.json',
+  };
+}

@@ -1,0 +1,159 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ChargenConfig } from './config/chargen-config.ts';
+import { connectBackend, resolveBackendIdentity, type Backend } from './connect-backend.ts';
+import { InterruptedError, UsageError } from './errors.ts';
+import { createBatchExecutor, type ExecutorEnvironment } from './gemini/batch-executor.ts';
+import type { ExecuteReport, GeminiExecutor } from './gemini/gemini-executor.ts';
+import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettings } from './gemini/gemini-settings.ts';
+import { createSyncExecutor } from './gemini/sync-executor.ts';
+import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/upload-files.ts';
+import { openUploadRegistry } from './gemini/upload-registry.ts';
+import type { Logger } from './logger.ts';
+import type { Workspace } from './workspace/open-workspace.ts';
+
+const packageRoot = join(import.meta.dirname, '..');
+
+/** Jobs were left running (`--detach`); the next `run` or `status` picks them up. */
+export class JobsPendingError extends Error {
+  constructor(readonly stage: string, readonly pendingJobs: number) {
+    super(`${stage}: ${pendingJobs} batch job${pendingJobs === 1 ? '' : 's'} still running`);
+  }
+}
+
+/** A backend with what the stages need of it: an executor, uploads, and the folder its answers are kept in. */
+export interface ConnectedBackend {
+  backend: Backend;
+  settings: GeminiSettings;
+  /** `<workspace>/backends/<identity>`: result caches, job records, uploads and blobs of this backend. */
+  stateDirectory: string;
+  executor: GeminiExecutor;
+  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+}
+
+export interface PipelineContext {
+  cwd: string;
+  config: ChargenConfig;
+  logger: Logger;
+  workspace: Workspace;
+  environment: ExecutorEnvironment;
+  signal: AbortSignal;
+  codeVersion: string;
+  /** Which backend answers (see Backend.identity); part of every fingerprint. */
+  backendIdentity: string;
+  inputDirectory: string;
+  outputDirectory: string;
+  /** Executor reports per stage, for the summary. */
+  reports: Map<string, ExecuteReport>;
+  /** Connects on first use: a run whose stages are all up to date never starts the emulator or touches the API. */
+  connect(): Promise<ConnectedBackend>;
+  close(): Promise<void>;
+}
+
+export async function readCodeVersion(): Promise<string> {
+  const text = await readFile(join(packageRoot, 'package.json'), 'utf8');
+  const match = /"version"\s*:\s*"([^"]+)"/.exec(text);
+  return match?.[1] ?? 'unknown';
+}
+
+/** A sleep that ends early, with InterruptedError, when the user interrupts. */
+export function createInterruptibleSleep(signal: AbortSignal): (milliseconds: number) => Promise<void> {
+  return (milliseconds) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(new InterruptedError());
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, milliseconds);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new InterruptedError());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+export async function createPipelineContext(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  config: ChargenConfig;
+  logger: Logger;
+  workspace: Workspace;
+  signal: AbortSignal;
+  detach: boolean;
+  environment?: Partial<ExecutorEnvironment>;
+}): Promise<PipelineContext> {
+  const { config, logger, workspace, signal } = options;
+  const environment: ExecutorEnvironment = {
+    sleep: createInterruptibleSleep(signal),
+    random: Math.random,
+    now: Date.now,
+    fetch: globalThis.fetch,
+    signal,
+    ...options.environment,
+  };
+  const reports = new Map<string, ExecuteReport>();
+  const closers: (() => Promise<void>)[] = [];
+  let connected: Promise<ConnectedBackend> | undefined;
+
+  async function connect(): Promise<ConnectedBackend> {
+    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger });
+    closers.push(() => backend.close());
+    if (options.detach && backend.ephemeral) {
+      throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
+    }
+    const stateDirectory = join(workspace.directory, 'backends', backend.identity);
+    if (backend.ephemeral) {
+      // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
+      for (const name of ['jobs', 'requests', 'downloads', 'uploads.jsonl']) await rm(join(stateDirectory, name), { recursive: true, force: true });
+    }
+    const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
+    const state = { directory: stateDirectory, id: workspace.id };
+    const inner =
+      config.mode === 'sync'
+        ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
+        : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
+    const executor: GeminiExecutor = {
+      async execute(executeOptions) {
+        const report = await inner.execute({ ...executeOptions, detach: options.detach });
+        reports.set(executeOptions.stage, report);
+        // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
+        if (signal.aborted) throw new InterruptedError();
+        if (report.pendingJobs > 0) throw new JobsPendingError(executeOptions.stage, report.pendingJobs);
+        return report;
+      },
+    };
+    const registry = await openUploadRegistry({
+      path: join(stateDirectory, 'uploads.jsonl'),
+      safetyMarginMilliseconds: settings.uploadSafetyMarginMilliseconds,
+      onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
+    });
+    closers.push(() => registry.close());
+    const retry = { policy: { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds }, environment };
+    return {
+      backend,
+      settings,
+      stateDirectory,
+      executor,
+      upload: (candidates) => uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal }),
+    };
+  }
+
+  return {
+    cwd: options.cwd,
+    config,
+    logger,
+    workspace,
+    environment,
+    signal,
+    codeVersion: await readCodeVersion(),
+    backendIdentity: await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env }),
+    inputDirectory: resolve(options.cwd, config.input),
+    outputDirectory: resolve(options.cwd, config.out),
+    reports,
+    connect: () => (connected ??= connect()),
+    async close() {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
+import { scanImages } from '../../stages/analyze/scan-images.ts';
+import { hashCanonical } from '../../stages/shared/canonical-json.ts';
+import type { PipelineContext } from '../pipeline-context.ts';
+import type { StageStep, StepResult } from './stage-step.ts';
+
+const packageRoot = join(import.meta.dirname, '..', '..');
+
+export async function readAnalysisTemplate(): Promise<string> {
+  return readFile(join(packageRoot, 'templates', 'analysis.hbs'), 'utf8');
+}
+
+/**
+ * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
+ * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
+ */
+export async function fingerprintAnalyze(context: PipelineContext): Promise<string> {
+  const settings = context.config.analyze;
+  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore }).catch(() => []);
+  const files = [];
+  for (const entry of scanned) {
+    const found = await stat(entry.path).catch(() => undefined);
+    files.push([entry.relativePath, found?.size ?? -1, found?.mtimeMs ?? -1]);
+  }
+  return hashCanonical({ files, settings, template: await readAnalysisTemplate(), backend: context.backendIdentity, code: context.codeVersion });
+}
+
+function summarize(checkpoint: { records: unknown[]; failures: { sourcePath: string; reason: string }[] }, counts: { cached: number; requestsSent: number; skipped: boolean }): StepResult {
+  const failed = checkpoint.failures.length;
+  return {
+    summary: {
+      status: counts.skipped ? 'skipped' : failed > 0 ? 'done-with-failures' : 'done',
+      total: checkpoint.records.length + failed,
+      succeeded: checkpoint.records.length,
+      failed,
+      cached: counts.cached,
+      requestsSent: counts.requestsSent,
+    },
+    deadLetter: checkpoint.failures.map((failure) => ({ stage: 'analyze', source: failure.sourcePath, reason: failure.reason })),
+  };
+}
+
+export const analyzeStep: StageStep = {
+  name: 'analyze',
+  async isFresh(context) {
+    const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
+    if (!checkpoint) return { fresh: false, reason: 'there is no analysis checkpoint yet' };
+    if (checkpoint.fingerprint !== (await fingerprintAnalyze(context))) return { fresh: false, reason: 'the images, the analyze settings or the backend changed since the last analysis' };
+    return { fresh: true, reason: 'unchanged' };
+  },
+  async run(context, options) {
+    const fingerprint = await fingerprintAnalyze(context);
+    const previous = await readAnalysisCheckpoint(context.workspace.directory);
+    if (!options.force && previous?.fingerprint === fingerprint) {
+      context.logger.info(`analyze: ${previous.records.length} records unchanged (images, settings and template as before)`);
+      return summarize(previous, { cached: previous.records.length, requestsSent: 0, skipped: true });
+    }
+    const backend = await context.connect();
+    const result = await analyzeImages({
+      inputDirectory: context.inputDirectory,
+      settings: context.config.analyze,
+      instructionTemplate: await readAnalysisTemplate(),
+      upload: backend.upload,
+      executor: backend.executor,
+      logger: context.logger,
+    });
+    await writeAnalysisCheckpoint(context.workspace.directory, { ...result, fingerprint });
+    const report = context.reports.get('analyze');
+    return summarize(result, { cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0, skipped: false });
+  },
+};

@@ -1,0 +1,52 @@
+import { join, resolve } from 'node:path';
+import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
+import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
+import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { CheckpointError } from '../errors.ts';
+import type { PipelineContext } from '../pipeline-context.ts';
+import type { StageStep } from './stage-step.ts';
+
+const packageRoot = join(import.meta.dirname, '..', '..');
+
+export async function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
+  const directory = context.config.compile.templateDirectory;
+  return compilePromptTemplates(await readTemplateSources(directory ? resolve(context.cwd, directory) : join(packageRoot, 'templates')));
+}
+
+/** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
+export async function planCompile(context: PipelineContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[] }> {
+  const analysis = await readAnalysisCheckpoint(context.workspace.directory);
+  if (!analysis) throw new CheckpointError({ message: 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.' });
+  const templates = await loadPromptTemplates(context);
+  const settings = context.config.compile;
+  return {
+    fingerprint: fingerprintCompile({ records: analysis.records, templatesFingerprint: templates.fingerprint, settings }),
+    prompts: compilePrompts({ records: analysis.records, templates, settings }),
+  };
+}
+
+export const compileStep: StageStep = {
+  name: 'compile',
+  async isFresh(context) {
+    const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
+    if (!checkpoint) return { fresh: false, reason: 'there are no compiled prompts yet' };
+    const { fingerprint } = await planCompile(context);
+    if (checkpoint.fingerprint !== fingerprint) return { fresh: false, reason: 'the analysis records, the templates or the compile settings changed since the prompts were compiled' };
+    return { fresh: true, reason: 'unchanged' };
+  },
+  async run(context, options) {
+    const planned = await planCompile(context);
+    const previous = await readPromptsCheckpoint(context.workspace.directory);
+    const skipped = !options.force && previous?.fingerprint === planned.fingerprint;
+    if (skipped) {
+      context.logger.info(`compile: ${planned.prompts.length} prompts unchanged`);
+    } else {
+      await writePromptsCheckpoint(context.workspace.directory, planned);
+      context.logger.info(`compile: ${planned.prompts.length} prompts written`);
+    }
+    const total = planned.prompts.length;
+    return { summary: { status: skipped ? 'skipped' : 'done', total, succeeded: total, failed: 0, cached: 0, requestsSent: 0 }, deadLetter: [] };
+  },
+};
