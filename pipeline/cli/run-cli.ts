@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { createInterface } from 'node:readline/promises';
 import { runEmulatorCommand } from './emulator-command.ts';
+import { exitCodes } from './exit-codes.ts';
+import { runExtractCommand } from './extract-command.ts';
 import { runRunCommand } from './run-command.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
 
@@ -10,10 +13,18 @@ export interface CliOptions {
   logger?: Logger;
   /** Resolves when the user asks a long-running command to stop (SIGINT/SIGTERM by default). */
   waitForStop?: () => Promise<void>;
+  /** Asks yes or no on a terminal; absent when there is none (then spending above the limit needs --yes). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
-/** Exit codes, as the README lists them. */
-export const exitCodes = { done: 0, error: 1, usage: 2, deadLettered: 3, pending: 4 } as const;
+const exitCodeHelp = `
+Exit codes:
+  0  done
+  1  error
+  2  usage, config or workspace error (the message says what to fix)
+  3  done, but some items failed (dead-lettered; listed)
+  4  jobs still pending (--detach, or interrupted): run again to pick them up`;
+
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -25,6 +36,20 @@ function waitForSignal(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** A yes/no question on the terminal, when there is one to ask on (never in CI or a pipe). */
+function createTerminalConfirm(): ((question: string) => Promise<boolean>) | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question) => {
+    const lines = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await lines.question(`${question} [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      lines.close();
+    }
+  };
 }
 
 /** The command line: a thin layer over exported functions; it returns the exit code instead of exiting. */
@@ -60,16 +85,47 @@ export async function runCli(options: CliOptions): Promise<number> {
 
   program
     .command('run')
-    .description('Bring the outputs up to date: analyze → compile → synthesize (this version: --only analyze).')
-    .option('--input <folder>', 'the reference images', 'input_images')
-    .option('--workdir <folder>', 'the workspace: checkpoints, caches, job records', '.chargen')
-    .option('--only <stage>', 'run one stage from the upstream checkpoint: analyze or compile')
-    .option('--backend <backend>', 'auto (the API with a key, else the built-in emulator), gemini, or emulator', 'auto')
-    .option('--mode <mode>', 'batch (half price, minutes to hours) or sync (full price, seconds)', 'batch')
+    .description('Bring the outputs up to date: analyze → compile → synthesize, each stage skipped when its checkpoint is current.')
+    .option('--input <folder>', 'the reference images (default input_images)')
+    .option('--out <folder>', 'where images and sidecars go (default final_characters)')
+    .option('--workdir <folder>', 'the workspace: checkpoints, caches, job records (default .chargen)')
+    .option('--config <file>', 'config file (default chargen.config.json when present)')
+    .option('--from <stage>', 'recompute this stage and the ones after it: analyze, compile or synthesize')
+    .option('--only <stage>', 'run one stage alone, from the current upstream checkpoint')
+    .option('--backend <backend>', 'auto (the API with a key, else the built-in emulator), gemini, or emulator')
+    .option('--mode <mode>', 'batch (half price, minutes to hours) or sync (full price, seconds)')
+    .option('--detach', 'submit the batch jobs and exit with 4; a later run or status picks them up')
+    .option('--dry-run', 'print the plan: items, cached, to send, jobs and estimated cost; spend nothing')
+    .option('--yes', 'go ahead without asking, whatever the estimated spend')
     .option('--json', 'print one JSON summary on stdout')
-    .option('--dry-run', 'show what would be done (for compile: print the prompts) and spend nothing')
+    .option('--poll-interval <ms>', 'time between polls of a batch job')
+    .addHelpText('after', exitCodeHelp)
     .action(async (flags: Record<string, unknown>) => {
-      exitCode = await runRunCommand({ cwd: options.cwd, env: options.env, logger, flags });
+      const controller = new AbortController();
+      void (options.waitForStop ?? waitForSignal)().then(() => {
+        logger.info('Stopping: finishing the current write and saving state (press Ctrl-C again to quit at once)…');
+        controller.abort();
+      });
+      exitCode = await runRunCommand({
+        cwd: options.cwd,
+        env: options.env,
+        logger,
+        flags,
+        signal: controller.signal,
+        ...((options.confirm ?? createTerminalConfirm()) ? { confirm: (options.confirm ?? createTerminalConfirm()) as (question: string) => Promise<boolean> } : {}),
+        command: ['run', ...options.argv.slice(3)].join(' '),
+      });
+    });
+
+  program
+    .command('extract')
+    .description('Write the images of any batch result file (JSONL) to a folder, each with a JSON sidecar.')
+    .argument('<results>', 'the result file, e.g. downloaded from AI Studio')
+    .requiredOption('--out <folder>', 'where the images go')
+    .option('--keep-thoughts', "also keep the model's interim thought images")
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (resultFile: string, flags: { out: string; json?: boolean; keepThoughts?: boolean }) => {
+      exitCode = await runExtractCommand({ cwd: options.cwd, logger, resultFile, flags });
     });
 
   try {

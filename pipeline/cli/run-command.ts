@@ -1,74 +1,95 @@
 import { z } from 'zod';
+import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { runAnalyze } from '../run-analyze.ts';
-import { runCompile } from '../run-compile.ts';
+import { describePlan, runPipeline, type PipelineSummary } from '../run-pipeline.ts';
+import { stageNames } from '../steps/stage-step.ts';
+import { exitCodes } from './exit-codes.ts';
 
-const flagsSchema = z.object({
-  input: z.string().min(1),
-  workdir: z.string().min(1),
-  only: z.enum(['analyze', 'compile', 'synthesize']).optional(),
-  backend: z.enum(['auto', 'gemini', 'emulator']),
-  mode: z.enum(['batch', 'sync']),
-  json: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-});
+const flagsSchema = z
+  .object({
+    input: z.string().min(1).optional(),
+    out: z.string().min(1).optional(),
+    workdir: z.string().min(1).optional(),
+    config: z.string().min(1).optional(),
+    from: z.enum(stageNames).optional(),
+    only: z.enum(stageNames).optional(),
+    backend: z.string().optional(),
+    mode: z.string().optional(),
+    pollInterval: z.string().optional(),
+    detach: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    yes: z.boolean().optional(),
+    json: z.boolean().optional(),
+  })
+  .refine((flags) => !(flags.from && flags.only), { message: '--from and --only do not go together: --from X runs X and what follows, --only X runs X alone' });
 
-async function runCompileStage(options: { cwd: string; logger: Logger; json: boolean; dryRun: boolean; workdir: string }): Promise<number> {
-  try {
-    const { prompts, ...summary } = await runCompile({ cwd: options.cwd, workdir: options.workdir, logger: options.logger, dryRun: options.dryRun });
-    if (options.json) {
-      options.logger.print(JSON.stringify({ exitCode: 0, stages: { compile: summary }, ...(options.dryRun ? { prompts } : {}) }));
-    } else if (options.dryRun) {
-      for (const prompt of prompts) {
-        options.logger.print(`--- ${prompt.sourceImage.path} (variant ${prompt.variant}, ${prompt.model}, ${prompt.imageConfig.aspectRatio} ${prompt.imageConfig.imageSize}) ---`);
-        options.logger.print(prompt.prompt);
-        options.logger.print('');
-      }
-      options.logger.info(`compile: ${prompts.length} prompts shown; nothing written, nothing spent`);
-    } else {
-      options.logger.print(`compile: ${summary.items} prompts ${summary.status === 'skipped' ? 'unchanged, not rewritten' : 'written'}: ${summary.checkpoint}`);
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof ChargenError) {
-      options.logger.error(error.message);
-      return 2;
-    }
-    throw error;
+/** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
+const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid']);
+
+function printHuman(logger: Logger, summary: PipelineSummary): void {
+  for (const name of stageNames) {
+    const stage = summary.stages[name];
+    if (stage.status === 'not-run') continue;
+    logger.print(
+      `${name}: ${stage.status}, ${stage.succeeded} of ${stage.total} ok` +
+        (stage.failed > 0 ? `, ${stage.failed} failed` : '') +
+        `, ${stage.cached} cached or unchanged, ${stage.requestsSent} requests sent`,
+    );
   }
+  for (const letter of summary.deadLetter) logger.print(`  failed (${letter.stage}) ${letter.source}: ${letter.reason}`);
+  logger.print(summary.message);
 }
 
-/** `chargen run`: brings the stages' outputs up to date. In this version: `--only analyze`. */
-export async function runRunCommand(options: { cwd: string; env: NodeJS.ProcessEnv; logger: Logger; flags: Record<string, unknown> }): Promise<number> {
+/** `chargen run`: config from flags > env > file > defaults, then the pipeline; prints the summary, returns the exit code. */
+export async function runRunCommand(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  flags: Record<string, unknown>;
+  signal: AbortSignal;
+  confirm?: (question: string) => Promise<boolean>;
+  command: string;
+}): Promise<number> {
   const { logger } = options;
   const flags = flagsSchema.safeParse(options.flags);
   if (!flags.success) {
-    for (const issue of flags.error.issues) logger.error(`--${issue.path.join('.')}: ${issue.message}`);
-    return 2;
+    for (const issue of flags.error.issues) logger.error(`${issue.path.length > 0 ? `--${issue.path.join('.')}: ` : ''}${issue.message}`);
+    return exitCodes.usage;
   }
-  if (flags.data.only !== 'analyze' && flags.data.only !== 'compile') {
-    logger.error('This version runs one stage at a time: `chargen run --only analyze`, then `chargen run --only compile`. Synthesize is being built.');
-    return 2;
-  }
-  if (flags.data.only === 'compile') return runCompileStage({ ...options, json: flags.data.json === true, dryRun: flags.data.dryRun === true, workdir: flags.data.workdir });
+  const { json, dryRun, yes, detach, from, only } = flags.data;
   try {
-    const summary = await runAnalyze({ cwd: options.cwd, env: options.env, logger, input: flags.data.input, workdir: flags.data.workdir, backend: flags.data.backend, mode: flags.data.mode });
-    const exitCode = summary.failed > 0 ? 3 : 0;
-    if (flags.data.json) {
-      logger.print(JSON.stringify({ exitCode, stages: { analyze: summary } }));
+    const file = await readConfigFile({ cwd: options.cwd, ...(flags.data.config ? { path: flags.data.config } : {}) });
+    const config = resolveConfig({ ...(file ? { file } : {}), env: options.env, flags: flags.data });
+    const summary = await runPipeline({
+      cwd: options.cwd,
+      env: options.env,
+      logger,
+      config,
+      ...(from ? { from } : {}),
+      ...(only ? { only } : {}),
+      detach: detach === true,
+      dryRun: dryRun === true,
+      yes: yes === true,
+      signal: options.signal,
+      ...(options.confirm ? { confirm: options.confirm } : {}),
+      command: options.command,
+    });
+    if (json) {
+      logger.print(JSON.stringify({ exitCode: summary.exitCode, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) }));
+      logger.info(summary.message);
+    } else if (dryRun && summary.plan) {
+      for (const line of describePlan(summary.plan)) logger.print(line);
+      logger.print('Dry run: nothing was sent, spent or written.');
     } else {
-      logger.print(
-        `analyze: ${summary.succeeded} of ${summary.items} images analysed (${summary.cached} from earlier runs, ${summary.sent} requests sent, ${summary.jobsCreated} batch jobs)` +
-          (summary.failed > 0 ? `; ${summary.failed} failed, listed above and in ${summary.checkpoint}` : ''),
-      );
+      printHuman(logger, summary);
     }
-    return exitCode;
+    return summary.exitCode;
   } catch (error) {
-    if (error instanceof ChargenError) {
-      logger.error(error.message);
-      return error.code === 'missing-api-key' || error.code === 'workspace-file-invalid' ? 2 : 1;
-    }
-    throw error;
+    if (!(error instanceof ChargenError)) throw error;
+    logger.error(error.message);
+    const exitCode = usageCodes.has(error.code) ? exitCodes.usage : exitCodes.error;
+    if (json) logger.print(JSON.stringify({ exitCode, error: { code: error.code, message: error.message } }));
+    return exitCode;
   }
 }

@@ -35,3 +35,9 @@ export async function openResultCache(options: { path: string; onSkippedLine?: (
     close: () => log.close(),
   };
 }
+
+/** The keys a cache holds final outcomes for, read without opening it for writing (for plans and dry runs). */
+export async function readCachedKeys(path: string): Promise<Set<string>> {
+  const records = await readAppendLog({ path, kind, version, schema: lineOutcomeSchema });
+  return new Set(records.filter(isFinal).map((record) => record.key));
+}

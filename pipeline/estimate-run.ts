@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
+import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
+import { planSynthesis } from '../stages/synthesize/synthesize-images.ts';
+import { buildImageRequest } from '../stages/synthesize/build-image-request.ts';
+import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
+import type { PriceTable } from './config/price-table.ts';
+import type { ChargenConfig } from './config/chargen-config.ts';
+import { geminiSettingsSchema } from './gemini/gemini-settings.ts';
+import { readCachedKeys } from './gemini/result-cache.ts';
+import type { Logger } from './logger.ts';
+import type { PipelineContext } from './pipeline-context.ts';
+import { analyzeStep, readAnalysisTemplate } from './steps/analyze-step.ts';
+import { planCompile } from './steps/compile-step.ts';
+import type { StageName } from './steps/stage-step.ts';
+
+export interface StagePlan {
+  items: number;
+  /** Already done: answered earlier (cached) or, for images, already in the output folder. */
+  cached: number;
+  toSend: number;
+  jobs: number;
+  costUsd: number;
+  /** The counts rest on the analysis still to come (variants × images), not on prompts compiled now. */
+  estimated: boolean;
+}
+
+export interface RunPlan {
+  analyze: StagePlan;
+  synthesize: StagePlan;
+  compile: { items: number; estimated: boolean };
+  costUsd: number;
+}
+
+const quietLogger: Logger = { print: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Pure: what sending `count` requests of a kind costs, from the price table and the usage assumptions. */
+export function estimateCost(options: {
+  kind: 'analysis' | 'image';
+  count: number;
+  model: string;
+  imageSize?: string;
+  prices: PriceTable;
+  usage: ChargenConfig['usageEstimate'];
+}): number {
+  const price = options.prices[options.model];
+  if (!price || options.count === 0) return 0;
+  const tokens =
+    options.kind === 'analysis'
+      ? options.usage.analysisInputTokens * price.inputPerMillionTokens + options.usage.analysisOutputTokens * price.outputPerMillionTokens
+      : options.usage.imageInputTokens * price.inputPerMillionTokens + options.usage.imageThoughtTokens * price.outputPerMillionTokens;
+  const image = options.kind === 'image' ? (price.imagePrices?.[options.imageSize ?? '2K'] ?? 0) : 0;
+  return options.count * (tokens / 1_000_000 + image);
+}
+
+function countJobs(toSend: number, config: ChargenConfig): number {
+  const settings = geminiSettingsSchema.parse(config.gemini);
+  return config.mode === 'sync' ? 0 : Math.ceil(toSend / settings.chunkMaxLines);
+}
+
+/**
+ * What a run would do and cost, spending nothing and writing nothing: per model stage the items, how many are
+ * already done, how many would be sent, in how many jobs, at what estimated price. Stages in `skip` count as done.
+ */
+export async function planRun(context: PipelineContext, options: { forced: ReadonlySet<StageName> }): Promise<RunPlan> {
+  const { config } = context;
+  const stateDirectory = join(context.workspace.directory, 'backends', context.backendIdentity);
+  const analysisFresh = !options.forced.has('analyze') && (await analyzeStep.isFresh(context)).fresh;
+
+  let analyze: StagePlan;
+  let pendingImages = 0;
+  if (analysisFresh) {
+    const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
+    analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
+  } else {
+    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger });
+    const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'analyze.jsonl'));
+    const template = await readAnalysisTemplate();
+    const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
+    const cached = keys.filter((key) => cachedKeys.has(key)).length;
+    const toSend = keys.length - cached;
+    pendingImages = toSend;
+    analyze = {
+      items: keys.length,
+      cached,
+      toSend,
+      jobs: countJobs(toSend, config),
+      costUsd: estimateCost({ kind: 'analysis', count: toSend, model: config.analyze.model, prices: config.prices, usage: config.usageEstimate }),
+      estimated: false,
+    };
+  }
+
+  let prompts: GenerationPrompt[] | undefined;
+  if (pendingImages === 0) prompts = (await planCompile(context).catch(() => undefined))?.prompts;
+  const model = config.compile.model;
+  const imageSize = config.compile.imageConfig.imageSize;
+  let synthesize: StagePlan;
+  if (prompts) {
+    const plan = await planSynthesis({ prompts, settings: config.synthesize, outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory, backend: context.backendIdentity });
+    const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'synthesize.jsonl'));
+    const pendingKeys = new Set(plan.pending.map((entry) => buildImageRequest({ prompt: entry.prompt, settings: config.synthesize, ...(entry.prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key));
+    const toSend = [...pendingKeys].filter((key) => !cachedKeys.has(key)).length;
+    synthesize = {
+      items: prompts.length,
+      cached: prompts.length - toSend,
+      toSend,
+      jobs: countJobs(toSend, config),
+      costUsd: estimateCost({ kind: 'image', count: toSend, model, imageSize, prices: config.prices, usage: config.usageEstimate }),
+      estimated: false,
+    };
+  } else {
+    const items = (analyze.cached + analyze.toSend) * config.compile.variants;
+    synthesize = {
+      items,
+      cached: 0,
+      toSend: items,
+      jobs: countJobs(items, config),
+      costUsd: estimateCost({ kind: 'image', count: items, model, imageSize, prices: config.prices, usage: config.usageEstimate }),
+      estimated: true,
+    };
+  }
+  return {
+    analyze,
+    compile: { items: synthesize.items, estimated: synthesize.estimated },
+    synthesize,
+    costUsd: analyze.costUsd + synthesize.costUsd,
+  };
+}

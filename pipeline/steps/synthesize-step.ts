@@ -1,0 +1,104 @@
+import { stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { hashCanonical } from '../../stages/shared/canonical-json.ts';
+import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { synthesizeImages } from '../../stages/synthesize/synthesize-images.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { CheckpointError } from '../errors.ts';
+import { createStreamingResultReader } from '../gemini/stream-result-lines.ts';
+import type { PipelineContext } from '../pipeline-context.ts';
+import type { StageStep, StepResult } from './stage-step.ts';
+
+export function fingerprintSynthesize(context: PipelineContext, prompts: readonly GenerationPrompt[]): string {
+  return hashCanonical({
+    prompts: prompts.map((prompt) => [prompt.key, prompt.sourceImage.path, prompt.variant]),
+    settings: context.config.synthesize,
+    out: context.outputDirectory,
+    backend: context.backendIdentity,
+    code: context.codeVersion,
+  });
+}
+
+async function readPrompts(context: PipelineContext): Promise<GenerationPrompt[]> {
+  const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
+  if (!checkpoint) throw new CheckpointError({ message: 'There are no compiled prompts: run `chargen run` (or `chargen run --only compile`) first.' });
+  return checkpoint.prompts;
+}
+
+async function outputsPresent(context: PipelineContext, checkpoint: SynthesizeCheckpoint): Promise<boolean> {
+  for (const output of checkpoint.outputs) {
+    for (const file of [output.image, output.sidecar]) {
+      if (!(await stat(join(context.outputDirectory, file)).catch(() => undefined))) return false;
+    }
+  }
+  return true;
+}
+
+function summarize(checkpoint: Pick<SynthesizeCheckpoint, 'outputs' | 'failures'>, counts: { cached: number; requestsSent: number; status: StepResult['summary']['status'] }): StepResult {
+  const failed = checkpoint.failures.length;
+  return {
+    summary: { status: counts.status, total: checkpoint.outputs.length + failed, succeeded: checkpoint.outputs.length, failed, cached: counts.cached, requestsSent: counts.requestsSent },
+    deadLetter: checkpoint.failures.map((failure) => ({
+      stage: 'synthesize',
+      source: failure.variant > 1 ? `${failure.sourcePath} (variant ${failure.variant})` : failure.sourcePath,
+      reason: failure.reason,
+    })),
+  };
+}
+
+export const synthesizeStep: StageStep = {
+  name: 'synthesize',
+  async isFresh(context) {
+    const checkpoint = await readSynthesizeCheckpoint(context.workspace.directory);
+    if (!checkpoint) return { fresh: false, reason: 'no images were made yet' };
+    if (checkpoint.fingerprint !== fingerprintSynthesize(context, await readPrompts(context))) return { fresh: false, reason: 'the prompts or settings changed' };
+    if (!(await outputsPresent(context, checkpoint))) return { fresh: false, reason: 'some images are missing from the output folder' };
+    return { fresh: true, reason: 'unchanged' };
+  },
+  async run(context, options) {
+    const prompts = await readPrompts(context);
+    const fingerprint = fingerprintSynthesize(context, prompts);
+    const previous = await readSynthesizeCheckpoint(context.workspace.directory);
+    if (!options.force && previous?.fingerprint === fingerprint && (await outputsPresent(context, previous))) {
+      context.logger.info(`synthesize: ${previous.outputs.length} images unchanged`);
+      return summarize(previous, { cached: previous.outputs.length, requestsSent: 0, status: 'skipped' });
+    }
+    const backend = await context.connect();
+    const analysis = await readAnalysisCheckpoint(context.workspace.directory);
+    const result = await synthesizeImages({
+      prompts,
+      records: new Map((analysis?.records ?? []).map((entry) => [entry.sourcePath, entry.record])),
+      settings: context.config.synthesize,
+      inputDirectory: context.inputDirectory,
+      outputDirectory: context.outputDirectory,
+      workspaceDirectory: context.workspace.directory,
+      blobDirectory: join(backend.stateDirectory, 'blobs', 'synthesize'),
+      upload: backend.upload,
+      executor: backend.executor,
+      createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
+      backend: backend.backend.identity,
+      logger: context.logger,
+    });
+    const checkpoint = {
+      fingerprint,
+      outputs: result.outputs.map((output) => ({
+        sourcePath: output.sourcePath,
+        variant: output.variant,
+        key: output.key,
+        image: relative(context.outputDirectory, output.image),
+        sidecar: relative(context.outputDirectory, output.sidecar),
+      })),
+      failures: result.failures,
+      warnings: result.warnings,
+    };
+    await writeSynthesizeCheckpoint(context.workspace.directory, checkpoint);
+    const unchanged = result.outputs.filter((output) => output.status === 'unchanged').length;
+    return summarize(checkpoint, {
+      cached: unchanged + result.report.cachedKeys,
+      requestsSent: result.report.sentLines,
+      status: result.failures.length > 0 ? 'done-with-failures' : 'done',
+    });
+  },
+};

@@ -1,0 +1,132 @@
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { createSamplePng } from '../support/sample-images.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const apiKey = 'test-key-for-the-emulator-6f1d';
+
+interface Summary {
+  exitCode: number;
+  stages: Record<'analyze' | 'compile' | 'synthesize', { status: string; total: number; succeeded: number; failed: number; cached: number; requestsSent: number }>;
+  outputs: { source: string; image: string; sidecar: string }[];
+  deadLetter: { stage: string; source: string; reason: string }[];
+}
+
+describe('chargen run end to end against a running emulator', () => {
+  let project: string;
+  let emulator: EmulatorProcess;
+  let env: NodeJS.ProcessEnv;
+  const run = async (...args: string[]) => {
+    const result = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', ...args], env });
+    return { ...result, summary: args.includes('--json') && result.stdout.trim() ? (JSON.parse(result.stdout) as Summary) : undefined };
+  };
+  const requestsByModel = async () =>
+    ((await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { requestsByModel: Record<string, number> }).requestsByModel;
+
+  beforeAll(async () => {
+    project = await mkdtemp(join(tmpdir(), 'chargen-run-'));
+    await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
+    await cp(join(root, 'templates'), join(project, 'templates'), { recursive: true });
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ compile: { templateDirectory: 'templates', imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } }));
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 50, runningMilliseconds: 50 });
+    env = { ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
+  });
+  afterAll(async () => {
+    await emulator.stop();
+    await rm(project, { recursive: true, force: true });
+  });
+
+  it('makes an image and a sidecar per input, then a rerun sends nothing', async () => {
+    const first = await run('--json', '--yes');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.summary?.stages).toMatchObject({
+      analyze: { status: 'done', total: 6, succeeded: 6, requestsSent: 6 },
+      compile: { status: 'done', total: 6 },
+      synthesize: { status: 'done', total: 6, succeeded: 6, requestsSent: 6 },
+    });
+    expect(first.summary?.outputs).toContainEqual({ source: 'input_images/bard.png', image: 'final_characters/bard.png', sidecar: 'final_characters/bard.json' });
+    expect((await readdir(join(project, 'final_characters'))).filter((name) => name.endsWith('.png'))).toHaveLength(6);
+    const sidecar = JSON.parse(await readFile(join(project, 'final_characters', 'bard.json'), 'utf8')) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ source: { path: 'bard.png' }, image: { width: 896, height: 1200 }, imageConfig: { aspectRatio: '3:4', imageSize: '1K' } });
+
+    const before = await requestsByModel();
+    const second = await run('--json', '--yes');
+    expect(second.code).toBe(0);
+    expect(second.summary?.stages.analyze.status).toBe('skipped');
+    expect(second.summary?.stages.synthesize).toMatchObject({ status: 'skipped', requestsSent: 0 });
+    expect(await requestsByModel()).toEqual(before);
+  });
+
+  it('after a template edit sends only image requests; after a new image, one of each', async () => {
+    const before = await requestsByModel();
+    const template = join(project, 'templates', 'character.hbs');
+    await writeFile(template, `${await readFile(template, 'utf8')}\nDrawn in ink.\n`);
+    const edited = await run('--json', '--yes');
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.summary?.stages).toMatchObject({ analyze: { status: 'skipped' }, compile: { status: 'done' }, synthesize: { requestsSent: 6 } });
+    const afterEdit = await requestsByModel();
+    expect(afterEdit['gemini-3-flash-preview']).toBe(before['gemini-3-flash-preview']);
+    expect(afterEdit['gemini-3-pro-image-preview']).toBe((before['gemini-3-pro-image-preview'] ?? 0) + 6);
+
+    await writeFile(join(project, 'input_images', 'paladin.png'), createSamplePng('paladin'));
+    const added = await run('--json', '--yes');
+    expect(added.code, added.stderr).toBe(0);
+    const afterAdd = await requestsByModel();
+    expect(afterAdd['gemini-3-flash-preview']).toBe((afterEdit['gemini-3-flash-preview'] ?? 0) + 1);
+    expect(afterAdd['gemini-3-pro-image-preview']).toBe((afterEdit['gemini-3-pro-image-preview'] ?? 0) + 1);
+    expect(added.summary?.outputs).toHaveLength(7);
+  });
+
+  it('--from compile recomputes compile and reuses every image; --only refuses a stale upstream', async () => {
+    const before = await requestsByModel();
+    const from = await run('--from', 'compile', '--json', '--yes');
+    expect(from.code, from.stderr).toBe(0);
+    expect(from.summary?.stages).toMatchObject({ analyze: { status: 'skipped' }, compile: { status: 'done' }, synthesize: { status: 'done', requestsSent: 0, succeeded: 7 } });
+    expect(await requestsByModel()).toEqual(before);
+
+    const only = await run('--only', 'synthesize', '--json', '--yes');
+    expect(only.code).toBe(0);
+    expect(only.summary?.stages).toMatchObject({ analyze: { status: 'not-run' }, compile: { status: 'not-run' }, synthesize: { requestsSent: 0 } });
+
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ compile: { templateDirectory: 'templates', variants: 2, imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } }));
+    const stale = await run('--only', 'synthesize');
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain('--only synthesize runs from the compile checkpoint');
+    expect(stale.stderr).toContain('chargen run --from compile');
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ compile: { templateDirectory: 'templates', imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } }));
+  });
+
+  it('a bad file is dead-lettered by name with exit 3; config errors are listed at once with exit 2', async () => {
+    await writeFile(join(project, 'input_images', 'broken.png'), 'not a picture');
+    const result = await run('--json', '--yes');
+    expect(result.code).toBe(3);
+    expect(result.summary?.deadLetter).toEqual([{ stage: 'analyze', source: 'broken.png', reason: expect.stringContaining('not an image') }]);
+    await rm(join(project, 'input_images', 'broken.png'));
+
+    await writeFile(join(project, 'bad.config.json'), JSON.stringify({ mode: 'fast', compile: { variants: 0, imageConfig: { imageSize: '2k' } } }));
+    const bad = await run('--config', 'bad.config.json', '--backend', 'nowhere');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--backend');
+    expect(bad.stderr).toContain('bad.config.json: mode');
+    expect(bad.stderr).toContain('bad.config.json: compile.variants');
+    expect(bad.stderr).toContain('bad.config.json: compile.imageConfig.imageSize');
+  });
+
+  it('a second run on a locked workspace exits 2 naming the holder; the key is nowhere in the workspace or outputs', async () => {
+    await writeFile(join(project, '.chargen', 'lock'), JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname(), command: 'run', startedAt: new Date().toISOString() }));
+    const locked = await run();
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toContain(`in use by process ${process.pid}`);
+    await rm(join(project, '.chargen', 'lock'));
+
+    for (const folder of ['.chargen', 'final_characters']) {
+      const entries = await readdir(join(project, folder), { recursive: true, withFileTypes: true });
+      for (const entry of entries.filter((file) => file.isFile())) {
+        expect((await readFile(join(entry.parentPath, entry.name))).includes(apiKey), `${folder}/${entry.name}`).toBe(false);
+      }
+    }
+  });
+});
