@@ -4,6 +4,7 @@ import { runEmulatorCommand } from './emulator-command.ts';
 import { exitCodes } from './exit-codes.ts';
 import { runExtractCommand } from './extract-command.ts';
 import { runRunCommand } from './run-command.ts';
+import { runCleanCommand, runJobsCancelCommand, runJobsListCommand, runStatusCommand, type WorkspaceCommandOptions } from './workspace-commands.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
 
 export interface CliOptions {
@@ -126,6 +127,35 @@ export async function runCli(options: CliOptions): Promise<number> {
     .option('--json', 'print one JSON summary on stdout')
     .action(async (resultFile: string, flags: { out: string; json?: boolean; keepThoughts?: boolean }) => {
       exitCode = await runExtractCommand({ cwd: options.cwd, logger, resultFile, flags });
+    });
+
+  const workspaceOptions = (command: Command) =>
+    command
+      .option('--workdir <folder>', 'the workspace (default .chargen)')
+      .option('--config <file>', 'config file (default chargen.config.json when present)')
+      .option('--backend <backend>', 'auto, gemini or emulator');
+
+  workspaceOptions(program.command('status').description("Show the stages' checkpoints and this workspace's batch jobs (live); exit 4 while jobs run."))
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      exitCode = await runStatusCommand({ cwd: options.cwd, env: options.env, logger, flags });
+    });
+
+  const jobs = program.command('jobs').description("This workspace's batch jobs on the API.");
+  workspaceOptions(jobs.command('list').description('list them'))
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      exitCode = await runJobsListCommand({ cwd: options.cwd, env: options.env, logger, flags });
+    });
+  workspaceOptions(jobs.command('cancel').description('cancel one (only a job of this workspace)').argument('<name>', 'batches/…'))
+    .action(async (name: string, flags: WorkspaceCommandOptions['flags']) => {
+      exitCode = await runJobsCancelCommand({ cwd: options.cwd, env: options.env, logger, flags, name });
+    });
+
+  workspaceOptions(program.command('clean').description('Delete the files this workspace uploaded to the Files API (they count against the storage quota).'))
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      exitCode = await runCleanCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
 
   try {

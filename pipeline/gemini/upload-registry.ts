@@ -50,3 +50,8 @@ export async function openUploadRegistry(options: {
     close: () => log.close(),
   };
 }
+
+/** The registry's records, read without opening it for writing (for `chargen clean`). */
+export async function readUploadRecords(path: string): Promise<UploadRecord[]> {
+  return readAppendLog({ path, kind, version, schema: uploadRecordSchema });
+}

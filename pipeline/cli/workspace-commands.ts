@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
+import type { ChargenConfig } from '../config/chargen-config.ts';
+import { ChargenError } from '../errors.ts';
+import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
+import { readUploadRecords } from '../gemini/upload-registry.ts';
+import type { Logger } from '../logger.ts';
+import { createPipelineContext, type ConnectedBackend } from '../pipeline-context.ts';
+import { openWorkspace } from '../workspace/open-workspace.ts';
+import { isJobSettled, readWorkspaceStatus, requireWorkspace } from '../workspace-status.ts';
+import { exitCodes } from './exit-codes.ts';
+
+export interface WorkspaceCommandOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  flags: ConfigFlags & { config?: string; json?: boolean };
+}
+
+async function loadConfig(options: WorkspaceCommandOptions): Promise<ChargenConfig> {
+  const file = await readConfigFile({ cwd: options.cwd, ...(options.flags.config ? { path: options.flags.config } : {}) });
+  return resolveConfig({ ...(file ? { file } : {}), env: options.env, flags: options.flags });
+}
+
+/** Runs `work` with the workspace's backend connected; ChargenErrors become their message and exit code. */
+async function withBackend(options: WorkspaceCommandOptions, work: (context: { backend: ConnectedBackend; config: ChargenConfig; workspaceId: string }) => Promise<number>): Promise<number> {
+  try {
+    const config = await loadConfig(options);
+    const directory = join(options.cwd, config.workdir);
+    await requireWorkspace(directory);
+    const workspace = await openWorkspace({ directory, now: Date.now });
+    const context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger: options.logger, workspace, signal: new AbortController().signal, detach: false });
+    try {
+      return await work({ backend: await context.connect(), config, workspaceId: workspace.id });
+    } finally {
+      await context.close();
+    }
+  } catch (error) {
+    return reportError(options.logger, error);
+  }
+}
+
+function createRetry(backend: ConnectedBackend) {
+  const { settings } = backend;
+  return {
+    policy: { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds },
+    environment: { sleep: (milliseconds: number) => new Promise<void>((done) => setTimeout(done, milliseconds)), random: Math.random },
+  };
+}
+
+function reportError(logger: Logger, error: unknown): number {
+  if (!(error instanceof ChargenError)) throw error;
+  logger.error(error.message);
+  return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
+}
+
+/**
+ * `chargen status`: the stages' checkpoints and this workspace's batch jobs. Jobs not finished are looked up live
+ * (when the backend outlives a process), so a `--detach`ed run can be followed; exit 4 while any still runs.
+ */
+export async function runStatusCommand(options: WorkspaceCommandOptions): Promise<number> {
+  try {
+    const config = await loadConfig(options);
+    const status = await readWorkspaceStatus({ cwd: options.cwd, env: options.env, config });
+    const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state));
+    if (open.length > 0 && status.backend !== 'emulator') {
+      const code = await withBackend(options, async ({ backend }) => {
+        for (const job of open) {
+          const live = await backend.backend.client.batches.get({ name: job.name as string });
+          job.state = String(live.state ?? job.state);
+        }
+        return exitCodes.done;
+      });
+      if (code !== exitCodes.done) return code;
+    }
+    const pending = status.jobs.some((job) => !isJobSettled(job.state));
+    const exitCode = pending ? exitCodes.pending : exitCodes.done;
+    const { records: _records, ...printable } = status;
+    if (options.flags.json) {
+      options.logger.print(JSON.stringify({ exitCode, ...printable }));
+      return exitCode;
+    }
+    options.logger.print(`workspace ${status.workspaceDirectory} (backend ${status.backend})`);
+    for (const [name, stage] of Object.entries(status.stages)) {
+      options.logger.print(`  ${name}: ${stage.checkpoint ? `${stage.items} done${stage.failed > 0 ? `, ${stage.failed} failed` : ''}` : 'not run yet'}`);
+    }
+    for (const job of status.jobs) {
+      options.logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${job.state}, ${job.requests} requests, created ${job.createdAt}`);
+    }
+    if (pending) options.logger.print('Jobs are still running: `chargen run` picks up their results when they finish.');
+    return exitCode;
+  } catch (error) {
+    return reportError(options.logger, error);
+  }
+}
+
+/** `chargen jobs list`: this workspace's jobs as the API lists them. */
+export async function runJobsListCommand(options: WorkspaceCommandOptions): Promise<number> {
+  return withBackend(options, async ({ backend, workspaceId }) => {
+    const retry = createRetry(backend);
+    const jobs = await listWorkspaceJobs({ client: backend.backend.client, retry, workspaceId });
+    if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, jobs }));
+    else if (jobs.length === 0) options.logger.print('No batch jobs of this workspace on the API.');
+    else for (const job of jobs) options.logger.print(`${job.name}  ${job.state}  ${job.displayName}  ${job.createTime ?? ''}`);
+    return exitCodes.done;
+  });
+}
+
+/** `chargen jobs cancel <name>`: cancels one of this workspace's jobs (never another's). */
+export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { name: string }): Promise<number> {
+  return withBackend(options, async ({ backend, workspaceId }) => {
+    const retry = createRetry(backend);
+    try {
+      const job = await cancelWorkspaceJob({ client: backend.backend.client, retry, workspaceId, name: options.name });
+      options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
+      return exitCodes.done;
+    } catch (error) {
+      options.logger.error((error as Error).message);
+      return exitCodes.usage;
+    }
+  });
+}
+
+/** `chargen clean`: deletes what this workspace put on the Files API, so the project's storage quota is free again. */
+export async function runCleanCommand(options: WorkspaceCommandOptions): Promise<number> {
+  return withBackend(options, async ({ backend }) => {
+    const retry = createRetry(backend);
+    const uploads = await readUploadRecords(join(backend.stateDirectory, 'uploads.jsonl'));
+    const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
+    if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report }));
+    else {
+      options.logger.print(`clean: ${report.deleted.length} files deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
+      for (const refused of report.refused) options.logger.print(`  ${refused.name}: ${refused.reason}`);
+    }
+    return exitCodes.done;
+  });
+}
