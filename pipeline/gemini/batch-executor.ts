@@ -147,9 +147,12 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
 
   async function pollUntilDone(jobName: string, once: boolean): Promise<{ state: string; fileName?: string; final: boolean }> {
     let delay = settings.pollInitialMilliseconds;
+    let lastState = '';
     for (;;) {
       const job = await call(`batches.get ${jobName}`, () => client.batches.get({ name: jobName }));
       const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
+      if (state !== lastState) logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
+      lastState = state;
       // SUCCEEDED without a result file is not ready yet (seen on the real API).
       if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
       if (terminalFailures.has(state)) return { state, final: true };
