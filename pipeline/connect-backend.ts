@@ -1,6 +1,5 @@
 import type { GoogleGenAI } from '@google/genai';
 import { createHash } from 'node:crypto';
-import { serveEmulator } from '../emulator/serve-emulator.ts';
 import { ChargenError } from './errors.ts';
 import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from './gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, type GeminiSettingsInput } from './gemini/gemini-settings.ts';
@@ -61,6 +60,8 @@ export async function connectBackend(options: { choice: BackendChoice; cwd: stri
       close: async () => undefined,
     };
   }
+  // Loaded only here: a run against the API (or a replayed cassette) never loads the emulator's code.
+  const { serveEmulator } = await import('../emulator/serve-emulator.ts');
   const running = await serveEmulator({ emulator: { latency: { pendingMilliseconds: 200, runningMilliseconds: 300 } } });
   options.logger.info(`No API key set: using the built-in Gemini emulator at ${running.baseUrl} (set GEMINI_API_KEY to use the real API).`);
   const connection = { apiKey: 'chargen-emulator', baseUrl: running.baseUrl };
