@@ -19,6 +19,11 @@ export async function runExtractCommand(options: {
     logger.error(`${options.resultFile}: no such file. Give the path of a batch result file (JSONL), e.g. one downloaded from AI Studio.`);
     return exitCodes.usage;
   }
+  const out = await stat(resolve(options.cwd, options.flags.out)).catch(() => undefined);
+  if (out && !out.isDirectory()) {
+    logger.error(`--out ${options.flags.out}: a file is there, not a folder. Give a folder for the images (it is created when missing).`);
+    return exitCodes.usage;
+  }
   const result = await extractResultFile({
     resultFile,
     outputDirectory: resolve(options.cwd, options.flags.out),

@@ -1,10 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { runEmulatorCommand } from './emulator-command.ts';
 import { exitCodes } from './exit-codes.ts';
-import { runExtractCommand } from './extract-command.ts';
-import { runRunCommand } from './run-command.ts';
-import { runCleanCommand, runJobsCancelCommand, runJobsListCommand, runStatusCommand, type WorkspaceCommandOptions } from './workspace-commands.ts';
+import type { WorkspaceCommandOptions } from './workspace-commands.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
 
 export interface CliOptions {
@@ -53,6 +50,9 @@ function createTerminalConfirm(): ((question: string) => Promise<boolean>) | und
   };
 }
 
+// Each command's code is loaded when it runs: `extract` streams gigabytes in a small memory budget, and the modules
+// of the other commands alone would take a quarter of it.
+
 /** The command line: a thin layer over exported functions; it returns the exit code instead of exiting. */
 export async function runCli(options: CliOptions): Promise<number> {
   const logger = options.logger ?? createStreamLogger({ stdout: process.stdout, stderr: process.stderr });
@@ -75,6 +75,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     .option('--running-ms <ms>', 'how long a batch job then stays RUNNING', '2000')
     .option('--faults <file>', 'JSON file of fault settings (see README: "Emulator faults")')
     .action(async (flags: Record<string, string | undefined>) => {
+      const { runEmulatorCommand } = await import('./emulator-command.ts');
       exitCode = await runEmulatorCommand({
         cwd: options.cwd,
         env: options.env,
@@ -107,6 +108,7 @@ export async function runCli(options: CliOptions): Promise<number> {
         logger.info('Stopping: finishing the current write and saving state (press Ctrl-C again to quit at once)…');
         controller.abort();
       });
+      const { runRunCommand } = await import('./run-command.ts');
       exitCode = await runRunCommand({
         cwd: options.cwd,
         env: options.env,
@@ -126,6 +128,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     .option('--keep-thoughts', "also keep the model's interim thought images")
     .option('--json', 'print one JSON summary on stdout')
     .action(async (resultFile: string, flags: { out: string; json?: boolean; keepThoughts?: boolean }) => {
+      const { runExtractCommand } = await import('./extract-command.ts');
       exitCode = await runExtractCommand({ cwd: options.cwd, logger, resultFile, flags });
     });
 
@@ -138,6 +141,7 @@ export async function runCli(options: CliOptions): Promise<number> {
   workspaceOptions(program.command('status').description("Show the stages' checkpoints and this workspace's batch jobs (live); exit 4 while jobs run."))
     .option('--json', 'print one JSON summary on stdout')
     .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      const { runStatusCommand } = await import('./workspace-commands.ts');
       exitCode = await runStatusCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
 
@@ -145,16 +149,19 @@ export async function runCli(options: CliOptions): Promise<number> {
   workspaceOptions(jobs.command('list').description('list them'))
     .option('--json', 'print JSON on stdout')
     .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      const { runJobsListCommand } = await import('./workspace-commands.ts');
       exitCode = await runJobsListCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
   workspaceOptions(jobs.command('cancel').description('cancel one (only a job of this workspace)').argument('<name>', 'batches/…'))
     .action(async (name: string, flags: WorkspaceCommandOptions['flags']) => {
+      const { runJobsCancelCommand } = await import('./workspace-commands.ts');
       exitCode = await runJobsCancelCommand({ cwd: options.cwd, env: options.env, logger, flags, name });
     });
 
   workspaceOptions(program.command('clean').description('Delete the files this workspace uploaded to the Files API (they count against the storage quota).'))
     .option('--json', 'print JSON on stdout')
     .action(async (flags: WorkspaceCommandOptions['flags']) => {
+      const { runCleanCommand } = await import('./workspace-commands.ts');
       exitCode = await runCleanCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../pipeline/logger.ts';
 import { inspectImageFile } from '../media/inspect-image-file.ts';
 import { chooseImage } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { toSafeName } from './plan-output-names.ts';
+import { toBaseName, toSafeName } from './plan-output-names.ts';
 import { blobPath } from './store-inline-data.ts';
 import { writeImageOutput } from './write-image-output.ts';
 
@@ -45,7 +45,7 @@ export async function extractResultFile(options: {
   await mkdir(outputDirectory, { recursive: true });
   // Inside the output folder, so that placing an image is a rename on one file system.
   const blobDirectory = join(outputDirectory, `.chargen-extract-${randomBytes(6).toString('hex')}`);
-  const taken = new Set((await readdir(outputDirectory)).map((name) => name.replace(/\.[^.]*$/, '').toLowerCase()));
+  const taken = new Set((await readdir(outputDirectory)).map((name) => toBaseName(name).toLowerCase()));
   const used = new Set<string>();
   const seenKeys = new Map<string, number | undefined>();
   const result: ExtractResult = { written: [], failures: [] };

@@ -7,6 +7,11 @@ export interface OutputEntry {
   variant: number;
 }
 
+/** The output a file in the output folder belongs to: `hero.png`, `hero.json` and `hero.thought-1.png` → `hero`. */
+export function toBaseName(fileName: string): string {
+  return fileName.replace(/\.[^.]*$/, '').replace(/\.thought-\d+$/i, '');
+}
+
 export function formatEntryId(entry: OutputEntry): string {
   return `${entry.sourcePath}#${entry.variant}`;
 }
@@ -34,7 +39,8 @@ export function toSafeName(text: string, maxBytes = maxNameBytes): string {
     .replace(/\.{2,}/g, '.')
     .replace(/-{2,}/g, '-')
     .replace(/^[.\-]+|[.\-]+$/g, '');
-  const bounded = truncateUtf8(cleaned, maxBytes).replace(/[.\-]+$/g, '');
+  // A name never ends like another output's thought image (`hero.thought-1`), which it could overwrite.
+  const bounded = truncateUtf8(cleaned, maxBytes).replace(/[.\-]+$/g, '').replace(/\.(thought-\d+)$/i, '-$1');
   if (bounded === '') return 'image';
   return windowsReservedNames.test(bounded) ? `${bounded}-image` : bounded;
 }

@@ -13,7 +13,7 @@ import { buildImageRequest } from './build-image-request.ts';
 import { chooseImage, type ImageChoice } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { readOutputNames, writeOutputNames } from './output-names-file.ts';
-import { formatEntryId, planOutputNames } from './plan-output-names.ts';
+import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
 import { blobPath, storeInlineData } from './store-inline-data.ts';
 import type { SynthesizeSettings } from './synthesize-settings.ts';
 import { writeImageOutput } from './write-image-output.ts';
@@ -110,7 +110,7 @@ export async function planSynthesis(options: Pick<SynthesizeImagesOptions, 'prom
   const names = planOutputNames({
     entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
     assigned,
-    existingBaseNames: existingFiles.filter((name) => !name.startsWith('.')).map((name) => name.replace(/\.[^.]*$/, '')),
+    existingBaseNames: existingFiles.filter((name) => !name.startsWith('.')).map(toBaseName),
   });
   const unchanged: SynthesizeOutput[] = [];
   const pending: PendingEntry[] = [];
