@@ -57,6 +57,19 @@ describe('synthesizeImages on the emulator', () => {
     expect(await fixture.emulator.stats()).toEqual(statsBefore);
   });
 
+  it.each([
+    ['9:16', '2K', 1536, 2752],
+    ['16:9', '1K', 1376, 768],
+    ['1:1', '4K', 4096, 4096],
+    ['21:9', '1K', 1584, 672],
+  ] as const)('asks for %s at %s and gets an image of that shape and size', async (aspectRatio, imageSize, width, height) => {
+    const { prompts } = await fixture.createPrompts({ count: 1, settings: { useReferenceImage: false, imageConfig: { aspectRatio, imageSize } } });
+    const result = await fixture.synthesize({ prompts });
+    expect(result.failures).toEqual([]);
+    expect(readPngDimensions(await readFile(result.outputs[0]?.image as string))).toEqual({ width, height });
+    expect(result.warnings).toEqual([]);
+  });
+
   it('keeps the thought images when asked, beside the final one', async () => {
     const { prompts } = await fixture.createPrompts({ count: 1 });
     const result = await fixture.synthesize({ prompts, settings: { keepThoughts: true } });
