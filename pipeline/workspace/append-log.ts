@@ -30,6 +30,8 @@ export async function readAppendLog<T>(options: {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new WorkspaceFileError({ path: options.path, problem: 'cannot be read', fix: 'Check its permissions.', cause: error });
   }
+  // Empty: created by openAppendLog and cut off before its header was written; it holds nothing yet.
+  if (text === '') return [];
   const lines = text.split('\n');
   const endsWhole = text.endsWith('\n');
   const header = headerSchema.safeParse(safeParseJson(lines[0] ?? ''));

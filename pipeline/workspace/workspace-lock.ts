@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,13 +25,17 @@ export async function acquireWorkspaceLock(options: { directory: string; command
   const path = join(options.directory, 'lock');
   const content = JSON.stringify({ pid: process.pid, hostname: hostname(), command: options.command, startedAt: new Date(options.now()).toISOString() });
   for (let attempt = 0; attempt < 3; attempt += 1) {
+    // Written whole under a temporary name, then linked into place (which fails if a lock exists): the lock file is
+    // never seen empty, even after a kill at the worst moment.
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(content);
-      await handle.close();
+      await writeFile(temporary, content);
+      await link(temporary, path);
       return { release: () => rm(path, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(temporary, { force: true });
     }
     const holder = lockSchema.safeParse(await readFile(path, 'utf8').then((text) => JSON.parse(text) as unknown).catch(() => undefined));
     if (holder.success && (holder.data.hostname !== hostname() || isAlive(holder.data.pid))) {

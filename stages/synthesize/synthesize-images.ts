@@ -148,6 +148,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
 
   // Names first, persisted before anything is written under them.
   await mkdir(outputDirectory, { recursive: true });
+  await removeTemporaryFiles(outputDirectory);
   const plan = await planSynthesis({ ...options, outputDirectory });
   if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names: plan.names });
   outputs.push(...plan.unchanged);
@@ -304,6 +305,17 @@ async function writeEntry(context: {
       warnings: entryWarnings,
     },
   });
+}
+
+/**
+ * A run killed between writing a temporary file and renaming it leaves it behind; only chargen names files this way
+ * (`.chargen-<hex>.tmp` for images, `.<name>.<hex>.tmp` for sidecars), and the workspace lock says no other run is
+ * writing now.
+ */
+async function removeTemporaryFiles(outputDirectory: string): Promise<void> {
+  for (const name of await readdir(outputDirectory)) {
+    if (/^\.(chargen-[0-9a-f]{12}|.+\.[0-9a-f]{12})\.tmp$/.test(name)) await rm(join(outputDirectory, name), { force: true });
+  }
 }
 
 /** Images wait in the blob folder only until they are placed; what is left (thought images, unused lines) goes. */
