@@ -9,6 +9,17 @@ export interface Logger {
   info(line: string): void;
   warn(line: string): void;
   error(line: string): void;
+  /** Where a stage stands (items done, a job's state); drawn as bars on a terminal, ignored elsewhere. */
+  progress?(event: ProgressEvent): void;
+}
+
+export interface ProgressEvent {
+  stage: string;
+  /** Items finished so far, of `total`. */
+  done?: number;
+  total?: number;
+  /** A batch job and its state (PENDING, RUNNING, SUCCEEDED, …). */
+  job?: { name: string; state: string };
 }
 
 export function createStreamLogger(streams: { stdout: Writable; stderr: Writable }): Logger {

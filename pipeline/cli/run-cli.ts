@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { exitCodes } from './exit-codes.ts';
 import type { WorkspaceCommandOptions } from './workspace-commands.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
+import { createTerminalLogger } from './create-terminal-logger.ts';
 
 export interface CliOptions {
   argv: readonly string[];
@@ -55,7 +56,11 @@ function createTerminalConfirm(): ((question: string) => Promise<boolean>) | und
 
 /** The command line: a thin layer over exported functions; it returns the exit code instead of exiting. */
 export async function runCli(options: CliOptions): Promise<number> {
-  const logger = options.logger ?? createStreamLogger({ stdout: process.stdout, stderr: process.stderr });
+  const logger =
+    options.logger ??
+    (process.stderr.isTTY
+      ? createTerminalLogger({ stdout: process.stdout, stderr: process.stderr, colour: !options.env['NO_COLOR'] })
+      : createStreamLogger({ stdout: process.stdout, stderr: process.stderr }));
   let exitCode: number = exitCodes.done;
   const program = new Command()
     .name('chargen')

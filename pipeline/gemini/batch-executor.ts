@@ -145,13 +145,16 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     }
   }
 
-  async function pollUntilDone(jobName: string, once: boolean): Promise<{ state: string; fileName?: string; final: boolean }> {
+  async function pollUntilDone(stage: string, jobName: string, once: boolean): Promise<{ state: string; fileName?: string; final: boolean }> {
     let delay = settings.pollInitialMilliseconds;
     let lastState = '';
     for (;;) {
       const job = await call(`batches.get ${jobName}`, () => client.batches.get({ name: jobName }));
       const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
-      if (state !== lastState) logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
+      if (state !== lastState) {
+        logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
+        logger.progress?.({ stage, job: { name: jobName, state } });
+      }
       lastState = state;
       // SUCCEEDED without a result file is not ready yet (seen on the real API).
       if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
@@ -234,7 +237,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       await saveJobRecord(workspace.directory, record);
       logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
     }
-    const result = await pollUntilDone(record.jobName, state.options.detach === true);
+    const result = await pollUntilDone(state.stage, record.jobName, state.options.detach === true);
     if (!result.final) {
       state.report.pendingJobs += 1;
       for (const key of record.keys) state.heldKeys.add(key);

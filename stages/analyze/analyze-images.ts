@@ -111,7 +111,9 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
     lines.push(line);
   }
 
+  logger.progress?.({ stage: 'analyze', done: 0, total: representatives.length });
   const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: validateAnalysisAnswer });
+  logger.progress?.({ stage: 'analyze', done: representatives.length, total: representatives.length });
   logger.info(`analyze: ${lines.length} distinct images, ${report.cachedKeys} from earlier runs, ${report.sentLines} requests sent`);
 
   const records: AnalyzedImage[] = [];

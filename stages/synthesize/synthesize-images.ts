@@ -179,7 +179,11 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   logger.info(`synthesize: ${options.prompts.length} images, ${outputs.length} unchanged, ${lines.size} requests (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`);
 
   const keepBlobs = new Set<string>();
+  const alreadyDone = outputs.length;
+  let placed = 0;
   for (const entry of pending) {
+    placed += 1;
+    logger.progress?.({ stage: 'synthesize', done: alreadyDone + placed, total: options.prompts.length });
     if (!lines.has(entry.key)) continue;
     const outcome = outcomes.get(entry.key);
     if (!outcome || outcome.status === 'failed') {
