@@ -66,6 +66,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     .name('chargen')
     .description('Consistent generated character art from folders of reference images, through the Gemini Batch API.')
     .exitOverride()
+    .addHelpText('after', exitCodeHelp)
     .configureOutput({
       writeOut: (text) => logger.print(text.trimEnd()),
       writeErr: (text) => logger.error(text.trimEnd()),
