@@ -90,7 +90,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const signal = options.signal ?? new AbortController().signal;
   let context: PipelineContext | undefined;
   try {
-    const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now });
+    const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
     context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, ...(options.environment ? { environment: options.environment } : {}) });
 
     if (options.only && options.only !== 'analyze') {

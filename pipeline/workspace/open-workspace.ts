@@ -19,10 +19,12 @@ export interface Workspace {
 }
 
 /** Opens the workspace folder, giving it an id on first use. */
-export async function openWorkspace(options: { directory: string; now: () => number; generateId?: () => string }): Promise<Workspace> {
+export async function openWorkspace(options: { directory: string; now: () => number; generateId?: () => string; readOnly?: boolean }): Promise<Workspace> {
   const path = join(options.directory, 'workspace.json');
   const existing = await readJsonFile(path, workspaceFileSchema, 'Restore it, or delete the whole workspace folder to start afresh (this forgets which answers were paid for).');
   if (existing) return { directory: options.directory, id: existing.id };
+  // A dry run looks without leaving anything behind; its plan does not depend on the id.
+  if (options.readOnly) return { directory: options.directory, id: 'notcreated' };
   const id = options.generateId?.() ?? randomBytes(5).toString('hex');
   await writeJsonAtomic(path, { kind: 'chargen-workspace', version: 1, id, createdAt: new Date(options.now()).toISOString() });
   return { directory: options.directory, id };

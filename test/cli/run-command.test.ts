@@ -39,6 +39,17 @@ describe('chargen run end to end against a running emulator', () => {
     await rm(project, { recursive: true, force: true });
   });
 
+  it('a dry run plans the requests and their cost, and writes nothing', async () => {
+    const before = await requestsByModel();
+    const dry = await run('--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = (JSON.parse(dry.stdout) as { plan: { analyze: { toSend: number }; synthesize: { toSend: number; estimated: boolean }; costUsd: number } }).plan;
+    expect(plan).toMatchObject({ analyze: { toSend: 6 }, synthesize: { toSend: 6, estimated: true } });
+    expect(plan.costUsd).toBeGreaterThan(0);
+    expect((await readdir(project)).sort()).toEqual(['chargen.config.json', 'input_images', 'templates']);
+    expect(await requestsByModel()).toEqual(before);
+  });
+
   it('makes an image and a sidecar per input, then a rerun sends nothing', async () => {
     const first = await run('--json', '--yes');
     expect(first.code, first.stderr).toBe(0);
