@@ -45,6 +45,8 @@ export function createFaultInjector(initial: FaultConfig): FaultInjector {
       roll = createDice(config.seed);
       remainingOutcomes = config.jobOutcomes.map((rule) => ({ ...rule }));
       remainingCuts = config.cutDownloads;
+      // A new fault config (or a reset) starts its counts afresh.
+      for (const kind of Object.keys(counts)) delete counts[kind];
     },
     drawEndpointFault(endpoint) {
       const fault = endpointFault(endpoint);

@@ -28,8 +28,11 @@ export interface ConnectedBackend {
   /** `<workspace>/backends/<identity>`: result caches, job records, uploads and blobs of this backend. */
   stateDirectory: string;
   executor: GeminiExecutor;
-  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+  upload: UploadFunction;
 }
+
+/** Puts images on the Files API (reusing earlier uploads); `refresh` names the ones to upload again regardless. */
+export type UploadFunction = (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
 
 export interface PipelineContext {
   cwd: string;
@@ -135,7 +138,8 @@ export async function createPipelineContext(options: {
       settings,
       stateDirectory,
       executor,
-      upload: (candidates) => uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal }),
+      upload: (candidates, uploadOptions) =>
+        uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) }),
     };
   }
 

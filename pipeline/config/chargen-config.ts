@@ -5,6 +5,21 @@ import { synthesizeSettingsSchema } from '../../stages/synthesize/synthesize-set
 import { geminiSettingsSchema } from '../gemini/gemini-settings.ts';
 import { priceTableSchema, usageEstimateSchema } from './price-table.ts';
 
+/**
+ * Every key optional and without its default: only what the user set is kept, so it overrides the backend's own
+ * choices (the emulator's short waits) key by key instead of bringing back every default.
+ */
+function createOverridesSchema<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, value] of Object.entries(schema.shape)) {
+    const field = value as z.ZodType;
+    const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+    const described = inner.optional();
+    shape[key] = field.description ? described.describe(field.description) : described;
+  }
+  return z.object(shape).strict();
+}
+
 const section = <T extends z.ZodType>(schema: T) => schema.default(() => schema.parse({}) as never);
 
 /** `chargen.config.json`: one schema, each key with its description and default. Flags > env > file > defaults. */
@@ -22,7 +37,7 @@ export const chargenConfigSchema = z
     analyze: section(analyzeSettingsSchema),
     compile: section(compileSettingsSchema),
     synthesize: section(synthesizeSettingsSchema),
-    gemini: z.lazy(() => geminiSettingsSchema.partial()).default({}).describe('the Gemini layer: chunking, polling, retries, concurrency'),
+    gemini: createOverridesSchema(geminiSettingsSchema).default({}).describe('the Gemini layer: chunking, polling, retries, concurrency'),
     prices: priceTableSchema,
     usageEstimate: usageEstimateSchema,
   })

@@ -12,7 +12,7 @@ import { downloadResultFile } from './download-result-file.ts';
 import type { ExecuteOptions, ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
 import type { GeminiSettings } from './gemini-settings.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from './job-record.ts';
-import { describeLineError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
+import { describeLineError, isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
 import { listWorkspaceJobs } from './workspace-jobs.ts';
 import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
@@ -75,8 +75,11 @@ interface RunState {
   model: string;
   cache: ResultCache;
   options: ExecuteOptions;
-  /** The last retryable reason per key still to do. */
+  /** The last retryable reason per key still to do, and the error line behind it. */
   lastReasons: Map<string, string>;
+  lastErrors: Map<string, unknown>;
+  /** Keys whose request points at a file that is gone: another round cannot help; the stage uploads it again. */
+  missingFileKeys: Set<string>;
   /** Keys in a job that exists but could not be followed to its end: never sent again in this run (that would pay
    * twice); the next run resumes the job from its record. */
   heldKeys: Set<string>;
@@ -225,6 +228,8 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       state.lastReasons.delete(outcome.key);
     } else if (outcome.status === 'failed') {
       state.lastReasons.set(outcome.key, outcome.reason);
+      if (outcome.error !== undefined) state.lastErrors.set(outcome.key, outcome.error);
+      if (isMissingFileError(outcome.error)) state.missingFileKeys.add(outcome.key);
     }
   }
 
@@ -318,6 +323,8 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         cache,
         options: executeOptions,
         lastReasons: new Map(),
+        lastErrors: new Map(),
+        missingFileKeys: new Set(),
         heldKeys: new Set(),
         report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
       };
@@ -338,7 +345,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         for (let round = 1; round <= settings.maxRounds; round += 1) {
           const resumedKeys = new Set(round === 1 ? unfinished.flatMap((record) => record.keys) : []);
           const todo = [...wanted.values()].filter(
-            (line) => !state.report.outcomes.has(line.key) && !resumedKeys.has(line.key) && !state.heldKeys.has(line.key),
+            (line) => !state.report.outcomes.has(line.key) && !resumedKeys.has(line.key) && !state.heldKeys.has(line.key) && !state.missingFileKeys.has(line.key),
           );
           if (todo.length === 0 && resumedKeys.size === 0) break;
           const fresh: JobRecord[] = [];
@@ -356,8 +363,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           if (state.report.outcomes.has(key)) continue;
           if (executeOptions.detach && state.heldKeys.has(key) && state.report.pendingJobs > 0) continue;
           const reason = state.lastReasons.get(key) ?? 'not answered';
-          const suffix = state.heldKeys.has(key) ? '' : ` (after ${settings.maxRounds} rounds)`;
-          state.report.outcomes.set(key, { key, status: 'failed', reason: `${reason}${suffix}`, retryable: true });
+          const suffix = state.heldKeys.has(key) || state.missingFileKeys.has(key) ? '' : ` (after ${settings.maxRounds} rounds)`;
+          const error = state.lastErrors.get(key);
+          state.report.outcomes.set(key, { key, status: 'failed', reason: `${reason}${suffix}`, retryable: true, ...(error !== undefined ? { error } : {}) });
         }
         return state.report;
       } finally {

@@ -54,13 +54,22 @@ export function inspectResponse(response: Record<string, unknown>): ResponseVerd
   return { ok: true };
 }
 
+/**
+ * PERMISSION_DENIED or NOT_FOUND on a line: what the API answers when a file the request points at (an uploaded
+ * image) has expired or was deleted. Mended by uploading it again, so it is retryable, and never cached as final.
+ */
+export function isMissingFileError(error: unknown): boolean {
+  if (!isRecord(error)) return false;
+  return [7, 5, 403, 404].includes(error['code'] as number) || error['status'] === 'PERMISSION_DENIED' || error['status'] === 'NOT_FOUND';
+}
+
 /** A batch line's `error` (or `status`) Status: retryable when its code says the server, not the request, was at fault. */
 export function describeLineError(error: unknown): { reason: string; retryable: boolean } {
   if (!isRecord(error)) return { reason: 'error line without a status', retryable: true };
   const code = typeof error['code'] === 'number' ? error['code'] : undefined;
   const status = typeof error['status'] === 'string' ? ` ${error['status']}` : '';
   const message = typeof error['message'] === 'string' ? `: ${error['message']}` : '';
-  const retryable = code === undefined || retryableRpcCodes.has(code) || retryableHttpCodes.has(code);
+  const retryable = code === undefined || retryableRpcCodes.has(code) || retryableHttpCodes.has(code) || isMissingFileError(error);
   return { reason: `error ${code ?? '?'}${status}${message}`, retryable };
 }
 

@@ -74,8 +74,16 @@ export function createSyncExecutor(options: {
                 const plain = toPlainResponse(response);
                 outcome = await judgeResponse({ key: line.key, response: prepareResponse ? await prepareResponse(plain) : plain, ...(validate ? { validate } : {}) });
               } catch (error) {
-                const failure = error as { message?: string; isRetryable?: boolean };
-                outcome = { key: line.key, status: 'failed', reason: failure.message ?? String(error), retryable: failure.isRetryable ?? false };
+                const failure = error as { message?: string; isRetryable?: boolean; status?: number };
+                // A referenced file that is gone answers 403/404: mended by uploading it again, so never final.
+                const missingFile = failure.status === 403 || failure.status === 404;
+                outcome = {
+                  key: line.key,
+                  status: 'failed',
+                  reason: failure.message ?? String(error),
+                  retryable: (failure.isRetryable ?? false) || missingFile,
+                  ...(failure.status !== undefined ? { error: { code: failure.status } } : {}),
+                };
               }
               if (isFinal(outcome)) break;
             }

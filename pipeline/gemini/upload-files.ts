@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import type { GoogleGenAI } from '@google/genai';
 import { InterruptedError, type GeminiCallError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
@@ -31,13 +32,15 @@ export async function uploadFiles(options: {
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   /** Aborted when the user interrupts: uploads not yet started are left for the next run. */
   signal?: AbortSignal;
+  /** Upload these again even if the registry holds a file for them (the API said the file is gone). */
+  refresh?: ReadonlySet<string>;
 }): Promise<Map<string, UploadOutcome>> {
   const distinct = [...new Map(options.candidates.map((candidate) => [candidate.sha256, candidate])).values()];
   const outcomes = await mapWithConcurrency({
     items: distinct,
     concurrency: options.concurrency,
     work: async (candidate): Promise<UploadOutcome> => {
-      const existing = options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
+      const existing = options.refresh?.has(candidate.sha256) ? undefined : options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
       if (existing) return { status: 'uploaded', sha256: candidate.sha256, file: existing, reused: true };
       try {
         if (options.signal?.aborted) throw new InterruptedError();
@@ -45,9 +48,11 @@ export async function uploadFiles(options: {
           operation: `upload ${candidate.displayName ?? candidate.path}`,
           policy: options.retry.policy,
           environment: options.retry.environment,
-          call: () =>
+          call: async () =>
             options.client.files.upload({
-              file: candidate.path,
+              // A Blob, not the path: given a path the SDK sends the file's name in a header, which Node refuses for
+              // any character above U+00FF (a Cyrillic or decomposed name would never upload).
+              file: await openAsBlob(candidate.path, { type: candidate.mimeType }),
               config: { mimeType: candidate.mimeType, ...(candidate.displayName ? { displayName: candidate.displayName } : {}) },
             }),
         });

@@ -49,12 +49,14 @@ export const analyzeStep: StageStep = {
     const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
     if (!checkpoint) return { fresh: false, reason: 'there is no analysis checkpoint yet' };
     if (checkpoint.fingerprint !== (await fingerprintAnalyze(context))) return { fresh: false, reason: 'the images, the analyze settings or the backend changed since the last analysis' };
+    if (checkpoint.failures.some((failure) => failure.retryable)) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
     const fingerprint = await fingerprintAnalyze(context);
-    const previous = await readAnalysisCheckpoint(context.workspace.directory);
-    if (!options.force && previous?.fingerprint === fingerprint) {
+    // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
+    const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
+    if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
       context.logger.info(`analyze: ${previous.records.length} records unchanged (images, settings and template as before)`);
       return summarize(previous, { cached: previous.records.length, requestsSent: 0, skipped: true });
     }

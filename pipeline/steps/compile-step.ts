@@ -38,8 +38,8 @@ export const compileStep: StageStep = {
   },
   async run(context, options) {
     const planned = await planCompile(context);
-    const previous = await readPromptsCheckpoint(context.workspace.directory);
-    const skipped = !options.force && previous?.fingerprint === planned.fingerprint;
+    const previous = options.force ? undefined : await readPromptsCheckpoint(context.workspace.directory);
+    const skipped = previous?.fingerprint === planned.fingerprint;
     if (skipped) {
       context.logger.info(`compile: ${planned.prompts.length} prompts unchanged`);
     } else {

@@ -55,13 +55,14 @@ export const synthesizeStep: StageStep = {
     if (!checkpoint) return { fresh: false, reason: 'no images were made yet' };
     if (checkpoint.fingerprint !== fingerprintSynthesize(context, await readPrompts(context))) return { fresh: false, reason: 'the prompts or settings changed' };
     if (!(await outputsPresent(context, checkpoint))) return { fresh: false, reason: 'some images are missing from the output folder' };
+    if (checkpoint.failures.some((failure) => failure.retryable)) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
     const prompts = await readPrompts(context);
     const fingerprint = fingerprintSynthesize(context, prompts);
-    const previous = await readSynthesizeCheckpoint(context.workspace.directory);
-    if (!options.force && previous?.fingerprint === fingerprint && (await outputsPresent(context, previous))) {
+    const previous = options.force ? undefined : await readSynthesizeCheckpoint(context.workspace.directory);
+    if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable) && (await outputsPresent(context, previous))) {
       context.logger.info(`synthesize: ${previous.outputs.length} images unchanged`);
       return summarize(previous, { cached: previous.outputs.length, requestsSent: 0, status: 'skipped' });
     }

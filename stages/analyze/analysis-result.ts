@@ -24,6 +24,8 @@ export const analyzeFailureSchema = z
     step: z.enum(['scan', 'inspect', 'upload', 'analyze']),
     reason: z.string(),
     fix: z.string(),
+    /** Whether running again can mend it (a failed upload or answer can; a broken file or a refusal cannot). */
+    retryable: z.boolean().optional(),
   })
   .strict();
 export type AnalyzeFailure = z.infer<typeof analyzeFailureSchema>;

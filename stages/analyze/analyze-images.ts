@@ -1,4 +1,5 @@
 import type { GeminiExecutor } from '../../pipeline/gemini/gemini-executor.ts';
+import { isMissingFileError, type RequestLine } from '../../pipeline/gemini/line-outcome.ts';
 import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
 import type { Logger } from '../../pipeline/logger.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
@@ -15,7 +16,7 @@ export interface AnalyzeImagesOptions {
   /** The text of templates/analysis.hbs (or the user's own). */
   instructionTemplate: string;
   /** Puts bytes on the Files API (the Gemini layer's uploadFiles, bound to a client and registry). */
-  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+  upload: (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
   executor: GeminiExecutor;
   logger: Logger;
 }
@@ -90,19 +91,18 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
     logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
   };
 
-  const uploads = await options.upload(
-    representatives.map((image) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath })),
-  );
+  const toCandidate = (image: GoodImage) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath });
+  const uploads = await options.upload(representatives.map(toCandidate));
   const instruction = renderAnalysisInstruction(options.instructionTemplate);
   const responseSchema = buildResponseSchema(settings.schemaField);
   const keyBySha = new Map<string, string>();
-  const lines = [];
+  const lines: RequestLine[] = [];
   for (const image of representatives) {
     const uploaded = uploads.get(image.sha256);
     if (uploaded?.status !== 'uploaded') {
       const reason = uploaded?.status === 'failed' ? uploaded.error.message : 'not uploaded';
       for (const name of bySha.get(image.sha256) ?? []) {
-        fail({ sourcePath: name.relativePath, step: 'upload', reason: `upload failed: ${reason}`, fix: 'Run again; uploads that succeeded are kept.' });
+        fail({ sourcePath: name.relativePath, step: 'upload', reason: `upload failed: ${reason}`, fix: 'Run again; uploads that succeeded are kept.', retryable: true });
       }
       continue;
     }
@@ -112,7 +112,24 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
   }
 
   logger.progress?.({ stage: 'analyze', done: 0, total: representatives.length });
-  const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: validateAnalysisAnswer });
+  const execute = (batch: RequestLine[]) => options.executor.execute({ stage: 'analyze', model: settings.model, lines: batch, validate: validateAnalysisAnswer });
+  const report = await execute(lines);
+  // An upload that expired or was deleted since it was registered: upload it again and ask once more.
+  const gone = representatives.filter((image) => {
+    const outcome = report.outcomes.get(keyBySha.get(image.sha256) ?? '');
+    return outcome?.status === 'failed' && isMissingFileError(outcome.error);
+  });
+  if (gone.length > 0) {
+    logger.info(`analyze: ${gone.length} uploaded images are gone from the Files API (expired or deleted); uploading them again`);
+    const again = await options.upload(gone.map(toCandidate), { refresh: new Set(gone.map((image) => image.sha256)) });
+    const retryLines = gone.flatMap((image) => {
+      const uploaded = again.get(image.sha256);
+      if (uploaded?.status !== 'uploaded') return [];
+      return [buildAnalysisRequest({ image: { sha256: image.sha256, mimeType: image.mimeType, fileUri: uploaded.file.uri }, instruction, responseSchema, settings })];
+    });
+    const second = await execute(retryLines);
+    for (const [key, outcome] of second.outcomes) report.outcomes.set(key, outcome);
+  }
   logger.progress?.({ stage: 'analyze', done: representatives.length, total: representatives.length });
   logger.info(`analyze: ${lines.length} distinct images, ${report.cachedKeys} from earlier runs, ${report.sentLines} requests sent`);
 
@@ -143,7 +160,8 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
       const fix = outcome?.status === 'failed' && !outcome.retryable
         ? 'The model refused this image; replace it or change the analysis settings.'
         : 'Run again to retry it (answers already received are kept), or try analyze.model "gemini-3-pro-preview".';
-      for (const name of names) fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix });
+      const retryable = outcome?.status === 'failed' ? outcome.retryable : true;
+      for (const name of names) fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix, retryable });
     }
   }
   const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);

@@ -19,7 +19,8 @@ export async function scanImages(options: { inputDirectory: string; patterns: re
     caseSensitiveMatch: false,
     onlyFiles: false,
     followSymbolicLinks: false,
-    dot: false,
+    // Names with a leading dot are images too; skipping them silently would lose them without a word.
+    dot: true,
     unique: true,
   });
   const entries: ScannedEntry[] = [];
@@ -29,9 +30,11 @@ export async function scanImages(options: { inputDirectory: string; patterns: re
     try {
       const link = await lstat(path);
       if (link.isSymbolicLink()) {
-        const target = await realpath(path).catch(() => undefined);
+        const resolved = await realpath(path).then((target) => ({ target }), (error: NodeJS.ErrnoException) => ({ target: undefined, code: error.code }));
+        const target = resolved.target;
         if (!target) {
-          reject('a symbolic link to nothing', 'Remove the link or point it at an image inside the input folder.');
+          const loop = 'code' in resolved && resolved.code === 'ELOOP';
+          reject(loop ? 'a symbolic link that loops back on itself' : 'a symbolic link to nothing', 'Remove the link or point it at an image inside the input folder.');
           continue;
         }
         if (target !== realRoot && !target.startsWith(realRoot + sep)) {

@@ -14,9 +14,9 @@ export const synthesizeCheckpointSchema = z
           sourcePath: z.string().min(1),
           variant: z.number().int().min(1),
           key: z.string().min(1),
-          /** Relative to the output folder. */
-          image: z.string().min(1),
-          sidecar: z.string().min(1),
+          /** File names in the output folder: plain names, never paths. */
+          image: z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'a plain file name'),
+          sidecar: z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'a plain file name'),
         })
         .strict(),
     ),

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { GeminiExecutor, ExecuteReport } from '../../pipeline/gemini/gemini-executor.ts';
-import type { LineOutcome, RequestLine, ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
+import { isMissingFileError, type LineOutcome, type RequestLine, type ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
 import type { ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
 import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
 import type { Logger } from '../../pipeline/logger.ts';
@@ -57,7 +57,7 @@ export interface SynthesizeImagesOptions {
   workspaceDirectory: string;
   /** Where images wait between download and placing (the backend's part of the workspace). */
   blobDirectory: string;
-  upload: (candidates: readonly UploadCandidate[]) => Promise<Map<string, UploadOutcome>>;
+  upload: (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
   executor: GeminiExecutor;
   /** Reads batch result files streaming their images into a blob folder (given that folder). */
   createResultReader: (blobDirectory: string) => ResultLineReader;
@@ -157,24 +157,37 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const lines = await buildLines({ pending, options, fail });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: lines.size };
   const outcomes = new Map<string, LineOutcome>();
-  const byModel = new Map<string, RequestLine[]>();
-  for (const [key, { model, line }] of lines) byModel.set(model, [...(byModel.get(model) ?? []), { ...line, key }]);
-  for (const [model, modelLines] of byModel) {
-    const executed = await options.executor.execute({
-      stage: 'synthesize',
-      model,
-      lines: modelLines,
-      validate: (response) => validateImageResponse({ response, blobDirectory }),
-      readResults: options.createResultReader(blobDirectory),
-      prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
-      isCachedUsable: (outcome) => isOutcomeUsable({ outcome, blobDirectory }),
-      discardResultFiles: true,
-    });
-    for (const [key, outcome] of executed.outcomes) outcomes.set(key, outcome);
-    report.cachedKeys += executed.cachedKeys;
-    report.sentLines += executed.sentLines;
-    report.jobsCreated += executed.jobsCreated;
-    report.jobsAdopted += executed.jobsAdopted;
+  const executeLines = async (batch: ReadonlyMap<string, { model: string; line: RequestLine }>) => {
+    const byModel = new Map<string, RequestLine[]>();
+    for (const [key, { model, line }] of batch) byModel.set(model, [...(byModel.get(model) ?? []), { ...line, key }]);
+    for (const [model, modelLines] of byModel) {
+      const executed = await options.executor.execute({
+        stage: 'synthesize',
+        model,
+        lines: modelLines,
+        validate: (response) => validateImageResponse({ response, blobDirectory }),
+        readResults: options.createResultReader(blobDirectory),
+        prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
+        isCachedUsable: (outcome) => isOutcomeUsable({ outcome, blobDirectory }),
+        discardResultFiles: true,
+      });
+      for (const [key, outcome] of executed.outcomes) outcomes.set(key, outcome);
+      report.cachedKeys += executed.cachedKeys;
+      report.sentLines += executed.sentLines;
+      report.jobsCreated += executed.jobsCreated;
+      report.jobsAdopted += executed.jobsAdopted;
+    }
+  };
+  await executeLines(lines);
+  // A reference image whose upload expired or was deleted since it was registered: upload it again, ask once more.
+  const gone = pending.filter((entry) => {
+    const outcome = outcomes.get(entry.key);
+    return entry.prompt.useReferenceImage && outcome?.status === 'failed' && isMissingFileError(outcome.error);
+  });
+  if (gone.length > 0) {
+    logger.info(`synthesize: ${gone.length} reference images are gone from the Files API (expired or deleted); uploading them again`);
+    const again = await buildLines({ pending: gone, options, fail, refresh: new Set(gone.map((entry) => entry.prompt.sourceImage.sha256)) });
+    await executeLines(again);
   }
   logger.info(`synthesize: ${options.prompts.length} images, ${outputs.length} unchanged, ${lines.size} requests (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`);
 
@@ -216,6 +229,7 @@ async function buildLines(context: {
   pending: readonly PendingEntry[];
   options: SynthesizeImagesOptions;
   fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
+  refresh?: ReadonlySet<string>;
 }): Promise<Map<string, { model: string; line: RequestLine }>> {
   const { pending, options, fail } = context;
   const references = new Map<string, UploadCandidate>();
@@ -226,7 +240,7 @@ async function buildLines(context: {
     if (size === undefined) continue;
     references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
   }
-  const uploads = references.size > 0 ? await options.upload([...references.values()]) : new Map<string, UploadOutcome>();
+  const uploads = references.size > 0 ? await options.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
   const lines = new Map<string, { model: string; line: RequestLine }>();
   for (const entry of pending) {
     let referenceFileUri: string | undefined;

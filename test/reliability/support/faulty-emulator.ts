@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultConfigInput } from '../../../emulator/fault-config.ts';
+import { chargenBinary } from '../../support/chargen-process.ts';
+
+export interface FaultyEmulator {
+  baseUrl: string;
+  /** Every line the emulator wrote to stderr (a warning there means a bug in the emulator, not in chargen). */
+  stderr: string[];
+  /** Ctrl-C, as a user would stop it; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * `chargen emulator --port 0 --faults <file>` as a child process, as a user starts it; resolves once it has printed
+ * its URL. The shared startEmulatorProcess has no `--faults`, which is the point here.
+ */
+export async function startFaultyEmulator(options: { faultsPath: string; pendingMilliseconds: number; runningMilliseconds: number }): Promise<FaultyEmulator> {
+  const child = spawn(
+    process.execPath,
+    [
+      chargenBinary,
+      'emulator',
+      '--port', '0',
+      '--pending-ms', String(options.pendingMilliseconds),
+      '--running-ms', String(options.runningMilliseconds),
+      '--faults', options.faultsPath,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  let baseUrl = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+    if (match?.[1]) {
+      baseUrl = match[1];
+      break;
+    }
+  }
+  if (!baseUrl) throw new Error(`chargen emulator exited without printing its URL:\n${stderr.join('\n')}`);
+  // Keep draining stdout, or a chatty emulator would block on a full pipe.
+  child.stdout.resume();
+  return {
+    baseUrl,
+    stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+export interface EmulatorStats {
+  uploads: number;
+  batchesCreated: number;
+  downloads: number;
+  requestsByModel: Record<string, number>;
+  faultsInjected: Record<string, number>;
+  clock: { now: string; offsetMilliseconds: number };
+}
+
+export interface ListedJob {
+  name: string;
+  displayName: string;
+  state: string;
+}
+
+/** The admin surface (no key, never faulted) and the one API call the test makes itself, which is faulted like any other. */
+export function createEmulatorAdmin(baseUrl: string) {
+  const postJson = async (path: string, body: unknown): Promise<unknown> => {
+    const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+
+  /** Injected 429/503s hit the test's own calls too: retry them, as any client must (the emulator does not time us out). */
+  async function fetchThroughFaults(url: string, init: RequestInit): Promise<Response> {
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await fetch(url, init);
+      if ((response.status !== 429 && response.status !== 503) || attempt >= 30) return response;
+      await response.body?.cancel();
+      await sleep(10);
+    }
+  }
+
+  return {
+    async readStats(): Promise<EmulatorStats> {
+      return (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as EmulatorStats;
+    },
+    async replaceFaults(faults: FaultConfigInput): Promise<void> {
+      await postJson('/_emulator/faults', faults);
+    },
+    async advanceClock(milliseconds: number): Promise<void> {
+      await postJson('/_emulator/clock', { advanceMilliseconds: milliseconds });
+    },
+    /** Forgets files, jobs and counters; faults go back to the `--faults` file and the clock offset to 0. */
+    async reset(): Promise<void> {
+      await postJson('/_emulator/reset', {});
+    },
+    /** Every batch job as the API lists it, page by page, with an explicit pageSize (without one the list is empty). */
+    async listBatchJobs(apiKey: string): Promise<ListedJob[]> {
+      const jobs: ListedJob[] = [];
+      let pageToken: string | undefined;
+      do {
+        const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
+        const response = await fetchThroughFaults(`${baseUrl}/v1beta/batches?${query}`, { headers: { 'x-goog-api-key': apiKey } });
+        if (!response.ok) throw new Error(`batches.list: ${response.status} ${await response.text()}`);
+        const page = (await response.json()) as { operations?: { metadata?: Record<string, unknown> }[]; nextPageToken?: string };
+        for (const operation of page.operations ?? []) {
+          const metadata = operation.metadata ?? {};
+          jobs.push({ name: String(metadata['name'] ?? ''), displayName: String(metadata['displayName'] ?? ''), state: String(metadata['state'] ?? '') });
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return jobs;
+    },
+  };
+}
+
+export type EmulatorAdmin = ReturnType<typeof createEmulatorAdmin>;
