@@ -11,8 +11,9 @@
  * FAILED, one result download cut. Jobs are PENDING 250 ms and RUNNING 1 s; images are 1K squares.
  *
  * Baseline (same run): the same images, in a project of their own, run to the end with no kill against the same
- * emulator, reset to the same faults. Its working time also places the kills: K moments uniform over it (after each
- * run's start-up), so that they land in every phase of the run and not only in its first minutes.
+ * emulator, reset to the same faults. Its working time also places the kills: about one in ten lands in a run's
+ * start-up, the others at moments uniform over that working time, each counted from a run's start-up, so that they
+ * land in every phase of the pipeline and not only in its first minutes (see planKills).
  *
  * Not exactly replayable: the seed fixes the images, the fault dice and the kill delays, but upload concurrency,
  * retry and poll jitter and the emulator's background work decide which call draws which fault and how far a run has
