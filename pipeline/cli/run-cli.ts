@@ -115,13 +115,14 @@ export async function runCli(options: CliOptions): Promise<number> {
         controller.abort();
       });
       const { runRunCommand } = await import('./run-command.ts');
+      const confirm = options.confirm ?? createTerminalConfirm();
       exitCode = await runRunCommand({
         cwd: options.cwd,
         env: options.env,
         logger,
         flags,
         signal: controller.signal,
-        ...((options.confirm ?? createTerminalConfirm()) ? { confirm: (options.confirm ?? createTerminalConfirm()) as (question: string) => Promise<boolean> } : {}),
+        ...(confirm ? { confirm } : {}),
         command: ['run', ...options.argv.slice(3)].join(' '),
       });
     });

@@ -23,9 +23,12 @@ async function loadConfig(options: WorkspaceCommandOptions): Promise<ChargenConf
 }
 
 /** Runs `work` with the workspace's backend connected; ChargenErrors become their message and exit code. */
-async function withBackend(options: WorkspaceCommandOptions, work: (context: { backend: ConnectedBackend; config: ChargenConfig; workspaceId: string }) => Promise<number>): Promise<number> {
+async function withBackend(
+  options: WorkspaceCommandOptions & { config?: ChargenConfig },
+  work: (context: { backend: ConnectedBackend; config: ChargenConfig; workspaceId: string }) => Promise<number>,
+): Promise<number> {
   try {
-    const config = await loadConfig(options);
+    const config = options.config ?? (await loadConfig(options));
     const directory = join(options.cwd, config.workdir);
     await requireWorkspace(directory);
     const workspace = await openWorkspace({ directory, now: Date.now });
@@ -64,7 +67,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
     const status = await readWorkspaceStatus({ cwd: options.cwd, env: options.env, config });
     const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state));
     if (open.length > 0 && status.backend !== 'emulator') {
-      const code = await withBackend(options, async ({ backend }) => {
+      const code = await withBackend({ ...options, config }, async ({ backend }) => {
         for (const job of open) {
           const live = await backend.backend.client.batches.get({ name: job.name as string });
           job.state = String(live.state ?? job.state);
