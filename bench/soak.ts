@@ -35,6 +35,7 @@ import { parseArgs } from 'node:util';
 import type { FaultConfigInput } from '../emulator/fault-config.ts';
 import { createSeededRandom } from '../test/support/kill-schedule.ts';
 import { createSamplePng } from '../test/support/sample-images.ts';
+import type { RunJsonSummary } from '../pipeline/cli/run-command.ts';
 
 const chargenBinary = join(import.meta.dirname, '..', 'bin', 'chargen.js');
 const timeBinary = '/usr/bin/time';
@@ -72,21 +73,7 @@ const reasonCategories: [string, RegExp][] = [
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes, measured.
 
-interface StageSummary {
-  status: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  cached: number;
-  requestsSent: number;
-}
-
-interface RunSummary {
-  exitCode: number;
-  stages: Record<string, StageSummary>;
-  outputs: unknown[];
-  deadLetter: { stage: string; source: string; reason: string }[];
-}
+type RunSummary = RunJsonSummary;
 
 /** A line a run printed, with when (milliseconds after its spawn): the phases of a run and the story of a finding. */
 interface TimedLine {

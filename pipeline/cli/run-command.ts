@@ -24,6 +24,9 @@ const flagsSchema = z
   })
   .refine((flags) => !(flags.from && flags.only), { message: '--from and --only do not go together: --from X runs X and what follows, --only X runs X alone' });
 
+/** What `chargen run --json` prints on stdout: the summary, or (`error` set, no stages) why nothing ran. */
+export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { error?: { code: string; message: string } };
+
 /** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
 const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid']);
 
@@ -76,7 +79,8 @@ export async function runRunCommand(options: {
       command: options.command,
     });
     if (json) {
-      logger.print(JSON.stringify({ exitCode: summary.exitCode, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) }));
+      const printed: RunJsonSummary = { exitCode: summary.exitCode, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
+      logger.print(JSON.stringify(printed));
       logger.info(summary.message);
     } else if (dryRun && summary.plan) {
       for (const line of describePlan(summary.plan)) logger.print(line);

@@ -2,18 +2,13 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const apiKey = 'test-key-for-the-emulator-6f1d';
 
-interface Summary {
-  exitCode: number;
-  stages: Record<'analyze' | 'compile' | 'synthesize', { status: string; total: number; succeeded: number; failed: number; cached: number; requestsSent: number }>;
-  outputs: { source: string; image: string; sidecar: string }[];
-  deadLetter: { stage: string; source: string; reason: string }[];
-}
 
 describe('chargen run end to end against a running emulator', () => {
   let project: string;
@@ -21,7 +16,7 @@ describe('chargen run end to end against a running emulator', () => {
   let env: NodeJS.ProcessEnv;
   const run = async (...args: string[]) => {
     const result = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', ...args], env });
-    return { ...result, summary: args.includes('--json') && result.stdout.trim() ? (JSON.parse(result.stdout) as Summary) : undefined };
+    return { ...result, summary: args.includes('--json') && result.stdout.trim() ? (JSON.parse(result.stdout) as RunJsonSummary) : undefined };
   };
   const requestsByModel = async () =>
     ((await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { requestsByModel: Record<string, number> }).requestsByModel;

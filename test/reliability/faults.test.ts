@@ -8,6 +8,8 @@ import { inspectImage } from '../../stages/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { createEmulatorAdmin, startFaultyEmulator, type EmulatorAdmin, type EmulatorStats, type FaultyEmulator, type ListedJob } from './support/faulty-emulator.ts';
+import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
+import type { StageName } from '../../pipeline/steps/stage-step.ts';
 
 /**
  * Issue 8, "faults": whole `chargen run`s, as child processes, against a `chargen emulator --faults` child process
@@ -61,26 +63,7 @@ const injectedFaultReasons: Record<string, RegExp> = {
 };
 const fileExpiryReason = { 'uploaded file expired': /PERMISSION_DENIED.*\bFile \w+/ };
 
-interface StageSummary {
-  status: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  cached: number;
-  requestsSent: number;
-}
-type StageName = 'analyze' | 'compile' | 'synthesize';
-interface DeadLetter {
-  stage: StageName;
-  source: string;
-  reason: string;
-}
-interface Summary {
-  exitCode: number;
-  stages: Record<StageName, StageSummary>;
-  outputs: { source: string; image: string; sidecar: string }[];
-  deadLetter: DeadLetter[];
-}
+type Summary = RunJsonSummary;
 
 interface RunRecord {
   args: string[];

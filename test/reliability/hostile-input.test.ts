@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chargenBinary, startEmulatorProcess, type EmulatorProcess, type ProcessResult } from '../support/chargen-process.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
+import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
 
 // Issue 8: hostile and broken input, secrets, concurrency and tampered workspaces, all through `chargen run` as a
 // child process against `chargen emulator`, as a user would run it.
@@ -18,22 +19,7 @@ const stackTracePattern = /\n\s+at /;
 /** The characters README promises for output names: letters and digits of any script, `.`, `_` and `-`. */
 const safeNamePattern = /^[\p{L}\p{N}._-]+$/u;
 
-interface StageSummary {
-  status: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  cached: number;
-  requestsSent: number;
-}
-
-interface RunSummary {
-  exitCode: number;
-  stages: Record<'analyze' | 'compile' | 'synthesize', StageSummary>;
-  outputs: { source: string; image: string; sidecar: string }[];
-  deadLetter: { stage: string; source: string; reason: string }[];
-  error?: { code: string; message: string };
-}
+type RunSummary = RunJsonSummary;
 
 interface RunResult extends ProcessResult {
   summary: RunSummary | undefined;
