@@ -32,10 +32,11 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { FaultConfigInput } from '../emulator/fault-config.ts';
 import { createSeededRandom } from '../test/support/kill-schedule.ts';
 import { createSamplePng } from '../test/support/sample-images.ts';
 import type { RunJsonSummary } from '../pipeline/cli/run-command.ts';
+import { createCiFaults } from '../test/support/ci-faults.ts';
+import { createEmulatorAdmin, type EmulatorStats, type ListedJob } from '../test/support/emulator-admin.ts';
 
 const chargenBinary = join(import.meta.dirname, '..', 'bin', 'chargen.js');
 const timeBinary = '/usr/bin/time';
@@ -188,23 +189,6 @@ function spawnMeasured(options: { args: string[]; cwd: string; env: NodeJS.Proce
 // ---------------------------------------------------------------------------------------------------------------
 // The emulator: a child process, and its admin surface.
 
-interface EmulatorStats {
-  uploads: number;
-  batchesCreated: number;
-  downloads: number;
-  generateContentCalls: number;
-  requestsByModel: Record<string, number>;
-  faultsInjected: Record<string, number>;
-}
-
-interface ListedJob {
-  name: string;
-  displayName: string;
-  state: string;
-  createTime: string;
-  endTime: string | undefined;
-}
-
 interface RunningEmulator {
   baseUrl: string;
   stderrLines: TimedLine[];
@@ -244,50 +228,13 @@ async function startEmulator(options: { directory: string; faultsPath: string })
   }
   if (!baseUrl) throw new Error(`chargen emulator exited without printing its URL:\n${spawned.stderrLines.map((line) => line.text).join('\n')}`);
 
-  const postJson = async (path: string, body: unknown) => {
-    const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
-  };
-  /** The listing is an API call, faulted like chargen's own: it retries 429/503 as any client must. */
-  const fetchThroughFaults = async (url: string): Promise<Response> => {
-    for (let attempt = 1; ; attempt += 1) {
-      const response = await fetch(url, { headers: { 'x-goog-api-key': apiKey } });
-      if ((response.status !== 429 && response.status !== 503) || attempt >= 50) return response;
-      await response.body?.cancel();
-      await sleep(20);
-    }
-  };
+  const admin = createEmulatorAdmin(baseUrl);
   return {
     baseUrl,
     stderrLines: spawned.stderrLines,
-    async readStats() {
-      return (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as EmulatorStats;
-    },
-    async reset() {
-      await postJson('/_emulator/reset', {});
-    },
-    async listBatchJobs() {
-      const jobs: ListedJob[] = [];
-      let pageToken: string | undefined;
-      do {
-        // Without a pageSize the list is empty (python-genai#1250, reproduced by the emulator).
-        const response = await fetchThroughFaults(`${baseUrl}/v1beta/batches?pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`);
-        if (!response.ok) throw new Error(`batches.list: ${response.status} ${await response.text()}`);
-        const page = (await response.json()) as { operations?: { metadata?: Record<string, unknown> }[]; nextPageToken?: string };
-        for (const operation of page.operations ?? []) {
-          const metadata = operation.metadata ?? {};
-          jobs.push({
-            name: String(metadata['name'] ?? ''),
-            displayName: String(metadata['displayName'] ?? ''),
-            state: String(metadata['state'] ?? ''),
-            createTime: String(metadata['createTime'] ?? ''),
-            endTime: typeof metadata['endTime'] === 'string' ? metadata['endTime'] : undefined,
-          });
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return jobs;
-    },
+    readStats: () => admin.readStats(),
+    reset: () => admin.reset(),
+    listBatchJobs: () => admin.listBatchJobs(apiKey),
     async stop() {
       const pid = await spawned.resolvePid();
       if (pid !== undefined && !spawned.hasExited()) process.kill(pid, 'SIGINT');
@@ -891,17 +838,7 @@ async function runBench(): Promise<void> {
     const images = createInputImages({ count: imageCount, seed });
     process.stderr.write(`${imageCount} distinct images (${Math.round(images.reduce((total, image) => total + image.bytes.length, 0) / 1024)} KiB) in ${formatDuration(performance.now() - generationStartedAt)}; working in ${root}\n`);
 
-    const faults = {
-      seed: `${seed}/faults`,
-      endpoints: { '*': { rate429: 0.15, rate503: 0.15 } },
-      retryDelaySeconds: 1,
-      lineErrorRate: 0.1,
-      jobOutcomes: [
-        { outcome: 'EXPIRED', displayNameContains: '-analyze-', count: 1 },
-        { outcome: 'FAILED', displayNameContains: '-synthesize-', count: 1 },
-      ],
-      cutDownloads: 1,
-    } satisfies FaultConfigInput;
+    const faults = createCiFaults(`${seed}/faults`);
     const faultsPath = join(root, 'faults.json');
     await writeFile(faultsPath, JSON.stringify(faults, null, 2));
     emulator = await startEmulator({ directory: root, faultsPath });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { resolveBackendIdentity } from '../../pipeline/connect-backend.ts';
 import { inspectImage } from '../../stages/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { createEmulatorAdmin, type ListedJob } from '../support/emulator-admin.ts';
 import { createRandomKillSchedule, describeKillMoment, readEmulatorStats, runAndKill, type KilledRun, type KillMoment } from '../support/kill-schedule.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
@@ -180,12 +181,6 @@ interface Cycle {
   run: KilledRun;
 }
 
-interface ListedJob {
-  name: string;
-  displayName: string;
-  state: string;
-}
-
 function computeSha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -251,22 +246,6 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     // Made beforehand (chargen makes them when missing) so that a cue can watch them from the first run on.
     for (const directory of [folders.outputDirectory, join(folders.backendDirectory, 'results')]) await mkdir(directory, { recursive: true });
     return { folders, inputs };
-  }
-
-  async function listBatchJobs(): Promise<ListedJob[]> {
-    const jobs: ListedJob[] = [];
-    let pageToken: string | undefined;
-    do {
-      const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
-      const response = await fetch(`${emulator.baseUrl}/v1beta/batches?${query}`, { headers: { 'x-goog-api-key': apiKey } });
-      const page = (await response.json()) as { operations?: { metadata?: Record<string, unknown> }[]; nextPageToken?: string };
-      for (const operation of page.operations ?? []) {
-        const metadata = operation.metadata ?? {};
-        jobs.push({ name: String(metadata['name'] ?? ''), displayName: String(metadata['displayName'] ?? ''), state: String(metadata['state'] ?? '') });
-      }
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return jobs;
   }
 
   /** Kills and reruns until a run exits 0 (or too many runs went by without a kill): the cycles, in order. */
@@ -373,7 +352,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     // One batch job per chunk. The displayName (chargen-<workspace>-<stage>-<fingerprint16>-<attempt>) shows a chunk
     // submitted twice; default chunking makes one chunk per stage.
     const workspaceId = (JSON.parse(await readFile(join(folders.workspaceDirectory, 'workspace.json'), 'utf8')) as { id: string }).id;
-    const jobs = (await listBatchJobs()).filter((job) => job.displayName.startsWith(`chargen-${workspaceId}-`));
+    const jobs = (await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(apiKey)).filter((job) => job.displayName.startsWith(`chargen-${workspaceId}-`));
     const jobsByChunk = new Map<string, ListedJob[]>();
     for (const job of jobs) {
       const chunk = job.displayName.replace(/-\d+$/, '');

@@ -3,11 +3,11 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 import { inspectImage } from '../../stages/media/inspect-image.ts';
-import { chargenBinary, runNodeProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
-import { createEmulatorAdmin, startFaultyEmulator, type EmulatorAdmin, type EmulatorStats, type FaultyEmulator, type ListedJob } from './support/faulty-emulator.ts';
+import { createCiFaults } from '../support/ci-faults.ts';
+import { createEmulatorAdmin, type EmulatorAdmin, type EmulatorStats, type ListedJob } from '../support/emulator-admin.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
 import type { StageName } from '../../pipeline/steps/stage-step.ts';
 
@@ -33,7 +33,6 @@ import type { StageName } from '../../pipeline/steps/stage-step.ts';
 const root = join(import.meta.dirname, '..', '..');
 const apiKey = 'faults-test-key-5d0c9e7a31b4';
 const extraImages = ['barbarian', 'cleric', 'monk', 'paladin', 'sorcerer', 'warlock'];
-const imageModel = 'gemini-3-pro-image-preview';
 const hour = 60 * 60 * 1000;
 /** Past the 48 h lifetime of every file uploaded so far, and short of the expiry of a job created afterwards. */
 const pastFileExpiry = 48 * hour + 10 * 60 * 1000;
@@ -41,17 +40,7 @@ const emulatorLatency = { pendingMilliseconds: 100, runningMilliseconds: 200 };
 /** Runs of one scenario after which it stops: a correct chargen needs one, rarely two. */
 const maxRuns = 4;
 
-const baseFaults = {
-  seed: 'faults-test',
-  endpoints: { '*': { rate429: 0.15, rate503: 0.15 } },
-  retryDelaySeconds: 1,
-  lineErrorRate: 0.1,
-  jobOutcomes: [
-    { outcome: 'EXPIRED', displayNameContains: '-analyze-', count: 1 },
-    { outcome: 'FAILED', displayNameContains: '-synthesize-', count: 1 },
-  ],
-  cutDownloads: 1,
-} satisfies FaultConfigInput;
+const baseFaults = createCiFaults('faults-test');
 
 /** Each fault that may explain a dead-lettered item, by the words its reason carries. */
 const injectedFaultReasons: Record<string, RegExp> = {
@@ -89,7 +78,7 @@ interface ScenarioRecord {
   runs: RunRecord[];
 }
 
-let emulator: FaultyEmulator | undefined;
+let emulator: EmulatorProcess | undefined;
 let admin: EmulatorAdmin;
 let faultsDirectory: string;
 /** Removed after the tests, except those of a failed scenario, kept to look at. */
@@ -366,7 +355,7 @@ describe('a whole run under injected faults', () => {
     faultsDirectory = await mkdtemp(join(tmpdir(), 'chargen-faults-config-'));
     const faultsPath = join(faultsDirectory, 'faults.json');
     await writeFile(faultsPath, JSON.stringify(baseFaults, null, 2));
-    emulator = await startFaultyEmulator({ faultsPath, ...emulatorLatency });
+    emulator = await startEmulatorProcess({ faultsPath, ...emulatorLatency });
     admin = createEmulatorAdmin(emulator.baseUrl);
   });
   afterAll(async () => {

@@ -24,17 +24,29 @@ export async function runNodeProcess(options: { args: string[]; cwd?: string; en
 
 export interface EmulatorProcess {
   baseUrl: string;
+  /** Every line the emulator wrote to stderr (a warning there means a bug in the emulator, not in chargen). */
+  stderr: string[];
   /** Ctrl-C, as a user would stop it; resolves with its exit code. */
   stop(): Promise<number | null>;
 }
 
-/** `chargen emulator --port 0` as a child process, as a user starts it; resolves once it has printed its URL. */
-export async function startEmulatorProcess(options: { pendingMilliseconds: number; runningMilliseconds: number }): Promise<EmulatorProcess> {
+/**
+ * `chargen emulator --port 0 [--faults file]` as a child process, as a user starts it; resolves once it has printed
+ * its URL.
+ */
+export async function startEmulatorProcess(options: { pendingMilliseconds: number; runningMilliseconds: number; faultsPath?: string }): Promise<EmulatorProcess> {
   const child = spawn(
     process.execPath,
-    [chargenBinary, 'emulator', '--port', '0', '--pending-ms', String(options.pendingMilliseconds), '--running-ms', String(options.runningMilliseconds)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      chargenBinary, 'emulator', '--port', '0',
+      '--pending-ms', String(options.pendingMilliseconds),
+      '--running-ms', String(options.runningMilliseconds),
+      ...(options.faultsPath ? ['--faults', options.faultsPath] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
   let baseUrl = '';
   for await (const line of createInterface({ input: child.stdout })) {
     const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
@@ -43,10 +55,14 @@ export async function startEmulatorProcess(options: { pendingMilliseconds: numbe
       break;
     }
   }
-  if (!baseUrl) throw new Error('chargen emulator exited without printing its URL');
+  if (!baseUrl) throw new Error(`chargen emulator exited without printing its URL:\n${stderr.join('\n')}`);
+  // Keep draining stdout, or a chatty emulator would block on a full pipe.
+  child.stdout.resume();
   return {
     baseUrl,
+    stderr,
     async stop() {
+      if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGINT');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

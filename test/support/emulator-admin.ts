@@ -1,64 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FaultConfigInput } from '../../../emulator/fault-config.ts';
-import { chargenBinary } from '../../support/chargen-process.ts';
-
-export interface FaultyEmulator {
-  baseUrl: string;
-  /** Every line the emulator wrote to stderr (a warning there means a bug in the emulator, not in chargen). */
-  stderr: string[];
-  /** Ctrl-C, as a user would stop it; resolves with its exit code. */
-  stop(): Promise<number | null>;
-}
-
-/**
- * `chargen emulator --port 0 --faults <file>` as a child process, as a user starts it; resolves once it has printed
- * its URL. The shared startEmulatorProcess has no `--faults`, which is the point here.
- */
-export async function startFaultyEmulator(options: { faultsPath: string; pendingMilliseconds: number; runningMilliseconds: number }): Promise<FaultyEmulator> {
-  const child = spawn(
-    process.execPath,
-    [
-      chargenBinary,
-      'emulator',
-      '--port', '0',
-      '--pending-ms', String(options.pendingMilliseconds),
-      '--running-ms', String(options.runningMilliseconds),
-      '--faults', options.faultsPath,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  let baseUrl = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-    if (match?.[1]) {
-      baseUrl = match[1];
-      break;
-    }
-  }
-  if (!baseUrl) throw new Error(`chargen emulator exited without printing its URL:\n${stderr.join('\n')}`);
-  // Keep draining stdout, or a chatty emulator would block on a full pipe.
-  child.stdout.resume();
-  return {
-    baseUrl,
-    stderr,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return code;
-    },
-  };
-}
+import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 
 export interface EmulatorStats {
   uploads: number;
   batchesCreated: number;
   downloads: number;
+  generateContentCalls: number;
   requestsByModel: Record<string, number>;
   faultsInjected: Record<string, number>;
   clock: { now: string; offsetMilliseconds: number };
@@ -68,6 +15,8 @@ export interface ListedJob {
   name: string;
   displayName: string;
   state: string;
+  createTime: string;
+  endTime: string | undefined;
 }
 
 /** The admin surface (no key, never faulted) and the one API call the test makes itself, which is faulted like any other. */
@@ -113,7 +62,13 @@ export function createEmulatorAdmin(baseUrl: string) {
         const page = (await response.json()) as { operations?: { metadata?: Record<string, unknown> }[]; nextPageToken?: string };
         for (const operation of page.operations ?? []) {
           const metadata = operation.metadata ?? {};
-          jobs.push({ name: String(metadata['name'] ?? ''), displayName: String(metadata['displayName'] ?? ''), state: String(metadata['state'] ?? '') });
+          jobs.push({
+            name: String(metadata['name'] ?? ''),
+            displayName: String(metadata['displayName'] ?? ''),
+            state: String(metadata['state'] ?? ''),
+            createTime: String(metadata['createTime'] ?? ''),
+            endTime: typeof metadata['endTime'] === 'string' ? metadata['endTime'] : undefined,
+          });
         }
         pageToken = page.nextPageToken;
       } while (pageToken);
