@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { toFileResource } from '../file-store.ts';
-import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
+import { HttpRejection, isPlainObject, readJsonBody, sendJson } from '../http-io.ts';
 import { pageOf } from './paging.ts';
 
 const fileIdPattern = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;

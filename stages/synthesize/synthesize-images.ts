@@ -134,7 +134,7 @@ export async function planSynthesis(options: Pick<SynthesizeImagesOptions, 'prom
  * before. Every failure is per image, with its reason and whether trying again can help.
  */
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
-  const { settings, logger } = options;
+  const { logger } = options;
   const outputDirectory = resolve(options.outputDirectory);
   const { blobDirectory } = options;
   const outputs: SynthesizeOutput[] = [];
