@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { planSynthesis } from '../stages/synthesize/synthesize-images.ts';
-import { buildImageRequest } from '../stages/synthesize/build-image-request.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
 import type { PriceTable } from './config/price-table.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
@@ -98,7 +97,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   if (prompts) {
     const plan = await planSynthesis({ prompts, settings: config.synthesize, outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory, backend: context.backendIdentity });
     const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'synthesize.jsonl'));
-    const pendingKeys = new Set(plan.pending.map((entry) => buildImageRequest({ prompt: entry.prompt, settings: config.synthesize, ...(entry.prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key));
+    const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
     const toSend = [...pendingKeys].filter((key) => !cachedKeys.has(key)).length;
     synthesize = {
       items: prompts.length,

@@ -4,8 +4,9 @@ import type { ChargenConfig } from './config/chargen-config.ts';
 import { connectBackend, resolveBackendIdentity, type Backend } from './connect-backend.ts';
 import { InterruptedError, UsageError } from './errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from './gemini/batch-executor.ts';
+import type { RetryPolicy } from './gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini/gemini-executor.ts';
-import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettings } from './gemini/gemini-settings.ts';
+import { emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from './gemini/gemini-settings.ts';
 import { createSyncExecutor } from './gemini/sync-executor.ts';
 import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/upload-files.ts';
 import { openUploadRegistry } from './gemini/upload-registry.ts';
@@ -29,6 +30,8 @@ export interface ConnectedBackend {
   stateDirectory: string;
   executor: GeminiExecutor;
   upload: UploadFunction;
+  /** How this backend's calls are retried (for the calls the commands make themselves: list, cancel, delete). */
+  retry: { policy: RetryPolicy; environment: ExecutorEnvironment };
 }
 
 /** Puts images on the Files API (reusing earlier uploads); `refresh` names the ones to upload again regardless. */
@@ -132,12 +135,13 @@ export async function createPipelineContext(options: {
       onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
     });
     closers.push(() => registry.close());
-    const retry = { policy: { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds }, environment };
+    const retry = { policy: toRetryPolicy(settings), environment };
     return {
       backend,
       settings,
       stateDirectory,
       executor,
+      retry,
       upload: (candidates, uploadOptions) =>
         uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) }),
     };

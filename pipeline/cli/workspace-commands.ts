@@ -43,14 +43,6 @@ async function withBackend(
   }
 }
 
-function createRetry(backend: ConnectedBackend) {
-  const { settings } = backend;
-  return {
-    policy: { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds },
-    environment: { sleep: (milliseconds: number) => new Promise<void>((done) => setTimeout(done, milliseconds)), random: Math.random },
-  };
-}
-
 function reportError(logger: Logger, error: unknown): number {
   if (!(error instanceof ChargenError)) throw error;
   logger.error(error.message);
@@ -100,7 +92,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
 /** `chargen jobs list`: this workspace's jobs as the API lists them. */
 export async function runJobsListCommand(options: WorkspaceCommandOptions): Promise<number> {
   return withBackend(options, async ({ backend, workspaceId }) => {
-    const retry = createRetry(backend);
+    const { retry } = backend;
     const jobs = await listWorkspaceJobs({ client: backend.backend.client, retry, workspaceId });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, jobs }));
     else if (jobs.length === 0) options.logger.print('No batch jobs of this workspace on the API.');
@@ -112,7 +104,7 @@ export async function runJobsListCommand(options: WorkspaceCommandOptions): Prom
 /** `chargen jobs cancel <name>`: cancels one of this workspace's jobs (never another's). */
 export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { name: string }): Promise<number> {
   return withBackend(options, async ({ backend, workspaceId }) => {
-    const retry = createRetry(backend);
+    const { retry } = backend;
     try {
       const job = await cancelWorkspaceJob({ client: backend.backend.client, retry, workspaceId, name: options.name });
       options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
@@ -127,7 +119,7 @@ export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { 
 /** `chargen clean`: deletes what this workspace put on the Files API, so the project's storage quota is free again. */
 export async function runCleanCommand(options: WorkspaceCommandOptions): Promise<number> {
   return withBackend(options, async ({ backend }) => {
-    const retry = createRetry(backend);
+    const { retry } = backend;
     const uploads = await readUploadRecords(join(backend.stateDirectory, 'uploads.jsonl'));
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report }));

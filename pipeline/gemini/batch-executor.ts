@@ -10,7 +10,7 @@ import { callWithRetry, computeRetryDelay, toGeminiCallError, type RetryEnvironm
 import type { GeminiConnection } from './create-gemini-client.ts';
 import { downloadResultFile } from './download-result-file.ts';
 import type { ExecuteOptions, ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
-import type { GeminiSettings } from './gemini-settings.ts';
+import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from './job-record.ts';
 import { describeLineError, isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
@@ -90,7 +90,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   const { client, settings, environment, logger, workspace } = options;
   const readResults = options.readResults ?? readResultLines;
   const retry: { policy: RetryPolicy; environment: RetryEnvironment } = {
-    policy: { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds },
+    policy: toRetryPolicy(settings),
     environment,
   };
   const call = <T>(operation: string, run: () => Promise<T>) => callWithRetry({ operation, call: run, ...retry });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RetryPolicy } from './call-with-retry.ts';
 
 const minute = 60_000;
 
@@ -38,3 +39,8 @@ export const emulatorGeminiSettings: GeminiSettingsInput = {
   retryInitialMilliseconds: 50,
   retryMaxMilliseconds: 2_000,
 };
+
+/** The retry policy every API call of the layer follows, from the settings. */
+export function toRetryPolicy(settings: GeminiSettings): RetryPolicy {
+  return { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds };
+}

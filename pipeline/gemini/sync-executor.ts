@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
-import type { GeminiSettings } from './gemini-settings.ts';
+import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
 import { judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
 
@@ -36,7 +36,7 @@ export function createSyncExecutor(options: {
   logger: Logger;
 }): GeminiExecutor {
   const { settings } = options;
-  const policy = { attempts: settings.retryAttempts, initialDelayMilliseconds: settings.retryInitialMilliseconds, maxDelayMilliseconds: settings.retryMaxMilliseconds };
+  const policy = toRetryPolicy(settings);
 
   return {
     async execute(executeOptions) {
