@@ -10,7 +10,7 @@ import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { inspectImageFile, type ImageFileInspection } from '../media/inspect-image-file.ts';
 import { compareText } from '../shared/compare-text.ts';
 import { buildImageRequest } from './build-image-request.ts';
-import { chooseImage, type ImageChoice } from './choose-image.ts';
+import { chooseImage, type BlobReference, type ImageChoice } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { readOutputNames, writeOutputNames } from './output-names-file.ts';
 import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
@@ -137,6 +137,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const { logger } = options;
   const outputDirectory = resolve(options.outputDirectory);
   const { blobDirectory } = options;
+  const inspect = createBlobInspector(blobDirectory);
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
@@ -165,7 +166,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
         stage: 'synthesize',
         model,
         lines: modelLines,
-        validate: (response) => validateImageResponse({ response, blobDirectory }),
+        validate: (response) => validateImageResponse({ response, inspect }),
         readResults: options.createResultReader(blobDirectory),
         prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
         isCachedUsable: (outcome) => isOutcomeUsable({ outcome, blobDirectory }),
@@ -204,7 +205,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
       continue;
     }
     const choice = chooseImage(outcome.response);
-    const inspection = choice.ok ? await inspectImageFile(blobPath({ blobDirectory, blob: choice.image.blob })).catch((error: Error) => ({ ok: false as const, reason: error.message })) : undefined;
+    const inspection = choice.ok ? await inspect(choice.image.blob) : undefined;
     if (!choice.ok || !inspection?.ok) {
       fail(entry, choice.ok ? `image unusable: ${inspection && !inspection.ok ? inspection.reason : 'unknown'}` : choice.reason, true);
       continue;
@@ -262,12 +263,26 @@ async function buildLines(context: {
 }
 
 /** A response is kept only when its chosen image is really an image: magic bytes, dimensions, an intact end. */
-async function validateImageResponse(options: { response: Record<string, unknown>; blobDirectory: string }): Promise<ResponseVerdict> {
+/**
+ * Inspects each stored image once: the check that accepts an answer and the placing of its image both need it. A
+ * file that cannot be read is an unusable image, not an exception.
+ */
+function createBlobInspector(blobDirectory: string): (blob: BlobReference) => Promise<ImageFileInspection> {
+  const inspections = new Map<string, Promise<ImageFileInspection>>();
+  return (blob) => {
+    let inspection = inspections.get(blob.sha256);
+    if (!inspection) {
+      inspection = inspectImageFile(blobPath({ blobDirectory, blob })).catch((error: Error): ImageFileInspection => ({ ok: false, reason: error.message }));
+      inspections.set(blob.sha256, inspection);
+    }
+    return inspection;
+  };
+}
+
+async function validateImageResponse(options: { response: Record<string, unknown>; inspect: (blob: BlobReference) => Promise<ImageFileInspection> }): Promise<ResponseVerdict> {
   const choice = chooseImage(options.response);
   if (!choice.ok) return choice;
-  const inspection = await inspectImageFile(blobPath({ blobDirectory: options.blobDirectory, blob: choice.image.blob })).catch(
-    (error: Error): ImageFileInspection => ({ ok: false, reason: error.message }),
-  );
+  const inspection = await options.inspect(choice.image.blob);
   if (!inspection.ok) return { ok: false, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}`, retryable: true };
   return { ok: true };
 }
