@@ -172,6 +172,20 @@ export async function runCli(options: CliOptions): Promise<number> {
       exitCode = await runCleanCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
 
+  program
+    .command('ui')
+    .description("Serve the workspace's queue, dead letters and gallery in the browser, on 127.0.0.1, until interrupted.")
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
+    .option('--workdir <folder>', 'the workspace (default .chargen)')
+    .option('--config <file>', 'config file (default chargen.config.json when present)')
+    .option('--backend <backend>', 'auto, gemini or emulator')
+    .option('--input <folder>', 'the reference images (default input_images)')
+    .option('--out <folder>', 'the generated images (default final_characters)')
+    .action(async (flags: Record<string, unknown>) => {
+      const { runUiCommand } = await import('./ui-command.ts');
+      exitCode = await runUiCommand({ cwd: options.cwd, env: options.env, logger, flags, waitForStop: options.waitForStop ?? waitForSignal });
+    });
+
   try {
     await program.parseAsync([...options.argv]);
   } catch (error) {

@@ -5,9 +5,9 @@ import { ChargenError } from '../errors.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../gemini/upload-registry.ts';
 import type { Logger } from '../logger.ts';
-import { createPipelineContext, type ConnectedBackend } from '../pipeline-context.ts';
-import { openWorkspace } from '../workspace/open-workspace.ts';
-import { isJobSettled, readWorkspaceStatus, requireWorkspace } from '../workspace-status.ts';
+import type { ConnectedBackend } from '../pipeline-context.ts';
+import { withWorkspaceBackend } from '../with-workspace-backend.ts';
+import { isJobSettled, readWorkspaceStatus } from '../workspace-status.ts';
 import { exitCodes } from './exit-codes.ts';
 
 export interface WorkspaceCommandOptions {
@@ -25,19 +25,11 @@ async function loadConfig(options: WorkspaceCommandOptions): Promise<ChargenConf
 /** Runs `work` with the workspace's backend connected; ChargenErrors become their message and exit code. */
 async function withBackend(
   options: WorkspaceCommandOptions & { config?: ChargenConfig },
-  work: (context: { backend: ConnectedBackend; config: ChargenConfig; workspaceId: string }) => Promise<number>,
+  work: (context: { backend: ConnectedBackend; workspaceId: string }) => Promise<number>,
 ): Promise<number> {
   try {
     const config = options.config ?? (await loadConfig(options));
-    const directory = join(options.cwd, config.workdir);
-    await requireWorkspace(directory);
-    const workspace = await openWorkspace({ directory, now: Date.now });
-    const context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger: options.logger, workspace, signal: new AbortController().signal, detach: false });
-    try {
-      return await work({ backend: await context.connect(), config, workspaceId: workspace.id });
-    } finally {
-      await context.close();
-    }
+    return await withWorkspaceBackend({ cwd: options.cwd, env: options.env, config, logger: options.logger }, work);
   } catch (error) {
     return reportError(options.logger, error);
   }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { WorkspaceLockedError } from '../errors.ts';
 
 const lockSchema = z.object({ pid: z.number().int(), hostname: z.string(), command: z.string(), startedAt: z.string() }).strict();
+export type LockHolder = z.infer<typeof lockSchema>;
 
 function isAlive(pid: number): boolean {
   try {
@@ -53,4 +54,22 @@ export async function acquireWorkspaceLock(options: { directory: string; command
     await rm(path, { force: true });
   }
   throw new WorkspaceLockedError({ message: `Could not take the lock ${path}; delete it if no chargen is running.` });
+}
+
+/**
+ * Who holds the workspace now, if anyone: a readable lock of a live process (or of another host, which cannot be
+ * checked). A lock left by a process that is gone is nobody's.
+ */
+export async function readLockHolder(directory: string): Promise<LockHolder | undefined> {
+  const text = await readFile(join(directory, 'lock'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const holder = lockSchema.safeParse(value);
+  if (!holder.success) return undefined;
+  return holder.data.hostname !== hostname() || isAlive(holder.data.pid) ? holder.data : undefined;
 }

@@ -1,0 +1,78 @@
+import type { BatchJobView } from '../gemini/read-batch-job.ts';
+import { buildQueueView, type QueueView } from './build-queue-view.ts';
+import type { UiActions } from './create-ui-actions.ts';
+import { countGalleryItems, createGalleryIndex, readGalleryDetail, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
+import { createWorkspaceFilesReader, type WorkspaceFiles } from './read-workspace-files.ts';
+import { createLiveJobTracker } from './track-live-jobs.ts';
+
+export interface UiStateOptions {
+  workspaceDirectory: string;
+  /** `<workspace>/backends/<identity>`. */
+  stateDirectory: string;
+  outputDirectory: string;
+  backend: string;
+  actions: UiActions;
+  /** Asks the API about one job; absent for the built-in emulator, whose jobs only its own run can see. */
+  lookupJob?: (name: string) => Promise<BatchJobView>;
+  jobPollMilliseconds: number;
+  now: () => number;
+}
+
+export interface UiState {
+  readQueue(): Promise<QueueView & { liveError?: string }>;
+  readGalleryPage(options: { status?: GalleryStatus; offset: number; limit: number }): Promise<{ total: number; offset: number; items: GalleryItem[] }>;
+  readGalleryDetail(id: string): Promise<GalleryDetail | undefined>;
+  findItem(id: string): Promise<{ item: GalleryItem; sidecar?: string } | undefined>;
+}
+
+/** What the page asks for, read from the workspace each time (the UI keeps no state of its own). */
+export function createUiState(options: UiStateOptions): UiState {
+  const reader = createWorkspaceFilesReader({ workspaceDirectory: options.workspaceDirectory, stateDirectory: options.stateDirectory });
+  const galleryIndex = createGalleryIndex();
+  const tracker = options.lookupJob ? createLiveJobTracker({ lookup: options.lookupJob, intervalMilliseconds: options.jobPollMilliseconds, now: options.now }) : undefined;
+
+  async function findItem(files: WorkspaceFiles, id: string) {
+    const item = galleryIndex(files).find((candidate) => candidate.id === id);
+    if (!item) return undefined;
+    const sidecar = files.synthesis?.outputs.find((output) => output.key === id)?.sidecar;
+    return { item, ...(sidecar ? { sidecar } : {}) };
+  }
+
+  return {
+    async readQueue() {
+      const files = await reader.read();
+      if (tracker) {
+        const open = files.jobs.filter((entry) => entry.record.status === 'submitted' && entry.record.jobName).map((entry) => entry.record.jobName as string);
+        await tracker.refresh(open);
+      }
+      const run = options.actions.view();
+      const view = buildQueueView({
+        files,
+        workspaceDirectory: options.workspaceDirectory,
+        backend: options.backend,
+        live: tracker?.states() ?? new Map(),
+        runStates: options.actions.runStates(),
+        run: { pid: process.pid, ...run },
+        gallery: countGalleryItems(galleryIndex(files)),
+        cancel:
+          options.backend === 'emulator'
+            ? { allowed: false, reason: "the built-in emulator's jobs end with the run that made them" }
+            : { allowed: true },
+      });
+      const liveError = tracker?.lastError();
+      return liveError ? { ...view, liveError } : view;
+    },
+    async readGalleryPage(page) {
+      return selectGalleryPage(galleryIndex(await reader.read()), page);
+    },
+    async readGalleryDetail(id) {
+      const files = await reader.read();
+      const found = await findItem(files, id);
+      if (!found) return undefined;
+      return readGalleryDetail({ files, item: found.item, outputDirectory: options.outputDirectory, ...(found.sidecar ? { sidecar: found.sidecar } : {}) });
+    },
+    async findItem(id) {
+      return findItem(await reader.read(), id);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import type { AnalysisRecord } from '../../schemas/analysis.ts';
+import { compareText } from '../../stages/shared/compare-text.ts';
+import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
+import type { WorkspaceFiles } from './read-workspace-files.ts';
+
+export const galleryStatuses = ['done', 'failed', 'pending'] as const;
+export type GalleryStatus = (typeof galleryStatuses)[number];
+
+/** One image of the gallery, by the key of its request: made, given up on, or still to make. */
+export interface GalleryItem {
+  id: string;
+  source: string;
+  variant: number;
+  status: GalleryStatus;
+  /** File name in the output folder, when made. */
+  image?: string;
+  reason?: string;
+  retryable?: boolean;
+}
+
+export interface GalleryDetail extends GalleryItem {
+  prompt?: string;
+  model?: string;
+  imageConfig?: { aspectRatio: string; imageSize: string };
+  analysis?: AnalysisRecord;
+  fix?: string;
+  width?: number;
+  height?: number;
+  finishReason?: string;
+  warnings: string[];
+}
+
+/** One tile per source image and variant: the synthesis request's key differs from the prompt's. */
+function slotOf(source: string, variant: number): string {
+  return `${variant}:${source}`;
+}
+
+function collectItems(files: WorkspaceFiles): GalleryItem[] {
+  const items = new Map<string, GalleryItem>();
+  for (const output of files.synthesis?.outputs ?? []) {
+    items.set(slotOf(output.sourcePath, output.variant), { id: output.key, source: output.sourcePath, variant: output.variant, status: 'done', image: output.image });
+  }
+  for (const failure of files.synthesis?.failures ?? []) {
+    const slot = slotOf(failure.sourcePath, failure.variant);
+    if (items.has(slot)) continue;
+    items.set(slot, { id: failure.key, source: failure.sourcePath, variant: failure.variant, status: 'failed', reason: failure.reason, retryable: failure.retryable });
+  }
+  // Prompts compiled since the last synthesis are images still to make.
+  for (const prompt of files.prompts?.prompts ?? []) {
+    const slot = slotOf(prompt.sourceImage.path, prompt.variant);
+    if (!items.has(slot)) items.set(slot, { id: prompt.key, source: prompt.sourceImage.path, variant: prompt.variant, status: 'pending' });
+  }
+  return [...items.values()].sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
+}
+
+/**
+ * The gallery's items in a stable order, built again only when a checkpoint changed (the reader hands back the same
+ * objects until then), so paging through 100k images does not sort them on every request.
+ */
+export function createGalleryIndex(): (files: WorkspaceFiles) => GalleryItem[] {
+  let last: { prompts: unknown; synthesis: unknown; items: GalleryItem[] } | undefined;
+  return (files) => {
+    if (last === undefined || last.prompts !== files.prompts || last.synthesis !== files.synthesis) {
+      last = { prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files) };
+    }
+    return last.items;
+  };
+}
+
+/** Pure: how many tiles of each status. */
+export function countGalleryItems(items: readonly GalleryItem[]): { total: number } & Record<GalleryStatus, number> {
+  const counts = { total: items.length, done: 0, failed: 0, pending: 0 };
+  for (const item of items) counts[item.status] += 1;
+  return counts;
+}
+
+/** Pure: one page of the items, of one status or all. */
+export function selectGalleryPage(items: readonly GalleryItem[], options: { status?: GalleryStatus; offset: number; limit: number }): { total: number; offset: number; items: GalleryItem[] } {
+  const matching = options.status ? items.filter((item) => item.status === options.status) : items;
+  return { total: matching.length, offset: options.offset, items: matching.slice(options.offset, options.offset + options.limit) };
+}
+
+/** Everything behind one image: its sidecar when made, else what the checkpoints say. */
+export async function readGalleryDetail(options: { files: WorkspaceFiles; item: GalleryItem; outputDirectory: string; sidecar?: string }): Promise<GalleryDetail> {
+  const { files, item } = options;
+  const prompt = files.prompts?.prompts.find((candidate) => candidate.sourceImage.path === item.source && candidate.variant === item.variant);
+  const analyzed = files.analysis?.records.find((record) => record.sourcePath === item.source);
+  const failure = files.synthesis?.failures.find((candidate) => candidate.key === item.id);
+  const sidecar = options.sidecar ? await readImageSidecar(join(options.outputDirectory, options.sidecar)) : undefined;
+  const promptText = sidecar?.prompt ?? prompt?.prompt;
+  const model = sidecar?.model ?? prompt?.model;
+  const imageConfig = sidecar?.imageConfig ?? prompt?.imageConfig;
+  const analysis = sidecar?.analysis ?? analyzed?.record;
+  return {
+    ...item,
+    ...(promptText !== undefined ? { prompt: promptText } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(imageConfig !== undefined ? { imageConfig } : {}),
+    ...(analysis !== undefined ? { analysis } : {}),
+    ...(failure ? { fix: failure.fix } : {}),
+    ...(sidecar ? { width: sidecar.image.width, height: sidecar.image.height, finishReason: sidecar.finishReason } : {}),
+    warnings: sidecar?.warnings ?? [],
+  };
+}

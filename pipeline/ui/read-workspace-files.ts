@@ -1,0 +1,75 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { analysisCheckpointPath, readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
+import { promptsCheckpointPath, readPromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { readSynthesizeCheckpoint, synthesizeCheckpointPath, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../gemini/job-record.ts';
+import { stageNames } from '../steps/stage-step.ts';
+import { readLockHolder, type LockHolder } from '../workspace/workspace-lock.ts';
+import { requireWorkspace } from '../workspace-status.ts';
+
+/** Everything the UI shows, as the workspace's files say it; each part validated in full by its own reader. */
+export interface WorkspaceFiles {
+  analysis: AnalysisCheckpoint | undefined;
+  prompts: PromptsCheckpoint | undefined;
+  synthesis: SynthesizeCheckpoint | undefined;
+  jobs: { record: JobRecord; updatedAt: string }[];
+  lock: LockHolder | undefined;
+}
+
+async function signatureOf(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'absent';
+}
+
+/** Re-reads a file only when its inode, size or mtime moved: checkpoints of 100k images take a while to parse. */
+function cacheBySignature<T>(path: string, read: () => Promise<T>): () => Promise<T> {
+  let last: { signature: string; value: Promise<T> } | undefined;
+  return async () => {
+    const signature = await signatureOf(path);
+    if (last?.signature !== signature) {
+      const value = read();
+      last = { signature, value };
+      // A failed read is not kept: the next look tries again (the file may be mid-repair).
+      value.catch(() => {
+        if (last?.value === value) last = undefined;
+      });
+    }
+    return last.value;
+  };
+}
+
+/**
+ * A reader of one workspace that the UI asks every second: checkpoints are parsed again only when they change, job
+ * records are few and read each time (with their file's mtime as the time they last changed).
+ */
+export function createWorkspaceFilesReader(options: { workspaceDirectory: string; stateDirectory: string }): { read(): Promise<WorkspaceFiles> } {
+  const { workspaceDirectory, stateDirectory } = options;
+  const analysis = cacheBySignature(analysisCheckpointPath(workspaceDirectory), () => readAnalysisCheckpoint(workspaceDirectory));
+  const prompts = cacheBySignature(promptsCheckpointPath(workspaceDirectory), () => readPromptsCheckpoint(workspaceDirectory));
+  const synthesis = cacheBySignature(synthesizeCheckpointPath(workspaceDirectory), () => readSynthesizeCheckpoint(workspaceDirectory));
+
+  async function readJobs(): Promise<WorkspaceFiles['jobs']> {
+    const jobs: WorkspaceFiles['jobs'] = [];
+    for (const stage of stageNames) {
+      const directory = jobRecordDirectory(stateDirectory, stage);
+      const records = await loadJobRecords(stateDirectory, stage);
+      const times = new Map<string, string>();
+      for (const name of await readdir(directory).catch(() => [] as string[])) {
+        const info = await stat(join(directory, name)).catch(() => undefined);
+        if (info) times.set(name, info.mtime.toISOString());
+      }
+      for (const record of records) jobs.push({ record, updatedAt: times.get(`${record.displayName}.json`) ?? record.createdAt });
+    }
+    return jobs;
+  }
+
+  return {
+    async read() {
+      await requireWorkspace(workspaceDirectory);
+      const [analysisValue, promptsValue, synthesisValue, jobs, lock] = await Promise.all([analysis(), prompts(), synthesis(), readJobs(), readLockHolder(workspaceDirectory)]);
+      return { analysis: analysisValue, prompts: promptsValue, synthesis: synthesisValue, jobs, lock };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import type { ChargenConfig } from './config/chargen-config.ts';
+import type { Logger } from './logger.ts';
+import { createPipelineContext, type ConnectedBackend } from './pipeline-context.ts';
+import { openWorkspace } from './workspace/open-workspace.ts';
+import { requireWorkspace } from './workspace-status.ts';
+
+/**
+ * Runs `work` with an existing workspace's backend connected (for the calls the commands make outside a run: list,
+ * cancel, delete), and disconnects after. Throws ChargenErrors for the caller to report.
+ */
+export async function withWorkspaceBackend<T>(
+  options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig; logger: Logger },
+  work: (context: { backend: ConnectedBackend; workspaceId: string }) => Promise<T>,
+): Promise<T> {
+  const directory = join(options.cwd, options.config.workdir);
+  await requireWorkspace(directory);
+  const workspace = await openWorkspace({ directory, now: Date.now });
+  const context = await createPipelineContext({ cwd: options.cwd, env: options.env, config: options.config, logger: options.logger, workspace, signal: new AbortController().signal, detach: false });
+  try {
+    return await work({ backend: await context.connect(), workspaceId: workspace.id });
+  } finally {
+    await context.close();
+  }
+}
