@@ -4,7 +4,8 @@ import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { resolveBackendIdentity } from '../connect-backend.ts';
-import { ChargenError } from '../errors.ts';
+import { ChargenError, UsageError } from '../errors.ts';
+import type { ChargenConfig } from '../config/chargen-config.ts';
 import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
 import { readBatchJob } from '../gemini/read-batch-job.ts';
 import type { Logger } from '../logger.ts';
@@ -39,10 +40,83 @@ async function listen(server: Server, port: number): Promise<AddressInfo> {
   return server.address() as AddressInfo;
 }
 
+export interface RunningUi {
+  url: string;
+  workspaceDirectory: string;
+  backend: string;
+  /** Stops a run started from the page (resumably), then the server. */
+  close(): Promise<void>;
+}
+
 /**
- * `chargen ui`: serves the queue, dead letters and gallery of a workspace on 127.0.0.1 until stopped. The workspace
- * must exist and read cleanly at start (exit 2 with the reason otherwise); later problems show on the page.
+ * Serves the UI of the workspace `config` names on 127.0.0.1:`port` (0 picks a free one). The workspace must exist and
+ * read cleanly first: a missing or damaged one throws its ChargenError here rather than serving a blank page.
  */
+export async function startUiServer(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  config: ChargenConfig;
+  logger: Logger;
+  port: number;
+  /** How often open pages get the queue when it changed. */
+  refreshMilliseconds?: number;
+  now?: () => number;
+}): Promise<RunningUi> {
+  const { config, logger } = options;
+  const now = options.now ?? Date.now;
+  const workspaceDirectory = resolve(options.cwd, config.workdir);
+  const backend = await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env });
+  const stateDirectory = join(workspaceDirectory, 'backends', backend);
+  await createWorkspaceFilesReader({ workspaceDirectory, stateDirectory }).read();
+
+  const connection = backend === 'emulator' ? undefined : await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
+  const actions = createUiActions({ cwd: options.cwd, env: options.env, config, logger, workspaceDirectory, backend, now });
+  const outputDirectory = resolve(options.cwd, config.out);
+  const state = createUiState({
+    workspaceDirectory,
+    stateDirectory,
+    outputDirectory,
+    backend,
+    actions,
+    ...(connection ? { lookupJob: (name: string) => readBatchJob({ connection, fetch: globalThis.fetch, name }) } : {}),
+    jobPollMilliseconds: choosePollInterval(connection?.baseUrl),
+    now,
+  });
+  const handler = createUiHandler({
+    state,
+    actions,
+    inputDirectory: resolve(options.cwd, config.input),
+    outputDirectory,
+    logger,
+    refreshMilliseconds: options.refreshMilliseconds ?? 1_000,
+    secrets: connection ? [connection.apiKey] : [],
+  });
+  const server = createServer((request, response) => handler.handle(request, response));
+  let address: AddressInfo;
+  try {
+    address = await listen(server, options.port);
+  } catch (error) {
+    await handler.close();
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'it is in use (is another `chargen ui` running?); pass --port with another number, or 0 for any free one'
+        : (error as Error).message;
+    throw new UsageError({ message: `cannot listen on 127.0.0.1:${options.port}: ${reason}` });
+  }
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    workspaceDirectory,
+    backend,
+    async close() {
+      await handler.close();
+      await actions.stop();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/** `chargen ui`: serves the workspace's queue, dead letters and gallery until stopped; exit 2 when it cannot. */
 export async function runUiCommand(options: {
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -56,61 +130,19 @@ export async function runUiCommand(options: {
     for (const issue of flags.error.issues) logger.error(`--${issue.path.join('.')}: ${issue.message}`);
     return exitCodes.usage;
   }
-  let server: Server | undefined;
   try {
     const file = await readConfigFile({ cwd: options.cwd, ...(flags.data.config ? { path: flags.data.config } : {}) });
     const config = resolveConfig({ ...(file ? { file } : {}), env: options.env, flags: flags.data });
-    const workspaceDirectory = resolve(options.cwd, config.workdir);
-    const backend = await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env });
-    const stateDirectory = join(workspaceDirectory, 'backends', backend);
-    // Read once in full before serving: a missing or damaged workspace is a clear error here, not a blank page.
-    await createWorkspaceFilesReader({ workspaceDirectory, stateDirectory }).read();
-
-    const connection = backend === 'emulator' ? undefined : await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
-    const actions = createUiActions({ cwd: options.cwd, env: options.env, config, logger, workspaceDirectory, backend, now: Date.now });
-    const state = createUiState({
-      workspaceDirectory,
-      stateDirectory,
-      outputDirectory: resolve(options.cwd, config.out),
-      backend,
-      actions,
-      ...(connection ? { lookupJob: (name: string) => readBatchJob({ connection, fetch: globalThis.fetch, name }) } : {}),
-      jobPollMilliseconds: choosePollInterval(connection?.baseUrl),
-      now: Date.now,
-    });
-    const handler = createUiHandler({
-      state,
-      actions,
-      inputDirectory: resolve(options.cwd, config.input),
-      outputDirectory: resolve(options.cwd, config.out),
-      logger,
-      refreshMilliseconds: 1_000,
-      secrets: connection ? [connection.apiKey] : [],
-    });
-    server = createServer((request, response) => handler.handle(request, response));
-    let address: AddressInfo;
-    try {
-      address = await listen(server, flags.data.port);
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'it is in use (is another `chargen ui` running?); pass --port with another number, or 0 for any free one' : (error as Error).message;
-      logger.error(`cannot listen on 127.0.0.1:${flags.data.port}: ${reason}`);
-      return exitCodes.usage;
-    }
-    logger.print(`chargen ui: http://127.0.0.1:${address.port}/`);
-    logger.info(`workspace ${relative(options.cwd, workspaceDirectory) || '.'} (backend ${backend}); Ctrl-C stops the server (and a run started from the page, resumably).`);
+    const ui = await startUiServer({ cwd: options.cwd, env: options.env, config, logger, port: flags.data.port });
+    logger.print(`chargen ui: ${ui.url}`);
+    logger.info(`workspace ${relative(options.cwd, ui.workspaceDirectory) || '.'} (backend ${ui.backend}); Ctrl-C stops the server (and a run started from the page, resumably).`);
     await options.waitForStop();
     logger.info('chargen ui: stopping');
-    await handler.close();
-    await actions.stop();
+    await ui.close();
     return exitCodes.done;
   } catch (error) {
     if (!(error instanceof ChargenError)) throw error;
     logger.error(error.message);
     return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
-  } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server?.close(() => done()));
-    }
   }
 }

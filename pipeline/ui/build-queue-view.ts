@@ -63,8 +63,10 @@ export interface QueueView {
 /** Most dead letters sent to the page at once; the rest are counted (a run of 100k images can fail by thousands). */
 export const deadLettersShown = 500;
 
-function toJobView(entry: WorkspaceFiles['jobs'][number], live: BatchJobView | undefined, runStates: ReadonlyMap<string, string>): JobView {
+function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView | undefined, runStates: ReadonlyMap<string, string>): JobView {
   const { record, updatedAt } = entry;
+  // A look taken while the job still ran says nothing true of it once its record says it finished.
+  const live = record.status === 'finished' && lastLook && !isJobSettled(lastLook.state) ? undefined : lastLook;
   const recorded = record.status === 'finished' ? (record.finalState ?? 'JOB_STATE_SUCCEEDED') : record.status === 'preparing' ? 'PREPARING' : 'SUBMITTED';
   // The record is the truth once finished; before that the API (or this UI's own run) knows better.
   const fromRun = record.jobName ? runStates.get(record.jobName) : undefined;

@@ -1,4 +1,5 @@
 import type { BatchJobView } from '../gemini/read-batch-job.ts';
+import { isJobSettled } from '../workspace-status.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
@@ -42,7 +43,11 @@ export function createUiState(options: UiStateOptions): UiState {
     async readQueue() {
       const files = await reader.read();
       if (tracker) {
-        const open = files.jobs.filter((entry) => entry.record.status === 'submitted' && entry.record.jobName).map((entry) => entry.record.jobName as string);
+        // Unsettled jobs, and jobs seen running that have finished since (one more look gets their final counts).
+        const seen = tracker.states();
+        const open = files.jobs
+          .filter(({ record }) => record.jobName && (record.status === 'submitted' || (record.status === 'finished' && seen.has(record.jobName) && !isJobSettled(seen.get(record.jobName)?.state ?? ''))))
+          .map(({ record }) => record.jobName as string);
         await tracker.refresh(open);
       }
       const run = options.actions.view();
