@@ -56,6 +56,8 @@ export async function startUiServer(options: {
   cwd: string;
   env: NodeJS.ProcessEnv;
   config: ChargenConfig;
+  /** The config as it is now, for each run started from the page; `config` itself when absent. */
+  loadConfig?: () => Promise<ChargenConfig>;
   logger: Logger;
   port: number;
   /** How often open pages get the queue when it changed. */
@@ -70,7 +72,7 @@ export async function startUiServer(options: {
   await createWorkspaceFilesReader({ workspaceDirectory, stateDirectory }).read();
 
   const connection = backend === 'emulator' ? undefined : await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
-  const actions = createUiActions({ cwd: options.cwd, env: options.env, config, logger, workspaceDirectory, backend, now });
+  const actions = createUiActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, backend, now });
   const outputDirectory = resolve(options.cwd, config.out);
   const state = createUiState({
     workspaceDirectory,
@@ -131,9 +133,11 @@ export async function runUiCommand(options: {
     return exitCodes.usage;
   }
   try {
-    const file = await readConfigFile({ cwd: options.cwd, ...(flags.data.config ? { path: flags.data.config } : {}) });
-    const config = resolveConfig({ ...(file ? { file } : {}), env: options.env, flags: flags.data });
-    const ui = await startUiServer({ cwd: options.cwd, env: options.env, config, logger, port: flags.data.port });
+    const loadConfig = async () => {
+      const file = await readConfigFile({ cwd: options.cwd, ...(flags.data.config ? { path: flags.data.config } : {}) });
+      return resolveConfig({ ...(file ? { file } : {}), env: options.env, flags: flags.data });
+    };
+    const ui = await startUiServer({ cwd: options.cwd, env: options.env, config: await loadConfig(), loadConfig, logger, port: flags.data.port });
     logger.print(`chargen ui: ${ui.url}`);
     logger.info(`workspace ${relative(options.cwd, ui.workspaceDirectory) || '.'} (backend ${ui.backend}); Ctrl-C stops the server (and a run started from the page, resumably).`);
     await options.waitForStop();

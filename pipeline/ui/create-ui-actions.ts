@@ -28,7 +28,16 @@ export interface UiActions {
  * The page's actions, each the CLI's own function: runPipeline for `run`, cancelWorkspaceJob for `jobs cancel`. A run
  * started here holds the workspace lock like any other, and stops (resumably) when the UI does.
  */
-export function createUiActions(options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig; logger: Logger; workspaceDirectory: string; backend: string; now: () => number }): UiActions {
+export function createUiActions(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Read again for every action, as each `chargen` command reads it: an edit to the config file counts from the next run. */
+  loadConfig: () => Promise<ChargenConfig>;
+  logger: Logger;
+  workspaceDirectory: string;
+  backend: string;
+  now: () => number;
+}): UiActions {
   const log: string[] = [];
   const states = new Map<string, string>();
   let running: { promise: Promise<void>; controller: AbortController } | undefined;
@@ -50,7 +59,7 @@ export function createUiActions(options: { cwd: string; env: NodeJS.ProcessEnv; 
 
   return {
     async plan({ from }) {
-      const summary = await runPipeline({ cwd: options.cwd, env: options.env, logger: runLogger, config: options.config, ...(from ? { from } : {}), dryRun: true });
+      const summary = await runPipeline({ cwd: options.cwd, env: options.env, logger: runLogger, config: await options.loadConfig(), ...(from ? { from } : {}), dryRun: true });
       if (!summary.plan) throw new ChargenError({ code: 'plan-missing', message: 'The dry run gave no plan.' });
       return { lines: describePlan(summary.plan), costUsd: summary.plan.costUsd };
     },
@@ -61,6 +70,7 @@ export function createUiActions(options: { cwd: string; env: NodeJS.ProcessEnv; 
       if (holder) {
         throw new WorkspaceLockedError({ message: `The workspace is in use by process ${holder.pid} (\`chargen ${holder.command}\`, since ${holder.startedAt}); wait for it to finish.` });
       }
+      const config = await options.loadConfig();
       const controller = new AbortController();
       log.length = 0;
       keep(`chargen run${from ? ` --from ${from}` : ''} (started from the UI)`);
@@ -68,7 +78,7 @@ export function createUiActions(options: { cwd: string; env: NodeJS.ProcessEnv; 
         cwd: options.cwd,
         env: options.env,
         logger: runLogger,
-        config: options.config,
+        config,
         ...(from ? { from } : {}),
         // The page showed the plan and its cost and the user said yes.
         yes: true,
@@ -97,7 +107,7 @@ export function createUiActions(options: { cwd: string; env: NodeJS.ProcessEnv; 
         // Connecting would start a fresh built-in emulator and void the job records of the one that ran.
         throw new UsageError({ message: "The built-in emulator's jobs end with the process that ran them; there is nothing to cancel. Cancel works against the API or a `chargen emulator` (CHARGEN_BASE_URL)." });
       }
-      return withWorkspaceBackend({ cwd: options.cwd, env: options.env, config: options.config, logger: runLogger }, async ({ backend, workspaceId }) => {
+      return withWorkspaceBackend({ cwd: options.cwd, env: options.env, config: await options.loadConfig(), logger: runLogger }, async ({ backend, workspaceId }) => {
         try {
           const job = await cancelWorkspaceJob({ client: backend.backend.client, retry: backend.retry, workspaceId, name });
           keep(`cancel asked for ${job.name} (${job.displayName})`);

@@ -69,3 +69,41 @@ export async function startEmulatorProcess(options: { pendingMilliseconds: numbe
     },
   };
 }
+
+export interface UiProcess {
+  url: string;
+  /** Every line it wrote to stderr (the log of runs started from the page, too). */
+  stderr: string[];
+  /** Ctrl-C, as a user stops it; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `chargen ui --port 0` as a child process in `cwd`; resolves once it has printed its URL. */
+export async function startUiProcess(options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<UiProcess> {
+  const child = spawn(process.execPath, [chargenBinary, 'ui', '--port', '0', ...(options.args ?? [])], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  let url = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    const match = /^chargen ui: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
+    if (match?.[1]) {
+      url = match[1];
+      break;
+    }
+  }
+  if (!url) {
+    if (child.exitCode === null) await once(child, 'exit');
+    throw new Error(`chargen ui exited (${child.exitCode}) without printing its URL:\n${stderr.join('\n')}`);
+  }
+  child.stdout.resume();
+  return {
+    url,
+    stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}

@@ -330,7 +330,7 @@ describe('chargen ui on the command line', () => {
   it('exits 2 with a clear message when there is no workspace, or it does not validate, and 0 after serving one', async () => {
     const project = await createProject('chargen-ui-cli-');
     try {
-      const run = (argv: string[], waitForStop = async () => undefined) => {
+      const run = (argv: string[], waitForStop: () => Promise<void> = async () => undefined) => {
         const logger = createMemoryLogger();
         return runCli({ argv: ['node', 'chargen', ...argv], cwd: project.directory, env: {}, logger, waitForStop }).then((code) => ({ code, text: logger.lines.map((line) => line.text).join('\n') }));
       };
