@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { resolveBackendIdentity } from '../connect-backend.ts';
-import { ChargenError, UsageError } from '../errors.ts';
+import { ChargenError } from '../errors.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
 import { readBatchJob } from '../gemini/read-batch-job.ts';
@@ -103,7 +103,7 @@ export async function startUiServer(options: {
       (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
         ? 'it is in use (is another `chargen ui` running?); pass --port with another number, or 0 for any free one'
         : (error as Error).message;
-    throw new UsageError({ message: `cannot listen on 127.0.0.1:${options.port}: ${reason}` });
+    throw new ChargenError({ code: 'listen-failed', message: `cannot listen on 127.0.0.1:${options.port}: ${reason}`, cause: error });
   }
   return {
     url: `http://127.0.0.1:${address.port}/`,
@@ -147,6 +147,6 @@ export async function runUiCommand(options: {
   } catch (error) {
     if (!(error instanceof ChargenError)) throw error;
     logger.error(error.message);
-    return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
+    return error.code === 'gemini-call-failed' || error.code === 'listen-failed' ? exitCodes.error : exitCodes.usage;
   }
 }
