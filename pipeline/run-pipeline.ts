@@ -12,6 +12,7 @@ import { emptySummary, stageNames, type DeadLetter, type StageName, type StageSt
 import { synthesizeStep } from './steps/synthesize-step.ts';
 import { openWorkspace } from './workspace/open-workspace.ts';
 import { acquireWorkspaceLock } from './workspace/workspace-lock.ts';
+import { contactSheetFileName, writeContactSheet } from './ui/write-contact-sheet.ts';
 import { exitCodes } from './cli/exit-codes.ts';
 
 const steps: readonly StageStep[] = [analyzeStep, compileStep, synthesizeStep];
@@ -65,6 +66,17 @@ export function describePlan(plan: RunPlan): string[] {
     line('synthesize', plan.synthesize),
     `estimated spend: ${formatUsd(plan.costUsd)} at batch prices (the price table is in chargen.config.json "prices")`,
   ];
+}
+
+/** The sheet is a convenience: failing to write it is a warning, never a failed run. */
+async function tryWriteContactSheet(context: PipelineContext): Promise<void> {
+  const path = join(context.outputDirectory, contactSheetFileName);
+  try {
+    const sheet = await writeContactSheet({ workspaceDirectory: context.workspace.directory, inputDirectory: context.inputDirectory, outputDirectory: context.outputDirectory, now: Date.now });
+    if (sheet) context.logger.info(`contact sheet: ${relative(context.cwd, sheet.path)}`);
+  } catch (error) {
+    context.logger.warn(`could not write the contact sheet ${relative(context.cwd, path)}: ${(error as Error).message}`);
+  }
 }
 
 async function collectOutputs(context: PipelineContext): Promise<PipelineSummary['outputs']> {
@@ -153,6 +165,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         throw error;
       }
     }
+    // Only when synthesize was part of the run: its checkpoint is then for this output folder.
+    if (stages.synthesize.status !== 'not-run') await tryWriteContactSheet(context);
     const outputs = await collectOutputs(context);
     const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
     const made = stages.synthesize.status === 'not-run' ? '' : `${outputs.length} images in ${relative(options.cwd, context.outputDirectory) || '.'}`;

@@ -171,7 +171,6 @@ export function renderContactSheet(options: { title: string; generatedAt: string
     '</main>',
     '</body>',
     '</html>',
-    '',
   ]
     .filter((line) => line !== '')
     .join('\n')
@@ -265,9 +264,10 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
   const path = join(outputDirectory, contactSheetFileName);
 
   await removeTemporarySheets(outputDirectory);
-  const previous = await readFile(path, 'utf8').catch(() => undefined);
-  const previousGeneratedAt = previous === undefined ? undefined : readGeneratedAt(previous);
-  if (previousGeneratedAt !== undefined && renderContactSheet({ ...content, generatedAt: previousGeneratedAt }) === previous) {
+  const previous = await readFile(path).catch(() => undefined);
+  const previousGeneratedAt = previous === undefined ? undefined : readGeneratedAt(previous.toString('utf8'));
+  // Bytes, not strings: a lone surrogate in a prompt is written as U+FFFD and would never compare equal as text.
+  if (previous !== undefined && previousGeneratedAt !== undefined && Buffer.from(renderContactSheet({ ...content, generatedAt: previousGeneratedAt })).equals(previous)) {
     return { path, entries: entries.length };
   }
   await writeFileAtomic(path, renderContactSheet({ ...content, generatedAt: new Date(options.now()).toISOString() }));

@@ -23,7 +23,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
   await handle.close();
-  await rename(temporary, path);
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    // A folder in the way, say: the target is as it was, and no temporary file stays behind.
+    await rm(temporary, { force: true });
+    throw error;
+  }
   await syncDirectory(directory);
 }
 

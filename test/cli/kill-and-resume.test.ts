@@ -323,7 +323,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
       killedInsideWrite: killed.some((cycle) => cycle.moment?.cues.some((cue) => cue.kind === 'file' && cue.directory === outputDirectory)),
     });
     const stems = inputs.map((input) => input.replace(/\.png$/, ''));
-    const expectedFiles = stems.flatMap((stem) => [`${stem}.json`, `${stem}.png`]).sort();
+    const expectedFiles = [...stems.flatMap((stem) => [`${stem}.json`, `${stem}.png`]), 'index.html'].sort();
     expect(outputFiles.filter((name) => !isTemporaryName(name)), report()).toEqual(expectedFiles);
 
     // Each image is whole and is the one its sidecar describes.

@@ -1,6 +1,6 @@
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
@@ -64,6 +64,21 @@ describe('chargen run end to end against a running emulator', () => {
     expect(second.summary?.stages.analyze.status).toBe('skipped');
     expect(second.summary?.stages.synthesize).toMatchObject({ status: 'skipped', requestsSent: 0 });
     expect(await requestsByModel()).toEqual(before);
+  });
+
+  it('writes final_characters/index.html listing every image, and a run with nothing to do leaves it as it was', async () => {
+    const sheetPath = join(project, 'final_characters', 'index.html');
+    const sheet = await readFile(sheetPath, 'utf8');
+    const rerun = await run('--json', '--yes');
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain(`contact sheet: ${join('final_characters', 'index.html')}`);
+    expect(await readFile(sheetPath, 'utf8')).toBe(sheet);
+    expect(sheet).toContain('6 images, 0 failed');
+    expect(rerun.summary?.outputs).toHaveLength(6);
+    for (const output of rerun.summary?.outputs ?? []) {
+      expect(sheet).toContain(`<img src="${encodeURIComponent(basename(output.image))}"`);
+      expect(sheet).toContain(`<a href="../${output.source.split(sep).map(encodeURIComponent).join('/')}">`);
+    }
   });
 
   it('after a template edit sends only image requests; after a new image, one of each', async () => {

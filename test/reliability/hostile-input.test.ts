@@ -304,8 +304,8 @@ describe('chargen run on a hostile input folder', () => {
     }
     // Distinct even where a file system folds case or Unicode normalisation.
     expect(baseNames.size).toBe(summary.outputs.length);
-    // The output folder holds these and nothing else: no temporary file, no stray copy.
-    const expectedFiles = summary.outputs.flatMap((output) => [basename(output.image), basename(output.sidecar)]).sort();
+    // The output folder holds these and the contact sheet, nothing else: no temporary file, no stray copy.
+    const expectedFiles = [...summary.outputs.flatMap((output) => [basename(output.image), basename(output.sidecar)]), 'index.html'].sort();
     expect((await readdir(join(project, 'final_characters'))).sort()).toEqual(expectedFiles);
   });
 
