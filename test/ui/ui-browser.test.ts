@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, type EmulatorProcess, type UiProcess } from '../support/chargen-process.ts';
+import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, type EmulatorProcess, type ServingProcess } from '../support/chargen-process.ts';
 import { createEmulatorAdmin } from '../support/emulator-admin.ts';
 import { chromiumPath, isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
 
@@ -29,7 +29,7 @@ if (!installed) console.warn(`Skipping the browser suite: no Chromium at ${chrom
 describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace from a real run on the emulator', () => {
   let project: string;
   let emulator: EmulatorProcess;
-  let ui: UiProcess;
+  let ui: ServingProcess;
   let browser: Browser;
   let page: Page;
   let screenshots: string;
