@@ -29,6 +29,11 @@ function identify(connection: GeminiConnection | undefined, useEmulator: boolean
   return `endpoint-${createHash('sha256').update(connection.baseUrl.replace(/\/+$/, '')).digest('hex').slice(0, 12)}`;
 }
 
+/** Whether a base URL is this machine (an emulator, a recording proxy): its jobs finish in seconds, not hours. */
+export function isLoopbackUrl(url: string | undefined): boolean {
+  return url !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(url);
+}
+
 /** The backend's identity, known without connecting (fingerprints need it before anything starts). */
 export async function resolveBackendIdentity(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
   const found = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
@@ -49,7 +54,7 @@ export async function connectBackend(options: { choice: BackendChoice; cwd: stri
         message: '--backend gemini needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env. Get one at https://aistudio.google.com/apikey.',
       });
     }
-    const pointsAtLoopback = found.baseUrl !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(found.baseUrl);
+    const pointsAtLoopback = isLoopbackUrl(found.baseUrl);
     return {
       kind: 'gemini',
       identity: identify(found, false),

@@ -103,3 +103,13 @@ export class UsageError extends ChargenError {
     super({ code: 'usage', message: options.message });
   }
 }
+
+/** The folder named as the workspace has none: nothing was run there yet, or --workdir points elsewhere. */
+export class WorkspaceMissingError extends ChargenError {
+  readonly directory: string;
+
+  constructor(options: { directory: string }) {
+    super({ code: 'workspace-missing', message: `No chargen workspace at ${options.directory}: run \`chargen run\` first, or point --workdir at the workspace.` });
+    this.directory = options.directory;
+  }
+}

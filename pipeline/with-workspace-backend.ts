@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import type { Logger } from './logger.ts';
 import { createPipelineContext, type ConnectedBackend } from './pipeline-context.ts';
@@ -13,7 +13,7 @@ export async function withWorkspaceBackend<T>(
   options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig; logger: Logger },
   work: (context: { backend: ConnectedBackend; workspaceId: string }) => Promise<T>,
 ): Promise<T> {
-  const directory = join(options.cwd, options.config.workdir);
+  const directory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(directory);
   const workspace = await openWorkspace({ directory, now: Date.now });
   const context = await createPipelineContext({ cwd: options.cwd, env: options.env, config: options.config, logger: options.logger, workspace, signal: new AbortController().signal, detach: false });

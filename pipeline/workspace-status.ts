@@ -5,7 +5,7 @@ import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { resolveBackendIdentity } from './connect-backend.ts';
-import { UsageError } from './errors.ts';
+import { WorkspaceMissingError } from './errors.ts';
 import { loadJobRecords, type JobRecord } from './gemini/job-record.ts';
 import { stageNames, type StageName } from './steps/stage-step.ts';
 
@@ -31,7 +31,7 @@ export async function requireWorkspace(workspaceDirectory: string): Promise<void
   try {
     await access(join(workspaceDirectory, 'workspace.json'));
   } catch {
-    throw new UsageError({ message: `No chargen workspace at ${workspaceDirectory}: run \`chargen run\` first, or point --workdir at the workspace.` });
+    throw new WorkspaceMissingError({ directory: workspaceDirectory });
   }
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
-import { resolveBackendIdentity } from '../connect-backend.ts';
+import { isLoopbackUrl, resolveBackendIdentity } from '../connect-backend.ts';
 import { ChargenError } from '../errors.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
@@ -13,6 +13,7 @@ import { createUiActions } from '../ui/create-ui-actions.ts';
 import { createUiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
+import { computeImageRequestKey } from '../../stages/synthesize/build-image-request.ts';
 import { exitCodes } from './exit-codes.ts';
 
 const flagsSchema = z.object({
@@ -26,7 +27,7 @@ const flagsSchema = z.object({
 
 /** Job states are asked of the real API every 15 s at most (it rate-limits), of a local endpoint every second. */
 function choosePollInterval(baseUrl: string | undefined): number {
-  return baseUrl !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(baseUrl) ? 1_000 : 15_000;
+  return isLoopbackUrl(baseUrl) ? 1_000 : 15_000;
 }
 
 async function listen(server: Server, port: number): Promise<AddressInfo> {
@@ -62,7 +63,10 @@ export async function startUiServer(options: {
   port: number;
   /** How often open pages get the queue when it changed. */
   refreshMilliseconds?: number;
+  /** How long one look at a job's state may take. */
+  lookupTimeoutMilliseconds?: number;
   now?: () => number;
+  fetch?: typeof globalThis.fetch;
 }): Promise<RunningUi> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
@@ -80,9 +84,12 @@ export async function startUiServer(options: {
     outputDirectory,
     backend,
     actions,
-    ...(connection ? { lookupJob: (name: string) => readBatchJob({ connection, fetch: globalThis.fetch, name }) } : {}),
+    ...(connection ? { lookupJob: (name: string, signal: AbortSignal) => readBatchJob({ connection, fetch: options.fetch ?? globalThis.fetch, name, signal }) } : {}),
     jobPollMilliseconds: choosePollInterval(connection?.baseUrl),
+    lookupTimeoutMilliseconds: options.lookupTimeoutMilliseconds ?? 10_000,
     now,
+    pid: process.pid,
+    requestKeyOf: (prompt) => computeImageRequestKey({ prompt, settings: config.synthesize }),
   });
   const handler = createUiHandler({
     state,

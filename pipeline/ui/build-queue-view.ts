@@ -63,8 +63,24 @@ export interface QueueView {
 /** Most dead letters sent to the page at once; the rest are counted (a run of 100k images can fail by thousands). */
 export const deadLettersShown = 500;
 
-function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView | undefined, runStates: ReadonlyMap<string, string>): JobView {
+const orphanedReason = 'the built-in emulator that ran it has stopped; `chargen run` sends its requests again';
+
+function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView | undefined, runStates: ReadonlyMap<string, string>, orphaned: boolean): JobView {
   const { record, updatedAt } = entry;
+  if (orphaned && record.status !== 'finished') {
+    return {
+      stage: record.stage,
+      displayName: record.displayName,
+      ...(record.jobName ? { name: record.jobName } : {}),
+      state: 'INTERRUPTED',
+      settled: true,
+      live: false,
+      requests: record.keys.length,
+      createdAt: record.createdAt,
+      updatedAt,
+      error: orphanedReason,
+    };
+  }
   // A look taken while the job still ran says nothing true of it once its record says it finished.
   const live = record.status === 'finished' && lastLook && !isJobSettled(lastLook.state) ? undefined : lastLook;
   const recorded = record.status === 'finished' ? (record.finalState ?? 'JOB_STATE_SUCCEEDED') : record.status === 'preparing' ? 'PREPARING' : 'SUBMITTED';
@@ -106,8 +122,11 @@ export function buildQueueView(options: {
   gallery: QueueView['gallery'];
 }): QueueView {
   const { files } = options;
+  // The built-in emulator's jobs live only as long as the run that started it: with no run holding the workspace,
+  // the unfinished ones are gone.
+  const orphaned = options.backend === 'emulator' && files.lock === undefined && !options.run.ownRun;
   const jobs = files.jobs
-    .map((entry) => toJobView(entry, entry.record.jobName ? options.live.get(entry.record.jobName) : undefined, options.runStates))
+    .map((entry) => toJobView(entry, entry.record.jobName ? options.live.get(entry.record.jobName) : undefined, options.runStates, orphaned))
     .sort((left, right) => left.createdAt.localeCompare(right.createdAt) || left.displayName.localeCompare(right.displayName));
 
   const deadLetters: DeadLetterView[] = [

@@ -59,22 +59,32 @@ export function createUiActions(options: {
 
   return {
     async plan({ from }) {
-      const summary = await runPipeline({ cwd: options.cwd, env: options.env, logger: runLogger, config: await options.loadConfig(), ...(from ? { from } : {}), dryRun: true });
+      // The dry run's own lines go to the terminal only: the page's run log is for runs.
+      const summary = await runPipeline({ cwd: options.cwd, env: options.env, logger: options.logger, config: await options.loadConfig(), ...(from ? { from } : {}), dryRun: true });
       if (!summary.plan) throw new ChargenError({ code: 'plan-missing', message: 'The dry run gave no plan.' });
       return { lines: describePlan(summary.plan), costUsd: summary.plan.costUsd };
     },
 
     async startRun({ from }) {
       if (running) throw new WorkspaceLockedError({ message: 'A run started from this page is still going; wait for it to finish.' });
-      const holder = await readLockHolder(options.workspaceDirectory);
-      if (holder) {
-        throw new WorkspaceLockedError({ message: `The workspace is in use by process ${holder.pid} (\`chargen ${holder.command}\`, since ${holder.startedAt}); wait for it to finish.` });
-      }
-      const config = await options.loadConfig();
+      // Claimed before the first await: two clicks at once must not both start a run.
       const controller = new AbortController();
+      const claim: { promise: Promise<void>; controller: AbortController } = { promise: Promise.resolve(), controller };
+      running = claim;
+      let config: ChargenConfig;
+      try {
+        const holder = await readLockHolder(options.workspaceDirectory);
+        if (holder) {
+          throw new WorkspaceLockedError({ message: `The workspace is in use by process ${holder.pid} (\`chargen ${holder.command}\`, since ${holder.startedAt}); wait for it to finish.` });
+        }
+        config = await options.loadConfig();
+      } catch (error) {
+        running = undefined;
+        throw error;
+      }
       log.length = 0;
       keep(`chargen run${from ? ` --from ${from}` : ''} (started from the UI)`);
-      const promise = runPipeline({
+      claim.promise = runPipeline({
         cwd: options.cwd,
         env: options.env,
         logger: runLogger,
@@ -97,9 +107,8 @@ export function createUiActions(options: {
           last = { exitCode: error instanceof ChargenError && error.code !== 'gemini-call-failed' ? 2 : 1, message, finishedAt: new Date(options.now()).toISOString() };
         })
         .finally(() => {
-          running = undefined;
+          if (running === claim) running = undefined;
         });
-      running = { promise, controller };
     },
 
     async cancelJob(name) {

@@ -73,8 +73,17 @@ class HttpProblem extends Error {
   }
 }
 
+/** `host:port` of an Origin header (lowercased by URL), or undefined for `null` or anything unparsable. */
+function readOriginHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host a request was addressed to, without its port. */
-function hostOf(header: string | undefined): string | undefined {
+function readHostName(header: string | undefined): string | undefined {
   const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(header ?? '');
   return match?.[1]?.toLowerCase();
 }
@@ -94,7 +103,8 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
   function toProblem(error: unknown): HttpProblem {
     if (error instanceof HttpProblem) return error;
     if (error instanceof ChargenError) {
-      const status = error.code === 'workspace-locked' ? 409 : error.code === 'usage' && /No chargen workspace/.test(error.message) ? 404 : error.code === 'gemini-call-failed' ? 502 : error.code === 'usage' ? 400 : 422;
+      const statuses: Record<string, number> = { 'workspace-locked': 409, 'workspace-missing': 404, 'gemini-call-failed': 502, usage: 400 };
+      const status = statuses[error.code] ?? 422;
       return new HttpProblem(status, error.code, redact(error.message));
     }
     logger.error(redact((error as Error).stack ?? String(error)));
@@ -142,7 +152,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin') throw new HttpProblem(403, 'forbidden', 'Actions are taken only from the chargen UI page itself.');
-    if (origin !== undefined && (origin === 'null' || new URL(origin).host !== request.headers.host)) {
+    if (origin !== undefined && readOriginHost(origin) !== request.headers.host?.toLowerCase()) {
       throw new HttpProblem(403, 'forbidden', 'Actions are taken only from the chargen UI page itself.');
     }
   }
@@ -194,7 +204,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
   timer.unref();
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const host = hostOf(request.headers.host);
+    const host = readHostName(request.headers.host);
     if (!host || !loopbackHosts.has(host)) throw new HttpProblem(421, 'forbidden', 'The chargen UI answers only at 127.0.0.1 or localhost.');
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';

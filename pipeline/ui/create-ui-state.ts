@@ -1,8 +1,7 @@
 import type { BatchJobView } from '../gemini/read-batch-job.ts';
-import { isJobSettled } from '../workspace-status.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
-import { countGalleryItems, createGalleryIndex, readGalleryDetail, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
+import { countGalleryItems, createGalleryIndex, readGalleryDetail, type RequestKeyOf, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
 import { createWorkspaceFilesReader, type WorkspaceFiles } from './read-workspace-files.ts';
 import { createLiveJobTracker } from './track-live-jobs.ts';
 
@@ -14,9 +13,15 @@ export interface UiStateOptions {
   backend: string;
   actions: UiActions;
   /** Asks the API about one job; absent for the built-in emulator, whose jobs only its own run can see. */
-  lookupJob?: (name: string) => Promise<BatchJobView>;
+  lookupJob?: (name: string, signal: AbortSignal) => Promise<BatchJobView>;
   jobPollMilliseconds: number;
+  /** How long one look at a job may take before it is given up (and tried again next interval). */
+  lookupTimeoutMilliseconds: number;
   now: () => number;
+  /** This process, to tell its own lock from another run's. */
+  pid: number;
+  /** The key synthesize would give a prompt's request now (an image under another key is from an older prompt). */
+  requestKeyOf: RequestKeyOf;
 }
 
 export interface UiState {
@@ -29,8 +34,10 @@ export interface UiState {
 /** What the page asks for, read from the workspace each time (the UI keeps no state of its own). */
 export function createUiState(options: UiStateOptions): UiState {
   const reader = createWorkspaceFilesReader({ workspaceDirectory: options.workspaceDirectory, stateDirectory: options.stateDirectory });
-  const galleryIndex = createGalleryIndex();
-  const tracker = options.lookupJob ? createLiveJobTracker({ lookup: options.lookupJob, intervalMilliseconds: options.jobPollMilliseconds, now: options.now }) : undefined;
+  const galleryIndex = createGalleryIndex({ requestKeyOf: options.requestKeyOf });
+  const tracker = options.lookupJob
+    ? createLiveJobTracker({ lookup: options.lookupJob, intervalMilliseconds: options.jobPollMilliseconds, timeoutMilliseconds: options.lookupTimeoutMilliseconds, concurrency: 4, now: options.now })
+    : undefined;
 
   async function findItem(files: WorkspaceFiles, id: string) {
     const item = galleryIndex(files).find((candidate) => candidate.id === id);
@@ -43,12 +50,13 @@ export function createUiState(options: UiStateOptions): UiState {
     async readQueue() {
       const files = await reader.read();
       if (tracker) {
-        // Unsettled jobs, and jobs seen running that have finished since (one more look gets their final counts).
+        // Unsettled jobs, and jobs seen running that have finished since (one more look gets their final counts); the
+        // answers show from the next read on.
         const seen = tracker.states();
         const open = files.jobs
-          .filter(({ record }) => record.jobName && (record.status === 'submitted' || (record.status === 'finished' && seen.has(record.jobName) && !isJobSettled(seen.get(record.jobName)?.state ?? ''))))
+          .filter(({ record }) => record.jobName && (record.status === 'submitted' || seen.has(record.jobName)))
           .map(({ record }) => record.jobName as string);
-        await tracker.refresh(open);
+        void tracker.request(open);
       }
       const run = options.actions.view();
       const view = buildQueueView({
@@ -57,7 +65,7 @@ export function createUiState(options: UiStateOptions): UiState {
         backend: options.backend,
         live: tracker?.states() ?? new Map(),
         runStates: options.actions.runStates(),
-        run: { pid: process.pid, ...run },
+        run: { pid: options.pid, ...run },
         gallery: countGalleryItems(galleryIndex(files)),
         cancel:
           options.backend === 'emulator'

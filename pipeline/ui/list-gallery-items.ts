@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { compareText } from '../../stages/shared/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
@@ -32,23 +33,35 @@ export interface GalleryDetail extends GalleryItem {
 }
 
 /** One tile per source image and variant: the synthesis request's key differs from the prompt's. */
-function slotOf(source: string, variant: number): string {
+function formatSlot(source: string, variant: number): string {
   return `${variant}:${source}`;
 }
 
-function collectItems(files: WorkspaceFiles): GalleryItem[] {
+/** The request key synthesize would send for a prompt now, to tell an image made from an older prompt. */
+export type RequestKeyOf = (prompt: GenerationPrompt) => string;
+
+const staleReason = 'made from an earlier prompt: the next run makes it again';
+
+function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): GalleryItem[] {
+  const current = new Map<string, { prompt: GenerationPrompt; requestKey: string }>();
+  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKey: requestKeyOf(prompt) });
+  const isStale = (slot: string, key: string) => {
+    const expected = current.get(slot);
+    return expected !== undefined && expected.requestKey !== key;
+  };
   const items = new Map<string, GalleryItem>();
   for (const output of files.synthesis?.outputs ?? []) {
-    items.set(slotOf(output.sourcePath, output.variant), { id: output.key, source: output.sourcePath, variant: output.variant, status: 'done', image: output.image });
+    const slot = formatSlot(output.sourcePath, output.variant);
+    const stale = isStale(slot, output.key);
+    items.set(slot, { id: output.key, source: output.sourcePath, variant: output.variant, status: stale ? 'pending' : 'done', image: output.image, ...(stale ? { reason: staleReason } : {}) });
   }
   for (const failure of files.synthesis?.failures ?? []) {
-    const slot = slotOf(failure.sourcePath, failure.variant);
-    if (items.has(slot)) continue;
+    const slot = formatSlot(failure.sourcePath, failure.variant);
+    if (items.has(slot) || isStale(slot, failure.key)) continue;
     items.set(slot, { id: failure.key, source: failure.sourcePath, variant: failure.variant, status: 'failed', reason: failure.reason, retryable: failure.retryable });
   }
   // Prompts compiled since the last synthesis are images still to make.
-  for (const prompt of files.prompts?.prompts ?? []) {
-    const slot = slotOf(prompt.sourceImage.path, prompt.variant);
+  for (const [slot, { prompt }] of current) {
     if (!items.has(slot)) items.set(slot, { id: prompt.key, source: prompt.sourceImage.path, variant: prompt.variant, status: 'pending' });
   }
   return [...items.values()].sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
@@ -58,11 +71,11 @@ function collectItems(files: WorkspaceFiles): GalleryItem[] {
  * The gallery's items in a stable order, built again only when a checkpoint changed (the reader hands back the same
  * objects until then), so paging through 100k images does not sort them on every request.
  */
-export function createGalleryIndex(): (files: WorkspaceFiles) => GalleryItem[] {
+export function createGalleryIndex(options: { requestKeyOf: RequestKeyOf }): (files: WorkspaceFiles) => GalleryItem[] {
   let last: { prompts: unknown; synthesis: unknown; items: GalleryItem[] } | undefined;
   return (files) => {
     if (last === undefined || last.prompts !== files.prompts || last.synthesis !== files.synthesis) {
-      last = { prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files) };
+      last = { prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files, options.requestKeyOf) };
     }
     return last.items;
   };

@@ -18,7 +18,7 @@ export interface WorkspaceFiles {
   lock: LockHolder | undefined;
 }
 
-async function signatureOf(path: string): Promise<string> {
+async function readSignature(path: string): Promise<string> {
   const info = await stat(path).catch(() => undefined);
   return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'absent';
 }
@@ -27,7 +27,7 @@ async function signatureOf(path: string): Promise<string> {
 function cacheBySignature<T>(path: string, read: () => Promise<T>): () => Promise<T> {
   let last: { signature: string; value: Promise<T> } | undefined;
   return async () => {
-    const signature = await signatureOf(path);
+    const signature = await readSignature(path);
     if (last?.signature !== signature) {
       const value = read();
       last = { signature, value };

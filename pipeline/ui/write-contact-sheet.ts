@@ -59,7 +59,7 @@ export function formatRelativeHref(path: RelativeFilePath): string {
     .join('/');
 }
 
-function plural(count: number, word: string): string {
+function formatCount(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
@@ -149,7 +149,7 @@ function renderFailures(failures: readonly ContactSheetFailure[]): string {
  */
 export function renderContactSheet(options: { title: string; generatedAt: string; entries: readonly ContactSheetEntry[]; failures: readonly ContactSheetFailure[] }): string {
   const title = escapeHtml(options.title);
-  const counts = `${plural(options.entries.length, 'image')}, ${options.failures.length} failed · generated ${options.generatedAt}`;
+  const counts = `${formatCount(options.entries.length, 'image')}, ${options.failures.length} failed · generated ${options.generatedAt}`;
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -186,7 +186,7 @@ function toRelativeFilePath(options: { from: string; to: string }): RelativeFile
   return relative(options.from, options.to).split(sep);
 }
 
-function byPlace(left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }): number {
+function compareByPlace(left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }): number {
   return compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
 }
 
@@ -248,11 +248,11 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
       .catch(() => undefined)
       .then((checkpoint) => new Map((checkpoint?.prompts ?? []).map((prompt) => [formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant }), prompt]))));
   const entries = await mapWithConcurrency({
-    items: [...checkpoint.outputs].sort(byPlace),
+    items: [...checkpoint.outputs].sort(compareByPlace),
     concurrency: 16,
     work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts }),
   });
-  const failures: ContactSheetFailure[] = [...checkpoint.failures].sort(byPlace).map((failure) => ({
+  const failures: ContactSheetFailure[] = [...checkpoint.failures].sort(compareByPlace).map((failure) => ({
     sourcePath: failure.sourcePath,
     variant: failure.variant,
     reason: failure.reason,
@@ -265,6 +265,10 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
 
   await removeTemporarySheets(outputDirectory);
   const previous = await readFile(path).catch(() => undefined);
+  if (previous !== undefined && !previous.includes('<meta name="generator" content="chargen">')) {
+    // An index.html of the user's own (an output folder shared with a site, say) is never written over.
+    throw new Error(`${path} is not a chargen contact sheet, so it is left as it is; move it away to get one`);
+  }
   const previousGeneratedAt = previous === undefined ? undefined : readGeneratedAt(previous.toString('utf8'));
   // Bytes, not strings: a lone surrogate in a prompt is written as U+FFFD and would never compare equal as text.
   if (previous !== undefined && previousGeneratedAt !== undefined && Buffer.from(renderContactSheet({ ...content, generatedAt: previousGeneratedAt })).equals(previous)) {

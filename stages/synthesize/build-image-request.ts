@@ -31,3 +31,8 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
   const key = hashCanonical({ kind: 'image', model: prompt.model, prompt: prompt.key, request: request(reference) });
   return { key, request: request(options.referenceFileUri) };
 }
+
+/** The key a prompt's request has whatever its reference image's upload (the URI is left out of the key). */
+export function computeImageRequestKey(options: { prompt: GenerationPrompt; settings: SynthesizeSettings }): string {
+  return buildImageRequest({ ...options, ...(options.prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+}

@@ -9,7 +9,7 @@ import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { inspectImageFile, type ImageFileInspection } from '../media/inspect-image-file.ts';
 import { compareText } from '../shared/compare-text.ts';
-import { buildImageRequest } from './build-image-request.ts';
+import { buildImageRequest, computeImageRequestKey } from './build-image-request.ts';
 import { chooseImage, type BlobReference, type ImageChoice } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { readOutputNames, writeOutputNames } from './output-names-file.ts';
@@ -116,7 +116,7 @@ export async function planSynthesis(options: Pick<SynthesizeImagesOptions, 'prom
   const pending: PendingEntry[] = [];
   for (const prompt of options.prompts) {
     const baseName = names.get(formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })) as string;
-    const key = buildImageRequest({ prompt, settings: options.settings, ...(prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+    const key = computeImageRequestKey({ prompt, settings: options.settings });
     const sidecarPath = join(outputDirectory, `${baseName}.json`);
     const sidecar = await readImageSidecar(sidecarPath);
     if (sidecar?.key === key && sidecar.backend === options.backend && (await fileSize(join(outputDirectory, sidecar.image.file))) === sidecar.image.bytes) {

@@ -9,6 +9,7 @@ import type { ChargenConfig } from '../../pipeline/config/chargen-config.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../../pipeline/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
+import { readLockHolder } from '../../pipeline/workspace/workspace-lock.ts';
 import type { QueueView } from '../../pipeline/ui/build-queue-view.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 
@@ -244,13 +245,15 @@ describe('chargen ui server, on a finished workspace', () => {
     expect(plan.status, plan.text).toBe(200);
     expect((JSON.parse(plan.text) as { lines: string[] }).lines.join('\n')).toMatch(/synthesize: 6 items, 6 done or cached, 0 to send/);
 
-    const started = await post(ui, '/api/runs', { from: 'compile' });
-    expect(started.status, started.text).toBe(202);
+    // Clicked five times at once: one run starts, the others are refused.
+    const clicks = await Promise.all(Array.from({ length: 5 }, () => post(ui, '/api/runs', { from: 'compile' })));
+    expect(clicks.map((click) => click.status).sort()).toEqual([202, 409, 409, 409, 409]);
     const again = await post(ui, '/api/runs', {});
     expect(again.status).toBe(409);
     const queue = await waitFor(() => getJson<QueueView>(ui, '/api/queue'), (view) => !view.run.active && view.run.last !== undefined, 'the run to end');
     expect(queue.run.last).toMatchObject({ exitCode: 0 });
     expect(queue.run.log.join('\n')).toContain('chargen run --from compile (started from the UI)');
+    expect(queue.run.log.join('\n')).not.toContain('is in use by');
     expect((await emulator.stats())['batchesCreated']).toBe(before['batchesCreated']);
   });
 
@@ -266,13 +269,19 @@ describe('chargen ui server, while batch jobs run', () => {
   let ui: RunningUi;
   let now = Date.now();
   const logger = createMemoryLogger();
+  /** The UI's looks at job states, as the API sees them. */
+  let lookups = 0;
+  const countingFetch: typeof fetch = (input, init) => {
+    if (String(input).includes('/v1beta/batches/')) lookups += 1;
+    return fetch(input, init);
+  };
 
   beforeAll(async () => {
     emulator = await startTestEmulator({ latency: { pendingMilliseconds: 60_000, runningMilliseconds: 60_000 } });
     project = await createProject('chargen-ui-live-');
     const summary = await runPipeline({ cwd: project.directory, env: environmentFor(emulator), logger, config: project.config, yes: true, detach: true });
     expect(summary.exitCode, summary.message).toBe(4);
-    ui = await startUiServer({ cwd: project.directory, env: environmentFor(emulator), config: project.config, logger, port: 0, refreshMilliseconds: 50, now: () => now });
+    ui = await startUiServer({ cwd: project.directory, env: environmentFor(emulator), config: project.config, logger, port: 0, refreshMilliseconds: 50, now: () => now, fetch: countingFetch });
   });
   afterAll(async () => {
     await ui?.close();
@@ -286,20 +295,28 @@ describe('chargen ui server, while batch jobs run', () => {
   };
 
   it('follows a job live (the API is asked at most once per poll interval), with the counts the SDK does not expose', async () => {
-    const pending = await readJob('analyze');
+    // The first read starts a look in the background; its answer shows from the next read on.
+    const pending = await waitFor(() => readJob('analyze'), (job) => job?.live === true, 'the first look');
     expect(pending).toMatchObject({ state: 'JOB_STATE_PENDING', settled: false, live: true, requests: 6, pending: 6 });
     expect((await getJson<QueueView>(ui, '/api/queue')).stages[0]).toMatchObject({ name: 'analyze', status: 'running' });
+    expect(lookups).toBe(1);
 
     emulator.clock.advance(61_000);
-    // The last answer stands until the poll interval has passed.
-    expect((await readJob('analyze'))?.state).toBe('JOB_STATE_PENDING');
+    // The last answer stands until the poll interval has passed: reads do not ask the API again.
+    for (let read = 0; read < 5; read += 1) expect((await readJob('analyze'))?.state).toBe('JOB_STATE_PENDING');
+    expect(lookups).toBe(1);
     now += 1_500;
-    expect((await readJob('analyze'))?.state).toBe('JOB_STATE_RUNNING');
+    await waitFor(() => readJob('analyze'), (job) => job?.state === 'JOB_STATE_RUNNING', 'RUNNING');
+    expect(lookups).toBe(2);
 
     emulator.clock.advance(61_000);
     now += 1_500;
-    const done = await readJob('analyze');
+    const done = await waitFor(() => readJob('analyze'), (job) => job?.settled === true, 'SUCCEEDED');
     expect(done).toMatchObject({ state: 'JOB_STATE_SUCCEEDED', settled: true, succeeded: 6, failed: 0 });
+    // A job seen ended is not asked about again.
+    now += 1_500;
+    await readJob('analyze');
+    expect(lookups).toBe(3);
     expect(done?.endedAt).toBeDefined();
   });
 
@@ -323,6 +340,32 @@ describe('chargen ui server, while batch jobs run', () => {
     );
     expect(queue.run.active).toBe(true);
     expect(queue.run.log.join('\n')).toContain(`cancel asked for ${name}`);
+  });
+
+  it('stops its run resumably when it is closed: the lock is released and the next run adopts the job', async () => {
+    const before = await emulator.stats();
+    await ui.close();
+    expect(await readLockHolder(join(project.directory, '.chargen'))).toBeUndefined();
+    const resumed = await runPipeline({ cwd: project.directory, env: environmentFor(emulator), logger, config: project.config, yes: true, detach: true });
+    expect(resumed.exitCode, resumed.message).toBe(4);
+    expect((await emulator.stats())['batchesCreated']).toBe(before['batchesCreated']);
+  });
+
+  it('answers at once when the API does not, and says why the states may be old', async () => {
+    const silent: typeof fetch = (input, init) =>
+      String(input).includes('/v1beta/batches/')
+        ? new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error)))
+        : fetch(input, init);
+    const stalled = await startUiServer({ cwd: project.directory, env: environmentFor(emulator), config: project.config, logger, port: 0, lookupTimeoutMilliseconds: 200, fetch: silent });
+    try {
+      const first = await getJson<QueueView & { liveError?: string }>(stalled, '/api/queue');
+      expect(first.jobs.find((job) => job.stage === 'synthesize' && !job.settled)?.state).toBe('SUBMITTED');
+      const later = await waitFor(() => getJson<QueueView & { liveError?: string }>(stalled, '/api/queue'), (view) => view.liveError !== undefined, 'the lookup to time out');
+      expect(later.liveError).toMatch(/batches\.get batches\/\S+: .*(timeout|aborted)/i);
+      expect(later.liveError).not.toContain(apiKey);
+    } finally {
+      await stalled.close();
+    }
   });
 });
 

@@ -181,6 +181,20 @@ describe('writeContactSheet', () => {
     await expect(stat(join(outputDirectory, 'index.html'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it("never writes over an index.html that chargen did not write", async () => {
+    await writeImage({ sourcePath: 'bard.png', variant: 1, baseName: 'bard', prompt: 'Bard one.', withSidecar: true });
+    await writeSynthesizeCheckpoint(workspaceDirectory, {
+      fingerprint,
+      outputs: [{ sourcePath: 'bard.png', variant: 1, key: 'c'.repeat(64), image: 'bard.png', sidecar: 'bard.json' }],
+      failures: [],
+      warnings: [],
+    });
+    const own = '<!doctype html><title>my site</title>';
+    await writeFile(join(outputDirectory, 'index.html'), own);
+    await expect(writeContactSheet({ workspaceDirectory, inputDirectory, outputDirectory, now: () => 0 })).rejects.toThrow(/index\.html is not a chargen contact sheet/);
+    expect(await readFile(join(outputDirectory, 'index.html'), 'utf8')).toBe(own);
+  });
+
   it('writes index.html whose links reach every image and source, in order, and rewrites it only when its content changes', async () => {
     const outputs = [
       await writeImage({ sourcePath: hostileSourcePath, variant: 1, baseName: 'heroes-Zoë-the-bold-1-100-x-y', prompt: hostilePrompt, withSidecar: true }),

@@ -11,10 +11,11 @@ const page = {
   lastRunFinishedAt: undefined,
   gallery: { status: '', items: [], total: 0, loading: false, generation: 0, counts: '' },
   baseTitle: 'chargen',
-  pendingAction: undefined,
+  /** What each part of the page was last drawn from. */
+  rendered: new Map(),
 };
 
-function element(tag, options = {}, children = []) {
+function createElement(tag, options = {}, children = []) {
   const node = document.createElement(tag);
   if (options.className) node.className = options.className;
   if (options.text !== undefined) node.textContent = String(options.text);
@@ -24,12 +25,12 @@ function element(tag, options = {}, children = []) {
   return node;
 }
 
-function shortState(state) {
+function formatState(state) {
   return String(state).replace(/^JOB_STATE_/, '');
 }
 
-function stateClass(state) {
-  const short = shortState(state);
+function chooseStateClass(state) {
+  const short = formatState(state);
   if (/SUCCEEDED|^done$/.test(short)) return 'state-ok';
   if (/FAILED|CANCELLED|EXPIRED|done-with-failures|failed/.test(short)) return 'state-bad';
   if (/RUNNING|running|SUBMITTED/.test(short)) return 'state-run';
@@ -52,7 +53,7 @@ function formatDuration(milliseconds) {
   return `${seconds} s`;
 }
 
-function elapsedOf(job) {
+function computeElapsed(job) {
   const end = job.endedAt ? Date.parse(job.endedAt) : Date.now();
   return end - Date.parse(job.createdAt);
 }
@@ -81,10 +82,10 @@ function renderStages(stages) {
   const container = byId('stages');
   container.replaceChildren(
     ...stages.map((stage) => {
-      const lines = [element('p', { text: `${stage.items} ${stage.name === 'compile' ? 'prompts' : stage.name === 'analyze' ? 'records' : 'images'}` })];
-      if (stage.failed > 0) lines.push(element('p', { className: 'warning', text: `${stage.failed} failed (${stage.retryable} retryable)` }));
-      return element('div', { className: 'stage', attributes: { 'data-stage': stage.name } }, [
-        element('h3', {}, [element('span', { text: stage.name }), element('span', { className: `badge ${stateClass(stage.status)}`, text: stage.status })]),
+      const lines = [createElement('p', { text: `${stage.items} ${stage.name === 'compile' ? 'prompts' : stage.name === 'analyze' ? 'records' : 'images'}` })];
+      if (stage.failed > 0) lines.push(createElement('p', { className: 'warning', text: `${stage.failed} failed (${stage.retryable} retryable)` }));
+      return createElement('div', { className: 'stage', attributes: { 'data-stage': stage.name } }, [
+        createElement('h3', {}, [createElement('span', { text: stage.name }), createElement('span', { className: `badge ${chooseStateClass(stage.status)}`, text: stage.status })]),
         ...lines,
       ]);
     }),
@@ -106,6 +107,14 @@ function renderRun(queue) {
   if (run.active) byId('run-log-box').open = true;
 }
 
+/** Runs `render` only when its part of the queue changed: rebuilt rows would swallow a click or lose focus. */
+function renderIfChanged(name, value, render) {
+  const key = JSON.stringify(value);
+  if (page.rendered.get(name) === key) return;
+  page.rendered.set(name, key);
+  render();
+}
+
 function renderJobs(queue) {
   const body = byId('jobs').querySelector('tbody');
   byId('no-jobs').hidden = queue.jobs.length > 0;
@@ -116,26 +125,26 @@ function renderJobs(queue) {
       if (job.succeeded !== undefined) counts.push(`${job.succeeded} ok`);
       if (job.failed) counts.push(`${job.failed} failed`);
       if (job.pending) counts.push(`${job.pending} pending`);
-      const stateCell = element('td', {}, [element('span', { className: `badge ${stateClass(job.state)}`, text: shortState(job.state), attributes: { 'data-state': job.state } })]);
-      if (job.error) stateCell.append(element('div', { className: 'muted', text: job.error }));
-      const actions = element('td');
+      const stateCell = createElement('td', {}, [createElement('span', { className: `badge ${chooseStateClass(job.state)}`, text: formatState(job.state), attributes: { 'data-state': job.state } })]);
+      if (job.error) stateCell.append(createElement('div', { className: 'muted', text: job.error }));
+      const actions = createElement('td');
       if (!job.settled && job.name) {
-        const cancel = element('button', { className: 'danger', text: 'Cancel', attributes: { type: 'button', 'data-cancel': job.name } });
+        const cancel = createElement('button', { className: 'danger', text: 'Cancel', attributes: { type: 'button', 'data-cancel': job.name } });
         cancel.disabled = !queue.cancel.allowed;
         if (!queue.cancel.allowed) cancel.title = queue.cancel.reason ?? '';
         cancel.addEventListener('click', () => confirmCancel(job));
         actions.append(cancel);
       }
-      const elapsed = element('td', { className: 'elapsed', text: formatDuration(elapsedOf(job)) });
+      const elapsed = createElement('td', { className: 'elapsed', text: formatDuration(computeElapsed(job)) });
       elapsed.dataset.createdAt = job.createdAt;
       if (job.endedAt) elapsed.dataset.endedAt = job.endedAt;
-      return element('tr', { attributes: { 'data-job': job.displayName } }, [
-        element('td', { text: job.stage }),
-        element('td', { className: 'name' }, [element('div', { text: job.name ?? '(not created yet)' }), element('div', { className: 'muted', text: job.displayName })]),
+      return createElement('tr', { attributes: { 'data-job': job.displayName } }, [
+        createElement('td', { text: job.stage }),
+        createElement('td', { className: 'name' }, [createElement('div', { text: job.name ?? '(not created yet)' }), createElement('div', { className: 'muted', text: job.displayName })]),
         stateCell,
-        element('td', { text: counts.join(', ') }),
-        element('td', { text: formatTime(job.createdAt) }),
-        element('td', { text: formatTime(job.updatedAt) }),
+        createElement('td', { text: counts.join(', ') }),
+        createElement('td', { text: formatTime(job.createdAt) }),
+        createElement('td', { text: formatTime(job.updatedAt) }),
         elapsed,
         actions,
       ]);
@@ -159,12 +168,12 @@ function renderDeadLetters(queue) {
   ].filter(Boolean).join(' ');
   byId('dead-letters').querySelector('tbody').replaceChildren(
     ...shown.map((letter) =>
-      element('tr', {}, [
-        element('td', { text: letter.stage }),
-        element('td', { className: 'name', text: letter.variant && letter.variant > 1 ? `${letter.source} (variant ${letter.variant})` : letter.source }),
-        element('td', { text: letter.reason }),
-        element('td', { text: letter.fix }),
-        element('td', { text: letter.retryable ? 'yes' : 'no' }),
+      createElement('tr', {}, [
+        createElement('td', { text: letter.stage }),
+        createElement('td', { className: 'name', text: letter.variant && letter.variant > 1 ? `${letter.source} (variant ${letter.variant})` : letter.source }),
+        createElement('td', { text: letter.reason }),
+        createElement('td', { text: letter.fix }),
+        createElement('td', { text: letter.retryable ? 'yes' : 'no' }),
       ]),
     ),
   );
@@ -193,7 +202,7 @@ function announceChanges(queue) {
   const finished = [];
   for (const job of queue.jobs) {
     const before = page.jobStates.get(job.displayName);
-    if (before && !before.settled && job.settled) finished.push(`${job.name ?? job.displayName}: ${shortState(job.state)}`);
+    if (before && !before.settled && job.settled) finished.push(`${job.name ?? job.displayName}: ${formatState(job.state)}`);
     page.jobStates.set(job.displayName, { settled: job.settled, state: job.state });
   }
   const last = queue.run.last;
@@ -211,10 +220,10 @@ function renderQueue(queue) {
   byId('workspace').textContent = queue.workspace.directory;
   byId('backend').textContent = `backend: ${queue.workspace.backend}`;
   const finished = first ? (queue.jobs.forEach((job) => page.jobStates.set(job.displayName, { settled: job.settled, state: job.state })), (page.lastRunFinishedAt = queue.run.last?.finishedAt ?? ''), undefined) : announceChanges(queue);
-  renderStages(queue.stages);
-  renderRun(queue);
-  renderJobs(queue);
-  renderDeadLetters(queue);
+  renderIfChanged('stages', queue.stages, () => renderStages(queue.stages));
+  renderIfChanged('run', queue.run, () => renderRun(queue));
+  renderIfChanged('jobs', [queue.jobs, queue.cancel, queue.liveError], () => renderJobs(queue));
+  renderIfChanged('dead', queue.deadLetters, () => renderDeadLetters(queue));
   updateTitle(queue, finished);
   const { gallery } = queue;
   byId('gallery-count').textContent = `(${gallery.total})`;
@@ -225,13 +234,15 @@ function renderQueue(queue) {
   const counts = `${gallery.total}/${gallery.done}/${gallery.failed}/${gallery.pending}`;
   if (counts !== page.gallery.counts) {
     page.gallery.counts = counts;
-    if (!byId('gallery').hidden || first) void reloadGallery();
+    // Reloading under someone scrolled down the gallery would throw them back to the top: offer it instead.
+    if (!byId('gallery').hidden && window.scrollY > 300) byId('gallery-changed').hidden = false;
+    else if (!byId('gallery').hidden || first) void reloadGallery();
   }
 }
 
 function tickElapsed() {
   for (const cell of document.querySelectorAll('td.elapsed')) {
-    cell.textContent = formatDuration(elapsedOf({ createdAt: cell.dataset.createdAt, endedAt: cell.dataset.endedAt }));
+    cell.textContent = formatDuration(computeElapsed({ createdAt: cell.dataset.createdAt, endedAt: cell.dataset.endedAt }));
   }
 }
 
@@ -282,7 +293,7 @@ async function startRun(from, title) {
 }
 
 async function confirmCancel(job) {
-  const yes = await askConfirmation(`Cancel ${job.name}?`, `${job.displayName}: ${job.requests} requests, ${shortState(job.state)}.\nA cancelled job's unfinished requests are not charged; chargen asks for them again in a new job on the next run.`);
+  const yes = await askConfirmation(`Cancel ${job.name}?`, `${job.displayName}: ${job.requests} requests, ${formatState(job.state)}.\nA cancelled job's unfinished requests are not charged; chargen asks for them again in a new job on the next run.`);
   if (!yes) return;
   try {
     await postJson('/api/jobs/cancel', { name: job.name });
@@ -293,13 +304,13 @@ async function confirmCancel(job) {
 
 // ---- gallery -----------------------------------------------------------------------------------------------------
 
-function galleryCard(item) {
-  const image = element('img', { attributes: { alt: item.source, loading: 'lazy', decoding: 'async', src: item.imageUrl ?? item.sourceUrl } });
-  const card = element('button', { className: `card ${item.status}`, attributes: { type: 'button', 'data-id': item.id, 'data-status': item.status }, title: item.reason ?? item.source }, [
+function createGalleryCard(item) {
+  const image = createElement('img', { attributes: { alt: item.source, loading: 'lazy', decoding: 'async', src: item.imageUrl ?? item.sourceUrl } });
+  const card = createElement('button', { className: `card ${item.status}`, attributes: { type: 'button', 'data-id': item.id, 'data-status': item.status }, title: item.reason ?? item.source }, [
     image,
-    element('div', { className: 'caption' }, [
-      element('span', { text: item.variant > 1 ? `${item.source} #${item.variant}` : item.source }),
-      element('span', { className: `badge ${stateClass(item.status)}`, text: item.status }),
+    createElement('div', { className: 'caption' }, [
+      createElement('span', { text: item.variant > 1 ? `${item.source} #${item.variant}` : item.source }),
+      createElement('span', { className: `badge ${chooseStateClass(item.status)}`, text: item.status }),
     ]),
   ]);
   card.addEventListener('click', () => void openDetail(item.id));
@@ -318,7 +329,7 @@ async function loadMore() {
     if (generation !== gallery.generation) return;
     gallery.total = result.total;
     gallery.items.push(...result.items);
-    byId('grid').append(...result.items.map(galleryCard));
+    byId('grid').append(...result.items.map(createGalleryCard));
     byId('grid-empty').hidden = gallery.total > 0;
   } catch (error) {
     showProblem(error.message);
@@ -334,6 +345,7 @@ function isNearEnd() {
 }
 
 async function reloadGallery() {
+  byId('gallery-changed').hidden = true;
   const gallery = page.gallery;
   gallery.generation += 1;
   gallery.items = [];
@@ -369,7 +381,7 @@ async function openDetail(id) {
     ['what to do', detail.fix],
     ['warnings', detail.warnings.length > 0 ? detail.warnings.join('; ') : undefined],
   ].filter(([, value]) => value !== undefined && value !== '');
-  byId('detail-facts').replaceChildren(...facts.flatMap(([name, value]) => [element('dt', { text: name }), element('dd', { text: value })]));
+  byId('detail-facts').replaceChildren(...facts.flatMap(([name, value]) => [createElement('dt', { text: name }), createElement('dd', { text: value })]));
   byId('detail-prompt').textContent = detail.prompt ?? '(no prompt compiled)';
   byId('detail-analysis').textContent = detail.analysis ? JSON.stringify(detail.analysis, null, 2) : '(no analysis record)';
   byId('detail').showModal();
@@ -400,6 +412,10 @@ function setUp() {
     if (entries.some((entry) => entry.isIntersecting) && !byId('gallery').hidden) void loadMore();
   }, { rootMargin: '600px' }).observe(byId('grid-end'));
 
+  byId('gallery-changed').addEventListener('click', () => {
+    window.scrollTo(0, 0);
+    void reloadGallery();
+  });
   byId('run-all').addEventListener('click', () => void startRun(undefined, 'Bring everything up to date?'));
   byId('run-from-button').addEventListener('click', () => {
     const from = byId('run-from').value;
