@@ -17,7 +17,7 @@ const installed = await isChromiumInstalled();
 // The page's own globals, typed just enough for the checks that run inside it (the project has no DOM typings).
 declare const document: {
   title: string;
-  querySelectorAll(selector: string): ArrayLike<{ complete: boolean; naturalWidth: number }>;
+  querySelectorAll(selector: string): ArrayLike<{ complete: boolean; naturalWidth: number; decode(): Promise<void> }>;
   getElementById(id: string): { naturalWidth: number } | null;
 };
 
@@ -127,6 +127,8 @@ describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace fro
     await page.click('#nav-gallery');
     await page.waitForFunction(() => document.querySelectorAll('.card[data-status="done"]').length === 6, undefined, wait);
     await page.waitForFunction(() => Array.from(document.querySelectorAll('.card img')).every((image) => image.complete && image.naturalWidth > 0), undefined, wait);
+    // Loaded is not yet painted: an async-decoded image can still be blank in a screenshot taken now.
+    await page.evaluate(() => Promise.all(Array.from(document.querySelectorAll('.card img')).map((image) => image.decode())));
     await page.screenshot({ path: join(screenshots, 'ui-gallery.png'), fullPage: true });
 
     await page.click('.filter[data-status="failed"]');
