@@ -1,0 +1,59 @@
+/**
+ * The UI server on a large workspace: how long the queue, a gallery page and a detail take to answer, against a
+ * baseline measured in the same run (reading and parsing the synthesize checkpoint once: the floor of any first look).
+ * Run: npm run bench:ui -- [outputs, default 100000]
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startUiServer } from '../pipeline/cli/ui-command.ts';
+import { resolveConfig } from '../pipeline/config/load-config.ts';
+import { createMemoryLogger } from '../pipeline/logger.ts';
+import { openWorkspace } from '../pipeline/workspace/open-workspace.ts';
+import { synthesizeCheckpointPath, writeSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
+
+const outputCount = Number(process.argv[2] ?? 100_000);
+const failureCount = Math.round(outputCount / 50);
+const project = await mkdtemp(join(tmpdir(), 'chargen-bench-ui-'));
+const workspaceDirectory = join(project, '.chargen');
+await mkdir(join(project, 'final_characters'), { recursive: true });
+await openWorkspace({ directory: workspaceDirectory, now: Date.now });
+const keyOf = (index: number) => index.toString(16).padStart(64, '0');
+await writeSynthesizeCheckpoint(workspaceDirectory, {
+  fingerprint: 'f'.repeat(64),
+  outputs: Array.from({ length: outputCount }, (_unused, index) => ({ sourcePath: `hero-${index}.png`, variant: 1, key: keyOf(index), image: `hero-${index}.png`, sidecar: `hero-${index}.json` })),
+  failures: Array.from({ length: failureCount }, (_unused, index) => ({ sourcePath: `bad-${index}.png`, variant: 1, key: `failed-${index}`, reason: 'IMAGE_SAFETY', retryable: false, fix: 'change the prompt' })),
+  warnings: [],
+});
+
+async function measure(run: () => Promise<number>): Promise<{ milliseconds: number; bytes: number }> {
+  const start = performance.now();
+  const bytes = await run();
+  return { milliseconds: performance.now() - start, bytes };
+}
+
+const baseline = await measure(async () => {
+  const text = await readFile(synthesizeCheckpointPath(workspaceDirectory), 'utf8');
+  JSON.parse(text);
+  return text.length;
+});
+const ui = await startUiServer({ cwd: project, env: {}, config: resolveConfig({ env: {}, flags: {} }), logger: createMemoryLogger(), port: 0 });
+const ask = (path: string) => measure(async () => (await (await fetch(new URL(path, ui.url))).text()).length);
+const rows: [string, { milliseconds: number; bytes: number }][] = [
+  ['baseline: read + JSON.parse of outputs.json', baseline],
+  ['queue, first (parses and validates)', await ask('/api/queue')],
+  ['queue, again (nothing changed)', await ask('/api/queue')],
+  ['gallery, first page of 60', await ask('/api/gallery?limit=60')],
+  ['gallery, last page', await ask(`/api/gallery?offset=${outputCount - 60}&limit=60`)],
+  ['gallery, failed only', await ask('/api/gallery?status=failed&limit=60')],
+  ['detail of the last image', await ask(`/api/gallery/${keyOf(outputCount - 1)}`)],
+];
+await ui.close();
+await rm(project, { recursive: true, force: true });
+
+console.log(`chargen ui on ${outputCount} outputs and ${failureCount} failures (Node ${process.version})`);
+for (const [name, { milliseconds, bytes }] of rows) {
+  console.log(`${name.padEnd(46)} ${milliseconds.toFixed(1).padStart(8)} ms  ${(milliseconds / baseline.milliseconds).toFixed(2).padStart(6)}× baseline  ${bytes} bytes`);
+}
+console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
