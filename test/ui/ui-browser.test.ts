@@ -112,6 +112,8 @@ describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace fro
     await page.click('#retry-dead');
     await confirm(/synthesize: 6 items, 0 done or cached, 6 to send/);
     await page.waitForFunction(() => document.querySelectorAll('tr[data-job*="-synthesize-"]').length === 2, undefined, wait);
+    // Created and seen pending (not just recorded) before the emulator's clock moves past its wait.
+    await jobRow('synthesize', 'JOB_STATE_PENDING').waitFor(wait);
     await createEmulatorAdmin(emulator.baseUrl).advanceClock(601_000);
     await page.locator('[data-stage="synthesize"] .badge:text-is("done")').waitFor(wait);
     await page.locator('#dead-count:text-is("(1)")').waitFor(wait);

@@ -335,7 +335,9 @@ describe('chargen ui server, while batch jobs run', () => {
     now += 1_500;
     const queue = await waitFor(
       () => getJson<QueueView>(ui, '/api/queue'),
-      (view) => view.jobs.some((job) => job.name === name && job.state === 'JOB_STATE_CANCELLED') && view.jobs.filter((job) => job.stage === 'synthesize').length === 2,
+      (view) =>
+        view.jobs.some((job) => job.name === name && job.state === 'JOB_STATE_CANCELLED') &&
+        view.jobs.filter((job) => job.stage === 'synthesize' && job.name !== undefined).length === 2,
       'the cancelled job and its replacement',
     );
     expect(queue.run.active).toBe(true);
@@ -349,6 +351,8 @@ describe('chargen ui server, while batch jobs run', () => {
     const resumed = await runPipeline({ cwd: project.directory, env: environmentFor(emulator), logger, config: project.config, yes: true, detach: true });
     expect(resumed.exitCode, resumed.message).toBe(4);
     expect((await emulator.stats())['batchesCreated']).toBe(before['batchesCreated']);
+    const created = (await emulator.client.batches.list({ config: { pageSize: 100 } })).page.map((job) => job.displayName);
+    expect(new Set(created).size).toBe(created.length);
   });
 
   it('answers at once when the API does not, and says why the states may be old', async () => {
