@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
@@ -9,6 +7,7 @@ import type { ChargenConfig } from '../config/chargen-config.ts';
 import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
 import { readBatchJob } from '../gemini/read-batch-job.ts';
 import type { Logger } from '../logger.ts';
+import { serveHandler, type ServedHandler } from '../serve-handler.ts';
 import { createUiActions } from '../ui/create-ui-actions.ts';
 import { createUiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
@@ -28,17 +27,6 @@ const flagsSchema = z.object({
 /** Job states are asked of the real API every 15 s at most (it rate-limits), of a local endpoint every second. */
 function choosePollInterval(baseUrl: string | undefined): number {
   return isLoopbackUrl(baseUrl) ? 1_000 : 15_000;
-}
-
-async function listen(server: Server, port: number): Promise<AddressInfo> {
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', fail);
-      done();
-    });
-  });
-  return server.address() as AddressInfo;
 }
 
 export interface RunningUi {
@@ -73,14 +61,17 @@ export async function startUiServer(options: {
   const workspaceDirectory = resolve(options.cwd, config.workdir);
   const backend = await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env });
   const stateDirectory = join(workspaceDirectory, 'backends', backend);
-  await createWorkspaceFilesReader({ workspaceDirectory, stateDirectory }).read();
+  // Read in full before serving: a missing or damaged workspace is an error here, not a blank page. The reader keeps
+  // what it parsed for the first page.
+  const reader = createWorkspaceFilesReader({ workspaceDirectory, stateDirectory });
+  await reader.read();
 
   const connection = backend === 'emulator' ? undefined : await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
   const actions = createUiActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, backend, now });
   const outputDirectory = resolve(options.cwd, config.out);
   const state = createUiState({
     workspaceDirectory,
-    stateDirectory,
+    reader,
     outputDirectory,
     backend,
     actions,
@@ -100,10 +91,9 @@ export async function startUiServer(options: {
     refreshMilliseconds: options.refreshMilliseconds ?? 1_000,
     secrets: connection ? [connection.apiKey] : [],
   });
-  const server = createServer((request, response) => handler.handle(request, response));
-  let address: AddressInfo;
+  let served: ServedHandler;
   try {
-    address = await listen(server, options.port);
+    served = await serveHandler({ handler: (request, response) => handler.handle(request, response), port: options.port });
   } catch (error) {
     await handler.close();
     const reason =
@@ -113,14 +103,13 @@ export async function startUiServer(options: {
     throw new ChargenError({ code: 'listen-failed', message: `cannot listen on 127.0.0.1:${options.port}: ${reason}`, cause: error });
   }
   return {
-    url: `http://127.0.0.1:${address.port}/`,
+    url: `${served.baseUrl}/`,
     workspaceDirectory,
     backend,
     async close() {
       await handler.close();
       await actions.stop();
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
+      await served.close();
     },
   };
 }

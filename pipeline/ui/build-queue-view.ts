@@ -67,35 +67,24 @@ const orphanedReason = 'the built-in emulator that ran it has stopped; `chargen 
 
 function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView | undefined, runStates: ReadonlyMap<string, string>, orphaned: boolean): JobView {
   const { record, updatedAt } = entry;
-  if (orphaned && record.status !== 'finished') {
-    return {
-      stage: record.stage,
-      displayName: record.displayName,
-      ...(record.jobName ? { name: record.jobName } : {}),
-      state: 'INTERRUPTED',
-      settled: true,
-      live: false,
-      requests: record.keys.length,
-      createdAt: record.createdAt,
-      updatedAt,
-      error: orphanedReason,
-    };
-  }
+  const finished = record.status === 'finished';
+  const orphan = orphaned && !finished;
   // A look taken while the job still ran says nothing true of it once its record says it finished.
-  const live = record.status === 'finished' && lastLook && !isJobSettled(lastLook.state) ? undefined : lastLook;
-  const recorded = record.status === 'finished' ? (record.finalState ?? 'JOB_STATE_SUCCEEDED') : record.status === 'preparing' ? 'PREPARING' : 'SUBMITTED';
-  // The record is the truth once finished; before that the API (or this UI's own run) knows better.
-  const fromRun = record.jobName ? runStates.get(record.jobName) : undefined;
-  const state = record.status === 'finished' ? recorded : (live?.state ?? fromRun ?? recorded);
-  const settled = record.status === 'finished' || isJobSettled(state);
-  const endedAt = live?.endTime ?? (record.status === 'finished' ? updatedAt : undefined);
+  const live = orphan || (finished && lastLook && !isJobSettled(lastLook.state)) ? undefined : lastLook;
+  const recorded = finished ? (record.finalState ?? 'JOB_STATE_SUCCEEDED') : orphan ? 'INTERRUPTED' : record.status === 'preparing' ? 'PREPARING' : 'SUBMITTED';
+  // The record is the truth once finished (or orphaned); before that the API (or this UI's own run) knows better.
+  const fromRun = orphan || !record.jobName ? undefined : runStates.get(record.jobName);
+  const state = finished || orphan ? recorded : (live?.state ?? fromRun ?? recorded);
+  const settled = finished || orphan || isJobSettled(state);
+  const endedAt = live?.endTime ?? (finished ? updatedAt : undefined);
+  const error = live?.error ?? (orphan ? orphanedReason : undefined);
   return {
     stage: record.stage,
     displayName: record.displayName,
     ...(record.jobName ? { name: record.jobName } : {}),
     state,
     settled,
-    live: record.status !== 'finished' && (live !== undefined || fromRun !== undefined),
+    live: !finished && (live !== undefined || fromRun !== undefined),
     requests: record.keys.length,
     ...(live?.succeededCount !== undefined ? { succeeded: live.succeededCount } : {}),
     ...(live?.failedCount !== undefined ? { failed: live.failedCount } : {}),
@@ -103,7 +92,7 @@ function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView
     createdAt: live?.createTime ?? record.createdAt,
     updatedAt: live?.updateTime ?? updatedAt,
     ...(endedAt ? { endedAt } : {}),
-    ...(live?.error ? { error: live.error } : {}),
+    ...(error ? { error } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
+import { redactText } from '../cassette/redact-secret.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { stageNames } from '../steps/stage-step.ts';
@@ -98,7 +99,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
   let ticking = false;
   let ticks = 0;
 
-  const redact = (text: string) => options.secrets.filter((secret) => secret.length >= 6).reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+  const redact = (text: string) => options.secrets.filter((secret) => secret.length >= 6).reduce(redactText, text);
 
   function toProblem(error: unknown): HttpProblem {
     if (error instanceof HttpProblem) return error;

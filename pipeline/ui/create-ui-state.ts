@@ -2,13 +2,13 @@ import type { BatchJobView } from '../gemini/read-batch-job.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, type RequestKeyOf, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
-import { createWorkspaceFilesReader, type WorkspaceFiles } from './read-workspace-files.ts';
+import type { WorkspaceFiles, WorkspaceFilesReader } from './read-workspace-files.ts';
 import { createLiveJobTracker } from './track-live-jobs.ts';
 
 export interface UiStateOptions {
   workspaceDirectory: string;
-  /** `<workspace>/backends/<identity>`. */
-  stateDirectory: string;
+  /** The workspace's files, each parsed again only when it changed. */
+  reader: WorkspaceFilesReader;
   outputDirectory: string;
   backend: string;
   actions: UiActions;
@@ -33,7 +33,7 @@ export interface UiState {
 
 /** What the page asks for, read from the workspace each time (the UI keeps no state of its own). */
 export function createUiState(options: UiStateOptions): UiState {
-  const reader = createWorkspaceFilesReader({ workspaceDirectory: options.workspaceDirectory, stateDirectory: options.stateDirectory });
+  const { reader } = options;
   const galleryIndex = createGalleryIndex({ requestKeyOf: options.requestKeyOf });
   const tracker = options.lookupJob
     ? createLiveJobTracker({ lookup: options.lookupJob, intervalMilliseconds: options.jobPollMilliseconds, timeoutMilliseconds: options.lookupTimeoutMilliseconds, concurrency: 4, now: options.now })

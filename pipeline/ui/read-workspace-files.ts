@@ -44,7 +44,11 @@ function cacheBySignature<T>(path: string, read: () => Promise<T>): () => Promis
  * A reader of one workspace that the UI asks every second: checkpoints are parsed again only when they change, job
  * records are few and read each time (with their file's mtime as the time they last changed).
  */
-export function createWorkspaceFilesReader(options: { workspaceDirectory: string; stateDirectory: string }): { read(): Promise<WorkspaceFiles> } {
+export interface WorkspaceFilesReader {
+  read(): Promise<WorkspaceFiles>;
+}
+
+export function createWorkspaceFilesReader(options: { workspaceDirectory: string; stateDirectory: string }): WorkspaceFilesReader {
   const { workspaceDirectory, stateDirectory } = options;
   const analysis = cacheBySignature(analysisCheckpointPath(workspaceDirectory), () => readAnalysisCheckpoint(workspaceDirectory));
   const prompts = cacheBySignature(promptsCheckpointPath(workspaceDirectory), () => readPromptsCheckpoint(workspaceDirectory));

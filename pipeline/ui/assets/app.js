@@ -219,7 +219,8 @@ function renderQueue(queue) {
   showProblem(undefined);
   byId('workspace').textContent = queue.workspace.directory;
   byId('backend').textContent = `backend: ${queue.workspace.backend}`;
-  const finished = first ? (queue.jobs.forEach((job) => page.jobStates.set(job.displayName, { settled: job.settled, state: job.state })), (page.lastRunFinishedAt = queue.run.last?.finishedAt ?? ''), undefined) : announceChanges(queue);
+  // On the first queue nothing was seen before it, so nothing is announced: it only records the states.
+  const finished = announceChanges(queue);
   renderIfChanged('stages', queue.stages, () => renderStages(queue.stages));
   renderIfChanged('run', queue.run, () => renderRun(queue));
   renderIfChanged('jobs', [queue.jobs, queue.cancel, queue.liveError], () => renderJobs(queue));
