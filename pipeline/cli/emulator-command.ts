@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { faultConfigSchema } from '../../emulator/fault-config.ts';
 import { serveEmulator } from '../../emulator/serve-emulator.ts';
 import type { Logger } from '../logger.ts';
+import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z.object({
   host: z.string().min(1),
@@ -24,7 +25,7 @@ export async function runEmulatorCommand(options: {
   const { logger } = options;
   const flags = flagsSchema.safeParse(options.flags);
   if (!flags.success) {
-    for (const issue of flags.error.issues) logger.error(`--${issue.path.join('.')}: ${issue.message}`);
+    reportFlagProblems(logger, flags.error);
     return 2;
   }
   let faults: unknown = {};

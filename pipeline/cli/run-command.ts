@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { describePlan, runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { exitCodes } from './exit-codes.ts';
+import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z
   .object({
@@ -57,7 +58,7 @@ export async function runRunCommand(options: {
   const { logger } = options;
   const flags = flagsSchema.safeParse(options.flags);
   if (!flags.success) {
-    for (const issue of flags.error.issues) logger.error(`${issue.path.length > 0 ? `--${issue.path.join('.')}: ` : ''}${issue.message}`);
+    reportFlagProblems(logger, flags.error);
     return exitCodes.usage;
   }
   const { json, dryRun, yes, detach, from, only } = flags.data;

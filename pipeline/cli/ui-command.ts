@@ -14,6 +14,7 @@ import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
 import { computeImageRequestKey } from '../../stages/synthesize/build-image-request.ts';
 import { exitCodes } from './exit-codes.ts';
+import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -125,7 +126,7 @@ export async function runUiCommand(options: {
   const { logger } = options;
   const flags = flagsSchema.safeParse(options.flags);
   if (!flags.success) {
-    for (const issue of flags.error.issues) logger.error(`--${issue.path.join('.')}: ${issue.message}`);
+    reportFlagProblems(logger, flags.error);
     return exitCodes.usage;
   }
   try {
