@@ -6,10 +6,11 @@
  * MB and GB are decimal (10^6, 10^9 bytes). Rounds alternate baseline and extract; the table takes each side's fastest
  * round and highest peak RSS. --keep leaves the temporary folder (result file included) in place, to profile by hand.
  */
+import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, readdir, rm, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,6 @@ const imageHeight = 2752;
 /** Private (second letter lowercase), ancillary (first lowercase), safe to copy (last lowercase): decoders skip it. */
 const fillerChunkType = 'chRg';
 const chargenBinary = join(import.meta.dirname, '..', 'bin', 'chargen.js');
-const timeBinary = '/usr/bin/time';
 
 /** Where each image's base64 lies in the result file: the baseline decodes exactly these bytes. */
 interface Base64Span {
@@ -178,16 +178,6 @@ async function writeResultFile(options: { path: string; lineCount: number; lineB
 // ---------------------------------------------------------------------------------------------------------------
 // Measuring a child process.
 
-function readVmHwmKilobytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Peak RSS by GNU time's `-v` (the kernel's ru_maxrss of the process) when present, else VmHWM polled every 50 ms. */
 const rssMethod = existsSync(timeBinary) ? 'GNU time -v (ru_maxrss)' : '/proc/<pid>/status VmHWM polled every 50 ms';
 
@@ -201,20 +191,13 @@ async function measureChild(options: { args: string[]; statsFile: string }): Pro
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let polledPeak = 0;
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        const value = child.pid === undefined ? undefined : readVmHwmKilobytes(child.pid);
-        if (value !== undefined) polledPeak = Math.max(polledPeak, value);
-      }, 50);
+  const poll = useTime ? undefined : pollPeakRss(child);
   const [exitCode] = (await once(child, 'exit')) as [number | null];
   const seconds = (performance.now() - started) / 1000;
-  if (poll) clearInterval(poll);
-  let peakRssKilobytes = polledPeak;
+  let peakRssKilobytes = poll?.stop() ?? 0;
   if (useTime) {
     const stats = await readFile(options.statsFile, 'utf8');
-    peakRssKilobytes = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stats)?.[1] ?? 0);
+    peakRssKilobytes = readTimePeakRss(stats);
     const status = /Exit status: (\d+)/.exec(stats)?.[1];
     const cpuSeconds = Number(/User time \(seconds\): ([\d.]+)/.exec(stats)?.[1] ?? 0) + Number(/System time \(seconds\): ([\d.]+)/.exec(stats)?.[1] ?? 0);
     return { seconds, peakRssKilobytes, cpuSeconds, exitCode: status === undefined ? exitCode : Number(status), stdout, stderr };

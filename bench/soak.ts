@@ -20,10 +20,11 @@
  * got when its kill fires. Peak RSS is GNU time -v's (the kernel's ru_maxrss, killed runs included) when
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
+import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,6 @@ import { createCiFaults } from '../test/support/ci-faults.ts';
 import { createEmulatorAdmin, type EmulatorStats, type ListedJob } from '../test/support/emulator-admin.ts';
 
 const chargenBinary = join(import.meta.dirname, '..', 'bin', 'chargen.js');
-const timeBinary = '/usr/bin/time';
 const useTime = existsSync(timeBinary);
 const rssMethod = useTime ? 'GNU time -v (ru_maxrss)' : '/proc/<pid>/status VmHWM polled every 50 ms';
 const apiKey = 'soak-bench-key-for-the-emulator-41c7';
@@ -121,15 +121,6 @@ async function findChildPid(parentPid: number, hasExited: () => boolean): Promis
   return undefined;
 }
 
-function readVmHwmKilobytes(pid: number): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 interface SpawnedProcess {
   /** The Node process itself (not the `time` wrapper): the one signals go to. */
   resolvePid: () => Promise<number | undefined>;
@@ -155,13 +146,7 @@ function spawnMeasured(options: { args: string[]; cwd: string; env: NodeJS.Proce
   let pid: Promise<number | undefined> | undefined;
   const resolvePid = () => (pid ??= useTime ? findChildPid(child.pid ?? 0, hasExited) : Promise.resolve(child.pid));
 
-  let polledPeak = 0;
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        const value = child.pid === undefined ? undefined : readVmHwmKilobytes(child.pid);
-        if (value !== undefined) polledPeak = Math.max(polledPeak, value);
-      }, 50);
+  const poll = useTime ? undefined : pollPeakRss(child);
 
   const startedAt = performance.now();
   const stderrLines: TimedLine[] = [];
@@ -174,10 +159,9 @@ function spawnMeasured(options: { args: string[]; cwd: string; env: NodeJS.Proce
 
   const finished = (async () => {
     const [exitCode, signal] = await closed;
-    if (poll) clearInterval(poll);
-    if (!useTime) return { code: exitCode ?? undefined, signalled: signal !== null, peakRssKilobytes: polledPeak };
+    if (poll) return { code: exitCode ?? undefined, signalled: signal !== null, peakRssKilobytes: poll.stop() };
     const stats = await readFile(options.statsFile, 'utf8').catch(() => '');
-    const peakRssKilobytes = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stats)?.[1] ?? 0);
+    const peakRssKilobytes = readTimePeakRss(stats);
     // GNU time says "Command terminated by signal N" (and "Exit status: 0") when the command died of a signal.
     const signalled = /Command terminated by signal \d+/.test(stats);
     const status = /Exit status: (\d+)/.exec(stats)?.[1];
