@@ -20,6 +20,7 @@
  * got when its kill fires. Peak RSS is GNU time -v's (the kernel's ru_maxrss, killed runs included) when
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
+import { contactSheetFileName } from '../pipeline/ui/write-contact-sheet.ts';
 import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -495,7 +496,7 @@ async function auditOutputs(options: { project: Project; failures: readonly Fail
     lost: project.inputNames.filter((input) => (wholeBySource.get(input) ?? 0) === 0 && !unfixable.has(input)),
     doubled: project.inputNames.filter((input) => (wholeBySource.get(input) ?? 0) > 1),
     broken,
-    strayImages: names.filter((name) => !isTemporaryName(name) && !name.endsWith('.json') && !referenced.has(name)),
+    strayImages: names.filter((name) => !isTemporaryName(name) && !name.endsWith('.json') && name !== contactSheetFileName && !referenced.has(name)),
     temporaryFiles: names.filter(isTemporaryName),
     checkpointOutputs: checkpoint?.outputs.length ?? 0,
   };
