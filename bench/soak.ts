@@ -20,7 +20,9 @@
  * got when its kill fires. Peak RSS is GNU time -v's (the kernel's ru_maxrss, killed runs included) when
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
+import type { JobRecord } from '../pipeline/gemini/job-record.ts';
 import { contactSheetFileName } from '../pipeline/ui/write-contact-sheet.ts';
+import { readWorkspaceJobRecords } from '../test/support/read-workspace-job-records.ts';
 import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -502,17 +504,6 @@ async function auditOutputs(options: { project: Project; failures: readonly Fail
   };
 }
 
-interface JobRecordFile {
-  displayName: string;
-  stage: string;
-  fingerprint: string;
-  attempt: number;
-  keys: string[];
-  status: string;
-  jobName?: string;
-  finalState?: string;
-}
-
 interface JobAudit {
   jobsCreated: number;
   jobsListed: number;
@@ -532,24 +523,14 @@ interface JobAudit {
   /** `<stage>-<fingerprint16>` of every chunk behind a finding above, to tell its story. */
   suspectChunks: string[];
   listed: ListedJob[];
-  records: JobRecordFile[];
-}
-
-async function loadJobRecordFiles(project: Project): Promise<JobRecordFile[]> {
-  const entries = await readdir(join(project.workspaceDirectory, 'backends'), { recursive: true, withFileTypes: true }).catch(() => []);
-  const records: JobRecordFile[] = [];
-  for (const entry of entries) {
-    const path = join(entry.parentPath, entry.name);
-    if (entry.isFile() && /[\\/]jobs[\\/][^\\/]+$/.test(entry.parentPath) && entry.name.endsWith('.json')) records.push(JSON.parse(await readFile(path, 'utf8')) as JobRecordFile);
-  }
-  return records;
+  records: JobRecord[];
 }
 
 async function auditJobs(options: { project: Project; emulator: RunningEmulator; batchesCreated: number }): Promise<JobAudit> {
   const workspace = JSON.parse(await readFile(join(options.project.workspaceDirectory, 'workspace.json'), 'utf8')) as { id: string };
   const prefix = `chargen-${workspace.id}-`;
   const listed = (await options.emulator.listBatchJobs()).filter((job) => job.displayName.startsWith(prefix));
-  const records = await loadJobRecordFiles(options.project);
+  const records = await readWorkspaceJobRecords(options.project.workspaceDirectory);
   const recordByName = new Map(records.map((record) => [record.displayName, record]));
 
   const countByDisplayName = new Map<string, number>();

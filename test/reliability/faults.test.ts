@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { inspectImage } from '../../stages/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
+import { readWorkspaceJobRecords } from '../support/read-workspace-job-records.ts';
 import { createCiFaults } from '../support/ci-faults.ts';
 import { createEmulatorAdmin, type EmulatorAdmin, type EmulatorStats, type ListedJob } from '../support/emulator-admin.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
@@ -267,17 +268,6 @@ async function checkFinalOutputs(project: Project, report: string): Promise<void
   expect(checkpoint.failures, report).toEqual([]);
 }
 
-interface JobRecordFile {
-  displayName: string;
-  stage: string;
-  fingerprint: string;
-  attempt: number;
-  keys: string[];
-  jobName?: string;
-  status: string;
-  finalState?: string;
-}
-
 /**
  * No chunk went to the API twice except through a recorded retry round: every job the API lists for this workspace
  * has a displayName (`chargen-<ws>-<stage>-<fp16>-<attempt>`) of its own and a job record naming it; a chunk's
@@ -289,10 +279,7 @@ async function auditJobs(options: { project: Project; statsBefore: EmulatorStats
   const workspaceId = (JSON.parse(await readFile(join(project.workspaceDirectory, 'workspace.json'), 'utf8')) as { id: string }).id;
   const prefix = `chargen-${workspaceId}-`;
   const listed = (await admin.listBatchJobs(apiKey)).filter((job) => job.displayName.startsWith(prefix));
-  const records: JobRecordFile[] = [];
-  for (const file of await listFiles(join(project.workspaceDirectory, 'backends'))) {
-    if (/[\\/]jobs[\\/][^\\/]+[\\/][^\\/]+\.json$/.test(file)) records.push(JSON.parse(await readFile(file, 'utf8')) as JobRecordFile);
-  }
+  const records = await readWorkspaceJobRecords(project.workspaceDirectory);
   const listing = `jobs of workspace ${workspaceId}:\n${listed.map((job) => `  ${job.displayName} ${job.name} ${job.state}`).join('\n')}\n${describeRuns(runs)}`;
 
   const displayNames = listed.map((job) => job.displayName);
