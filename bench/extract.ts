@@ -142,7 +142,7 @@ function* generateLineParts(options: {
   yield Buffer.from(Buffer.concat([encodeUInt32(checksum), png.subarray(afterHeader)]).toString('base64'), 'latin1');
   const usage = { promptTokenCount: 1290, candidatesTokenCount: 1120, totalTokenCount: 2688, thoughtsTokenCount: 278, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 730 }, { modality: 'IMAGE', tokenCount: 560 }], candidatesTokensDetails: [{ modality: 'IMAGE', tokenCount: 1120 }] };
   yield Buffer.from(
-    `"},"thoughtSignature":${JSON.stringify(options.thoughtSignature)}}]},"finishReason":"STOP","index":0}],"usageMetadata":${JSON.stringify(usage)},"modelVersion":"gemini-3-pro-image-preview","responseId":${JSON.stringify(randomBytes(12).toString('base64url'))}}}\n`,
+    `"},"thoughtSignature":${JSON.stringify(options.thoughtSignature)}}]},"finishReason":"STOP","index":0}],"usageMetadata":${JSON.stringify(usage)},"modelVersion":"gemini-3-pro-image","responseId":${JSON.stringify(randomBytes(12).toString('base64url'))}}}\n`,
     'latin1',
   );
 }

@@ -47,7 +47,7 @@ const useTime = existsSync(timeBinary);
 const rssMethod = useTime ? 'GNU time -v (ru_maxrss)' : '/proc/<pid>/status VmHWM polled every 50 ms';
 const apiKey = 'soak-bench-key-for-the-emulator-41c7';
 const analyzeModel = 'gemini-3-flash-preview';
-const imageModel = 'gemini-3-pro-image-preview';
+const imageModel = 'gemini-3-pro-image';
 const emulatorLatency = { pendingMilliseconds: 250, runningMilliseconds: 1_000 };
 const pollIntervalMilliseconds = 200;
 /** Unkilled runs ending other than 0, 3 or 4 after which the series stops: a rerun that fails thrice will not recover. */

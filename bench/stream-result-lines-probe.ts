@@ -31,7 +31,7 @@ async function writeInputs(): Promise<number> {
     // A distinct first group of three bytes per line gives every image its own hash.
     base64.write(Buffer.from([index >> 16, (index >> 8) & 0xff, index & 0xff]).toString('base64'), 0, 'latin1');
     const head = `{"key":"line-${index}","response":{"candidates":[{"content":{"role":"model","parts":[{"text":"Here is the character."},{"inlineData":{"mimeType":"image/png","data":"`;
-    const tail = `"}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":1290,"candidatesTokenCount":1120,"totalTokenCount":2410},"modelVersion":"gemini-3-pro-image-preview"}}\n`;
+    const tail = `"}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":1290,"candidatesTokenCount":1120,"totalTokenCount":2410},"modelVersion":"gemini-3-pro-image"}}\n`;
     await results.writev([Buffer.from(head), base64, Buffer.from(tail)]);
     await base64Lines.writev([base64, newline]);
   }

@@ -42,11 +42,11 @@ export function toErrorEnvelope(error: RpcStatus): { error: Record<string, unkno
 }
 
 /**
- * The Status written on a batch output line. Real lines were seen as `{"code": 13, "message": ...}` (google.rpc
- * numbering, python-genai#1341); `status` is added for readers that want the name, and must not be relied on.
+ * The Status written on a batch output line: `{"code": 13, "message": ...}` in google.rpc numbering, as seen on real
+ * lines (python-genai#1341), without the `status` name that HTTP error bodies carry: readers must not need it.
  */
-export function toLineStatus(error: RpcStatus): { code: number; message: string; status: string } {
-  return { code: rpcCodeByStatus[error.status] ?? 2, message: error.message, status: error.status };
+export function toLineStatus(error: RpcStatus): { code: number; message: string } {
+  return { code: rpcCodeByStatus[error.status] ?? 2, message: error.message };
 }
 
 export function invalidArgument(message: string, details?: unknown[]): RpcStatus {

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileAccessDenied, internalError, invalidArgument, toLineStatus } from './api-error.ts';
-import { answerRequest, type AnswerResult, type FileLookup } from './answer-request.ts';
+import { answerRequest, type AnswerResult, type FileLookup } from './answer/answer-request.ts';
 import { isClockDue, isRunningTime, type BatchJob } from './batch-store.ts';
 import { countModelRequest, type EmulatorContext } from './emulator-context.ts';
 import { findModel, type ModelInfo } from './model-catalog.ts';
@@ -38,7 +38,7 @@ export function createFileReader(context: EmulatorContext): (fileUri: string) =>
   };
 }
 
-export async function answerWithContext(context: EmulatorContext, model: ModelInfo, rawRequest: unknown): Promise<AnswerResult> {
+export async function answerWithContext(context: EmulatorContext, model: ModelInfo, rawRequest: unknown, delivery: 'sync' | 'batch'): Promise<AnswerResult> {
   const normalized = normalizeRequest(rawRequest);
   countModelRequest(context.stats, model.name);
   if (!normalized.ok) return normalized;
@@ -47,6 +47,7 @@ export async function answerWithContext(context: EmulatorContext, model: ModelIn
     request: normalized.request,
     readFile: createFileReader(context),
     findBlockMarker: (text) => context.faults.findBlockMarker(text),
+    delivery,
   });
 }
 
@@ -71,7 +72,7 @@ async function answerBatchLine(context: EmulatorContext, model: ModelInfo, reque
     countModelRequest(context.stats, model.name);
     return { ok: false, error: internalError() };
   }
-  return answerWithContext(context, model, request);
+  return answerWithContext(context, model, request, 'batch');
 }
 
 function parseLine(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -17,6 +17,7 @@ import { HttpRejection, sendError } from './http-io.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
 import { batchRoutes } from './routes/batch-routes.ts';
 import { fileRoutes } from './routes/file-routes.ts';
+import { modelInfoRoutes } from './routes/model-info-routes.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 
 export interface EmulatorDependencies {
@@ -106,7 +107,7 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
     context.faults.replace(options.faults);
     clock.resetOffset();
   };
-  const routes: Route[] = [...fileRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(reset)];
+  const routes: Route[] = [...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(reset)];
 
   const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');

@@ -7,6 +7,8 @@ export const endpointNames = [
   'files.list',
   'files.delete',
   'files.download',
+  'models.get',
+  'models.list',
   'models.generateContent',
   'batches.create',
   'batches.get',

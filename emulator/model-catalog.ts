@@ -1,33 +1,33 @@
-/** The models the emulator answers for; any other name is a 404, as on the real API. */
+import { findRoutedModel, findServedModel, modelCatalog, type ServedModel } from '../schemas/gemini-models.ts';
+
+/**
+ * A model the emulator answers for, from the one catalog chargen also checks configs against
+ * (`schemas/gemini-models.json`). Any other name is a 404, as on the real API.
+ */
 export interface ModelInfo {
+  /** The model that answers: a routed id (gemini-3.7-flash) is answered by its successor, as the real API does. */
   name: string;
   generatesImages: boolean;
   /** Input token limit, to reject absurd requests the way the real API does. */
   inputTokenLimit: number;
-  /** `imageConfig.imageSize` values it takes (2.5 Flash Image renders 1K only). */
-  imageSizes?: readonly string[];
+  served: ServedModel;
 }
 
-const catalog: readonly ModelInfo[] = [
-  { name: 'gemini-3-flash-preview', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-3-pro-preview', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-3.1-pro-preview', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-3.1-flash-lite-preview', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-2.5-flash', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-2.5-flash-lite', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-2.5-pro', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-flash-latest', generatesImages: false, inputTokenLimit: 1_048_576 },
-  { name: 'gemini-3-pro-image-preview', generatesImages: true, inputTokenLimit: 65_536, imageSizes: ['1K', '2K', '4K'] },
-  { name: 'gemini-3.1-flash-image-preview', generatesImages: true, inputTokenLimit: 65_536, imageSizes: ['1K', '2K', '4K'] },
-  { name: 'gemini-2.5-flash-image', generatesImages: true, inputTokenLimit: 32_768, imageSizes: ['1K'] },
-];
+function toModelInfo(served: ServedModel): ModelInfo {
+  return { name: served.id, generatesImages: served.image !== undefined, inputTokenLimit: served.inputTokenLimit, served };
+}
 
-/** `models/x` and `x` both name model x. */
+/** `models/x` and `x` both name model x; a retired id is not found, a routed one answers as its successor. */
 export function findModel(name: string): ModelInfo | undefined {
-  const bare = name.startsWith('models/') ? name.slice('models/'.length) : name;
-  return catalog.find((model) => model.name === bare);
+  const served = findServedModel(name) ?? findServedModel(findRoutedModel(name)?.routedTo ?? '');
+  return served ? toModelInfo(served) : undefined;
 }
 
-export function listModelNames(): string[] {
-  return catalog.map((model) => model.name);
+/** What the model takes for `method` (models.get's supportedGenerationMethods). */
+export function supportsMethod(model: ModelInfo, method: string): boolean {
+  return (model.served.methods as readonly string[]).includes(method);
+}
+
+export function listServedModels(): readonly ServedModel[] {
+  return modelCatalog.models;
 }

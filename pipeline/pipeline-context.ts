@@ -6,7 +6,7 @@ import { InterruptedError, UsageError } from './errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from './gemini/batch-executor.ts';
 import type { RetryPolicy } from './gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini/gemini-executor.ts';
-import { emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from './gemini/gemini-settings.ts';
+import { computeRequiredUploadLifetime, emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from './gemini/gemini-settings.ts';
 import { createSyncExecutor } from './gemini/sync-executor.ts';
 import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/upload-files.ts';
 import { openUploadRegistry } from './gemini/upload-registry.ts';
@@ -131,7 +131,7 @@ export async function createPipelineContext(options: {
     };
     const registry = await openUploadRegistry({
       path: join(stateDirectory, 'uploads.jsonl'),
-      safetyMarginMilliseconds: settings.uploadSafetyMarginMilliseconds,
+      requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
       onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
     });
     closers.push(() => registry.close());

@@ -14,6 +14,9 @@ import { openWorkspace } from './workspace/open-workspace.ts';
 import { acquireWorkspaceLock } from './workspace/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from './ui/write-contact-sheet.ts';
 import { exitCodes } from './cli/exit-codes.ts';
+import { checkServedModels, describeModelWarnings } from './gemini/check-models.ts';
+import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
+import { listModelUses } from './steps/list-model-uses.ts';
 
 const steps: readonly StageStep[] = [analyzeStep, compileStep, synthesizeStep];
 
@@ -68,6 +71,30 @@ export function describePlan(plan: RunPlan): string[] {
   ];
 }
 
+/** The selected stages from the first one that will run (forced, or out of date) on: those that will call a model. */
+async function findStagesToRun(context: PipelineContext, selection: { run: StageName[]; forced: Set<StageName> }): Promise<StageName[]> {
+  for (const [index, name] of selection.run.entries()) {
+    if (selection.forced.has(name)) return selection.run.slice(index);
+    const step = steps[stageNames.indexOf(name)] as StageStep;
+    const freshness = await step.isFresh(context).catch(() => ({ fresh: false }));
+    if (!freshness.fresh) return selection.run.slice(index);
+  }
+  return [];
+}
+
+/**
+ * Before anything is uploaded or sent: warnings the catalog knows of (deprecated and routed models, sampling
+ * parameters), then each model the run will call asked of the API once (a retired one stops the run, exit 2).
+ */
+async function checkRunModels(context: PipelineContext, selection: { run: StageName[]; forced: Set<StageName> }, options: { ask: boolean }): Promise<void> {
+  const uses = listModelUses({ config: context.config, stages: await findStagesToRun(context, selection) });
+  const sampling = pickSamplingParameters(context.config.analyze);
+  for (const warning of describeModelWarnings({ uses, sampling, samplingSetting: 'analyze', analysisModel: context.config.analyze.model })) context.logger.warn(warning);
+  if (!options.ask || uses.length === 0) return;
+  const backend = await context.connect();
+  await checkServedModels({ client: backend.backend.client, uses, retry: backend.retry });
+}
+
 /** The sheet is a convenience: failing to write it is a warning, never a failed run. */
 async function tryWriteContactSheet(context: PipelineContext): Promise<void> {
   const path = join(context.outputDirectory, contactSheetFileName);
@@ -114,6 +141,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         });
       }
     }
+
+    await checkRunModels(context, selection, { ask: options.dryRun !== true });
 
     if (options.dryRun || (context.backendIdentity !== 'emulator' && !options.yes)) {
       const plan = await planRun(context, { forced: selection.forced });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 
-export const aspectRatios = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'] as const;
-export const imageSizes = ['1K', '2K', '4K'] as const;
+/** Every ratio and size some Gemini image model takes; which model takes which is in gemini-models.json. */
+export const aspectRatios = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9', '1:4', '4:1', '1:8', '8:1'] as const;
+export const imageSizes = ['512', '1K', '2K', '4K'] as const;
 
 export const imageConfigSchema = z
   .object({
     aspectRatio: z.enum(aspectRatios).default('9:16').describe('output aspect ratio'),
-    imageSize: z.enum(imageSizes).default('2K').describe('output size, uppercase K as the API requires'),
+    imageSize: z.enum(imageSizes).default('2K').describe('output size: 512 (3.1 Flash Image only), or 1K, 2K, 4K with an uppercase K as the API requires'),
   })
   .strict();
 

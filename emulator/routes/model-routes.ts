@@ -5,16 +5,21 @@ import { answerWithContext } from '../batch-runner.ts';
 import type { BatchJob, BatchSource } from '../batch-store.ts';
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
-import { findModel, type ModelInfo } from '../model-catalog.ts';
+import { findModel, supportsMethod, type ModelInfo } from '../model-catalog.ts';
 import { toCamelCase } from '../normalize-request.ts';
 import { toOperation } from './operation.ts';
 
+/**
+ * The model a call names, if it is served and takes the method: otherwise the real API's 404 (maruel/genai
+ * ErrorResponse.yaml, 2026-05: "… or is not supported for generateContent. Call ModelService.ListModels …"), which is
+ * also what a retired id gets.
+ */
 function requireModel(input: RouteInput, method: string): ModelInfo {
   const name = input.parameters['model'] ?? '';
   const model = findModel(name);
-  if (!model) {
+  if (!model || !supportsMethod(model, method)) {
     throw new HttpRejection(
-      notFound(`models/${name} is not found for API version ${input.version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`),
+      notFound(`models/${name} is not found for API version ${input.version}, or is not supported for ${method}. Call ModelService.ListModels to see the list of available models and their supported methods.`),
     );
   }
   return model;
@@ -111,7 +116,7 @@ export const modelRoutes: Route[] = [
       const model = requireModel(input, 'generateContent');
       const body = await readJsonBody(input.request, { limitBytes: context.options.limits.maxRequestBodyBytes });
       context.stats.generateContentCalls += 1;
-      const result = await answerWithContext(context, model, body);
+      const result = await answerWithContext(context, model, body, 'sync');
       if (result.ok) sendJson(input.response, 200, result.response);
       else sendError(input.response, result.error);
     },

@@ -21,8 +21,7 @@ export const priceTableSchema = z
   .record(z.string(), modelPriceSchema)
   .default({
     'gemini-3-flash-preview': { inputPerMillionTokens: 0.25, outputPerMillionTokens: 1.5 },
-    'gemini-3-pro-preview': { inputPerMillionTokens: 1, outputPerMillionTokens: 6 },
-    'gemini-3-pro-image-preview': { inputPerMillionTokens: 1, outputPerMillionTokens: 6, imagePrices: { '1K': 0.067, '2K': 0.067, '4K': 0.12 } },
+    'gemini-3-pro-image': { inputPerMillionTokens: 1, outputPerMillionTokens: 6, imagePrices: { '1K': 0.067, '2K': 0.067, '4K': 0.12 } },
   })
   .describe('batch prices per model; the dry run and the spending prompt use them');
 

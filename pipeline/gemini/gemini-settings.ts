@@ -9,7 +9,10 @@ export const geminiSettingsSchema = z
     uploadConcurrency: z.number().int().min(1).max(64).default(8).describe('uploads in flight at once'),
     uploadSafetyMarginMilliseconds: z
       .number().int().min(0).default(2 * 60 * minute)
-      .describe('reuse an uploaded file only while it has more than this left before it expires (48 h after upload)'),
+      .describe('an uploaded file is reused only while it will outlive the job deadline (batch) by this much more; files expire 48 h after upload'),
+    jobDeadlineMilliseconds: z
+      .number().int().min(0).max(47 * 60 * minute).default(24 * 60 * minute)
+      .describe('how long a batch job is planned to take at most (the API targets 24 h, and expires jobs at 48 h): a file it references must live that long'),
     chunkMaxLines: z.number().int().min(1).default(5_000).describe('request lines per batch job'),
     chunkMaxBytes: z
       .number().int().min(1024).max(1_900_000_000).default(256 * 1024 * 1024)
@@ -39,6 +42,14 @@ export const emulatorGeminiSettings: GeminiSettingsInput = {
   retryInitialMilliseconds: 50,
   retryMaxMilliseconds: 2_000,
 };
+
+/**
+ * How long an uploaded file must still live to be reused: in batch mode it must outlive the job that will reference
+ * it (the deadline) plus the margin; a sync request reads it at once, so the margin alone.
+ */
+export function computeRequiredUploadLifetime(options: { settings: GeminiSettings; mode: 'batch' | 'sync' }): number {
+  return options.settings.uploadSafetyMarginMilliseconds + (options.mode === 'batch' ? options.settings.jobDeadlineMilliseconds : 0);
+}
 
 /** The retry policy every API call of the layer follows, from the settings. */
 export function toRetryPolicy(settings: GeminiSettings): RetryPolicy {

@@ -32,6 +32,11 @@ const policyFinishReasons = new Set([
 ]);
 const acceptedFinishReasons = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
 const retryableRpcCodes = new Set([1, 2, 4, 8, 10, 13, 14]);
+/** google.rpc.Code names by number: real error lines carry the number and may omit the name (python-genai#1341). */
+const rpcStatusNames = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
 const retryableHttpCodes = new Set([408, 429, 500, 502, 503, 504]);
 
 
@@ -67,7 +72,8 @@ export function isMissingFileError(error: unknown): boolean {
 export function describeLineError(error: unknown): { reason: string; retryable: boolean } {
   if (!isRecord(error)) return { reason: 'error line without a status', retryable: true };
   const code = typeof error['code'] === 'number' ? error['code'] : undefined;
-  const status = typeof error['status'] === 'string' ? ` ${error['status']}` : '';
+  const name = typeof error['status'] === 'string' ? error['status'] : code !== undefined ? rpcStatusNames[code] : undefined;
+  const status = name !== undefined ? ` ${name}` : '';
   const message = typeof error['message'] === 'string' ? `: ${error['message']}` : '';
   const retryable = code === undefined || retryableRpcCodes.has(code) || retryableHttpCodes.has(code) || isMissingFileError(error);
   return { reason: `error ${code ?? '?'}${status}${message}`, retryable };

@@ -78,6 +78,13 @@ type ContainerFrame =
 
 interface BlobInProgress {
   readonly hash: Hash;
+  /**
+   * `inline-data`: an image's `data`, replaced by `blob` beside it; `signature`: a part's `thoughtSignature` (about
+   * 2.9 MB of base64 on a recorded gemini-3-pro-image answer), replaced by `{ blob }` under the same name, so that
+   * neither ever lands in memory, the result cache or a sidecar.
+   */
+  readonly target: 'inline-data' | 'signature';
+  readonly propertyName: string;
   /** Names the string in problems, e.g. `inlineData.data of candidates[0].content.parts[2]`. */
   readonly description: string;
   /** Line byte offset of the first byte inside the quotes: these bytes do not count against the text cap. */
@@ -107,6 +114,10 @@ function setProperty(target: Record<string, unknown>, name: string, value: unkno
   } else {
     target[name] = value;
   }
+}
+
+function isSignatureName(name: string): boolean {
+  return name === 'thoughtSignature' || name === 'thought_signature';
 }
 
 function isWhitespace(byte: number): boolean {
@@ -402,7 +413,10 @@ class ResultLineParser {
       case quoteByte: {
         const frame = this.stack[this.stack.length - 1];
         if (frame !== undefined && !frame.isArray && frame.inlineDataName !== undefined && frame.propertyName === 'data') {
-          return this.startBlob(position + 1);
+          return this.startBlob({ position: position + 1, target: 'inline-data', propertyName: 'data' });
+        }
+        if (frame !== undefined && !frame.isArray && frame.inlineDataName === undefined && isSignatureName(frame.propertyName)) {
+          return this.startBlob({ position: position + 1, target: 'signature', propertyName: frame.propertyName });
         }
         return this.startString({ isKey: false, position: position + 1 });
       }
@@ -459,8 +473,10 @@ class ResultLineParser {
       return;
     }
     const name = parent.propertyName;
-    // `blob` of an image part is this reader's word for where the bytes went; the file may not forge one.
+    // `blob` of an image part, and a signature that is not a string, are this reader's words for where bytes went;
+    // the file may not forge one.
     if (parent.inlineDataName !== undefined && name === 'blob') return;
+    if (parent.inlineDataName === undefined && isSignatureName(name)) return;
     setProperty(parent.value, name, value);
     if (this.stack.length === 1 && name === 'key') this.lineKey = typeof value === 'string' && value !== '' ? value : undefined;
   }
@@ -629,12 +645,13 @@ class ResultLineParser {
     return position + 1;
   }
 
-  private describeBlobLocation(): string {
+  private describeBlobLocation(target: BlobInProgress['target']): string {
     const frame = this.stack[this.stack.length - 1];
-    const name = frame === undefined || frame.isArray ? 'inlineData' : (frame.inlineDataName ?? 'inlineData');
-    // The part holding inlineData is the second frame from the top; its place is what the frames below it select.
+    const name = target === 'signature' ? (frame === undefined || frame.isArray ? 'thoughtSignature' : frame.propertyName) : frame === undefined || frame.isArray ? 'inlineData' : (frame.inlineDataName ?? 'inlineData');
+    // The part is the top frame for a signature, the second from the top for inlineData; its place is what the
+    // frames below it select.
     let path = '';
-    for (const ancestor of this.stack.slice(0, -2)) {
+    for (const ancestor of this.stack.slice(0, target === 'signature' ? -1 : -2)) {
       path += ancestor.isArray ? `[${ancestor.value.length}]` : formatPathSegment(ancestor.propertyName);
     }
     path = path.startsWith('.') ? path.slice(1) : path;
@@ -642,15 +659,18 @@ class ResultLineParser {
     if (path === 'response') path = 'the response';
     else if (path.startsWith('response.')) path = path.slice('response.'.length);
     else if (path.startsWith('response[')) path = path.slice('response'.length);
-    return `${name}.data of ${path === '' ? 'the line' : path}`;
+    return `${name}${target === 'signature' ? '' : '.data'} of ${path === '' ? 'the line' : path}`;
   }
 
-  private startBlob(position: number): number {
+  private startBlob(options: { position: number; target: BlobInProgress['target']; propertyName: string }): number {
+    const { position } = options;
     this.mode = 'blob';
     this.escapeSequence = undefined;
     this.blob = {
       hash: createHash('sha256'),
-      description: this.describeBlobLocation(),
+      target: options.target,
+      propertyName: options.propertyName,
+      description: this.describeBlobLocation(options.target),
       startOffset: this.offsetAt(position),
       bytes: 0,
       characters: 0,
@@ -795,7 +815,8 @@ class ResultLineParser {
     const frame = this.stack[this.stack.length - 1];
     if (frame !== undefined && !frame.isArray) {
       const reference: BlobReference = { sha256, bytes: blob.bytes };
-      setProperty(frame.value, 'blob', reference);
+      if (blob.target === 'signature') setProperty(frame.value, blob.propertyName, { blob: reference });
+      else setProperty(frame.value, 'blob', reference);
     }
     this.mode = 'after-value';
     return quote + 1;

@@ -17,8 +17,9 @@ const kind = 'chargen-upload-registry';
 const version = 1;
 
 /**
- * Which bytes are already on the Files API, by sha256: a file is reused while it has more than the safety margin
- * left before it expires (48 h after upload), so a request never references a file that dies before its job runs.
+ * Which bytes are already on the Files API, by sha256: a file is reused only while it will outlive the work that will
+ * reference it (a batch job may run 24 h and more; files expire 48 h after upload), so a request never points at a
+ * file that dies before its job reads it.
  */
 export interface UploadRegistry {
   findUsable(options: { sha256: string; now: number }): UploadRecord | undefined;
@@ -29,7 +30,8 @@ export interface UploadRegistry {
 
 export async function openUploadRegistry(options: {
   path: string;
-  safetyMarginMilliseconds: number;
+  /** How long a reused file must still live: the job deadline plus a margin in batch mode (see uploadLifetimeFor). */
+  requiredLifetimeMilliseconds: number;
   onSkippedLine?: (lineNumber: number, reason: string) => void;
 }): Promise<UploadRegistry> {
   const records = await readAppendLog({ path: options.path, kind, version, schema: uploadRecordSchema, ...(options.onSkippedLine ? { onSkippedLine: options.onSkippedLine } : {}) });
@@ -40,7 +42,7 @@ export async function openUploadRegistry(options: {
     findUsable({ sha256, now }) {
       const record = latest.get(sha256);
       if (!record) return undefined;
-      return Date.parse(record.expirationTime) - options.safetyMarginMilliseconds > now ? record : undefined;
+      return Date.parse(record.expirationTime) - options.requiredLifetimeMilliseconds > now ? record : undefined;
     },
     async record(upload) {
       latest.set(upload.sha256, upload);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeRetiredModel } from '../../schemas/gemini-models.ts';
 
 export const thinkingLevels = ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH'] as const;
 
@@ -18,8 +19,12 @@ export const analyzeSettingsSchema = z
       .describe('glob patterns of the images, relative to the input folder (matched case-insensitively)'),
     ignore: z.array(z.string().min(1)).default([]).describe('glob patterns to leave out'),
     maxImageBytes: z.number().int().positive().default(50 * 1024 * 1024).describe('larger images are reported, not uploaded'),
-    model: z.string().min(1).default('gemini-3-flash-preview').describe('e.g. gemini-3-pro-preview for hard images'),
-    temperature: z.number().min(0).max(2).default(0.2).describe('low: the same image should get the same description'),
+    model: z.string().min(1).default('gemini-3-flash-preview').describe('e.g. gemini-3.1-pro-preview for hard images, gemini-3.6-flash (GA)'),
+    temperature: z
+      .number().min(0).max(2).optional()
+      .describe('sent only when set; Gemini 3 guides advise the default (lower values may loop), and Gemini 3.6 on ignores it'),
+    topP: z.number().min(0).max(1).optional().describe('sent only when set (deprecated with temperature on 2026-07-21)'),
+    topK: z.number().int().min(1).optional().describe('sent only when set (deprecated with temperature on 2026-07-21)'),
     thinkingLevel: z.enum(thinkingLevels).optional().describe('thinkingConfig.thinkingLevel, when set'),
     safetySettings: z.array(safetySettingSchema).optional(),
     schemaField: z
@@ -27,6 +32,10 @@ export const analyzeSettingsSchema = z
       .default('responseSchema')
       .describe('how the schema is sent; responseJsonSchema is reported to misbehave in batch (ruby_llm#894)'),
   })
-  .strict();
+  .strict()
+  .superRefine((settings, context) => {
+    const retired = describeRetiredModel(settings.model);
+    if (retired) context.addIssue({ code: 'custom', path: ['model'], message: retired });
+  });
 
 export type AnalyzeSettings = z.infer<typeof analyzeSettingsSchema>;

@@ -6,6 +6,11 @@ import { toOpenApiSchema } from '../../schemas/to-openapi-schema.ts';
 import { hashCanonical } from '../shared/canonical-json.ts';
 import type { AnalyzeSettings } from './analyze-settings.ts';
 
+/** The sampling parameters the user set, and no others. */
+export function pickSamplingParameters(settings: Pick<AnalyzeSettings, 'temperature' | 'topP' | 'topK'>): Record<string, number> {
+  return Object.fromEntries(Object.entries({ temperature: settings.temperature, topP: settings.topP, topK: settings.topK }).filter(([, value]) => value !== undefined)) as Record<string, number>;
+}
+
 /** Renders the analysis instruction from its template (strict: a field the template names must exist). */
 export function renderAnalysisInstruction(templateText: string): string {
   const handlebars = Handlebars.create();
@@ -38,7 +43,8 @@ export function buildAnalysisRequest(options: {
   const generationConfig: Record<string, unknown> = {
     responseMimeType: 'application/json',
     [settings.schemaField]: options.responseSchema,
-    temperature: settings.temperature,
+    // Sampling parameters only when the user set them: Gemini 3 guides say to leave them out.
+    ...pickSamplingParameters(settings),
     ...(settings.thinkingLevel ? { thinkingConfig: { thinkingLevel: settings.thinkingLevel } } : {}),
   };
   const request = (fileUri: string): Record<string, unknown> => ({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { analysisFieldNames } from '../../schemas/analysis.ts';
+import { describeImageConfigProblems, describeRetiredModel } from '../../schemas/gemini-models.ts';
 import { imageConfigSchema } from '../../schemas/generation-prompt.ts';
 import { safetySettingSchema } from '../analyze/analyze-settings.ts';
 
@@ -19,7 +20,7 @@ const fieldName = z.string().refine((name) => knownFields.has(name), { error: (i
 export const compileSettingsSchema = z
   .object({
     templateDirectory: z.string().optional().describe('a folder with character.hbs and partials/; the built-in templates when unset'),
-    model: z.string().min(1).default('gemini-3-pro-image-preview'),
+    model: z.string().min(1).default('gemini-3-pro-image').describe('the image model: gemini-3-pro-image, gemini-nano-banana-2.1, gemini-3.1-flash-lite-image, …'),
     imageConfig: imageConfigSchema.default(imageConfigSchema.parse({})),
     variants: z.number().int().min(1).max(16).default(1).describe('distinct images per character'),
     useReferenceImage: z.boolean().default(true).describe('send the source image with the prompt, as a fileData part'),
@@ -31,6 +32,14 @@ export const compileSettingsSchema = z
       .default([])
       .describe('if field equals value then set fields, applied in order after defaults and overrides'),
   })
-  .strict();
+  .strict()
+  .superRefine((settings, context) => {
+    // Known before anything is spent: a retired model, or an image size or ratio the model does not take.
+    const retired = describeRetiredModel(settings.model);
+    if (retired) context.addIssue({ code: 'custom', path: ['model'], message: retired });
+    for (const problem of describeImageConfigProblems({ model: settings.model, imageConfig: settings.imageConfig })) {
+      context.addIssue({ code: 'custom', path: ['imageConfig'], message: problem });
+    }
+  });
 
 export type CompileSettings = z.infer<typeof compileSettingsSchema>;

@@ -1,4 +1,5 @@
 import type { RequestLine } from '../../pipeline/gemini/line-outcome.ts';
+import { findServedModel } from '../../schemas/gemini-models.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { hashCanonical } from '../shared/canonical-json.ts';
 import type { SynthesizeSettings } from './synthesize-settings.ts';
@@ -7,6 +8,14 @@ const modalities: Record<SynthesizeSettings['responseModalities'], string[]> = {
   IMAGE: ['IMAGE'],
   TEXT_AND_IMAGE: ['TEXT', 'IMAGE'],
 };
+
+/**
+ * Thought parts (interim images) come only when asked for (recorded answers without includeThoughts carry none), so
+ * keepThoughts asks; a model the catalog knows does not think is not asked.
+ */
+function wantsThoughts(options: { model: string; settings: SynthesizeSettings }): boolean {
+  return options.settings.keepThoughts && findServedModel(options.model)?.thinking !== false;
+}
 
 /**
  * One request per prompt (a variant is its own prompt). The key hashes the request with the reference image's URI
@@ -24,7 +33,11 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
         ],
       },
     ],
-    generationConfig: { responseModalities: modalities[settings.responseModalities], imageConfig: { ...prompt.imageConfig } },
+    generationConfig: {
+      responseModalities: modalities[settings.responseModalities],
+      imageConfig: { ...prompt.imageConfig },
+      ...(wantsThoughts({ model: prompt.model, settings }) ? { thinkingConfig: { includeThoughts: true } } : {}),
+    },
     ...(prompt.safetySettings ? { safetySettings: prompt.safetySettings } : {}),
   });
   const reference = options.referenceFileUri !== undefined ? '' : undefined;

@@ -9,6 +9,8 @@ export interface ImagePart {
   blob: BlobReference;
   mimeType: string;
   thought: boolean;
+  /** Where the part's `thoughtSignature` was stored (the bytes it encodes), when it carried one. */
+  signature?: BlobReference;
   /** Position among the candidate's parts, for messages. */
   index: number;
 }
@@ -36,6 +38,14 @@ function readInlineData(part: Record<string, unknown>): { blob: BlobReference; m
   return { blob: blob.data, mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream' };
 }
 
+/** A part's thought signature as the readers store it (`{ blob }`); a signature still inline is not kept. */
+function readSignature(part: Record<string, unknown>): BlobReference | undefined {
+  const signature = part['thoughtSignature'] ?? part['thought_signature'];
+  if (!isRecord(signature)) return undefined;
+  const blob = blobReferenceSchema.safeParse(signature['blob']);
+  return blob.success ? blob.data : undefined;
+}
+
 /**
  * The final image is the last image part not flagged `thought`; Gemini 3 Pro Image may draw up to two interim
  * images first. When only thought images came, the last of them is taken (a client that waited for another hung).
@@ -55,7 +65,8 @@ export function chooseImage(response: Record<string, unknown>): ImageChoice {
     if (typeof part['text'] === 'string' && !thought) textParts.push(part['text']);
     const inline = readInlineData(part);
     if (inline === 'not-stored') return { ok: false, reason: `image part ${index} has no stored data`, retryable: true };
-    if (inline !== 'not-an-image') images.push({ ...inline, thought, index });
+    const signature = readSignature(part);
+    if (inline !== 'not-an-image') images.push({ ...inline, thought, index, ...(signature ? { signature } : {}) });
   }
   const finals = images.filter((image) => !image.thought);
   const thoughtImages = images.filter((image) => image.thought);

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { analysisRecordSchema } from '../../schemas/analysis.ts';
 import { imageConfigSchema } from '../../schemas/generation-prompt.ts';
 
+/** File name in the output folder: a plain name, never a path. */
+const plainFileNameSchema = z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'a plain file name');
+
 const imageFileSchema = z
   .object({
-    /** File name in the output folder: a plain name, never a path. */
-    file: z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'a plain file name'),
+    file: plainFileNameSchema,
     mimeType: z.string(),
     width: z.number().int().positive(),
     height: z.number().int().positive(),
@@ -25,6 +27,14 @@ export const imageSidecarSchema = z
     /** Which backend made it (`gemini`, `emulator`): an emulator's stand-in is never taken for a real image. */
     backend: z.string().optional(),
     image: imageFileSchema,
+    /**
+     * The image part's `thoughtSignature`, needed to edit the image in a later turn: its base64 text in a file beside
+     * the image (on gemini-3-pro-image it can be megabytes: 2.9 MB recorded), with the file's size and sha256.
+     */
+    thoughtSignature: z
+      .object({ file: plainFileNameSchema, bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+      .strict()
+      .optional(),
     thoughtImages: z.array(imageFileSchema),
     source: z
       .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), variant: z.number().int().min(1) })

@@ -25,13 +25,20 @@ function isInlineDataKey(key: string): boolean {
   return key === 'inlineData' || key === 'inline_data';
 }
 
+function isSignatureKey(key: string): boolean {
+  return key === 'thoughtSignature' || key === 'thought_signature';
+}
+
 /**
- * A generateContent answer (sync mode) carries its images as base64 in memory; they go to the blob folder and the
- * response keeps `inlineData.blob` instead, the same shape the streaming batch reader produces, so the result cache
- * never holds image bytes.
+ * A generateContent answer (sync mode) carries its images and their thought signatures as base64 in memory; they go
+ * to the blob folder and the response keeps `inlineData.blob` and `thoughtSignature.blob` instead, the same shape the
+ * streaming batch reader produces, so the result cache never holds image bytes or megabyte-sized signatures.
  */
 export async function storeInlineData(options: { blobDirectory: string; response: Record<string, unknown> }): Promise<Record<string, unknown>> {
   async function visit(value: unknown, parentKey: string): Promise<unknown> {
+    if (isSignatureKey(parentKey) && typeof value === 'string') {
+      return { blob: await storeBlob({ blobDirectory: options.blobDirectory, bytes: Buffer.from(value, 'base64') }) };
+    }
     if (Array.isArray(value)) return Promise.all(value.map((entry) => visit(entry, '')));
     if (!isRecord(value)) return value;
     if (isInlineDataKey(parentKey) && typeof value['data'] === 'string') {

@@ -10,7 +10,7 @@ export const synthesizeSettingsSchema = z
     keepThoughts: z
       .boolean()
       .default(false)
-      .describe('also keep the interim "thought" images Gemini 3 Pro Image draws before its final one, as <name>.thought-N.<ext>'),
+      .describe('ask for the model\'s thoughts (thinkingConfig.includeThoughts) and keep the interim "thought" images it draws before its final one, as <name>.thought-N.<ext>'),
   })
   .strict();
 

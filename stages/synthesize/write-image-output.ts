@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, link, open, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes as randomSuffix } from 'node:crypto';
+import { copyFile, link, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
 import type { ImageFileInspection } from '../media/inspect-image-file.ts';
@@ -26,7 +26,7 @@ function insideFolder(folder: string, name: string): string {
 
 /** Hard link when the blob is on the same file system (no copy of tens of MB), else a copy; then an atomic rename. */
 async function placeFile(options: { source: string; destination: string }): Promise<void> {
-  const temporary = join(dirname(options.destination), `.chargen-${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(dirname(options.destination), `.chargen-${randomSuffix(6).toString('hex')}.tmp`);
   try {
     try {
       await link(options.source, temporary);
@@ -39,6 +39,23 @@ async function placeFile(options: { source: string; destination: string }): Prom
   } finally {
     await rm(temporary, { force: true });
   }
+}
+
+/**
+ * The signature as its base64 text (what a later turn sends back as `thoughtSignature`), from the bytes the reader
+ * stored; a few megabytes at most, written under a temporary name and renamed.
+ */
+async function writeSignatureFile(options: { outputDirectory: string; name: string; source: string }): Promise<NonNullable<ImageSidecar['thoughtSignature']>> {
+  const text = Buffer.from((await readFile(options.source)).toString('base64'), 'latin1');
+  const destination = insideFolder(options.outputDirectory, options.name);
+  const temporary = join(options.outputDirectory, `.chargen-${randomSuffix(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, destination);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+  return { file: options.name, bytes: text.length, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 function describeFile(options: { file: string; part: ImagePart; inspection: GoodInspection }): ImageFile {
@@ -83,6 +100,10 @@ export async function writeImageOutput(options: {
     }
   }
 
+  const signature = choice.image.signature && choice.image.signature.bytes > 0
+    ? await writeSignatureFile({ outputDirectory, name: `${baseName}.thought-signature`, source: blobPath({ blobDirectory: options.blobDirectory, blob: choice.image.signature }) })
+    : undefined;
+
   const sidecarPath = insideFolder(outputDirectory, `${baseName}.json`);
   const sidecar: ImageSidecar = imageSidecarSchema.parse({
     kind: 'chargen-image',
@@ -90,12 +111,13 @@ export async function writeImageOutput(options: {
     ...options.sidecar,
     warnings,
     image: describeFile({ file: imageName, part: choice.image, inspection: options.inspection }),
+    ...(signature ? { thoughtSignature: signature } : {}),
     thoughtImages: thoughtFiles,
   });
   await writeJsonAtomic(sidecarPath, sidecar);
 
-  const kept = new Set([imageName, ...thoughtFiles.map((file) => file.file)]);
-  for (const old of [options.previous?.image, ...(options.previous?.thoughtImages ?? [])]) {
+  const kept = new Set([imageName, ...thoughtFiles.map((file) => file.file), ...(signature ? [signature.file] : [])]);
+  for (const old of [options.previous?.image, options.previous?.thoughtSignature, ...(options.previous?.thoughtImages ?? [])]) {
     if (old && !kept.has(old.file)) await rm(insideFolder(outputDirectory, old.file), { force: true });
   }
   return { image: imagePath, sidecar: sidecarPath, thoughtImages: thoughtFiles.map((file) => join(outputDirectory, file.file)) };

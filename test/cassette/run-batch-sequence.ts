@@ -5,7 +5,7 @@ import { createSamplePng } from '../support/sample-images.ts';
 
 /** A distinctive key, so a test can prove it is written nowhere in a cassette. */
 export const upstreamApiKey = 'fakeKeyCassetteSecret-7f3c9e21d0b84a56';
-export const batchModel = 'gemini-3-pro-image-preview';
+export const batchModel = 'gemini-3-pro-image';
 
 /**
  * A real PNG of a few hundred KB: a small picture with a private ancillary chunk of incompressible bytes, so its

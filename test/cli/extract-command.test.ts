@@ -49,7 +49,7 @@ function createResponseLine(options: { key: string; parts: Record<string, unknow
     response: {
       candidates: [{ content: { role: 'model', parts: [{ text: 'Planning the pose.', thought: true }, ...options.parts] }, finishReason: options.finishReason ?? 'STOP', index: 0 }],
       usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1120, totalTokenCount: 1400, thoughtsTokenCount: 268 },
-      modelVersion: 'gemini-3-pro-image-preview',
+      modelVersion: 'gemini-3-pro-image',
     },
   });
 }
@@ -108,7 +108,12 @@ describe('chargen extract, as a child process', () => {
       const { code, stdout, stderr } = await extract({ resultFile });
       expect(code, stderr).toBe(0);
       expect(stdout).toContain('3 images written to out');
-      expect((await readdir(outputFolder())).sort()).toEqual(['hero.json', 'hero.png', 'sketch-only.json', 'sketch-only.png', 'villain.json', 'villain.png']);
+      expect((await readdir(outputFolder())).sort()).toEqual([
+        'hero.json', 'hero.png', 'hero.thought-signature', 'sketch-only.json', 'sketch-only.png', 'villain.json', 'villain.png', 'villain.thought-signature',
+      ]);
+      // The final image's thoughtSignature, the same base64 text the line carried (a thought image carries none).
+      expect(await readFile(join(outputFolder(), 'hero.thought-signature'), 'latin1')).toBe('c2lnbmF0dXJl');
+      expect((await readSidecar('hero.json')) as unknown).toMatchObject({ thoughtSignature: { file: 'hero.thought-signature', bytes: 12 } });
       expect(await readFile(join(outputFolder(), 'hero.png'))).toEqual(finalImage);
       expect(await readFile(join(outputFolder(), 'villain.png'))).toEqual(otherImage);
       const hero = await readSidecar('hero.json');
@@ -131,7 +136,7 @@ describe('chargen extract, as a child process', () => {
       const resultFile = await writeResultFile({ content: goodFile() });
       const { code, stderr } = await extract({ resultFile, flags: ['--keep-thoughts'] });
       expect(code, stderr).toBe(0);
-      expect((await readdir(outputFolder())).filter((name) => name.startsWith('hero')).sort()).toEqual(['hero.json', 'hero.png', 'hero.thought-1.png']);
+      expect((await readdir(outputFolder())).filter((name) => name.startsWith('hero')).sort()).toEqual(['hero.json', 'hero.png', 'hero.thought-1.png', 'hero.thought-signature']);
       expect(await readFile(join(outputFolder(), 'hero.png'))).toEqual(finalImage);
       expect(await readFile(join(outputFolder(), 'hero.thought-1.png'))).toEqual(thoughtImage);
       expect((await readSidecar('hero.json')).thoughtImages).toEqual([expect.objectContaining({ file: 'hero.thought-1.png', sha256: sha256(thoughtImage) })]);
@@ -171,7 +176,7 @@ describe('chargen extract, as a child process', () => {
       expect(stderr).toContain('line 2');
       expect(stderr).toContain('cut-short');
       expect(stderr).not.toMatch(stackTracePattern);
-      expect((await readdir(outputFolder())).sort()).toEqual(['whole.json', 'whole.png']);
+      expect((await readdir(outputFolder())).sort()).toEqual(['whole.json', 'whole.png', 'whole.thought-signature']);
     });
   });
 
@@ -207,7 +212,7 @@ describe('chargen extract, as a child process', () => {
       createImageLine({ key: 'bad-base64' }).replace(/"data":"iVBOR/, '"data":"iV$BOR'),
       garbage,
       '{"key":"x","error":{"code":13,"message":"internal"}}',
-      JSON.stringify({ key: 'unsafe', response: { candidates: [{ finishReason: 'IMAGE_SAFETY', index: 0 }], modelVersion: 'gemini-3-pro-image-preview' } }),
+      JSON.stringify({ key: 'unsafe', response: { candidates: [{ finishReason: 'IMAGE_SAFETY', index: 0 }], modelVersion: 'gemini-3-pro-image' } }),
       JSON.stringify({ key: 'blocked', response: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 9 } } }),
       createImageLine({ key: 'not-an-image', bytes: Buffer.from('GIF89a, or rather just some text pretending to be an image') }),
       JSON.stringify({ response: { candidates: [] } }),
@@ -246,8 +251,8 @@ describe('chargen extract, as a child process', () => {
       expect(summary?.written.map((entry) => [entry.key, entry.line])).toEqual(expectedWritten);
 
       const files = await readdir(out);
-      // Images and sidecars only: no temporary or blob folder is left behind.
-      expect(files.filter((name) => !/\.(png|json)$/.test(name))).toEqual([]);
+      // Images, sidecars and signatures only: no temporary or blob folder is left behind.
+      expect(files.filter((name) => !/\.(png|json|thought-signature)$/.test(name))).toEqual([]);
       expect(files.filter((name) => name.endsWith('.png'))).toHaveLength(expectedWritten.length);
       for (const entry of summary?.written ?? []) {
         for (const path of [entry.image, entry.sidecar]) {

@@ -25,7 +25,7 @@ const apiKey = 'test-key-for-the-emulator-kill-8e3b';
 const seed = process.env['CHARGEN_KILL_SEED'] ?? 'kill-and-resume-1';
 const extraImages = ['cleric', 'monk', 'paladin', 'warlock'];
 const analyzeModel = 'gemini-3-flash-preview';
-const imageModel = 'gemini-3-pro-image-preview';
+const imageModel = 'gemini-3-pro-image';
 /** Runs without a kill (retries of a moment included) after which a scenario that still fails stops trying. */
 const maxUnkilledRuns = 3;
 
@@ -323,7 +323,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
       killedInsideWrite: killed.some((cycle) => cycle.moment?.cues.some((cue) => cue.kind === 'file' && cue.directory === outputDirectory)),
     });
     const stems = inputs.map((input) => input.replace(/\.png$/, ''));
-    const expectedFiles = [...stems.flatMap((stem) => [`${stem}.json`, `${stem}.png`]), 'index.html'].sort();
+    const expectedFiles = [...stems.flatMap((stem) => [`${stem}.json`, `${stem}.jpg`, `${stem}.thought-signature`]), 'index.html'].sort();
     expect(outputFiles.filter((name) => !isTemporaryName(name)), report()).toEqual(expectedFiles);
 
     // Each image is whole and is the one its sidecar describes.
@@ -333,9 +333,9 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
         image: { file: string; bytes: number; sha256: string; width: number; height: number };
       };
       expect(sidecar.source.path).toBe(`${stem}.png`);
-      expect(sidecar.image.file).toBe(`${stem}.png`);
+      expect(sidecar.image.file).toBe(`${stem}.jpg`);
       const image = await readFile(join(outputDirectory, sidecar.image.file));
-      expect(inspectImage(image), `${stem}.png`).toMatchObject({ ok: true, format: 'png', width: sidecar.image.width, height: sidecar.image.height });
+      expect(inspectImage(image), `${stem}.jpg`).toMatchObject({ ok: true, format: 'jpeg', width: sidecar.image.width, height: sidecar.image.height });
       expect(image.length, `${stem}.png`).toBe(sidecar.image.bytes);
       expect(computeSha256(image), `${stem}.png`).toBe(sidecar.image.sha256);
     }

@@ -53,10 +53,16 @@ describe('chargen run end to end against a running emulator', () => {
       compile: { status: 'done', total: 6 },
       synthesize: { status: 'done', total: 6, succeeded: 6, requestsSent: 6 },
     });
-    expect(first.summary?.outputs).toContainEqual({ source: 'input_images/bard.png', image: 'final_characters/bard.png', sidecar: 'final_characters/bard.json' });
-    expect((await readdir(join(project, 'final_characters'))).filter((name) => name.endsWith('.png'))).toHaveLength(6);
+    expect(first.summary?.outputs).toContainEqual({ source: 'input_images/bard.png', image: 'final_characters/bard.jpg', sidecar: 'final_characters/bard.json' });
+    expect((await readdir(join(project, 'final_characters'))).filter((name) => name.endsWith('.jpg'))).toHaveLength(6);
     const sidecar = JSON.parse(await readFile(join(project, 'final_characters', 'bard.json'), 'utf8')) as Record<string, unknown>;
-    expect(sidecar).toMatchObject({ source: { path: 'bard.png' }, image: { width: 896, height: 1200 }, imageConfig: { aspectRatio: '3:4', imageSize: '1K' } });
+    expect(sidecar).toMatchObject({
+      source: { path: 'bard.png' },
+      model: 'gemini-3-pro-image',
+      image: { mimeType: 'image/jpeg', width: 896, height: 1200 },
+      thoughtSignature: { file: 'bard.thought-signature' },
+      imageConfig: { aspectRatio: '3:4', imageSize: '1K' },
+    });
 
     const before = await requestsByModel();
     const second = await run('--json', '--yes');
@@ -90,14 +96,14 @@ describe('chargen run end to end against a running emulator', () => {
     expect(edited.summary?.stages).toMatchObject({ analyze: { status: 'skipped' }, compile: { status: 'done' }, synthesize: { requestsSent: 6 } });
     const afterEdit = await requestsByModel();
     expect(afterEdit['gemini-3-flash-preview']).toBe(before['gemini-3-flash-preview']);
-    expect(afterEdit['gemini-3-pro-image-preview']).toBe((before['gemini-3-pro-image-preview'] ?? 0) + 6);
+    expect(afterEdit['gemini-3-pro-image']).toBe((before['gemini-3-pro-image'] ?? 0) + 6);
 
     await writeFile(join(project, 'input_images', 'paladin.png'), createSamplePng('paladin'));
     const added = await run('--json', '--yes');
     expect(added.code, added.stderr).toBe(0);
     const afterAdd = await requestsByModel();
     expect(afterAdd['gemini-3-flash-preview']).toBe((afterEdit['gemini-3-flash-preview'] ?? 0) + 1);
-    expect(afterAdd['gemini-3-pro-image-preview']).toBe((afterEdit['gemini-3-pro-image-preview'] ?? 0) + 1);
+    expect(afterAdd['gemini-3-pro-image']).toBe((afterEdit['gemini-3-pro-image'] ?? 0) + 1);
     expect(added.summary?.outputs).toHaveLength(7);
   });
 
@@ -134,6 +140,41 @@ describe('chargen run end to end against a running emulator', () => {
     expect(bad.stderr).toContain('bad.config.json: mode');
     expect(bad.stderr).toContain('bad.config.json: compile.variants');
     expect(bad.stderr).toContain('bad.config.json: compile.imageConfig.imageSize');
+  });
+
+  it('a config naming a retired or unserved model exits 2 before any upload or request, naming what to use', async () => {
+    const stats = async () => (await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { uploads: number; requestsByModel: Record<string, number>; batchesCreated: number };
+    const before = await stats();
+    await writeFile(join(project, 'retired.config.json'), JSON.stringify({ compile: { model: 'gemini-3-pro-image-preview' } }));
+    const retired = await run('--config', 'retired.config.json', '--workdir', '.chargen-retired', '--yes');
+    expect(retired.code).toBe(2);
+    expect(retired.stderr).toContain('compile.model: gemini-3-pro-image-preview was shut down on 2026-06-25; use gemini-3-pro-image');
+
+    // Unknown to the catalog: asked of the API (models.get), which answers 404; the nearest served names are offered.
+    await writeFile(join(project, 'typo.config.json'), JSON.stringify({ compile: { model: 'gemini-3-pro-imag' } }));
+    const typo = await run('--config', 'typo.config.json', '--workdir', '.chargen-typo', '--yes', '--json');
+    expect(typo.code, typo.stderr).toBe(2);
+    expect(typo.stderr).toContain('compile.model: gemini-3-pro-imag is not served by the API; served models nearest its name: gemini-3-pro-image');
+    expect(typo.summary?.error?.code).toBe('model-not-served');
+    const after = await stats();
+    expect([after.uploads, after.batchesCreated, after.requestsByModel]).toEqual([before.uploads, before.batchesCreated, before.requestsByModel]);
+  });
+
+  it('sends no sampling parameter the user did not set, and warns about one set for a Gemini 3 model', async () => {
+    const requestFiles = async (workdir: string) => {
+      const folder = join(project, workdir, 'backends');
+      const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+      const files = entries.filter((entry) => entry.isFile() && entry.parentPath.includes(`${sep}requests${sep}analyze`));
+      return Promise.all(files.map((entry) => readFile(join(entry.parentPath, entry.name), 'utf8')));
+    };
+    const plain = await run('--workdir', '.chargen-sampling', '--only', 'analyze', '--yes');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect((await requestFiles('.chargen-sampling')).join('')).not.toMatch(/temperature|top_?[pPkK]/);
+    await writeFile(join(project, 'sampling.config.json'), JSON.stringify({ analyze: { temperature: 0.4 } }));
+    const set = await run('--config', 'sampling.config.json', '--workdir', '.chargen-sampling-set', '--only', 'analyze', '--yes');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toContain("analyze: temperature sent as set; Google's Gemini 3 guide advises leaving them out");
+    expect((await requestFiles('.chargen-sampling-set')).join('')).toMatch(/"temperature":0.4/);
   });
 
   it('a second run on a locked workspace exits 2 naming the holder; the key is nowhere in the workspace or outputs', async () => {

@@ -34,7 +34,7 @@ describe('compilePrompts', () => {
     expect(prompt?.prompt).toContain(`Character sheet of ${analyzed!.record.archetype}`);
     expect(prompt?.prompt).toContain(analyzed!.record.colour_palette.join(', '));
     expect(prompt?.prompt).toContain('9:16 frame');
-    expect(prompt).toMatchObject({ model: 'gemini-3-pro-image-preview', imageConfig: { aspectRatio: '9:16', imageSize: '2K' }, variant: 1, useReferenceImage: true });
+    expect(prompt).toMatchObject({ model: 'gemini-3-pro-image', imageConfig: { aspectRatio: '9:16', imageSize: '2K' }, variant: 1, useReferenceImage: true });
     expect(prompt?.key).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -57,9 +57,9 @@ describe('config', () => {
   it('estimates spend from the price table: thought tokens as output, the image by its size', () => {
     const prices = priceTableSchema.parse(undefined);
     const usage = usageEstimateSchema.parse(undefined);
-    const twoK = estimateCost({ kind: 'image', count: 100, model: 'gemini-3-pro-image-preview', imageSize: '2K', prices, usage });
+    const twoK = estimateCost({ kind: 'image', count: 100, model: 'gemini-3-pro-image', imageSize: '2K', prices, usage });
     expect(twoK).toBeCloseTo(100 * (0.067 + (900 * 1 + 400 * 6) / 1_000_000), 6);
-    const fourK = estimateCost({ kind: 'image', count: 100, model: 'gemini-3-pro-image-preview', imageSize: '4K', prices, usage });
+    const fourK = estimateCost({ kind: 'image', count: 100, model: 'gemini-3-pro-image', imageSize: '4K', prices, usage });
     expect(fourK).toBeGreaterThan(twoK);
     expect(estimateCost({ kind: 'analysis', count: 1000, model: 'gemini-3-flash-preview', prices, usage })).toBeCloseTo(1000 * (1_700 * 0.25 + 1_200 * 1.5) / 1_000_000, 6);
     expect(estimateCost({ kind: 'analysis', count: 10, model: 'unknown-model', prices, usage })).toBe(0);

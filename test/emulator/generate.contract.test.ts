@@ -2,6 +2,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import { inspectImage } from '../../stages/media/inspect-image.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 import { expectApiError } from '../support/expect-rejection.ts';
@@ -179,6 +180,7 @@ describe('generateContent: analysis under a schema', () => {
 });
 
 describe('generateContent: images', () => {
+  const imageOf = (data: string | undefined) => inspectImage(Buffer.from(data ?? '', 'base64'));
   const sizes: [string, string, number, number][] = [
     ['1:1', '1K', 1024, 1024],
     ['9:16', '2K', 1536, 2752],
@@ -186,43 +188,103 @@ describe('generateContent: images', () => {
     ['3:4', '2K', 1792, 2400],
     ['21:9', '1K', 1584, 672],
   ];
-  it.each(sizes)('answers a real PNG at %s %s as %ix%i, after a thought image, with a signature on the final part', async (aspectRatio, imageSize, width, height) => {
+  it.each(sizes)('answers gemini-3-pro-image at %s %s with one signed %ix%i JPEG part, as recorded', async (aspectRatio, imageSize, width, height) => {
     const answer = await emulator.client.models.generateContent({
-      model: 'gemini-3-pro-image-preview',
+      model: 'gemini-3-pro-image',
       contents: `A knight with a lantern, ${aspectRatio}`,
       config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio, imageSize } },
     });
+    // pydantic-ai's recorded gemini-3-pro-image answer (2026-07-29): one part, JPEG + thoughtSignature, no thoughts.
     const parts = answer.candidates?.[0]?.content?.parts ?? [];
-    const images = parts.filter((part) => part.inlineData);
-    expect(images).toHaveLength(2);
-    expect(images[0]?.thought).toBe(true);
-    expect(parts.some((part) => part.thought === true && typeof part.text === 'string')).toBe(true);
-    const final = parts.at(-1);
+    expect(parts).toHaveLength(1);
+    const [final] = parts;
     expect(final?.thought).toBeUndefined();
-    expect(final?.thoughtSignature).toBeTruthy();
-    expect(final?.inlineData?.mimeType).toBe('image/png');
-    expect(readPngDimensions(Buffer.from(final?.inlineData?.data ?? '', 'base64'))).toEqual({ width, height });
-    expect(answer.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
-    expect(answer.usageMetadata?.candidatesTokenCount).toBeGreaterThanOrEqual(1120);
-    expect(answer.modelVersion).toBe('gemini-3-pro-image-preview');
+    expect(final?.thoughtSignature?.length).toBeGreaterThan(1000);
+    expect(final?.inlineData?.mimeType).toBe('image/jpeg');
+    const bytes = Buffer.from(final?.inlineData?.data ?? '', 'base64');
+    // JFIF APP0, then the C2PA manifest in an APP11 segment ('JP'), as the recorded JPEG begins.
+    expect(bytes.subarray(0, 20).toString('hex')).toBe('ffd8ffe000104a46494600010101012c012c0000');
+    expect(bytes.subarray(20, 22).toString('hex')).toBe('ffeb');
+    expect(bytes.subarray(24, 26).toString('latin1')).toBe('JP');
+    expect(imageOf(final?.inlineData?.data)).toMatchObject({ ok: true, format: 'jpeg', width, height });
+    const usage = answer.usageMetadata;
+    expect(usage?.thoughtsTokenCount).toBeGreaterThan(0);
+    expect(usage?.candidatesTokensDetails).toEqual([{ modality: 'IMAGE', tokenCount: 1120 }]);
+    expect((usage as Record<string, unknown> | undefined)?.['serviceTier']).toBe('standard');
+    expect(answer.modelVersion).toBe('gemini-3-pro-image');
     expect(answer.responseId).toBeTruthy();
+  });
+
+  it('answers TEXT and IMAGE with a signed text part first, and thought parts only when includeThoughts is asked', async () => {
+    const ask = (includeThoughts: boolean) =>
+      emulator.client.models.generateContent({
+        model: 'gemini-3-pro-image',
+        contents: 'An elf archer',
+        config: { responseModalities: ['TEXT', 'IMAGE'], ...(includeThoughts ? { thinkingConfig: { includeThoughts: true } } : {}) },
+      });
+    const plain = (await ask(false)).candidates?.[0]?.content?.parts ?? [];
+    expect(plain.map((part) => [part.text !== undefined ? 'text' : 'image', part.thought === true, Boolean(part.thoughtSignature)])).toEqual([
+      ['text', false, true],
+      ['image', false, true],
+    ]);
+    const thinking = (await ask(true)).candidates?.[0]?.content?.parts ?? [];
+    expect(thinking.map((part) => [part.text !== undefined ? 'text' : 'image', part.thought === true, Boolean(part.thoughtSignature)])).toEqual([
+      ['text', true, false],
+      ['image', true, false],
+      ['text', false, true],
+      ['image', false, true],
+    ]);
+    expect(imageOf(thinking[1]?.inlineData?.data)).toMatchObject({ ok: true, format: 'jpeg', width: 1024, height: 1024 });
   });
 
   it('answers 4K at four times the 1K size', async () => {
     const answer = await emulator.client.models.generateContent({
-      model: 'gemini-3-pro-image-preview',
+      model: 'gemini-3-pro-image',
       contents: 'A wide landscape',
       config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio: '16:9', imageSize: '4K' } },
     });
     const final = answer.candidates?.[0]?.content?.parts?.at(-1);
-    expect(readPngDimensions(Buffer.from(final?.inlineData?.data ?? '', 'base64'))).toEqual({ width: 5504, height: 3072 });
+    expect(imageOf(final?.inlineData?.data)).toMatchObject({ width: 5504, height: 3072 });
     expect(answer.usageMetadata?.candidatesTokenCount).toBe(2000);
+  });
+
+  it('takes the sizes and ratios each image model takes, from the catalog', async () => {
+    const ask = (model: string, imageConfig: Record<string, string>) =>
+      emulator.client.models.generateContent({ model, contents: 'a banner', config: { responseModalities: ['IMAGE'], imageConfig } });
+    const small = await ask('gemini-3.1-flash-image', { aspectRatio: '1:8', imageSize: '512' });
+    expect(imageOf(small.candidates?.[0]?.content?.parts?.at(-1)?.inlineData?.data)).toMatchObject({ format: 'jpeg', width: 192, height: 1536 });
+    expect(small.usageMetadata?.candidatesTokensDetails).toEqual([{ modality: 'IMAGE', tokenCount: 747 }]);
+    for (const [model, imageConfig] of [
+      ['gemini-3-pro-image', { imageSize: '512' }],
+      ['gemini-3-pro-image', { aspectRatio: '8:1' }],
+      ['gemini-3.1-flash-lite-image', { imageSize: '2K' }],
+      ['gemini-2.5-flash-image', { imageSize: '2K' }],
+    ] as const) {
+      const error = await expectApiError(ask(model, imageConfig));
+      expect(error.status).toBe(400);
+      expect(error.message).toContain(model);
+    }
+  });
+
+  it('answers gemini-2.5-flash-image with an unsigned PNG and no thought tokens, as recorded', async () => {
+    const answer = await emulator.client.models.generateContent({
+      model: 'gemini-2.5-flash-image',
+      contents: 'a cat',
+      config: { responseModalities: ['IMAGE'], thinkingConfig: { includeThoughts: true } },
+    });
+    const parts = answer.candidates?.[0]?.content?.parts ?? [];
+    expect(parts).toHaveLength(1);
+    expect(parts[0]?.thoughtSignature).toBeUndefined();
+    expect(parts[0]?.inlineData?.mimeType).toBe('image/png');
+    expect(readPngDimensions(Buffer.from(parts[0]?.inlineData?.data ?? '', 'base64'))).toEqual({ width: 1024, height: 1024 });
+    expect(answer.usageMetadata?.thoughtsTokenCount).toBeUndefined();
+    expect(answer.usageMetadata?.candidatesTokensDetails).toEqual([{ modality: 'IMAGE', tokenCount: 1290 }]);
   });
 
   it('is deterministic per prompt and differs between prompts', async () => {
     const generate = async (text: string) => {
       const answer = await emulator.client.models.generateContent({
-        model: 'gemini-3-pro-image-preview',
+        model: 'gemini-3-pro-image',
         contents: text,
         config: { responseModalities: ['TEXT', 'IMAGE'], imageConfig: { aspectRatio: '1:1', imageSize: '1K' } },
       });
@@ -237,7 +299,7 @@ describe('generateContent: images', () => {
     for (const imageConfig of [{ imageSize: '2k' }, { aspectRatio: '7:3' }]) {
       const error = await expectApiError(
         emulator.client.models.generateContent({
-          model: 'gemini-3-pro-image-preview',
+          model: 'gemini-3-pro-image',
           contents: 'x',
           config: { responseModalities: ['IMAGE'], imageConfig },
         }),
@@ -263,12 +325,14 @@ describe('generateContent: images', () => {
 
   it('answers the finish reason or prompt block that a marker word asks for', async () => {
     const ask = (text: string) =>
-      emulator.client.models.generateContent({ model: 'gemini-3-pro-image-preview', contents: text, config: { responseModalities: ['IMAGE'] } });
+      emulator.client.models.generateContent({ model: 'gemini-3-pro-image', contents: text, config: { responseModalities: ['IMAGE'] } });
     const safety = await ask('a portrait [[image-safety]]');
     expect(safety.candidates?.[0]?.finishReason).toBe('IMAGE_SAFETY');
     expect(safety.candidates?.[0]?.content?.parts?.some((part) => part.inlineData) ?? false).toBe(false);
     const noImage = await ask('a portrait [[no-image]]');
     expect(noImage.candidates?.[0]?.finishReason).toBe('NO_IMAGE');
+    // vercel/ai's live capture of NO_IMAGE: an empty content object.
+    expect(noImage.candidates?.[0]?.content).toEqual({});
     const blocked = await ask('a portrait [[prompt-block]]');
     expect(blocked.candidates).toBeUndefined();
     expect(blocked.promptFeedback?.blockReason).toBe('SAFETY');

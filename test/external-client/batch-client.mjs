@@ -12,8 +12,8 @@
 //   2. analysis batch (gemini-3-flash-preview) from an uploaded JSONL file, with a
 //      structured-output responseSchema describing a character
 //   3. poll, download the result JSONL, validate every line against the schema
-//   4. image-generation batch (gemini-3-pro-image-preview) from inline requests,
-//      one portrait per analysed character; poll, decode, save <key>.png, check PNG
+//   4. image-generation batch (gemini-3-pro-image) from inline requests,
+//      one portrait per analysed character; poll, decode, save <key>.png or .jpg, check the image
 //   5. list batch jobs, delete the uploaded files
 // Exit code 0 only if every step worked and every image came back.
 
@@ -25,7 +25,7 @@ import path from 'node:path';
 // ---------------------------------------------------------------- settings ---
 
 const ANALYSIS_MODEL = 'gemini-3-flash-preview';
-const IMAGE_MODEL = 'gemini-3-pro-image-preview';
+const IMAGE_MODEL = 'gemini-3-pro-image';
 const POLL_MS = Number(process.env.POLL_MS ?? 1000);
 const TIMEOUT_MS = Number(process.env.TIMEOUT_MS ?? 120000);
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -165,6 +165,34 @@ function readPngSize(buf) {
   check(width > 0 && height > 0, `invalid IHDR size ${width}x${height}`);
   check(buf.includes(Buffer.from('IEND', 'latin1')), 'PNG has no IEND chunk (truncated?)');
   return { width, height };
+}
+
+/** Walks JPEG segments to the first SOFn frame header, returns {width, height}; checks the end marker. */
+function readJpegSize(buf) {
+  check(buf.length >= 4 && buf[0] === 0xff && buf[1] === 0xd8, `bytes do not start with the JPEG SOI marker (got ${buf.subarray(0, 4).toString('hex')})`);
+  check(buf[buf.length - 2] === 0xff && buf[buf.length - 1] === 0xd9, 'JPEG has no EOI marker (truncated?)');
+  let offset = 2;
+  while (offset + 4 <= buf.length) {
+    check(buf[offset] === 0xff, `no JPEG marker at byte ${offset}`);
+    const marker = buf[offset + 1];
+    const length = buf.readUInt16BE(offset + 2);
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) {
+      const height = buf.readUInt16BE(offset + 5);
+      const width = buf.readUInt16BE(offset + 7);
+      check(width > 0 && height > 0, `invalid JPEG frame size ${width}x${height}`);
+      return { width, height };
+    }
+    offset += 2 + length;
+  }
+  throw new Error('JPEG has no frame header (SOFn)');
+}
+
+/** The image's format by its magic bytes, and its size: PNG or JPEG (Gemini 3 image models answer JPEG). */
+function readImageSize(buf) {
+  const mimeType = sniffImageMime(buf);
+  check(mimeType !== undefined, `bytes are neither PNG nor JPEG (got ${buf.subarray(0, 8).toString('hex')})`);
+  return { mimeType, ...(mimeType === 'image/png' ? readPngSize(buf) : readJpegSize(buf)) };
 }
 
 function sniffImageMime(buf) {
@@ -406,20 +434,20 @@ async function main() {
       const bytes = Buffer.from(part.inlineData.data, 'base64');
       let size;
       try {
-        size = readPngSize(bytes);
+        size = readImageSize(bytes);
       } catch (err) {
         imageProblems.push(`image ${key} (mimeType ${part.inlineData.mimeType}): ${err.message}`);
         continue;
       }
-      if (part.inlineData.mimeType !== 'image/png') {
-        imageProblems.push(`image ${key}: bytes are PNG but inlineData.mimeType is ${part.inlineData.mimeType}`);
+      if (part.inlineData.mimeType !== size.mimeType) {
+        imageProblems.push(`image ${key}: bytes are ${size.mimeType} but inlineData.mimeType is ${part.inlineData.mimeType}`);
       }
-      const outPath = path.join(outputDir, `${key}.png`);
+      const outPath = path.join(outputDir, `${key}.${size.mimeType === 'image/png' ? 'png' : 'jpg'}`);
       await writeFile(outPath, bytes);
       written.add(key);
       const ratio = size.width / size.height;
       const ratioNote = Math.abs(ratio - 3 / 4) <= 0.02 ? '3:4 ok' : `NOT 3:4 (ratio ${ratio.toFixed(3)})`;
-      log(`  ${key}: wrote ${outPath} — PNG ${size.width}x${size.height}, ${bytes.length} bytes, ${ratioNote}` +
+      log(`  ${key}: wrote ${outPath} — ${size.mimeType} ${size.width}x${size.height}, ${bytes.length} bytes, ${ratioNote}` +
         (images.length > 1 ? ` (picked last of ${images.length} image parts)` : ''));
       if (Math.abs(ratio - 3 / 4) > 0.02) {
         imageProblems.push(`image ${key} is ${size.width}x${size.height}, not the requested 3:4 aspect ratio`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
-import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import { inspectImage } from '../../stages/media/inspect-image.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -43,10 +43,11 @@ describe('an SDK client written without reading the emulator', () => {
     const transcript = `${stdout}${stderr}`;
     expect(code, transcript).toBe(0);
 
-    const written = (await readdir(output)).filter((name) => name.endsWith('.png')).sort();
+    // gemini-3-pro-image answers JPEG, as the real model does.
+    const written = (await readdir(output)).filter((name) => name.endsWith('.jpg')).sort();
     expect(written).toHaveLength(3);
     for (const name of written) {
-      expect(readPngDimensions(await readFile(join(output, name)))).toEqual({ width: 896, height: 1200 });
+      expect(inspectImage(await readFile(join(output, name)))).toMatchObject({ ok: true, format: 'jpeg', width: 896, height: 1200 });
     }
     const stats = (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as { batchesCreated: number; uploads: number };
     expect(stats.batchesCreated).toBe(2);

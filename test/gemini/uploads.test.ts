@@ -6,6 +6,7 @@ import { defaultRetryPolicy } from '../../pipeline/gemini/call-with-retry.ts';
 import { createGeminiClient } from '../../pipeline/gemini/create-gemini-client.ts';
 import { uploadFiles, type UploadCandidate } from '../../pipeline/gemini/upload-files.ts';
 import { openUploadRegistry } from '../../pipeline/gemini/upload-registry.ts';
+import { computeRequiredUploadLifetime, geminiSettingsSchema } from '../../pipeline/gemini/gemini-settings.ts';
 import { createGeminiFixture, type GeminiFixture } from '../support/gemini-fixture.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { testApiKey } from '../support/start-test-emulator.ts';
@@ -38,7 +39,7 @@ describe('uploadFiles', () => {
     const candidates = await writeImages(join(current.workspaceDirectory, 'images'), ['elf', 'orc', 'elf-copy']);
     const registryPath = join(current.workspaceDirectory, 'uploads.jsonl');
     const run = async () => {
-      const registry = await openUploadRegistry({ path: registryPath, safetyMarginMilliseconds: 2 * hour });
+      const registry = await openUploadRegistry({ path: registryPath, requiredLifetimeMilliseconds: 2 * hour });
       try {
         return await uploadFiles({
           client,
@@ -72,12 +73,40 @@ describe('uploadFiles', () => {
     expect(firstName?.status === 'uploaded' && thirdName?.status === 'uploaded' && firstName.file.name !== thirdName.file.name).toBe(true);
   });
 
+  it('reuses an upload for a batch job only if it outlives the job deadline plus the margin; a sync call needs the margin alone', async () => {
+    fixture = await createGeminiFixture();
+    const current = fixture;
+    const client = createGeminiClient({ apiKey: testApiKey, baseUrl: current.emulator.baseUrl });
+    const candidates = await writeImages(join(current.workspaceDirectory, 'images'), ['ranger']);
+    const settings = geminiSettingsSchema.parse({});
+    expect(computeRequiredUploadLifetime({ settings, mode: 'batch' })).toBe(26 * hour);
+    const run = async (mode: 'batch' | 'sync') => {
+      const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode }) });
+      try {
+        const outcomes = await uploadFiles({ client, registry, candidates, concurrency: 1, now: () => current.emulator.clock.now(), retry: { policy: defaultRetryPolicy, environment: current.environment } });
+        const [outcome] = outcomes.values();
+        return outcome?.status === 'uploaded' && outcome.reused;
+      } finally {
+        await registry.close();
+      }
+    };
+    expect(await run('batch')).toBe(false);
+    // 21 h later the file has 27 h left: enough for a 24 h job and the 2 h margin.
+    current.emulator.clock.advance(21 * hour);
+    expect(await run('batch')).toBe(true);
+    // 23 h after upload it has 25 h left: a job made now could outlive it, so the batch run uploads again...
+    current.emulator.clock.advance(2 * hour);
+    expect(await run('sync')).toBe(true);
+    expect(await run('batch')).toBe(false);
+    expect((await current.emulator.stats())['uploads']).toBe(2);
+  });
+
   it('retries uploads through 429s and 503s', async () => {
     fixture = await createGeminiFixture({ faults: { seed: 'uploads', endpoints: { 'files.upload': { rate429: 0.3, rate503: 0.2 } } } });
     const current = fixture;
     const client = createGeminiClient({ apiKey: testApiKey, baseUrl: current.emulator.baseUrl });
     const candidates = await writeImages(join(current.workspaceDirectory, 'images'), Array.from({ length: 12 }, (_unused, index) => `hero-${index}`));
-    const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), safetyMarginMilliseconds: 2 * hour });
+    const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 2 * hour });
     const outcomes = await uploadFiles({
       client,
       registry,

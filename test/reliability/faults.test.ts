@@ -179,7 +179,7 @@ async function checkRun(options: { project: Project; run: RunRecord; runs: reado
     expect([...made, ...failed].sort(), `inputs made or dead-lettered\n${report}`).toEqual(project.inputs);
     for (const output of summary.outputs) {
       const stem = relative('input_images', output.source).replace(/\.png$/, '');
-      expect(output, report).toEqual({ source: `input_images/${stem}.png`, image: `final_characters/${stem}.png`, sidecar: `final_characters/${stem}.json` });
+      expect(output, report).toEqual({ source: `input_images/${stem}.png`, image: `final_characters/${stem}.jpg`, sidecar: `final_characters/${stem}.json` });
     }
   }
 
@@ -243,7 +243,7 @@ async function checkOutputFolder(project: Project, options: { sources: readonly 
   const { report } = options;
   const stems = options.sources.map((input) => input.replace(/\.png$/, ''));
   const files = (await readdir(project.outputDirectory).catch(() => [] as string[])).sort();
-  expect(files, report).toEqual([...stems.flatMap((stem) => [`${stem}.json`, `${stem}.png`]), 'index.html'].sort());
+  expect(files, report).toEqual([...stems.flatMap((stem) => [`${stem}.json`, `${stem}.jpg`, `${stem}.thought-signature`]), 'index.html'].sort());
   for (const stem of stems) {
     const sidecar = JSON.parse(await readFile(join(project.outputDirectory, `${stem}.json`), 'utf8')) as {
       source: { path: string };
@@ -251,10 +251,10 @@ async function checkOutputFolder(project: Project, options: { sources: readonly 
       imageConfig: unknown;
     };
     expect(sidecar.source.path).toBe(`${stem}.png`);
-    expect(sidecar.image.file).toBe(`${stem}.png`);
+    expect(sidecar.image.file).toBe(`${stem}.jpg`);
     expect(sidecar.imageConfig).toEqual({ aspectRatio: '1:1', imageSize: '1K' });
-    const image = await readFile(join(project.outputDirectory, `${stem}.png`));
-    expect(inspectImage(image), stem).toMatchObject({ ok: true, format: 'png', width: 1024, height: 1024 });
+    const image = await readFile(join(project.outputDirectory, `${stem}.jpg`));
+    expect(inspectImage(image), stem).toMatchObject({ ok: true, format: 'jpeg', width: 1024, height: 1024 });
     expect(image.length, stem).toBe(sidecar.image.bytes);
     expect(sha256(image), stem).toBe(sidecar.image.sha256);
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chargenBinary, startEmulatorProcess, type EmulatorProcess, type ProcessResult } from '../support/chargen-process.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
+import { inspectImage } from '../../stages/media/inspect-image.ts';
 
 // Issue 8: hostile and broken input, secrets, concurrency and tampered workspaces, all through `chargen run` as a
 // child process against `chargen emulator`, as a user would run it.
@@ -202,11 +203,6 @@ function expectNoStackTrace(printed: readonly string[]): void {
   for (const text of printed) expect(text, 'a stack trace was printed').not.toMatch(stackTracePattern);
 }
 
-function readPngSize(bytes: Buffer): { width: number; height: number } {
-  expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
-
 describe('chargen run on a hostile input folder', () => {
   let root: string;
   let project: string;
@@ -292,20 +288,23 @@ describe('chargen run on a hostile input folder', () => {
         expect(name.startsWith('.') || name.includes('..'), path).toBe(false);
         expect(Buffer.byteLength(name), path).toBeLessThanOrEqual(255);
       }
-      const baseName = basename(output.image).replace(/\.png$/, '');
-      expect(basename(output.image), output.image).toBe(`${baseName}.png`);
+      const baseName = basename(output.image).replace(/\.jpg$/, '');
+      expect(basename(output.image), output.image).toBe(`${baseName}.jpg`);
       expect(basename(output.sidecar), output.sidecar).toBe(`${baseName}.json`);
       baseNames.add(baseName.normalize('NFC').toLowerCase());
 
       const sidecar = JSON.parse(await readFile(join(project, output.sidecar), 'utf8')) as { source: { path: string }; image: { file: string } };
       expect(join('input_images', sidecar.source.path), output.sidecar).toBe(output.source);
       expect(sidecar.image.file).toBe(basename(output.image));
-      expect(readPngSize(await readFile(join(project, output.image))), output.image).toEqual({ width: 1024, height: 1024 });
+      expect(inspectImage(await readFile(join(project, output.image))), output.image).toMatchObject({ ok: true, format: 'jpeg', width: 1024, height: 1024 });
     }
     // Distinct even where a file system folds case or Unicode normalisation.
     expect(baseNames.size).toBe(summary.outputs.length);
     // The output folder holds these and the contact sheet, nothing else: no temporary file, no stray copy.
-    const expectedFiles = [...summary.outputs.flatMap((output) => [basename(output.image), basename(output.sidecar)]), 'index.html'].sort();
+    const expectedFiles = [
+      ...summary.outputs.flatMap((output) => [basename(output.image), basename(output.sidecar), basename(output.image).replace(/\.jpg$/, '.thought-signature')]),
+      'index.html',
+    ].sort();
     expect((await readdir(join(project, 'final_characters'))).sort()).toEqual(expectedFiles);
   });
 

@@ -56,14 +56,16 @@ describe('chargen run replayed from the recorded cassette', () => {
     expect(summary?.stages).toMatchObject({ analyze: { status: 'done' }, compile: { status: 'done' }, synthesize: { status: 'done' } });
   });
 
-  it('writes one PNG of the recorded size and its sidecar per sample image', async () => {
+  it('writes one JPEG of the recorded size, its sidecar and its thought signature per sample image', async () => {
     const samples = await listSampleImages();
     expect(summary?.outputs.map((output) => output.source).sort()).toEqual(samples.map((name) => `input_images/${name}`));
     for (const output of summary?.outputs ?? []) {
       const bytes = await readFile(join(project, output.image));
-      expect(inspectImage(bytes), output.image).toMatchObject({ ok: true, format: 'png', ...recordedImageSize });
+      expect(inspectImage(bytes), output.image).toMatchObject({ ok: true, format: 'jpeg', ...recordedImageSize });
       const sidecar = imageSidecarSchema.parse(JSON.parse(await readFile(join(project, output.sidecar), 'utf8')));
-      expect(sidecar.image, output.sidecar).toMatchObject({ mimeType: 'image/png', bytes: bytes.length, ...recordedImageSize });
+      expect(sidecar.image, output.sidecar).toMatchObject({ mimeType: 'image/jpeg', bytes: bytes.length, ...recordedImageSize });
+      expect(sidecar.model).toBe('gemini-3-pro-image');
+      expect(sidecar.thoughtSignature?.file, output.sidecar).toBeDefined();
     }
   });
 });

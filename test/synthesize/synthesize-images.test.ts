@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readPngDimensions } from '../../emulator/png/encode-png.ts';
+import { inspectImageFile } from '../../stages/media/inspect-image-file.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { createSynthesizeFixture, type SynthesizeFixture } from '../support/synthesize-fixture.ts';
@@ -26,28 +26,34 @@ describe('synthesizeImages on the emulator', () => {
     const result = await fixture.synthesize({ prompts, records });
     expect(result.failures).toEqual([]);
     expect(result.outputs.map((output) => output.image.slice(fixture.outputDirectory.length + 1))).toEqual([
-      'hero-00000.png', 'hero-00000-2.png', 'hero-00001.png', 'hero-00001-2.png',
+      'hero-00000.jpg', 'hero-00000-2.jpg', 'hero-00001.jpg', 'hero-00001-2.jpg',
     ]);
     for (const output of result.outputs) {
-      expect(readPngDimensions(await readFile(output.image))).toEqual({ width: 896, height: 1200 });
+      expect(await inspectImageFile(output.image)).toMatchObject({ ok: true, format: 'jpeg', width: 896, height: 1200 });
     }
     const sidecar = await readSidecar('hero-00000-2.json');
     const prompt = prompts.find((entry) => entry.sourceImage.path === 'hero-00000.png' && entry.variant === 2);
     expect(sidecar).toMatchObject({
       source: { path: 'hero-00000.png', variant: 2 },
       prompt: prompt?.prompt,
-      model: 'gemini-3-pro-image-preview',
+      model: 'gemini-3-pro-image',
       imageConfig: { aspectRatio: '3:4', imageSize: '1K' },
       finishReason: 'STOP',
-      image: { file: 'hero-00000-2.png', mimeType: 'image/png', width: 896, height: 1200 },
+      image: { file: 'hero-00000-2.jpg', mimeType: 'image/jpeg', width: 896, height: 1200 },
+      thoughtSignature: { file: 'hero-00000-2.thought-signature' },
       thoughtImages: [],
       analysis: records.get('hero-00000.png'),
     });
     expect(sidecar.usage?.['thoughtsTokenCount']).toBeGreaterThan(0);
-    // Only images and sidecars: the emulator's thought image was dropped and nothing temporary is left.
-    expect((await readdir(fixture.outputDirectory)).sort()).toEqual(
-      ['hero-00000-2.json', 'hero-00000-2.png', 'hero-00000.json', 'hero-00000.png', 'hero-00001-2.json', 'hero-00001-2.png', 'hero-00001.json', 'hero-00001.png'],
-    );
+    // The image's thoughtSignature, as base64 text, byte for byte what the API sent.
+    const signature = await readFile(join(fixture.outputDirectory, 'hero-00000-2.thought-signature'), 'latin1');
+    expect(signature).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    expect(signature.length).toBe(sidecar.thoughtSignature?.bytes);
+    // Only images, signatures and sidecars: nothing temporary is left, and no thoughts were asked for.
+    expect((await readdir(fixture.outputDirectory)).sort()).toEqual([
+      'hero-00000-2.jpg', 'hero-00000-2.json', 'hero-00000-2.thought-signature', 'hero-00000.jpg', 'hero-00000.json', 'hero-00000.thought-signature',
+      'hero-00001-2.jpg', 'hero-00001-2.json', 'hero-00001-2.thought-signature', 'hero-00001.jpg', 'hero-00001.json', 'hero-00001.thought-signature',
+    ]);
     expect(await readdir(join(fixture.workspaceDirectory, 'blobs', 'synthesize'))).toEqual([]);
 
     const statsBefore = await fixture.emulator.stats();
@@ -66,18 +72,29 @@ describe('synthesizeImages on the emulator', () => {
     const { prompts } = await fixture.createPrompts({ count: 1, settings: { useReferenceImage: false, imageConfig: { aspectRatio, imageSize } } });
     const result = await fixture.synthesize({ prompts });
     expect(result.failures).toEqual([]);
-    expect(readPngDimensions(await readFile(result.outputs[0]?.image as string))).toEqual({ width, height });
+    expect(await inspectImageFile(result.outputs[0]?.image as string)).toMatchObject({ ok: true, width, height });
     expect(result.warnings).toEqual([]);
   });
 
-  it('keeps the thought images when asked, beside the final one', async () => {
+  it('asks for thoughts (includeThoughts) only with keepThoughts, and keeps the thought images beside the final one', async () => {
     const { prompts } = await fixture.createPrompts({ count: 1 });
     const result = await fixture.synthesize({ prompts, settings: { keepThoughts: true } });
     expect(result.failures).toEqual([]);
     const sidecar = await readSidecar('hero-00000.json');
-    expect(sidecar.thoughtImages.map((file) => file.file)).toEqual(['hero-00000.thought-1.png']);
-    const thought = await readFile(join(fixture.outputDirectory, 'hero-00000.thought-1.png'));
-    expect(thought.equals(await readFile(join(fixture.outputDirectory, 'hero-00000.png')))).toBe(false);
+    expect(sidecar.thoughtImages.map((file) => file.file)).toEqual(['hero-00000.thought-1.jpg']);
+    const thought = await readFile(join(fixture.outputDirectory, 'hero-00000.thought-1.jpg'));
+    expect(thought.equals(await readFile(join(fixture.outputDirectory, 'hero-00000.jpg')))).toBe(false);
+    expect(sidecar.thoughtSignature?.file).toBe('hero-00000.thought-signature');
+    const request = JSON.parse((await readFile(join(fixture.workspaceDirectory, 'requests', 'synthesize', (await readdir(join(fixture.workspaceDirectory, 'requests', 'synthesize')))[0] ?? ''), 'utf8')).split('\n')[0] ?? '{}') as Record<string, any>;
+    const generationConfig = request['request']['generationConfig'] ?? request['request']['generation_config'];
+    expect(JSON.stringify(generationConfig)).toMatch(/"thinking_?[cC]onfig":\{"include_?[tT]houghts":true\}/);
+  });
+
+  it('asks for no thoughts without keepThoughts', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 1 });
+    await fixture.synthesize({ prompts });
+    const file = (await readdir(join(fixture.workspaceDirectory, 'requests', 'synthesize')))[0] ?? '';
+    expect(await readFile(join(fixture.workspaceDirectory, 'requests', 'synthesize', file), 'utf8')).not.toMatch(/include_?[tT]houghts|thinking_?[cC]onfig/);
   });
 
   it('reports policy blocks once and without retry, and an image that never comes after every round', async () => {
@@ -113,15 +130,17 @@ describe('synthesizeImages on the emulator', () => {
   it('an image deleted by hand is made again; one whose sidecar is missing is replaced under the same name', async () => {
     const { prompts } = await fixture.createPrompts({ count: 2 });
     await fixture.synthesize({ prompts });
-    await rm(join(fixture.outputDirectory, 'hero-00000.png'));
+    await rm(join(fixture.outputDirectory, 'hero-00000.jpg'));
     await rm(join(fixture.outputDirectory, 'hero-00001.json'));
     const result = await fixture.synthesize({ prompts });
     expect(result.outputs.map((output) => [output.image.slice(fixture.outputDirectory.length + 1), output.status])).toEqual([
-      ['hero-00000.png', 'written'],
-      ['hero-00001.png', 'written'],
+      ['hero-00000.jpg', 'written'],
+      ['hero-00001.jpg', 'written'],
     ]);
     expect(result.report.sentLines).toBe(2);
-    expect((await readdir(fixture.outputDirectory)).sort()).toEqual(['hero-00000.json', 'hero-00000.png', 'hero-00001.json', 'hero-00001.png']);
+    expect((await readdir(fixture.outputDirectory)).sort()).toEqual([
+      'hero-00000.jpg', 'hero-00000.json', 'hero-00000.thought-signature', 'hero-00001.jpg', 'hero-00001.json', 'hero-00001.thought-signature',
+    ]);
   });
 
   it('in sync mode the images go to files, and the result cache holds no base64', async () => {
@@ -144,9 +163,9 @@ describe('synthesizeImages on the emulator', () => {
     const result = await fixture.synthesize({ prompts: renamed });
     expect(result.failures).toEqual([]);
     const names = result.outputs.map((output) => output.image.slice(fixture.outputDirectory.length + 1));
-    expect(names[0]).toBe('escape.png');
-    expect(names).toContain('Zoë-the-bold.png');
-    expect(names.filter((name) => /^mira-[0-9a-f]{8}\.png$/i.test(name))).toHaveLength(2);
+    expect(names[0]).toBe('escape.jpg');
+    expect(names).toContain('Zoë-the-bold.jpg');
+    expect(names.filter((name) => /^mira-[0-9a-f]{8}\.jpg$/i.test(name))).toHaveLength(2);
     expect(await readFile(join(fixture.outputDirectory, 'Mira.png'), 'utf8')).toBe('my own drawing');
     for (const output of result.outputs) expect(output.image.startsWith(`${fixture.outputDirectory}/`)).toBe(true);
   });

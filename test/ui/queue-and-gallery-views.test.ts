@@ -12,7 +12,7 @@ function createRecord(options: { stage: string; status: JobRecord['status']; fin
     version: 1,
     displayName: `chargen-abcdef1234-${options.stage}-0123456789abcdef-1`,
     stage: options.stage,
-    model: 'gemini-3-pro-image-preview',
+    model: 'gemini-3-pro-image',
     fingerprint: hex('a'),
     attempt: 1,
     keys: ['k1', 'k2', 'k3'],
@@ -30,7 +30,7 @@ function createPrompt(source: string, variant: number, text: string): Generation
     sourceImage: { path: source, sha256: hex('e'), mimeType: 'image/png' },
     variant,
     prompt: text,
-    model: 'gemini-3-pro-image-preview',
+    model: 'gemini-3-pro-image',
     imageConfig: { aspectRatio: '3:4', imageSize: '1K' },
     useReferenceImage: true,
   };

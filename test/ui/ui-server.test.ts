@@ -153,12 +153,12 @@ describe('chargen ui server, on a finished workspace', () => {
     expect(detail.prompt).toBe(sidecar.prompt);
     expect(detail.analysis.archetype).toBe(sidecar.analysis.archetype);
     expect(detail.width).toBe(sidecar.image.width);
-    expect(detail.model).toBe('gemini-3-pro-image-preview');
+    expect(detail.model).toBe('gemini-3-pro-image');
 
     const image = await get(ui, detail.imageUrl);
     expect(image.status).toBe(200);
-    expect(image.headers.get('content-type')).toBe('image/png');
-    expect(image.bytes.equals(await readFile(join(project.directory, 'final_characters', 'bard.png')))).toBe(true);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(image.bytes.equals(await readFile(join(project.directory, 'final_characters', 'bard.jpg')))).toBe(true);
     const unchanged = await get(ui, detail.imageUrl, { headers: { 'if-none-match': image.headers.get('etag') ?? '' } });
     expect(unchanged.status).toBe(304);
     const source = await get(ui, detail.sourceUrl);
@@ -167,7 +167,7 @@ describe('chargen ui server, on a finished workspace', () => {
   });
 
   it('serves nothing outside the input and output folders, whatever the path or link', async () => {
-    for (const path of ['/media/output/..%2F..%2Fetc%2Fpasswd', '/media/source/../../chargen.config.json', '/..%2Fchargen.config.json', '/media/output/bard.png', `/media/output/${'a'.repeat(64)}`]) {
+    for (const path of ['/media/output/..%2F..%2Fetc%2Fpasswd', '/media/source/../../chargen.config.json', '/..%2Fchargen.config.json', '/media/output/bard.jpg', `/media/output/${'a'.repeat(64)}`]) {
       const answer = await get(ui, path);
       expect(answer.status, path).toBe(404);
     }
@@ -175,7 +175,7 @@ describe('chargen ui server, on a finished workspace', () => {
     const page = await getJson<{ items: { imageUrl: string; source: string }[] }>(ui, '/api/gallery?limit=1');
     const outside = join(project.directory, 'private.png');
     await writeFile(outside, 'not for the browser');
-    const output = join(project.directory, 'final_characters', 'bard.png');
+    const output = join(project.directory, 'final_characters', 'bard.jpg');
     const original = await readFile(output);
     await rm(output);
     await symlink(outside, output);

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { inspectImage } from '../stages/media/inspect-image.ts';
-import { invalidArgument, type RpcStatus } from './api-error.ts';
-import type { BlockOutcome } from './fault-config.ts';
-import { findImageDimensions, supportedAspectRatios, supportedImageSizes } from './image-dimensions.ts';
-import type { ModelInfo } from './model-catalog.ts';
-import type { NormalizedPart, NormalizedRequest } from './normalize-request.ts';
-import { encodePng } from './png/encode-png.ts';
-import { checkResponseSchema, generateSchemaValue } from './schema/answer-schema.ts';
+import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { invalidArgument, type RpcStatus } from '../api-error.ts';
+import type { BlockOutcome } from '../fault-config.ts';
+import type { ModelInfo } from '../model-catalog.ts';
+import type { NormalizedPart, NormalizedRequest } from '../normalize-request.ts';
+import { checkResponseSchema, generateSchemaValue } from '../schema/answer-schema.ts';
+import { answerWithImage } from './answer-image.ts';
+import { createThoughtSignature, createUsage, estimateTokens, sha256 } from './answer-parts.ts';
 
 export type FileLookup = { ok: true; bytes: Buffer; mimeType: string } | { ok: false; error: RpcStatus };
 export type AnswerResult = { ok: true; response: Record<string, unknown> } | { ok: false; error: RpcStatus };
@@ -17,6 +16,11 @@ export interface AnswerOptions {
   /** Reads the bytes behind a `fileData.fileUri`. */
   readFile: (fileUri: string) => Promise<FileLookup>;
   findBlockMarker: (text: string) => BlockOutcome | undefined;
+  /**
+   * How the answer travels: a batch line puts a text answer's signature in a part of its own (a recorded
+   * gemini-3.5-flash-lite batch line, 2026-08-20), a generateContent answer on the text part (maruel/genai recordings).
+   */
+  delivery: 'sync' | 'batch';
 }
 
 const supportedImageMimeTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif']);
@@ -31,17 +35,6 @@ const harmThresholds = new Set([
   'HARM_BLOCK_THRESHOLD_UNSPECIFIED', 'BLOCK_LOW_AND_ABOVE', 'BLOCK_MEDIUM_AND_ABOVE', 'BLOCK_ONLY_HIGH', 'BLOCK_NONE', 'OFF',
 ]);
 const troubleshooting = 'Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
-
-const inputImageTokens = 560;
-const outputImageTokens: Readonly<Record<string, number>> = { '1K': 1120, '2K': 1120, '4K': 2000 };
-
-function sha256(input: string | Buffer): string {
-  return createHash('sha256').update(input).digest('hex');
-}
-
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
 
 class RequestRejection extends Error {
   constructor(readonly status: RpcStatus) {
@@ -172,15 +165,15 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
     reject('* GenerateContentRequest.generation_config.candidate_count: only 1 candidate is supported for this model.');
   }
   const imageConfig = config.imageConfig ?? {};
-  if (imageConfig.imageSize !== undefined && !model.generatesImages) reject('Image config is not supported for this model.');
+  const capabilities = model.served.image;
+  if ((imageConfig.imageSize !== undefined || imageConfig.aspectRatio !== undefined) && !capabilities) reject('Image config is not supported for this model.');
   const aspectRatio = imageConfig.aspectRatio === undefined ? '1:1' : String(imageConfig.aspectRatio);
   const imageSize = imageConfig.imageSize === undefined ? '1K' : String(imageConfig.imageSize);
-  if (!supportedAspectRatios.includes(aspectRatio)) {
-    reject(`* GenerateContentRequest.generation_config.image_config.aspect_ratio: unsupported aspect ratio ${JSON.stringify(aspectRatio)}; supported: ${supportedAspectRatios.join(', ')}.`);
+  if (capabilities && !capabilities.aspectRatios.includes(aspectRatio)) {
+    reject(`* GenerateContentRequest.generation_config.image_config.aspect_ratio: unsupported aspect ratio ${JSON.stringify(aspectRatio)} for ${model.name}; supported: ${capabilities.aspectRatios.join(', ')}.`);
   }
-  const modelSizes = model.imageSizes ?? supportedImageSizes;
-  if (!modelSizes.includes(imageSize)) {
-    reject(`* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size ${JSON.stringify(imageSize)} for ${model.name}; supported: ${modelSizes.join(', ')}.`);
+  if (capabilities && !capabilities.imageSizes.includes(imageSize)) {
+    reject(`* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size ${JSON.stringify(imageSize)} for ${model.name}; supported: ${capabilities.imageSizes.join(', ')}.`);
   }
   return {
     wantsImage,
@@ -219,29 +212,12 @@ function seedOf(parts: string[]): string {
   return sha256(parts.join('\u0000'));
 }
 
-function usage(options: { prompt: number; images: number; candidates: number; thoughts: number; outputModality: 'TEXT' | 'IMAGE' }) {
-  const promptTokenCount = options.prompt + options.images * inputImageTokens;
-  return {
-    promptTokenCount,
-    candidatesTokenCount: options.candidates,
-    ...(options.thoughts > 0 ? { thoughtsTokenCount: options.thoughts } : {}),
-    totalTokenCount: promptTokenCount + options.candidates + options.thoughts,
-    promptTokensDetails: [
-      { modality: 'TEXT', tokenCount: options.prompt },
-      ...(options.images > 0 ? [{ modality: 'IMAGE', tokenCount: options.images * inputImageTokens }] : []),
-    ],
-    candidatesTokensDetails: [{ modality: options.outputModality, tokenCount: options.candidates }],
-  };
-}
-
 function blockedResponse(outcome: BlockOutcome, base: Record<string, unknown>, usageMetadata: Record<string, unknown>) {
   if (outcome === 'PROMPT_BLOCK') {
     return { promptFeedback: { blockReason: 'SAFETY', blockReasonMessage: 'The prompt was blocked for safety reasons.' }, usageMetadata, ...base };
   }
-  const content =
-    outcome === 'NO_IMAGE'
-      ? { content: { role: 'model', parts: [{ text: 'I was not able to generate an image for this request.' }] } }
-      : {};
+  // NO_IMAGE comes with an empty content object (vercel/ai's live capture google-image-no-image-live.json).
+  const content = outcome === 'NO_IMAGE' ? { content: {} } : {};
   return {
     candidates: [{ ...content, finishReason: outcome, finishMessage: `The response was stopped: ${outcome}.`, index: 0 }],
     usageMetadata,
@@ -261,30 +237,34 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
     const requestSeed = seedOf([options.model.name, input.text, imageSeed, config.aspectRatio, config.imageSize]);
     const base = { modelVersion: options.model.name, responseId: Buffer.from(requestSeed.slice(0, 32), 'hex').toString('base64url') };
     const promptTokens = estimateTokens(input.text);
-    const thoughtTokens = options.model.name.startsWith('gemini-3') ? 64 + (Number.parseInt(requestSeed.slice(0, 4), 16) % 512) : 0;
+    const thoughtTokens = options.model.served.thinking ? 64 + (Number.parseInt(requestSeed.slice(0, 4), 16) % 512) : 0;
     const blockOutcome = options.findBlockMarker(input.text);
     if (blockOutcome) {
-      const blockedUsage = usage({ prompt: promptTokens, images: input.images.length, candidates: 0, thoughts: 0, outputModality: 'TEXT' });
+      const blockedUsage = createUsage({ prompt: promptTokens, images: input.images.length, candidates: 0, thoughts: 0, outputModality: 'TEXT' });
       return { ok: true, response: blockedResponse(blockOutcome, base, blockedUsage) };
     }
-    if (config.wantsImage) return { ok: true, response: answerWithImage({ config, input, base, requestSeed, promptTokens, thoughtTokens }) };
-
-    const seed = input.images.length > 0 ? imageSeed : seedOf([input.text]);
-    let text: string;
-    if (config.schema) {
-      text = JSON.stringify(generateSchemaValue({ schema: config.schema.value, kind: config.schema.kind, seed }));
-    } else if (config.responseMimeType === 'application/json') {
-      text = JSON.stringify({ description: describeImages(input, seed) });
-    } else {
-      text = describeImages(input, seed);
+    if (config.wantsImage) {
+      const response = await answerWithImage({
+        model: options.model,
+        aspectRatio: config.aspectRatio,
+        imageSize: config.imageSize,
+        wantsText: config.wantsText,
+        includeThoughts: config.includeThoughts,
+        requestSeed,
+        promptTokens,
+        inputImages: input.images.length,
+        thoughtTokens,
+        base,
+      });
+      return { ok: true, response };
     }
-    const thoughtPart = config.includeThoughts ? [{ text: `Looking closely at the reference before answering.`, thought: true }] : [];
+    const text = answerText(config, input, input.images.length > 0 ? imageSeed : seedOf([input.text]));
     const candidateTokens = estimateTokens(text);
     return {
       ok: true,
       response: {
-        candidates: [{ content: { role: 'model', parts: [...thoughtPart, { text }] }, finishReason: 'STOP', index: 0 }],
-        usageMetadata: usage({ prompt: promptTokens, images: input.images.length, candidates: candidateTokens, thoughts: thoughtTokens, outputModality: 'TEXT' }),
+        candidates: [{ content: { parts: createTextParts({ options, config, text, requestSeed }), role: 'model' }, finishReason: 'STOP', index: 0 }],
+        usageMetadata: createUsage({ prompt: promptTokens, images: input.images.length, candidates: candidateTokens, thoughts: thoughtTokens, outputModality: 'TEXT' }),
         ...base,
       },
     };
@@ -294,40 +274,22 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
   }
 }
 
-function answerWithImage(options: {
-  config: CheckedConfig;
-  input: GatheredInput;
-  base: Record<string, unknown>;
-  requestSeed: string;
-  promptTokens: number;
-  thoughtTokens: number;
-}): Record<string, unknown> {
-  const { config, requestSeed } = options;
-  const finalSize = findImageDimensions({ aspectRatio: config.aspectRatio, imageSize: config.imageSize });
-  const draftSize = findImageDimensions({ aspectRatio: config.aspectRatio, imageSize: '1K' });
-  if (!finalSize || !draftSize) throw new Error('image dimensions were checked before');
-  const draft = encodePng({ ...draftSize, seed: requestSeed, variant: 'draft' });
-  const final = encodePng({ ...finalSize, seed: requestSeed, variant: 'final' });
-  const caption = `A character sheet render, ${finalSize.width}x${finalSize.height}.`;
-  const parts: Record<string, unknown>[] = [
-    { text: 'Planning the composition: pose, palette and lighting from the description.', thought: true },
-    { inlineData: { mimeType: 'image/png', data: draft.toString('base64') }, thought: true },
-    ...(config.wantsText ? [{ text: caption }] : []),
-    {
-      inlineData: { mimeType: 'image/png', data: final.toString('base64') },
-      thoughtSignature: Buffer.from(sha256(`signature:${requestSeed}`), 'hex').toString('base64'),
-    },
-  ];
-  const candidateTokens = (outputImageTokens[config.imageSize] ?? 1120) + (config.wantsText ? estimateTokens(caption) : 0);
-  return {
-    candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }],
-    usageMetadata: usage({
-      prompt: options.promptTokens,
-      images: options.input.images.length,
-      candidates: candidateTokens,
-      thoughts: options.thoughtTokens,
-      outputModality: 'IMAGE',
-    }),
-    ...options.base,
-  };
+function answerText(config: CheckedConfig, input: GatheredInput, seed: string): string {
+  if (config.schema) return JSON.stringify(generateSchemaValue({ schema: config.schema.value, kind: config.schema.kind, seed }));
+  if (config.responseMimeType === 'application/json') return JSON.stringify({ description: describeImages(input, seed) });
+  return describeImages(input, seed);
+}
+
+/**
+ * A text answer's parts as recorded: with includeThoughts, an unsigned `thought: true` summary first (maruel/genai
+ * GenSync-JSONSchema, 2026-05); a thinking model signs its answer, on the text part in generateContent answers and in
+ * a part of its own on batch lines.
+ */
+function createTextParts(options: { options: AnswerOptions; config: CheckedConfig; text: string; requestSeed: string }): Record<string, unknown>[] {
+  const thinking = options.options.model.served.thinking;
+  const thought = options.config.includeThoughts && thinking ? [{ text: '**Looking closely at the reference**\n\nReading the figure before answering.', thought: true }] : [];
+  if (!thinking) return [{ text: options.text }];
+  const thoughtSignature = createThoughtSignature({ seed: `text:${options.requestSeed}`, bytes: 180 });
+  if (options.options.delivery === 'batch') return [...thought, { text: options.text }, { thoughtSignature }];
+  return [...thought, { text: options.text, thoughtSignature }];
 }

@@ -1,0 +1,12 @@
+import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ModelUse } from '../gemini/check-models.ts';
+import type { StageName } from './stage-step.ts';
+
+/** Pure: the models the selected stages call, with the method (batch or sync) and the config key naming each. */
+export function listModelUses(options: { config: ChargenConfig; stages: readonly StageName[] }): ModelUse[] {
+  const method = options.config.mode === 'sync' ? 'generateContent' : 'batchGenerateContent';
+  const uses: ModelUse[] = [];
+  if (options.stages.includes('analyze')) uses.push({ model: options.config.analyze.model, method, setting: 'analyze.model' });
+  if (options.stages.includes('synthesize')) uses.push({ model: options.config.compile.model, method, setting: 'compile.model' });
+  return uses;
+}
