@@ -14,8 +14,10 @@ import type { FaultConfig } from './fault-config.ts';
 import { createFaultInjector } from './fault-injector.ts';
 import { createFileStore } from './file-store.ts';
 import { HttpRejection, sendError } from './http-io.ts';
+import { negotiateGzip } from './negotiate-gzip.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
 import { batchRoutes } from './routes/batch-routes.ts';
+import { downloadRedirectRoute } from './routes/download-redirect-route.ts';
 import { fileRoutes } from './routes/file-routes.ts';
 import { modelInfoRoutes } from './routes/model-info-routes.ts';
 import { modelRoutes } from './routes/model-routes.ts';
@@ -107,7 +109,9 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
     context.faults.replace(options.faults);
     clock.resetOffset();
   };
-  const routes: Route[] = [...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(reset)];
+  // First, so that with the quirk on the SDK's download URL is answered by the redirect, not by the download itself.
+  const frontEndRoutes = options.quirks.redirectDownloads ? [downloadRedirectRoute] : [];
+  const routes: Route[] = [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(reset)];
 
   const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');
@@ -118,6 +122,8 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
       if (!match) continue;
       pathMatched = true;
       if (route.method !== request.method) continue;
+      // As a front end does, API answers (errors too) go out gzip-encoded to a client that accepts it; admin stays plain.
+      if (route.requiresKey) negotiateGzip({ request, response, enabled: options.quirks.gzipResponses });
       if (route.requiresKey) {
         const key = readApiKey(request, url);
         if (!key) throw new HttpRejection(missingApiKey());

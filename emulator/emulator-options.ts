@@ -35,6 +35,20 @@ export const quirksSchema = z
       .boolean()
       .default(true)
       .describe('files.get/delete of an id over 40 characters (batch outputs) is a 400, as reported (js-genai#1227)'),
+    redirectDownloads: z
+      .boolean()
+      .default(true)
+      .describe(
+        'GET /{ver}/files/{id}:download answers 302 Found to /download/{ver}/files/{id}:download?alt=media, which serves ' +
+          'the bytes, as recorded (maruel/genai providers/gemini/testdata/TestClient/GenAsync-Video.yaml)',
+      ),
+    gzipResponses: z
+      .boolean()
+      .default(true)
+      .describe(
+        'JSON answers and downloads are gzip-encoded, content-length the encoded size, when the request accepts gzip, as ' +
+          'a front end does (recorded JSON answers came gzip-encoded, maruel/genai cassettes; gemini-wire.md corrections)',
+      ),
   })
   .strict();
 

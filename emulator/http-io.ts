@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { invalidArgument, toErrorEnvelope, type RpcStatus } from './api-error.ts';
+import { isGzipNegotiated } from './negotiate-gzip.ts';
 
 export class HttpRejection extends Error {
   constructor(readonly status: RpcStatus) {
@@ -30,14 +32,18 @@ export async function readJsonBody(request: IncomingMessage, options: { limitByt
   }
 }
 
+/** A JSON answer; gzip-encoded when the front end negotiated it, `content-length` then giving the encoded size. */
 export function sendJson(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = Buffer.from(JSON.stringify(body), 'utf8');
+  const gzip = isGzipNegotiated(response);
+  const bytes = gzip ? gzipSync(text) : text;
   response.writeHead(statusCode, {
     'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(Buffer.byteLength(text)),
+    'content-length': String(bytes.length),
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     ...headers,
   });
-  response.end(text);
+  response.end(bytes);
 }
 
 export function sendError(response: ServerResponse, error: RpcStatus): void {

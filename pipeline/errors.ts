@@ -60,8 +60,8 @@ export class WorkspaceFileError extends ChargenError {
 export class DownloadError extends ChargenError {
   readonly fileName: string;
 
-  constructor(options: { fileName: string; message: string; cause?: unknown }) {
-    super({ code: 'download-failed', message: `download of ${options.fileName}: ${options.message}`, isRetryable: true, cause: options.cause });
+  constructor(options: { fileName: string; message: string; isRetryable?: boolean; cause?: unknown }) {
+    super({ code: 'download-failed', message: `download of ${options.fileName}: ${options.message}`, isRetryable: options.isRetryable ?? true, cause: options.cause });
     this.fileName = options.fileName;
   }
 }

@@ -94,7 +94,6 @@ export async function createPipelineContext(options: {
     sleep: createInterruptibleSleep(signal),
     random: Math.random,
     now: Date.now,
-    fetch: globalThis.fetch,
     signal,
     ...options.environment,
   };

@@ -4,6 +4,8 @@ import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { toFileResource } from '../file-store.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendJson } from '../http-io.ts';
+import { isGzipNegotiated } from '../negotiate-gzip.ts';
+import { openDownloadBody } from '../open-download-body.ts';
 import { pageOf } from './paging.ts';
 
 const fileIdPattern = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -189,14 +191,17 @@ export const fileRoutes: Route[] = [
       }
       context.stats.downloads += 1;
       const cut = context.faults.takeDownloadCut();
-      input.response.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.sizeBytes) });
-      const source = context.files.openRead(file);
+      const body = await openDownloadBody({ open: () => context.files.openRead(file), sizeBytes: file.sizeBytes, gzip: isGzipNegotiated(input.response) });
+      // content-disposition as on the recorded real download (maruel/genai GenAsync-Video.yaml, interaction 59).
+      input.response.writeHead(200, { 'content-type': file.mimeType, 'content-disposition': 'attachment', ...body.headers });
+      const source = body.stream;
       if (!cut) {
         await pipeline(source, input.response);
         return;
       }
-      // Send about half the body, then drop the connection: the client sees a body shorter than content-length.
-      let remaining = Math.floor(file.sizeBytes / 2);
+      // Send about half the body (encoded, if it is), then drop the connection: the client sees a body shorter than
+      // content-length, which it must report as an error, never as a short file.
+      let remaining = Math.floor(body.bytes / 2);
       const limiter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           if (remaining <= 0) return callback();

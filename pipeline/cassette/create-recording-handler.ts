@@ -9,7 +9,7 @@ import { baseUrlPlaceholder, bodiesDirectoryName, redactedText, type Interaction
 import { hashRequestBody } from './hash-request-body.ts';
 import { readRequestBody } from './read-request-body.ts';
 import { createStreamRedactor, redactBytes, redactText } from './redact-secret.ts';
-import { normalizeRequestTarget, redactKeyParameter, removeKeyParameter, rewriteUploadUrl } from './request-target.ts';
+import { normalizeRequestTarget, redactKeyParameter, removeKeyParameter, rewriteHandedOutUrl } from './request-target.ts';
 import { findRequestOrigin } from './find-request-origin.ts';
 import { sendProxyError } from './send-proxy-error.ts';
 
@@ -39,7 +39,10 @@ const credentialHeaders = ['x-goog-api-key', 'authorization'];
 const responseHeadersNotRelayed = new Set([
   'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'content-encoding', 'set-cookie',
 ]);
-const uploadUrlHeaders = new Set(['x-goog-upload-url', 'x-goog-upload-control-url']);
+// URLs the upstream hands out for the client's next request: uploads, and the download's 302 (the real API redirects
+// `/v1beta/files/{id}:download` to `/download/v1beta/…`). Both are moved onto the proxy, so that request is relayed
+// and recorded too, and replays against the replay server's own origin.
+const handedOutUrlHeaders = new Set(['x-goog-upload-url', 'x-goog-upload-control-url', 'location']);
 
 function isRecordedRequestHeader(name: string): boolean {
   return name === 'content-type' || name.startsWith('x-goog-upload-');
@@ -75,9 +78,9 @@ export function createRecordingHandler(options: RecordingHandlerOptions): Record
   const bodiesDirectory = join(options.cassetteDirectory, bodiesDirectoryName);
   const redact = (text: string) => redactText(text, options.apiKey);
   const recorder = createCassetteRecorder({ cassetteDirectory: options.cassetteDirectory, recordedAgainst: redact(upstreamBaseUrl) });
-  // Upload chunks come back to the proxy at the rewritten URL and must go on to the URL the upstream handed out,
-  // which need not be on the base URL's host.
-  const uploadTargets = new Map<string, string>();
+  // Upload chunks and redirected requests come back to the proxy at the rewritten URL and must go on to the URL the
+  // upstream handed out, which need not be on the base URL's host.
+  const handedOutTargets = new Map<string, string>();
 
   const buildForwardedHeaders = (request: IncomingMessage): Headers => {
     const headers = new Headers();
@@ -106,7 +109,7 @@ export function createRecordingHandler(options: RecordingHandlerOptions): Record
     let responseCollector: BodyCollector | undefined;
     try {
       const requestBytes = await readRequestBody(request);
-      const upstreamUrl = uploadTargets.get(normalizeRequestTarget(rawUrl)) ?? `${upstreamBaseUrl}${removeKeyParameter(rawUrl)}`;
+      const upstreamUrl = handedOutTargets.get(normalizeRequestTarget(rawUrl)) ?? `${upstreamBaseUrl}${removeKeyParameter(rawUrl)}`;
       const abort = new AbortController();
       response.once('close', () => {
         if (!response.writableFinished) abort.abort(new Error('the client went away'));
@@ -123,11 +126,12 @@ export function createRecordingHandler(options: RecordingHandlerOptions): Record
       const relayedHeaders: Record<string, string | string[]> = {};
       const recordedResponseHeaders: Record<string, string> = {};
       upstream.headers.forEach((value, name) => {
-        if (uploadUrlHeaders.has(name)) {
-          const target = rewriteUploadUrl({ uploadUrl: value, origin: '' });
-          uploadTargets.set(normalizeRequestTarget(target), value);
-          relayedHeaders[name] = rewriteUploadUrl({ uploadUrl: value, origin: clientOrigin });
-          recordedResponseHeaders[name] = redact(rewriteUploadUrl({ uploadUrl: value, origin: baseUrlPlaceholder }));
+        if (handedOutUrlHeaders.has(name)) {
+          // A Location may be relative to the URL asked.
+          const handedOut = new URL(value, upstreamUrl).toString();
+          handedOutTargets.set(normalizeRequestTarget(rewriteHandedOutUrl({ url: handedOut, origin: '' })), handedOut);
+          relayedHeaders[name] = rewriteHandedOutUrl({ url: handedOut, origin: clientOrigin });
+          recordedResponseHeaders[name] = redact(rewriteHandedOutUrl({ url: handedOut, origin: baseUrlPlaceholder }));
           return;
         }
         if (!responseHeadersNotRelayed.has(name)) relayedHeaders[name] = value;

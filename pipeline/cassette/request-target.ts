@@ -30,10 +30,10 @@ export function redactKeyParameter(rawUrl: string): string {
 }
 
 /**
- * An upload URL handed out by the upstream, moved to another origin (the proxy's, or the placeholder in the
- * cassette) with its path and query kept, minus any key.
+ * A URL handed out by the upstream (an upload URL, a redirect's Location), moved to another origin (the proxy's, or
+ * the placeholder in the cassette) with its path and query kept, minus any key.
  */
-export function rewriteUploadUrl(options: { uploadUrl: string; origin: string }): string {
-  const url = new URL(options.uploadUrl);
+export function rewriteHandedOutUrl(options: { url: string; origin: string }): string {
+  const url = new URL(options.url);
   return `${options.origin}${removeKeyParameter(`${url.pathname}${url.search}`)}`;
 }

@@ -19,7 +19,6 @@ import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
   now: () => number;
-  fetch: typeof globalThis.fetch;
   /** Aborted when the user interrupts: nothing new is started, and the run's state stays resumable. */
   signal?: AbortSignal;
 }
@@ -177,7 +176,6 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       ...retry,
       call: () =>
         downloadResultFile({
-          fetch: environment.fetch,
           baseUrl: options.connection.baseUrl ?? defaultBaseUrl,
           apiKey: options.connection.apiKey,
           fileName,

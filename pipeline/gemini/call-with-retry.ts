@@ -1,5 +1,5 @@
 import { ApiError } from '@google/genai';
-import { GeminiCallError } from '../errors.ts';
+import { DownloadError, GeminiCallError } from '../errors.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -52,7 +52,9 @@ export function toGeminiCallError(operation: string, error: unknown): GeminiCall
     });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new GeminiCallError({ operation, status: undefined, message, isRetryable: isConnectionError(error), cause: error });
+  // A download that came short or truncated says itself that another try can mend it.
+  const isRetryable = isConnectionError(error) || (error instanceof DownloadError && error.isRetryable);
+  return new GeminiCallError({ operation, status: undefined, message, isRetryable, cause: error });
 }
 
 /** Exponential backoff with jitter, never shorter than what the server asked for. */

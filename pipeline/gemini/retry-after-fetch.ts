@@ -10,7 +10,11 @@ export function createRetryAfterFetch(base: typeof globalThis.fetch): typeof glo
     const seconds = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
     if (!Number.isFinite(seconds)) return response;
     const text = await response.text();
-    if (text.includes('"retryDelay"')) return new Response(text, response);
+    // The text is decoded now: the new answer must not claim the front end's gzip or its encoded length.
+    const headers = new Headers(response.headers);
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    if (text.includes('"retryDelay"')) return new Response(text, { status: response.status, statusText: response.statusText, headers });
     let body: { error?: { details?: unknown[] } } = {};
     try {
       body = JSON.parse(text) as typeof body;
@@ -19,9 +23,7 @@ export function createRetryAfterFetch(base: typeof globalThis.fetch): typeof glo
     }
     const error = body.error ?? {};
     error.details = [...(Array.isArray(error.details) ? error.details : []), { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.ceil(seconds)}s` }];
-    const headers = new Headers(response.headers);
     headers.set('content-type', 'application/json');
-    headers.delete('content-length');
     return new Response(JSON.stringify({ ...body, error }), { status: response.status, statusText: response.statusText, headers });
   };
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cassetteSchema, type Cassette } from '../../pipeline/cassette/cassette-schema.ts';
 import { serveRecordingProxy } from '../../pipeline/cassette/serve-recording-proxy.ts';
 import { serveReplayServer, type RunningReplayServer } from '../../pipeline/cassette/serve-replay-server.ts';
+import { downloadResultFile } from '../../pipeline/gemini/download-result-file.ts';
 import { startTestEmulator } from '../support/start-test-emulator.ts';
 import { batchModel, createClient, createLargeReferencePng, downloadResults, runBatchSequence, upstreamApiKey, type SequenceResult } from './run-batch-sequence.ts';
 
@@ -109,8 +110,20 @@ describe('recording through the proxy', () => {
       `GET /v1beta/${createdName}`,
     ]);
     expect(calls.filter((call) => call === `GET /v1beta/${createdName}`)).toHaveLength(recorded.states.length);
-    expect(calls).toContain(`GET /download/v1beta/${recorded.resultsFile}:download`);
-    expect(cassette.interactions.every(({ response }) => response.status === 200)).toBe(true);
+    const downloadAt = calls.indexOf(`GET /v1beta/${recorded.resultsFile}:download`);
+    expect(calls[downloadAt + 1]).toBe(`GET /download/v1beta/${recorded.resultsFile}:download`);
+    expect(cassette.interactions.filter(({ response }) => response.status !== 200).map(({ response }) => response.status)).toEqual([302]);
+  });
+
+  it('relays the download’s 302 onto the proxy, records it against the placeholder, and records bodies decoded', () => {
+    const redirect = cassette.interactions.find(({ response }) => response.status === 302);
+    expect(redirect?.request.url).toBe(`/v1beta/${recorded.resultsFile}:download?alt=media`);
+    expect(redirect?.response.headers['location']).toBe(`{baseUrl}/download/v1beta/${recorded.resultsFile}:download?alt=media`);
+    expect(redirect?.response.body).toEqual({ encoding: 'json', json: { error: { code: 302, message: 'Unknown Error.', status: 'UNKNOWN' } } });
+    // The emulator gzip-encodes every answer to the proxy's fetch; the cassette keeps what it meant.
+    expect(cassette.interactions.some(({ response }) => 'content-encoding' in response.headers)).toBe(false);
+    const created = cassette.interactions[5];
+    expect(created?.response.body).toMatchObject({ encoding: 'json' });
   });
 
   it('stores large bodies beside the cassette by their sha256, and small JSON inline', async () => {
@@ -167,6 +180,24 @@ describe('replaying the cassette', () => {
     expect(job.state).toBe(JobState.JOB_STATE_PENDING);
     const results = await downloadResults({ baseUrl: replay.baseUrl, fileName: recorded.resultsFile });
     expect(results.equals(recorded.results)).toBe(true);
+    expect(replay.misses()).toEqual([]);
+  });
+
+  it('replays the download’s redirect onto its own base URL, for chargen’s download as for the SDK’s', async () => {
+    const replay = await startReplay();
+    const redirect = await fetch(`${replay.baseUrl}/v1beta/${recorded.resultsFile}:download?alt=media`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe(`${replay.baseUrl}/download/v1beta/${recorded.resultsFile}:download?alt=media`);
+    const directory = await mkdtemp(join(tmpdir(), 'chargen-replayed-download-'));
+    const destination = join(directory, 'results.jsonl');
+    try {
+      await downloadResultFile({ baseUrl: replay.baseUrl, apiKey: 'any-key', fileName: recorded.resultsFile, destination, idleTimeoutMilliseconds: 60_000 });
+      expect((await readFile(destination)).equals(recorded.results)).toBe(true);
+      await createClient({ baseUrl: replay.baseUrl }).files.download({ file: recorded.resultsFile, downloadPath: destination });
+      expect((await readFile(destination)).equals(recorded.results)).toBe(true);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
     expect(replay.misses()).toEqual([]);
   });
 

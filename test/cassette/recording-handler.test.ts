@@ -94,6 +94,29 @@ describe('the recording proxy', () => {
     expect((await readCassetteFile()).interactions[0]?.response.body).toMatchObject({ encoding: 'file', bytes: 200 * 1024 });
   });
 
+  it('moves a redirect’s Location, relative or not, onto the proxy without any key, and relays the next request to it', async () => {
+    const forwarded: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      forwarded.push(String(input));
+      if (String(input).includes('/download/')) return new Response('{"key":"k1"}\n', { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+      return new Response('{"error":{"code":302}}', { status: 302, headers: { 'content-type': 'application/json', location: '/download/v1beta/files/batch-x:download?alt=media&key=leak' } });
+    };
+    const proxy = await serveRecordingProxy({ upstreamBaseUrl: 'https://upstream.example', apiKey: secret, cassetteDirectory, fetch: fakeFetch, port: 0 });
+    try {
+      const redirect = await fetch(`${proxy.baseUrl}/v1beta/files/batch-x:download?alt=media`, { redirect: 'manual' });
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.get('location')).toBe(`${proxy.baseUrl}/download/v1beta/files/batch-x:download?alt=media`);
+      const followed = await fetch(`${proxy.baseUrl}/v1beta/files/batch-x:download?alt=media`);
+      expect(await followed.text()).toBe('{"key":"k1"}\n');
+    } finally {
+      await proxy.close();
+    }
+    // Upstream, the next request goes to the URL exactly as handed out (a signed URL must stay whole).
+    expect(forwarded.at(-1)).toBe('https://upstream.example/download/v1beta/files/batch-x:download?alt=media&key=leak');
+    const cassette = await readCassetteFile();
+    expect(cassette.interactions[0]?.response.headers['location']).toBe('{baseUrl}/download/v1beta/files/batch-x:download?alt=media');
+  });
+
   it('answers 502 naming the request when the upstream cannot be reached, and records nothing for it', async () => {
     const proxy = await serveRecordingProxy({ upstreamBaseUrl: 'http://127.0.0.1:1', apiKey: secret, cassetteDirectory, fetch, port: 0 });
     try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashRequestBody } from '../../pipeline/cassette/hash-request-body.ts';
 import { createStreamRedactor, redactBytes } from '../../pipeline/cassette/redact-secret.ts';
-import { normalizeRequestTarget, rewriteUploadUrl } from '../../pipeline/cassette/request-target.ts';
+import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../pipeline/cassette/request-target.ts';
 
 const secret = 'fakeKeySecretKey-0123';
 
@@ -37,7 +37,7 @@ describe('matching requests', () => {
   });
 
   it('moves an upload URL to another origin, dropping any key', () => {
-    expect(rewriteUploadUrl({ uploadUrl: 'https://example.com/upload/v1beta/files?upload_id=u1&key=k&upload_protocol=resumable', origin: 'http://127.0.0.1:9' }))
+    expect(rewriteHandedOutUrl({ url: 'https://example.com/upload/v1beta/files?upload_id=u1&key=k&upload_protocol=resumable', origin: 'http://127.0.0.1:9' }))
       .toBe('http://127.0.0.1:9/upload/v1beta/files?upload_id=u1&upload_protocol=resumable');
   });
 });

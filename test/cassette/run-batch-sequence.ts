@@ -29,8 +29,9 @@ export function createClient(options: { baseUrl: string; apiKey?: string }): Goo
   return new GoogleGenAI({ apiKey: options.apiKey ?? 'a-client-key-the-proxy-replaces', apiVersion: 'v1beta', httpOptions: { baseUrl: options.baseUrl } });
 }
 
+/** At the URL the SDK asks, which the real API (and the emulator) redirect to `/download/v1beta/…`; fetch follows. */
 export async function downloadResults(options: { baseUrl: string; fileName: string }): Promise<Buffer> {
-  const response = await fetch(`${options.baseUrl}/download/v1beta/${options.fileName}:download?alt=media`, {
+  const response = await fetch(`${options.baseUrl}/v1beta/${options.fileName}:download?alt=media`, {
     headers: { 'x-goog-api-key': 'a-client-key-the-proxy-replaces' },
   });
   if (!response.ok) throw new Error(`download answered ${response.status}: ${await response.text()}`);

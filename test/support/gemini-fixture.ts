@@ -45,7 +45,6 @@ export async function createGeminiFixture(emulatorOptions: EmulatorOptionsInput 
     },
     random: createSeededRandom(),
     now: () => emulator.clock.now(),
-    fetch: globalThis.fetch,
   };
   const logger = createMemoryLogger();
   const connection = { apiKey: testApiKey, baseUrl: emulator.baseUrl };
