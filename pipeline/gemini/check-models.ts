@@ -1,5 +1,5 @@
 import type { GoogleGenAI } from '@google/genai';
-import { describeRetiredModel, findNearestModelIds, findRoutedModel, findServedModel, toModelId } from '../../schemas/gemini-models.ts';
+import { describeRetiredModel, findNearestModelIds, findReplacementChain, findRoutedModel, findServedModel, toModelId } from '../../schemas/gemini-models.ts';
 import { ChargenError } from '../errors.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 
@@ -64,17 +64,29 @@ async function listServedModelIds(options: { client: GoogleGenAI; retry: { polic
   });
 }
 
+/** What the API says of one model a run will call. */
+export interface ModelReport {
+  use: ModelUse;
+  /** `served`: it takes the method chargen calls; `not-served`: the API answers 404; `wrong-method`: served, not for that method. */
+  status: 'served' | 'not-served' | 'wrong-method';
+  /** For people: the model, the problem and what to move to (the setting left out); absent when served. */
+  description?: string;
+  /** What to set instead: the catalog's replacement, else the served id nearest its name. */
+  suggestion?: string;
+  cause?: unknown;
+}
+
 /**
- * Asks the API about each model a run will call (`models.get`, once each), before anything is uploaded or sent. A
- * model that is not served, or does not take the method chargen calls, stops the run naming it, its replacement
- * when it is a known retired id, and the served models nearest its name.
+ * Asks the API about each model (`models.get`, once per id) and reports each use: a model that is not served, or
+ * does not take the method chargen calls, is described naming its replacement when it is a known retired id, and
+ * the served models nearest its name. Errors other than a 404 (a refused key, a lost connection) are thrown.
  */
-export async function checkServedModels(options: {
+export async function inspectServedModels(options: {
   client: GoogleGenAI;
   uses: readonly ModelUse[];
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
-}): Promise<void> {
-  const problems: { use: ModelUse; problem: string; cause?: unknown }[] = [];
+}): Promise<ModelReport[]> {
+  const answers: (Omit<ModelReport, 'description' | 'suggestion'> & { problem?: string })[] = [];
   const asked = new Map<string, Promise<{ methods?: string[]; missing?: unknown }>>();
   for (const use of options.uses) {
     const id = toModelId(use.model);
@@ -91,19 +103,40 @@ export async function checkServedModels(options: {
       );
     }
     const answer = await asked.get(id);
-    if (answer?.missing !== undefined) problems.push({ use, problem: 'is not served by the API', cause: answer.missing });
+    if (answer?.missing !== undefined) answers.push({ use, status: 'not-served', problem: 'is not served by the API', cause: answer.missing });
     else if (answer?.methods && answer.methods.length > 0 && !answer.methods.includes(use.method)) {
-      problems.push({ use, problem: `is served, but not for ${use.method} (it takes ${answer.methods.join(', ')})` });
-    }
+      answers.push({ use, status: 'wrong-method', problem: `is served, but not for ${use.method} (it takes ${answer.methods.join(', ')})` });
+    } else answers.push({ use, status: 'served' });
   }
-  if (problems.length === 0) return;
-  const served = problems.some((entry) => entry.cause !== undefined) ? await listServedModelIds(options).catch(() => []) : [];
-  const lines = problems.map(({ use, problem }) => {
+  const served = answers.some((answer) => answer.status === 'not-served') ? await listServedModelIds(options).catch(() => []) : [];
+  return answers.map(({ problem, ...report }) => {
+    if (problem === undefined) return report;
+    const { use } = report;
     const replacement = describeReplacement(use.model);
     const nearest = findNearestModelIds({ id: use.model, candidates: served, count: 3 });
     const advice = replacement ? `: ${replacement}` : nearest.length > 0 ? `; served models nearest its name: ${nearest.join(', ')}` : '';
-    return `${use.setting}: ${toModelId(use.model)} ${problem}${advice}${replacement && nearest.length > 0 ? ` (nearest served: ${nearest.join(', ')})` : ''}`;
+    const description = `${toModelId(use.model)} ${problem}${advice}${replacement && nearest.length > 0 ? ` (nearest served: ${nearest.join(', ')})` : ''}`;
+    const suggestion = findReplacementChain(use.model).at(-1) ?? nearest[0];
+    return { ...report, description, ...(suggestion !== undefined ? { suggestion } : {}) };
   });
+}
+
+/**
+ * Asks the API about each model a run will call (`models.get`, once each), before anything is uploaded or sent. A
+ * model that is not served, or does not take the method chargen calls, stops the run naming it, its replacement
+ * when it is a known retired id, and the served models nearest its name.
+ */
+export async function checkServedModels(options: {
+  client: GoogleGenAI;
+  uses: readonly ModelUse[];
+  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+}): Promise<void> {
+  const problems = (await inspectServedModels(options)).filter((report) => report.status !== 'served');
+  if (problems.length === 0) return;
   const first = problems[0];
-  throw new ModelNotServedError({ model: first?.use.model ?? '', message: `${lines.join('\n')}\nSet the model in chargen.config.json and run again; nothing was uploaded or sent.`, cause: first?.cause });
+  throw new ModelNotServedError({
+    model: first?.use.model ?? '',
+    message: `${problems.map((report) => `${report.use.setting}: ${report.description}`).join('\n')}\nSet the model in chargen.config.json and run again; nothing was uploaded or sent.`,
+    cause: first?.cause,
+  });
 }
