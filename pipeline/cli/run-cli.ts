@@ -128,6 +128,28 @@ export async function runCli(options: CliOptions): Promise<number> {
     });
 
   program
+    .command('doctor')
+    .description('Check the configured backend at no cost, item by item: the key, each model, an upload, the batch list.')
+    .option('--config <file>', 'config file (default chargen.config.json when present)')
+    .option('--backend <backend>', 'auto, gemini or emulator')
+    .option('--mode <mode>', 'batch or sync: the method each model is checked for')
+    .option('--json', 'print one JSON report on stdout')
+    .option('--probe', 'also create one tiny batch job and cancel it at once: proves the batch parser takes chargen\'s request lines (well under $0.001)')
+    .option('--yes', 'go ahead with --probe without asking')
+    .action(async (flags: Record<string, unknown>) => {
+      const { runDoctorCommand } = await import('./doctor-command.ts');
+      const confirm = options.confirm ?? createTerminalConfirm();
+      exitCode = await runDoctorCommand({
+        cwd: options.cwd,
+        env: options.env,
+        logger,
+        flags,
+        ...(confirm ? { confirm } : {}),
+        ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+      });
+    });
+
+  program
     .command('extract')
     .description('Write the images of any batch result file (JSONL) to a folder, each with a JSON sidecar.')
     .argument('<results>', 'the result file, e.g. downloaded from AI Studio')

@@ -373,6 +373,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   };
 }
 
-async function writeRequestFile(path: string, lines: readonly RequestLine[]): Promise<void> {
+/** One `{key, request}` JSON line per request, the file a batch job reads (also what `chargen doctor --probe` sends). */
+export async function writeRequestFile(path: string, lines: readonly RequestLine[]): Promise<void> {
   await writeFileAtomic(path, lines.map((line) => `${JSON.stringify({ key: line.key, request: line.request })}\n`).join(''));
 }

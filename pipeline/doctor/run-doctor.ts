@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { redactText } from '../cassette/redact-secret.ts';
+import type { ChargenConfig } from '../config/chargen-config.ts';
+import { connectBackend, type Backend } from '../connect-backend.ts';
+import { ChargenError } from '../errors.ts';
+import type { RetryEnvironment } from '../gemini/call-with-retry.ts';
+import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
+import { geminiSettingsSchema, toRetryPolicy } from '../gemini/gemini-settings.ts';
+import type { Logger } from '../logger.ts';
+import { openWorkspace } from '../workspace/open-workspace.ts';
+import { requireWorkspace } from '../workspace-status.ts';
+import { checkApiKey, checkBatchList, checkModels, checkUpload, keyFix, type DoctorContext } from './doctor-checks.ts';
+import { computeDoctorExitCode, type DoctorCheck, type DoctorReport } from './doctor-report.ts';
+import { probeBatchParser } from './probe-batch-parser.ts';
+
+export interface RunDoctorOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The config, its models as written (see loadDoctorConfig). */
+  config: ChargenConfig;
+  /** The config item, first in the report. */
+  configCheck: DoctorCheck;
+  /** Also create a batch job and cancel it at once (the caller has asked about the cost). */
+  probe: boolean;
+  environment?: RetryEnvironment;
+}
+
+/** `gemini`, `emulator`, or the CHARGEN_BASE_URL the checks go to: known without connecting. */
+export async function describeConfiguredBackend(options: { config: ChargenConfig; cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  if (options.config.backend === 'emulator') return 'emulator';
+  const connection = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
+  if (!connection) return options.config.backend === 'auto' ? 'emulator' : 'gemini';
+  return connection.baseUrl ?? 'gemini';
+}
+
+/** The workspace's id when `workdir` holds one: the probe's job is then named as its jobs are. */
+async function findWorkspaceId(options: { cwd: string; config: ChargenConfig }): Promise<string | undefined> {
+  const directory = resolve(options.cwd, options.config.workdir);
+  try {
+    await requireWorkspace(directory);
+    return (await openWorkspace({ directory, now: Date.now, readOnly: true })).id;
+  } catch (error) {
+    if (error instanceof ChargenError) return undefined;
+    throw error;
+  }
+}
+
+async function runChecks(context: DoctorContext, options: RunDoctorOptions): Promise<DoctorCheck[]> {
+  const key = await checkApiKey(context);
+  if (key.status === 'failed') return [key];
+  const checks = [key, ...(await checkModels(context)), await checkUpload(context), await checkBatchList(context)];
+  if (!options.probe) return checks;
+  if (checks.some((check) => check.status === 'failed')) {
+    return [...checks, { name: 'probe', status: 'warning', detail: 'not run, nothing spent: an item above failed', fix: 'mend the failed items, then run chargen doctor --probe again' }];
+  }
+  return [...checks, await probeBatchParser(context, { workspaceId: await findWorkspaceId(options) })];
+}
+
+/**
+ * `chargen doctor`: checks the configured backend item by item at no cost (the key, each model for the method
+ * chargen will call, an upload, the batch list) and, with `probe`, that the batch parser takes chargen's request
+ * lines. Returns the report; never prints it. The key appears in no detail.
+ */
+export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport> {
+  const { config } = options;
+  const backendName = await describeConfiguredBackend(options);
+  let backend: Backend;
+  try {
+    backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger: options.logger });
+  } catch (error) {
+    if (!(error instanceof ChargenError) || error.code !== 'missing-api-key') throw error;
+    const checks: DoctorCheck[] = [options.configCheck, { name: 'key', status: 'failed', detail: error.message, fix: keyFix }];
+    return { exitCode: computeDoctorExitCode(checks), backend: backendName, checks };
+  }
+  let checks: DoctorCheck[];
+  try {
+    const settings = geminiSettingsSchema.parse({ ...backend.settingsOverrides, ...config.gemini });
+    // A doctor should answer in seconds: fewer attempts than a run makes, with the run's backoff.
+    const policy = { ...toRetryPolicy(settings), attempts: Math.min(settings.retryAttempts, 3) };
+    const environment = options.environment ?? { sleep: (milliseconds: number) => sleep(milliseconds), random: Math.random };
+    const context: DoctorContext = { backend, choice: config.backend, config, settings, retry: { policy, environment } };
+    checks = [options.configCheck, ...(await runChecks(context, options))];
+  } finally {
+    await backend.close();
+  }
+  const secret = backend.kind === 'gemini' ? backend.connection.apiKey : '';
+  const redacted = checks.map((check) => ({ ...check, detail: redactText(check.detail, secret), ...(check.fix ? { fix: redactText(check.fix, secret) } : {}) }));
+  return { exitCode: computeDoctorExitCode(redacted), backend: backendName, checks: redacted };
+}
