@@ -35,6 +35,13 @@ export const quirksSchema = z
       .boolean()
       .default(true)
       .describe('files.get/delete of an id over 40 characters (batch outputs) is a 400, as reported (js-genai#1227)'),
+    refusedUploadMimeTypes: z
+      .array(z.string().min(1))
+      .default(['jsonl', 'application/jsonl', 'application/json-lines'])
+      .describe(
+        'MIME types an upload is refused at finalize with 400 "Unsupported MIME type: <type>", as the real API has answered ' +
+          'each of these (python-genai#1547, #1590, fix 946a17e0; cookbook#1008); application/json was never reported refused',
+      ),
   })
   .strict();
 
