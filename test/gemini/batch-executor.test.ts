@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fingerprintChunk, formatDisplayName, planChunks } from '../../pipeline/gemini/batch-executor.ts';
+import { fingerprintChunk, formatDisplayName, planChunks } from '../../pipeline/gemini/plan-chunks.ts';
 import { loadJobRecords, saveJobRecord } from '../../pipeline/gemini/job-record.ts';
 import type { ResultLine } from '../../pipeline/gemini/read-result-lines.ts';
 import { readResultLines } from '../../pipeline/gemini/read-result-lines.ts';
