@@ -55,6 +55,8 @@ interface RunState {
   /** Keys in a job that exists but could not be followed to its end: never sent again in this run (that would pay
    * twice); the next run resumes the job from its record. */
   heldKeys: Set<string>;
+  /** Refusals said once, however many chunks they hit (every chunk's upload refused for its MIME type, say). */
+  refusalsLogged: Set<string>;
   report: ExecuteReport;
 }
 
@@ -167,8 +169,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       state.report.outcomes.set(key, { key, status: 'failed', reason, retryable: false, fix: submission.fix });
       state.lastReasons.delete(key);
     }
-    const [firstReason] = submission.reasons.values();
-    logger.warn(`${state.stage}: ${submission.reasons.size} of the ${record.keys.length} lines of ${record.displayName} refused, no job created: ${firstReason}`);
+    const [firstReason = ''] = submission.reasons.values();
+    if (!state.refusalsLogged.has(firstReason)) logger.warn(`${state.stage}: ${submission.reasons.size} of the ${record.keys.length} lines of ${record.displayName} refused, no job created: ${firstReason}`);
+    state.refusalsLogged.add(firstReason);
     record.status = 'finished';
     record.finalState = 'REFUSED';
     await saveJobRecord(workspace.directory, record);
@@ -258,6 +261,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         lastErrors: new Map(),
         missingFileKeys: new Set(),
         heldKeys: new Set(),
+        refusalsLogged: new Set(),
         report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
       };
       try {

@@ -55,8 +55,9 @@ describe('request files whose MIME type the Files API refuses', () => {
       expect(outcome.fix).toContain('gemini.jsonlMimeType');
       expect(outcome.fix).toContain('chargen run --from analyze');
     }
-    // Each spelling uploaded once, whatever the number of chunks and rounds.
+    // Each spelling uploaded once, whatever the number of chunks and rounds; said once, not once per chunk.
     expect(await readUploadStats(fixture)).toEqual({ uploads: 0, uploadsRefused: 3, batchesCreated: 0 });
     expect(report.jobsCreated).toBe(0);
+    expect(fixture.logger.lines.filter((line) => line.text.includes('refused, no job created'))).toHaveLength(1);
   });
 });
