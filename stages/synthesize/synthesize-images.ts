@@ -141,8 +141,8 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
-  const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean) => {
-    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: retryable ? retryFix : policyFix };
+  const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean, fix?: string) => {
+    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
     failures.push(failure);
     logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
   };
@@ -201,7 +201,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
     if (!lines.has(entry.key)) continue;
     const outcome = outcomes.get(entry.key);
     if (!outcome || outcome.status === 'failed') {
-      fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true);
+      fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true, outcome?.fix);
       continue;
     }
     const choice = chooseImage(outcome.response);
