@@ -1,7 +1,5 @@
-import { ApiError } from '@google/genai';
-import { isRecord } from '../is-record.ts';
 import { toGeminiCallError } from '../gemini/call-with-retry.ts';
-import { describeLineError } from '../gemini/line-outcome.ts';
+import { readApiErrorMessage } from '../gemini/read-api-error.ts';
 
 function findErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -14,19 +12,14 @@ function findErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * Pure: a failed call in one line for people: the API's own status and message ("models.list: error 400
- * INVALID_ARGUMENT: API key not valid…") rather than the SDK's JSON, or the network's error code when nothing answered.
+ * Pure: a failed call in one line for people: the HTTP status and the API's own message ("models.list: 400 API key
+ * not valid…") rather than the SDK's JSON, or the network's error code when nothing answered.
  */
 export function describeCallFailure(operation: string, error: unknown): string {
   const failure = toGeminiCallError(operation, error);
-  if (failure.cause instanceof ApiError) {
-    try {
-      const body = JSON.parse(failure.cause.message) as unknown;
-      if (isRecord(body) && isRecord(body['error'])) return `${failure.operation}: ${describeLineError(body['error']).reason}`;
-    } catch {
-      // Not the JSON envelope: the message as it came.
-    }
-  }
+  const message = readApiErrorMessage(failure);
+  // `operation` rather than the failure's own: a lower layer may have named it by a temporary file's path.
+  if (message !== undefined) return `${operation}: ${failure.status ?? 'error'} ${message}`;
   const code = failure.status === undefined ? findErrorCode(failure.cause) : undefined;
   return `${failure.message}${code !== undefined && !failure.message.includes(code) ? ` (${code})` : ''}`;
 }

@@ -5,11 +5,13 @@ import type { Backend, BackendChoice } from '../connect-backend.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
 import { describeModelWarnings, inspectServedModels, type ModelReport } from '../gemini/check-models.ts';
 import type { GeminiSettings } from '../gemini/gemini-settings.ts';
+import type { Logger } from '../logger.ts';
+import type { RequestLine } from '../gemini/line-outcome.ts';
 import { listModelUses } from '../steps/list-model-uses.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorCheck } from './doctor-report.ts';
-import { deleteUploadedFile, uploadRequestLines } from './upload-request-lines.ts';
+import { deleteUploadedFile, uploadRequestLines, type RequestLinesUpload } from './upload-request-lines.ts';
 
 /** What every check works with: the connected backend, the config (its models as written) and the retry policy. */
 export interface DoctorContext {
@@ -19,6 +21,9 @@ export interface DoctorContext {
   config: ChargenConfig;
   settings: GeminiSettings;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  /** The workspace in `workdir`, when there is one: its id names the probe's job, its backend folder holds the MIME type that worked. */
+  workspace: { id: string; stateDirectory: string } | undefined;
+  logger: Logger;
 }
 
 export const keyFix = 'set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env; get a key at https://aistudio.google.com/apikey';
@@ -91,25 +96,37 @@ export async function checkModels(context: DoctorContext): Promise<DoctorCheck[]
   }
 }
 
-/** A one-line request JSONL uploaded with the MIME type chargen sends request files with, then deleted again. */
+/** Uploads request lines as a run does (see uploadRequestLines), from what every check has. */
+export function uploadDoctorLines(context: DoctorContext, options: { lines: readonly RequestLine[]; displayName: string }): Promise<RequestLinesUpload> {
+  return uploadRequestLines({
+    client: context.backend.client,
+    retry: context.retry,
+    mimeType: context.settings.jsonlMimeType,
+    stateDirectory: context.workspace?.stateDirectory,
+    logger: context.logger,
+    ...options,
+  });
+}
+
+/** A one-line request JSONL uploaded as chargen uploads request files (MIME type and fallbacks), then deleted again. */
 export async function checkUpload(context: DoctorContext): Promise<DoctorCheck> {
-  const mimeType = context.settings.jsonlMimeType;
-  const call = { client: context.backend.client, retry: context.retry };
+  const configured = context.settings.jsonlMimeType;
   const line = { key: 'chargen-doctor-upload-check', request: { contents: [{ role: 'user', parts: [{ text: 'chargen doctor: upload check' }] }] } };
-  let uploaded: { name: string; sizeBytes: number };
+  let uploaded: RequestLinesUpload;
   try {
-    uploaded = await uploadRequestLines({ ...call, lines: [line], mimeType, displayName: 'chargen-doctor-upload-check' });
+    uploaded = await uploadDoctorLines(context, { lines: [line], displayName: 'chargen-doctor-upload-check' });
   } catch (error) {
-    const detail = describeCallFailure('files.upload', error);
-    const fix = /mime/i.test(detail)
-      ? 'set gemini.jsonlMimeType in chargen.config.json to another spelling (application/json is reported to work), then run chargen doctor again'
-      : "batch jobs need their request file uploaded: see the message (when the project's 20 GB of Files API storage is full, `chargen clean` frees what a workspace uploaded)";
-    return { name: 'upload', status: 'failed', detail: `a one-line request JSONL (${mimeType}) was refused: ${detail}`, fix };
+    const fix = "batch jobs need their request file uploaded: see the message (when the project's 20 GB of Files API storage is full, `chargen clean` frees what a workspace uploaded)";
+    return { name: 'upload', status: 'failed', detail: `a one-line request JSONL was refused: ${describeCallFailure('files.upload', error)}`, fix };
   }
-  const done = `a one-line request JSONL (${uploaded.sizeBytes} bytes, ${mimeType}) uploaded as ${uploaded.name}`;
-  const left = await deleteUploadedFile({ ...call, name: uploaded.name });
-  if (left === undefined) return { name: 'upload', status: 'ok', detail: `${done} and deleted` };
-  return { name: 'upload', status: 'warning', detail: `${done}, but not deleted: ${left}`, fix: 'nothing to do: it expires 48 h after its upload' };
+  if (uploaded.status === 'refused') {
+    return { name: 'upload', status: 'failed', detail: uploaded.reason, fix: 'set gemini.jsonlMimeType in chargen.config.json to a spelling the Files API takes (application/json, the default, was never reported refused)' };
+  }
+  const done = `a one-line request JSONL (${uploaded.sizeBytes} bytes) uploaded as ${uploaded.mimeType} (${uploaded.name})`;
+  const left = await deleteUploadedFile({ client: context.backend.client, retry: context.retry, name: uploaded.name });
+  if (left !== undefined) return { name: 'upload', status: 'warning', detail: `${done}, but not deleted: ${left}`, fix: 'nothing to do: it expires 48 h after its upload' };
+  if (uploaded.mimeType === configured) return { name: 'upload', status: 'ok', detail: `${done} and deleted` };
+  return { name: 'upload', status: 'warning', detail: `${done} and deleted; gemini.jsonlMimeType ${configured} was refused, and runs fall back as this did`, fix: `set gemini.jsonlMimeType to ${uploaded.mimeType} in chargen.config.json` };
 }
 
 /** `batches.list` answers: how chargen finds and adopts its jobs again after a crash. */

@@ -5,9 +5,9 @@ import { callWithRetry, toGeminiCallError } from '../gemini/call-with-retry.ts';
 import type { RequestLine } from '../gemini/line-outcome.ts';
 import { workspaceJobPrefix } from '../gemini/workspace-jobs.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
-import type { DoctorContext } from './doctor-checks.ts';
+import { uploadDoctorLines, type DoctorContext } from './doctor-checks.ts';
 import type { DoctorCheck } from './doctor-report.ts';
-import { deleteUploadedFile, uploadRequestLines } from './upload-request-lines.ts';
+import { deleteUploadedFile } from './upload-request-lines.ts';
 
 /**
  * The probe's model: the cheapest text model the catalog lists as served (the GA Flash Lite; image models bill an
@@ -74,26 +74,28 @@ async function createAndCancel(context: DoctorContext, options: { fileName: stri
 }
 
 /**
- * `--probe`: proves that the batch parser takes chargen's request lines. Uploads one line written by the executor's
- * own writer, creates a job on the cheapest text model, cancels it at once and deletes the file (whatever failed).
+ * `--probe`: proves that the batch parser takes chargen's request lines. Uploads one line written and uploaded as a
+ * run does, creates a job on the cheapest text model, cancels it at once and deletes the file (whatever failed).
  * Inside a workspace the job is named as its jobs are, so that `chargen jobs cancel` can reach it.
  */
-export async function probeBatchParser(context: DoctorContext, options: { workspaceId: string | undefined }): Promise<DoctorCheck> {
-  const call = { client: context.backend.client, retry: context.retry };
-  const displayName = `${options.workspaceId ? workspaceJobPrefix(options.workspaceId) : 'chargen-'}doctor-probe-${randomBytes(4).toString('hex')}`;
+export async function probeBatchParser(context: DoctorContext): Promise<DoctorCheck> {
+  const workspaceId = context.workspace?.id;
+  const displayName = `${workspaceId ? workspaceJobPrefix(workspaceId) : 'chargen-'}doctor-probe-${randomBytes(4).toString('hex')}`;
   let fileName: string;
   try {
-    fileName = (await uploadRequestLines({ ...call, lines: [buildProbeLine(context.config)], mimeType: context.settings.jsonlMimeType, displayName })).name;
+    const upload = await uploadDoctorLines(context, { lines: [buildProbeLine(context.config)], displayName });
+    if (upload.status === 'refused') return { name: 'probe', status: 'failed', detail: upload.reason, fix: 'see the upload item' };
+    fileName = upload.name;
   } catch (error) {
     return { name: 'probe', status: 'failed', detail: `the request file was refused: ${describeCallFailure('files.upload', error)}`, fix: 'see the upload item' };
   }
   let check: DoctorCheck;
   try {
-    check = await createAndCancel(context, { fileName, displayName, workspaceId: options.workspaceId });
+    check = await createAndCancel(context, { fileName, displayName, workspaceId });
   } catch (error) {
     check = { name: 'probe', status: 'failed', detail: describeCallFailure('probe', error) };
   }
-  const left = await deleteUploadedFile({ ...call, name: fileName });
+  const left = await deleteUploadedFile({ client: context.backend.client, retry: context.retry, name: fileName });
   if (left === undefined) return check;
   return { ...check, status: check.status === 'ok' ? 'warning' : check.status, detail: `${check.detail}; its request file ${fileName} was not deleted (${left}); it expires 48 h after its upload` };
 }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redactText } from '../cassette/redact-secret.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
@@ -35,19 +35,20 @@ export async function describeConfiguredBackend(options: { config: ChargenConfig
   return connection.baseUrl ?? 'gemini';
 }
 
-/** The workspace's id when `workdir` holds one: the probe's job is then named as its jobs are. */
-async function findWorkspaceId(options: { cwd: string; config: ChargenConfig }): Promise<string | undefined> {
+/** The workspace in `workdir`, when there is one, and this backend's folder in it. */
+async function findWorkspace(options: { cwd: string; config: ChargenConfig; backend: Backend }): Promise<DoctorContext['workspace']> {
   const directory = resolve(options.cwd, options.config.workdir);
   try {
     await requireWorkspace(directory);
-    return (await openWorkspace({ directory, now: Date.now, readOnly: true })).id;
+    const { id } = await openWorkspace({ directory, now: Date.now, readOnly: true });
+    return { id, stateDirectory: join(directory, 'backends', options.backend.identity) };
   } catch (error) {
     if (error instanceof ChargenError) return undefined;
     throw error;
   }
 }
 
-async function runChecks(context: DoctorContext, options: RunDoctorOptions): Promise<DoctorCheck[]> {
+async function runChecks(context: DoctorContext, options: { probe: boolean }): Promise<DoctorCheck[]> {
   const key = await checkApiKey(context);
   if (key.status === 'failed') return [key];
   const checks = [key, ...(await checkModels(context)), await checkUpload(context), await checkBatchList(context)];
@@ -55,7 +56,7 @@ async function runChecks(context: DoctorContext, options: RunDoctorOptions): Pro
   if (checks.some((check) => check.status === 'failed')) {
     return [...checks, { name: 'probe', status: 'warning', detail: 'not run, nothing spent: an item above failed', fix: 'mend the failed items, then run chargen doctor --probe again' }];
   }
-  return [...checks, await probeBatchParser(context, { workspaceId: await findWorkspaceId(options) })];
+  return [...checks, await probeBatchParser(context)];
 }
 
 /**
@@ -80,7 +81,8 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     // A doctor should answer in seconds: fewer attempts than a run makes, with the run's backoff.
     const policy = { ...toRetryPolicy(settings), attempts: Math.min(settings.retryAttempts, 3) };
     const environment = options.environment ?? { sleep: (milliseconds: number) => sleep(milliseconds), random: Math.random };
-    const context: DoctorContext = { backend, choice: config.backend, config, settings, retry: { policy, environment } };
+    const workspace = await findWorkspace({ cwd: options.cwd, config, backend });
+    const context: DoctorContext = { backend, choice: config.backend, config, settings, retry: { policy, environment }, workspace, logger: options.logger };
     checks = [options.configCheck, ...(await runChecks(context, options))];
   } finally {
     await backend.close();

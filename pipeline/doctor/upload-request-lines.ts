@@ -2,9 +2,11 @@ import type { GoogleGenAI } from '@google/genai';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeRequestFile } from '../gemini/batch-executor.ts';
 import { callWithRetry, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
 import type { RequestLine } from '../gemini/line-outcome.ts';
+import { createRequestFileUploader } from '../gemini/upload-request-file.ts';
+import { writeRequestFile } from '../gemini/write-request-file.ts';
+import type { Logger } from '../logger.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 
 interface CallOptions {
@@ -12,24 +14,32 @@ interface CallOptions {
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
 }
 
+export type RequestLinesUpload = { status: 'uploaded'; name: string; sizeBytes: number; mimeType: string } | { status: 'refused'; reason: string };
+
 /**
- * Writes request lines with the batch executor's own writer and uploads the file as the executor uploads a job's
- * request file (by path, with the MIME type from the settings); returns its `files/…` name and size. Doctor's one
- * write and one upload of request files, so that what it checks is what a run sends, and so that it can move onto a
- * shared request-file upload (a MIME fallback remembered per workspace is under way) in one place.
+ * Writes request lines with the batch executor's own writer and uploads the file through its own uploader: the
+ * configured MIME type, or the spelling remembered in the backend's folder of the workspace (`stateDirectory`, when
+ * there is one; it learns there as a run would), falling back on a refusal as a run does. Doctor's one write and one
+ * upload of request files, so that what it checks is what a run sends. Errors other than a MIME refusal are thrown.
  */
-export async function uploadRequestLines(options: CallOptions & { lines: readonly RequestLine[]; mimeType: string; displayName: string }): Promise<{ name: string; sizeBytes: number }> {
+export async function uploadRequestLines(
+  options: CallOptions & { lines: readonly RequestLine[]; mimeType: string; displayName: string; stateDirectory: string | undefined; logger: Logger },
+): Promise<RequestLinesUpload> {
   const directory = await mkdtemp(join(tmpdir(), 'chargen-doctor-'));
   try {
     const path = join(directory, `${options.displayName}.jsonl`);
     await writeRequestFile(path, options.lines);
-    const file = await callWithRetry({
-      operation: 'files.upload',
-      ...options.retry,
-      call: () => options.client.files.upload({ file: path, config: { mimeType: options.mimeType, displayName: options.displayName } }),
+    const uploader = createRequestFileUploader({
+      client: options.client,
+      workspaceDirectory: options.stateDirectory ?? directory,
+      configuredMimeType: options.mimeType,
+      retry: options.retry,
+      now: Date.now,
+      logger: options.logger,
     });
-    if (!file.name) throw new Error('the Files API answered without a file name');
-    return { name: file.name, sizeBytes: (await stat(path)).size };
+    const upload = await uploader.upload({ path, displayName: options.displayName });
+    if (upload.status === 'refused') return upload;
+    return { status: 'uploaded', name: upload.fileName, sizeBytes: (await stat(path)).size, mimeType: upload.mimeType };
   } finally {
     await rm(directory, { recursive: true, force: true });
   }

@@ -163,12 +163,31 @@ describe('chargen doctor', () => {
     expect(findCheck(result.report, 'analyze.model')).toMatchObject({ status: 'warning', detail: expect.stringContaining('answered by gemini-3.6-flash'), fix: 'set analyze.model to gemini-3.6-flash in chargen.config.json' });
   });
 
+  it('fails the upload item when the Files API refuses every MIME type chargen would try', async () => {
+    // The emulator refuses jsonl and application/jsonl at finalize, as the real API has: the fallbacks are refused too.
+    const result = await doctor({ args: ['--json'], baseUrl: emulator.baseUrl, config: { gemini: { jsonlMimeType: 'jsonl' } } });
+    expect(result.code).toBe(2);
+    expect(findCheck(result.report, 'upload')).toMatchObject({ status: 'failed', detail: expect.stringContaining('refused every MIME type tried for it: jsonl'), fix: expect.stringContaining('gemini.jsonlMimeType') });
+    expect(await listFiles(emulator.baseUrl)).toEqual([]);
+  });
+
+  it('warns when the configured MIME type is refused and a fallback is taken, as a run would fall back', async () => {
+    const picky: TestEmulator = await startTestEmulator({ quirks: { refusedUploadMimeTypes: ['jsonl'] } });
+    try {
+      const result = await doctor({ args: ['--json'], baseUrl: picky.baseUrl, config: { gemini: { jsonlMimeType: 'jsonl' } } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(findCheck(result.report, 'upload')).toMatchObject({ status: 'warning', detail: expect.stringContaining('uploaded as application/jsonl'), fix: 'set gemini.jsonlMimeType to application/jsonl in chargen.config.json' });
+    } finally {
+      await picky.close();
+    }
+  });
+
   it('fails the upload item when the Files API refuses the request file', async () => {
     const small: TestEmulator = await startTestEmulator({ limits: { maxFileBytes: 1 } });
     try {
       const result = await doctor({ args: ['--json'], baseUrl: small.baseUrl });
       expect(result.code).toBe(2);
-      expect(findCheck(result.report, 'upload')).toMatchObject({ status: 'failed', detail: expect.stringContaining('application/jsonl) was refused: files.upload: error 400 INVALID_ARGUMENT') });
+      expect(findCheck(result.report, 'upload')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^a one-line request JSONL was refused: files\.upload: 400 File size \d+ bytes exceeds the maximum of 1 bytes\.$/) });
       expect(findCheck(result.report, 'batches.list')?.status).toBe('ok');
     } finally {
       await small.close();
