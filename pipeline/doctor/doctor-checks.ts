@@ -6,7 +6,6 @@ import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPoli
 import { describeModelWarnings, inspectServedModels, type ModelReport } from '../gemini/check-models.ts';
 import type { GeminiSettings } from '../gemini/gemini-settings.ts';
 import type { Logger } from '../logger.ts';
-import type { RequestLine } from '../gemini/line-outcome.ts';
 import { listModelUses } from '../steps/list-model-uses.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
@@ -96,25 +95,13 @@ export async function checkModels(context: DoctorContext): Promise<DoctorCheck[]
   }
 }
 
-/** Uploads request lines as a run does (see uploadRequestLines), from what every check has. */
-export function uploadDoctorLines(context: DoctorContext, options: { lines: readonly RequestLine[]; displayName: string }): Promise<RequestLinesUpload> {
-  return uploadRequestLines({
-    client: context.backend.client,
-    retry: context.retry,
-    mimeType: context.settings.jsonlMimeType,
-    stateDirectory: context.workspace?.stateDirectory,
-    logger: context.logger,
-    ...options,
-  });
-}
-
 /** A one-line request JSONL uploaded as chargen uploads request files (MIME type and fallbacks), then deleted again. */
 export async function checkUpload(context: DoctorContext): Promise<DoctorCheck> {
   const configured = context.settings.jsonlMimeType;
   const line = { key: 'chargen-doctor-upload-check', request: { contents: [{ role: 'user', parts: [{ text: 'chargen doctor: upload check' }] }] } };
   let uploaded: RequestLinesUpload;
   try {
-    uploaded = await uploadDoctorLines(context, { lines: [line], displayName: 'chargen-doctor-upload-check' });
+    uploaded = await uploadRequestLines(context, { lines: [line], displayName: 'chargen-doctor-upload-check' });
   } catch (error) {
     const fix = "batch jobs need their request file uploaded: see the message (when the project's 20 GB of Files API storage is full, `chargen clean` frees what a workspace uploaded)";
     return { name: 'upload', status: 'failed', detail: `a one-line request JSONL was refused: ${describeCallFailure('files.upload', error)}`, fix };
@@ -123,7 +110,7 @@ export async function checkUpload(context: DoctorContext): Promise<DoctorCheck> 
     return { name: 'upload', status: 'failed', detail: uploaded.reason, fix: 'set gemini.jsonlMimeType in chargen.config.json to a spelling the Files API takes (application/json, the default, was never reported refused)' };
   }
   const done = `a one-line request JSONL (${uploaded.sizeBytes} bytes) uploaded as ${uploaded.mimeType} (${uploaded.name})`;
-  const left = await deleteUploadedFile({ client: context.backend.client, retry: context.retry, name: uploaded.name });
+  const left = await deleteUploadedFile(context, uploaded.name);
   if (left !== undefined) return { name: 'upload', status: 'warning', detail: `${done}, but not deleted: ${left}`, fix: 'nothing to do: it expires 48 h after its upload' };
   if (uploaded.mimeType === configured) return { name: 'upload', status: 'ok', detail: `${done} and deleted` };
   return { name: 'upload', status: 'warning', detail: `${done} and deleted; gemini.jsonlMimeType ${configured} was refused, and runs fall back as this did`, fix: `set gemini.jsonlMimeType to ${uploaded.mimeType} in chargen.config.json` };

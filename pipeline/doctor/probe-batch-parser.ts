@@ -5,9 +5,9 @@ import { callWithRetry, toGeminiCallError } from '../gemini/call-with-retry.ts';
 import type { RequestLine } from '../gemini/line-outcome.ts';
 import { workspaceJobPrefix } from '../gemini/workspace-jobs.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
-import { uploadDoctorLines, type DoctorContext } from './doctor-checks.ts';
+import type { DoctorContext } from './doctor-checks.ts';
 import type { DoctorCheck } from './doctor-report.ts';
-import { deleteUploadedFile } from './upload-request-lines.ts';
+import { deleteUploadedFile, uploadRequestLines } from './upload-request-lines.ts';
 
 /**
  * The probe's model: the cheapest text model the catalog lists as served (the GA Flash Lite; image models bill an
@@ -83,7 +83,7 @@ export async function probeBatchParser(context: DoctorContext): Promise<DoctorCh
   const displayName = `${workspaceId ? workspaceJobPrefix(workspaceId) : 'chargen-'}doctor-probe-${randomBytes(4).toString('hex')}`;
   let fileName: string;
   try {
-    const upload = await uploadDoctorLines(context, { lines: [buildProbeLine(context.config)], displayName });
+    const upload = await uploadRequestLines(context, { lines: [buildProbeLine(context.config)], displayName });
     if (upload.status === 'refused') return { name: 'probe', status: 'failed', detail: upload.reason, fix: 'see the upload item' };
     fileName = upload.name;
   } catch (error) {
@@ -95,7 +95,7 @@ export async function probeBatchParser(context: DoctorContext): Promise<DoctorCh
   } catch (error) {
     check = { name: 'probe', status: 'failed', detail: describeCallFailure('probe', error) };
   }
-  const left = await deleteUploadedFile({ client: context.backend.client, retry: context.retry, name: fileName });
+  const left = await deleteUploadedFile(context, fileName);
   if (left === undefined) return check;
   return { ...check, status: check.status === 'ok' ? 'warning' : check.status, detail: `${check.detail}; its request file ${fileName} was not deleted (${left}); it expires 48 h after its upload` };
 }

@@ -1,41 +1,33 @@
-import type { GoogleGenAI } from '@google/genai';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callWithRetry, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
+import { callWithRetry } from '../gemini/call-with-retry.ts';
 import type { RequestLine } from '../gemini/line-outcome.ts';
 import { createRequestFileUploader } from '../gemini/upload-request-file.ts';
 import { writeRequestFile } from '../gemini/write-request-file.ts';
-import type { Logger } from '../logger.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
-
-interface CallOptions {
-  client: GoogleGenAI;
-  retry: { policy: RetryPolicy; environment: RetryEnvironment };
-}
+import type { DoctorContext } from './doctor-checks.ts';
 
 export type RequestLinesUpload = { status: 'uploaded'; name: string; sizeBytes: number; mimeType: string } | { status: 'refused'; reason: string };
 
 /**
  * Writes request lines with the batch executor's own writer and uploads the file through its own uploader: the
- * configured MIME type, or the spelling remembered in the backend's folder of the workspace (`stateDirectory`, when
+ * configured MIME type, or the spelling remembered in the backend's folder of the workspace (`context.workspace`, when
  * there is one; it learns there as a run would), falling back on a refusal as a run does. Doctor's one write and one
  * upload of request files, so that what it checks is what a run sends. Errors other than a MIME refusal are thrown.
  */
-export async function uploadRequestLines(
-  options: CallOptions & { lines: readonly RequestLine[]; mimeType: string; displayName: string; stateDirectory: string | undefined; logger: Logger },
-): Promise<RequestLinesUpload> {
+export async function uploadRequestLines(context: DoctorContext, options: { lines: readonly RequestLine[]; displayName: string }): Promise<RequestLinesUpload> {
   const directory = await mkdtemp(join(tmpdir(), 'chargen-doctor-'));
   try {
     const path = join(directory, `${options.displayName}.jsonl`);
     await writeRequestFile(path, options.lines);
     const uploader = createRequestFileUploader({
-      client: options.client,
-      workspaceDirectory: options.stateDirectory ?? directory,
-      configuredMimeType: options.mimeType,
-      retry: options.retry,
+      client: context.backend.client,
+      workspaceDirectory: context.workspace?.stateDirectory ?? directory,
+      configuredMimeType: context.settings.jsonlMimeType,
+      retry: context.retry,
       now: Date.now,
-      logger: options.logger,
+      logger: context.logger,
     });
     const upload = await uploader.upload({ path, displayName: options.displayName });
     if (upload.status === 'refused') return upload;
@@ -46,11 +38,11 @@ export async function uploadRequestLines(
 }
 
 /** Deletes an uploaded file; what went wrong, when it could not (the file then expires 48 h after its upload). */
-export async function deleteUploadedFile(options: CallOptions & { name: string }): Promise<string | undefined> {
+export async function deleteUploadedFile(context: DoctorContext, name: string): Promise<string | undefined> {
   try {
-    await callWithRetry({ operation: `files.delete ${options.name}`, ...options.retry, call: () => options.client.files.delete({ name: options.name }) });
+    await callWithRetry({ operation: `files.delete ${name}`, ...context.retry, call: () => context.backend.client.files.delete({ name }) });
     return undefined;
   } catch (error) {
-    return describeCallFailure(`files.delete ${options.name}`, error);
+    return describeCallFailure(`files.delete ${name}`, error);
   }
 }

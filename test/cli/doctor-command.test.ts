@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,21 @@ describe('chargen doctor', () => {
     expect(jobs[0]?.displayName).toMatch(/^chargen-doctor-probe-[0-9a-f]{8}$/);
     // The probe asks the cheapest served text model, which the catalog must still list.
     expect(findServedModel(probeModel)?.methods).toContain('batchGenerateContent');
+  });
+
+  it("names the probe's job as the workspace names its jobs, so that chargen jobs can list and cancel it", async () => {
+    const workspace = join(project, '.chargen');
+    await mkdir(workspace, { recursive: true });
+    await writeFile(join(workspace, 'workspace.json'), JSON.stringify({ kind: 'chargen-workspace', version: 1, id: 'd0c70r0001', createdAt: '2026-11-21T12:00:00.000Z' }));
+    try {
+      const result = await doctor({ args: ['--probe', '--yes', '--json'], baseUrl: emulator.baseUrl });
+      expect(result.code, result.stderr).toBe(0);
+      const listed = await runNodeProcess({ cwd: project, args: [chargenBinary, 'jobs', 'list', '--json'], env: { ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl } });
+      const jobs = (JSON.parse(listed.stdout) as { jobs: { displayName: string; state: string }[] }).jobs;
+      expect(jobs).toEqual([expect.objectContaining({ displayName: expect.stringMatching(/^chargen-d0c70r0001-doctor-probe-[0-9a-f]{8}$/), state: 'JOB_STATE_CANCELLED' })]);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
   });
 
   it('--probe without --yes off a terminal says its cost, exits 2 and spends nothing', async () => {
