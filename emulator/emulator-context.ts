@@ -8,6 +8,8 @@ import type { FileStore } from './file-store.ts';
 
 export interface EmulatorStats {
   uploads: number;
+  /** Uploads refused at finalize for their MIME type (nothing stored). */
+  uploadsRefused: number;
   uploadedBytes: number;
   batchesCreated: number;
   batchesCancelled: number;
@@ -22,6 +24,7 @@ export interface EmulatorStats {
 export function createEmptyStats(): EmulatorStats {
   return {
     uploads: 0,
+    uploadsRefused: 0,
     uploadedBytes: 0,
     batchesCreated: 0,
     batchesCancelled: 0,

@@ -49,6 +49,13 @@ export const quirksSchema = z
         'JSON answers and downloads are gzip-encoded, content-length the encoded size, when the request accepts gzip, as ' +
           'a front end does (recorded JSON answers came gzip-encoded, maruel/genai cassettes; gemini-wire.md corrections)',
       ),
+    refusedUploadMimeTypes: z
+      .array(z.string().min(1))
+      .default(['jsonl', 'application/jsonl', 'application/json-lines'])
+      .describe(
+        'MIME types an upload is refused at finalize with 400 "Unsupported MIME type: <type>", as the real API has answered ' +
+          'each of these (python-genai#1547, #1590, fix 946a17e0; cookbook#1008); application/json was never reported refused',
+      ),
   })
   .strict();
 

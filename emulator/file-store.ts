@@ -37,6 +37,8 @@ export interface FileStore {
   /** Takes back the last chunk (one the protocol refused after reading it). */
   discardLastChunk(session: UploadSession, bytes: number): Promise<void>;
   finalizeUpload(session: UploadSession): Promise<StoredFile>;
+  /** Ends an upload without storing it: the session is over and its bytes are gone. */
+  abandonUpload(session: UploadSession): Promise<void>;
   /** A file that exists and has not expired on the emulator's clock. */
   findLive(id: string): StoredFile | undefined;
   listLive(): StoredFile[];
@@ -123,6 +125,10 @@ export function createFileStore(options: {
       };
       files.set(id, file);
       return file;
+    },
+    async abandonUpload(session) {
+      uploads.delete(session.uploadId);
+      await rm(session.blobPath, { force: true });
     },
     findLive(id) {
       const file = files.get(id);

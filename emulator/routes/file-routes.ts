@@ -1,8 +1,8 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileAccessDenied, invalidArgument, notFound, type RpcStatus } from '../api-error.ts';
+import { fileAccessDenied, invalidArgument, notFound, toErrorEnvelope, type RpcStatus } from '../api-error.ts';
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
-import { toFileResource } from '../file-store.ts';
+import { toFileResource, type UploadSession } from '../file-store.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendJson } from '../http-io.ts';
 import { isGzipNegotiated } from '../negotiate-gzip.ts';
 import { openDownloadBody } from '../open-download-body.ts';
@@ -106,10 +106,30 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
   if (session.requestedId !== undefined && context.files.findLive(session.requestedId)) {
     throw new HttpRejection({ httpStatus: 409, status: 'ALREADY_EXISTS', message: `File files/${session.requestedId} already exists.` });
   }
+  if (isRefusedMimeType(context, session.mimeType)) {
+    await refuseMimeType(context, input, session);
+    return;
+  }
   const file = await context.files.finalizeUpload(session);
   context.stats.uploads += 1;
   context.stats.uploadedBytes += file.sizeBytes;
   sendJson(input.response, 200, { file: toFileResource(file, input) }, { 'x-goog-upload-status': 'final' });
+}
+
+function isRefusedMimeType(context: EmulatorContext, mimeType: string): boolean {
+  return context.options.quirks.refusedUploadMimeTypes.some((refused) => refused.toLowerCase() === mimeType.toLowerCase());
+}
+
+/**
+ * The answer recorded for a refused MIME type: at finalize (the start was accepted), 400 with a body without
+ * `details`, and `x-goog-upload-status: final`, so the session is over and a retry needs a new upload
+ * (python-genai#1547 quotes the body; fix commit 946a17e0's test answers exactly this).
+ */
+async function refuseMimeType(context: EmulatorContext, input: RouteInput, session: UploadSession): Promise<void> {
+  await context.files.abandonUpload(session);
+  context.stats.uploadsRefused += 1;
+  const body = toErrorEnvelope(invalidArgument(`Unsupported MIME type: ${session.mimeType}`));
+  sendJson(input.response, 400, body, { 'x-goog-upload-status': 'final' });
 }
 
 function checkFileId(context: EmulatorContext, id: string): void {

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { invalidArgument, notFound, resourceExhausted } from '../api-error.ts';
 import { answerWithContext } from '../batch-runner.ts';
 import type { BatchJob, BatchSource } from '../batch-store.ts';
@@ -7,6 +5,7 @@ import { versionPattern, type EmulatorContext, type Route, type RouteInput } fro
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
 import { findModel, supportsMethod, type ModelInfo } from '../model-catalog.ts';
 import { toCamelCase } from '../normalize-request.ts';
+import { validateRequestFile } from '../validate-request-file.ts';
 import { toOperation } from './operation.ts';
 
 /**
@@ -39,13 +38,6 @@ function readFields(input: unknown, allowed: readonly string[], path: string): R
   return output;
 }
 
-async function countLines(path: string): Promise<number> {
-  let count = 0;
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) if (line.trim() !== '') count += 1;
-  return count;
-}
-
 async function readBatchSource(context: EmulatorContext, inputConfig: unknown): Promise<{ source: BatchSource; requestCount: number }> {
   const config = readFields(inputConfig, ['fileName', 'requests'], 'batch.input_config');
   if (typeof config['fileName'] === 'string') {
@@ -53,7 +45,10 @@ async function readBatchSource(context: EmulatorContext, inputConfig: unknown): 
     const id = fileName.startsWith('files/') ? fileName.slice('files/'.length) : fileName;
     const file = context.files.findLive(id);
     if (!file) throw new HttpRejection(notFound(`File ${fileName} was not found or has expired.`));
-    return { source: { kind: 'file', fileId: id }, requestCount: await countLines(file.blobPath) };
+    // The whole file is parsed before a job exists: any bad line is a 400 and nothing is created (inspect_ai #3257).
+    const { requestCount, errors } = await validateRequestFile(context.files.openRead(file));
+    if (errors.length > 0) throw new HttpRejection(invalidArgument(errors.join('\n')));
+    return { source: { kind: 'file', fileId: id }, requestCount };
   }
   if (config['requests'] !== undefined) {
     const wrapper = readFields(config['requests'], ['requests'], 'batch.input_config.requests');

@@ -1,21 +1,23 @@
 import type { GoogleGenAI } from '@google/genai';
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../workspace/atomic-file.ts';
 import { InterruptedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
-import { callWithRetry, computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import { separateMalformedLines } from './check-request-line.ts';
 import type { GeminiConnection } from './create-gemini-client.ts';
 import { downloadResultFile } from './download-result-file.ts';
 import type { ExecuteOptions, ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
 import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from './job-record.ts';
 import { describeLineError, isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
+import { fingerprintChunk, formatDisplayName, planChunks } from './plan-chunks.ts';
+import { pollBatchJob } from './poll-batch-job.ts';
 import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
-import { listWorkspaceJobs } from './workspace-jobs.ts';
 import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
+import { createChunkSubmitter, type ChunkSubmission } from './submit-chunk.ts';
+import { writeRequestFile } from './write-request-file.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
   now: () => number;
@@ -34,46 +36,16 @@ export interface BatchExecutorOptions {
   readResults?: ResultLineReader;
 }
 
-const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
 const defaultBaseUrl = 'https://generativelanguage.googleapis.com';
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-export function fingerprintChunk(options: { model: string; keys: readonly string[] }): string {
-  return sha256(`${options.model}\n${[...options.keys].sort().join('\n')}`);
-}
-
-/** A deterministic name: the same chunk of the same workspace always gets it, so a lost job can be found by it. */
-export function formatDisplayName(options: { workspaceId: string; stage: string; fingerprint: string; attempt: number }): string {
-  return `chargen-${options.workspaceId}-${options.stage}-${options.fingerprint.slice(0, 16)}-${options.attempt}`;
-}
-
-/** Splits lines into chunks that respect both the line and the byte limit. */
-export function planChunks(options: { lines: readonly RequestLine[]; maxLines: number; maxBytes: number }): RequestLine[][] {
-  const chunks: RequestLine[][] = [];
-  let current: RequestLine[] = [];
-  let bytes = 0;
-  for (const line of options.lines) {
-    const size = Buffer.byteLength(JSON.stringify({ key: line.key, request: line.request })) + 1;
-    if (current.length > 0 && (current.length >= options.maxLines || bytes + size > options.maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(line);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
 
 interface RunState {
   stage: string;
   model: string;
   cache: ResultCache;
   options: ExecuteOptions;
+  /** Every distinct line asked for, by key; and the stage's job records, old and new (attempts are numbered by them). */
+  wanted: Map<string, RequestLine>;
+  records: JobRecord[];
   /** The last retryable reason per key still to do, and the error line behind it. */
   lastReasons: Map<string, string>;
   lastErrors: Map<string, unknown>;
@@ -82,107 +54,25 @@ interface RunState {
   /** Keys in a job that exists but could not be followed to its end: never sent again in this run (that would pay
    * twice); the next run resumes the job from its record. */
   heldKeys: Set<string>;
+  /** Refusals said once, however many chunks they hit (every chunk's upload refused for its MIME type, say). */
+  refusalsLogged: Set<string>;
   report: ExecuteReport;
 }
 
 export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecutor {
   const { client, settings, environment, logger, workspace } = options;
   const readResults = options.readResults ?? readResultLines;
-  const retry: { policy: RetryPolicy; environment: RetryEnvironment } = {
-    policy: toRetryPolicy(settings),
-    environment,
-  };
-  const call = <T>(operation: string, run: () => Promise<T>) => callWithRetry({ operation, call: run, ...retry });
-
-  async function findJobByDisplayName(displayName: string): Promise<string | undefined> {
-    const jobs = await listWorkspaceJobs({ client, workspaceId: workspace.id, retry });
-    return jobs.find((job) => job.displayName === displayName)?.name;
-  }
-
-  async function uploadRequestFile(record: JobRecord): Promise<string> {
-    const file = await call(`upload ${record.requestFile}`, () =>
-      client.files.upload({ file: join(workspace.directory, record.requestFile), config: { mimeType: settings.jsonlMimeType, displayName: record.displayName } }),
-    );
-    if (!file.name) throw new Error('the Files API answered without a file name');
-    return file.name;
-  }
-
-  /** Creates the job, or finds the one an earlier attempt created: `create` is never simply retried. */
-  async function createOrAdopt(record: JobRecord, state: RunState, lookFirst: boolean): Promise<string> {
-    if (lookFirst) {
-      const adopted = await findJobByDisplayName(record.displayName);
-      if (adopted) {
-        state.report.jobsAdopted += 1;
-        logger.info(`${state.stage}: adopted ${adopted} (${record.displayName}), created before an interruption`);
-        return adopted;
-      }
-    }
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const inputFileName = record.inputFileName ?? (await uploadRequestFile(record));
-        if (!record.inputFileName) {
-          record.inputFileName = inputFileName;
-          await saveJobRecord(workspace.directory, record);
-        }
-        const job = await client.batches.create({ model: record.model, src: inputFileName, config: { displayName: record.displayName } });
-        if (!job.name) throw new Error('batches.create answered without a job name');
-        state.report.jobsCreated += 1;
-        state.report.sentLines += record.keys.length;
-        return job.name;
-      } catch (caught) {
-        const error = toGeminiCallError('batches.create', caught);
-        const adopted = await findJobByDisplayName(record.displayName);
-        if (adopted) {
-          state.report.jobsAdopted += 1;
-          return adopted;
-        }
-        if (error.status === 403 || error.status === 404) {
-          // The uploaded request file is gone (expired or deleted): upload it again.
-          delete record.inputFileName;
-        } else if (!error.isRetryable || attempt + 1 >= settings.retryAttempts) {
-          throw error;
-        }
-        await environment.sleep(computeRetryDelay({ attempt, policy: retry.policy, random: environment.random, ...(error.retryDelayMilliseconds !== undefined ? { serverDelayMilliseconds: error.retryDelayMilliseconds } : {}) }));
-      }
-    }
-  }
-
-  async function pollUntilDone(stage: string, jobName: string, once: boolean): Promise<{ state: string; fileName?: string; final: boolean }> {
-    let delay = settings.pollInitialMilliseconds;
-    let lastState = '';
-    for (;;) {
-      const job = await call(`batches.get ${jobName}`, () => client.batches.get({ name: jobName }));
-      const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
-      if (state !== lastState) {
-        logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
-        logger.progress?.({ stage, job: { name: jobName, state } });
-      }
-      lastState = state;
-      // SUCCEEDED without a result file is not ready yet (seen on the real API).
-      if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
-      if (terminalFailures.has(state)) return { state, final: true };
-      if (once) return { state, final: false };
-      await environment.sleep(delay / 2 + environment.random() * (delay / 2));
-      delay = Math.min(settings.pollMaxMilliseconds, delay * 2);
-    }
-  }
+  const retry: { policy: RetryPolicy; environment: RetryEnvironment } = { policy: toRetryPolicy(settings), environment };
+  const submitter = createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger });
 
   const resultFilePath = (record: JobRecord) => join(workspace.directory, 'downloads', record.stage, `${record.displayName}.jsonl`);
 
   async function download(record: JobRecord, fileName: string): Promise<string> {
     const destination = resultFilePath(record);
-    await callWithRetry({
-      operation: `download ${fileName}`,
-      ...retry,
-      call: () =>
-        downloadResultFile({
-          baseUrl: options.connection.baseUrl ?? defaultBaseUrl,
-          apiKey: options.connection.apiKey,
-          fileName,
-          destination,
-          idleTimeoutMilliseconds: settings.downloadIdleTimeoutMilliseconds,
-        }),
-    });
+    const { baseUrl = defaultBaseUrl, apiKey } = options.connection;
+    const idleTimeoutMilliseconds = settings.downloadIdleTimeoutMilliseconds;
+    const call = () => downloadResultFile({ baseUrl, apiKey, fileName, destination, idleTimeoutMilliseconds });
+    await callWithRetry({ operation: `download ${fileName}`, ...retry, call });
     return destination;
   }
 
@@ -235,12 +125,21 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   async function runChunk(record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
     if (environment.signal?.aborted) throw new InterruptedError();
     if (!record.jobName) {
-      record.jobName = await createOrAdopt(record, state, resumed);
+      const submission = await submitter.submit(record, { lookFirst: resumed });
+      if (submission.status === 'refused') return refuseLines(record, submission, state);
+      if (submission.status === 'adopted') {
+        state.report.jobsAdopted += 1;
+        logger.info(`${state.stage}: adopted ${submission.jobName} (${record.displayName}), created by an earlier attempt`);
+      } else {
+        state.report.jobsCreated += 1;
+        state.report.sentLines += record.keys.length;
+      }
+      record.jobName = submission.jobName;
       record.status = 'submitted';
       await saveJobRecord(workspace.directory, record);
       logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
     }
-    const result = await pollUntilDone(state.stage, record.jobName, state.options.detach === true);
+    const result = await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger });
     if (!result.final) {
       state.report.pendingJobs += 1;
       for (const key of record.keys) state.heldKeys.add(key);
@@ -258,6 +157,27 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     record.finalState = result.state;
     await saveJobRecord(workspace.directory, record);
     if (result.fileName && state.options.discardResultFiles) await rm(resultFilePath(record), { force: true });
+  }
+
+  /**
+   * Lines the API refused before a job existed fail for good in this run, with the API's reason; they are not cached,
+   * so a later run (after a fix) asks again. The chunk's other lines go again at once, in a job of their own.
+   */
+  async function refuseLines(record: JobRecord, submission: Extract<ChunkSubmission, { status: 'refused' }>, state: RunState): Promise<void> {
+    for (const [key, reason] of submission.reasons) {
+      state.report.outcomes.set(key, { key, status: 'failed', reason, retryable: false, fix: submission.fix });
+      state.lastReasons.delete(key);
+    }
+    const [firstReason = ''] = submission.reasons.values();
+    if (!state.refusalsLogged.has(firstReason)) logger.warn(`${state.stage}: ${submission.reasons.size} of the ${record.keys.length} lines of ${record.displayName} refused, no job created: ${firstReason}`);
+    state.refusalsLogged.add(firstReason);
+    record.status = 'finished';
+    record.finalState = 'REFUSED';
+    await saveJobRecord(workspace.directory, record);
+    const rest = record.keys.filter((key) => !submission.reasons.has(key)).flatMap((key) => state.wanted.get(key) ?? []);
+    if (rest.length === 0) return;
+    logger.info(`${state.stage}: the other ${rest.length} lines of ${record.displayName} go again in a new job`);
+    await runChunkSafely(await prepareChunk({ lines: rest, state }), state, false);
   }
 
   /** One chunk's trouble must not stop the others: its keys get the reason, and are held if their job exists. */
@@ -284,10 +204,24 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     }
   }
 
-  async function prepareChunk(options: { lines: RequestLine[]; state: RunState; existing: JobRecord[] }): Promise<JobRecord> {
+  /** What needs no request: answers in the cache, and lines that do not fit the request message (never sent). */
+  async function settleWithoutSending(state: RunState): Promise<void> {
+    const { isCachedUsable } = state.options;
+    for (const key of state.wanted.keys()) {
+      const cached = state.cache.get(key);
+      if (cached && (!isCachedUsable || (await isCachedUsable(cached)))) {
+        state.report.outcomes.set(key, cached);
+        state.report.cachedKeys += 1;
+      }
+    }
+    const unanswered = [...state.wanted.values()].filter((line) => !state.report.outcomes.has(line.key));
+    for (const outcome of separateMalformedLines({ lines: unanswered, stage: state.stage, logger }).refused) state.report.outcomes.set(outcome.key, outcome);
+  }
+
+  async function prepareChunk(options: { lines: RequestLine[]; state: RunState }): Promise<JobRecord> {
     const keys = options.lines.map((line) => line.key);
     const fingerprint = fingerprintChunk({ model: options.state.model, keys });
-    const attempt = options.existing.filter((record) => record.fingerprint === fingerprint).length + 1;
+    const attempt = options.state.records.filter((record) => record.fingerprint === fingerprint).length + 1;
     const displayName = formatDisplayName({ workspaceId: workspace.id, stage: options.state.stage, fingerprint, attempt });
     const requestFile = join('requests', options.state.stage, `${displayName}.jsonl`);
     await writeRequestFile(join(workspace.directory, requestFile), options.lines);
@@ -305,7 +239,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     };
     // Persisted before the job exists: a crash after `create` leaves a record to look the job up by.
     await saveJobRecord(workspace.directory, record);
-    options.existing.push(record);
+    options.state.records.push(record);
     return record;
   }
 
@@ -320,23 +254,19 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         model: executeOptions.model,
         cache,
         options: executeOptions,
+        wanted: new Map(),
+        records: await loadJobRecords(workspace.directory, executeOptions.stage),
         lastReasons: new Map(),
         lastErrors: new Map(),
         missingFileKeys: new Set(),
         heldKeys: new Set(),
+        refusalsLogged: new Set(),
         report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
       };
       try {
-        const wanted = new Map<string, RequestLine>();
+        const { wanted, records } = state;
         for (const line of executeOptions.lines) if (!wanted.has(line.key)) wanted.set(line.key, line);
-        for (const key of wanted.keys()) {
-          const cached = cache.get(key);
-          if (cached && (!executeOptions.isCachedUsable || (await executeOptions.isCachedUsable(cached)))) {
-            state.report.outcomes.set(key, cached);
-            state.report.cachedKeys += 1;
-          }
-        }
-        const records = await loadJobRecords(workspace.directory, state.stage);
+        await settleWithoutSending(state);
         const unfinished = records.filter(
           (record) => record.status !== 'finished' && record.model === state.model && record.keys.some((key) => wanted.has(key) && !state.report.outcomes.has(key)),
         );
@@ -348,7 +278,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           if (todo.length === 0 && resumedKeys.size === 0) break;
           const fresh: JobRecord[] = [];
           for (const chunk of planChunks({ lines: todo, maxLines: settings.chunkMaxLines, maxBytes: settings.chunkMaxBytes })) {
-            fresh.push(await prepareChunk({ lines: chunk, state, existing: records }));
+            fresh.push(await prepareChunk({ lines: chunk, state }));
           }
           const work = [
             ...(round === 1 ? unfinished.map((record) => ({ record, resumed: true })) : []),
@@ -371,8 +301,4 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       }
     },
   };
-}
-
-async function writeRequestFile(path: string, lines: readonly RequestLine[]): Promise<void> {
-  await writeFileAtomic(path, lines.map((line) => `${JSON.stringify({ key: line.key, request: line.request })}\n`).join(''));
 }

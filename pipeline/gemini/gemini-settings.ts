@@ -25,7 +25,12 @@ export const geminiSettingsSchema = z
       .number().int().min(1).default(2 * minute)
       .describe('give up on a result download that sends nothing for this long, and try again'),
     syncConcurrency: z.number().int().min(1).max(64).default(4).describe('generateContent calls in flight in --mode sync'),
-    jsonlMimeType: z.string().min(1).default('application/jsonl').describe('MIME type sent with request JSONL uploads'),
+    jsonlMimeType: z
+      .string().min(1).default('application/json')
+      .describe(
+        'MIME type sent with request JSONL uploads; when the Files API refuses it ("Unsupported MIME type"), jsonl and then ' +
+          'application/jsonl are tried, and the one taken is remembered in the workspace',
+      ),
     retryAttempts: z.number().int().min(1).max(20).default(6).describe('attempts per API call on 429/5xx or a lost connection'),
     retryInitialMilliseconds: z.number().int().min(0).default(1_000),
     retryMaxMilliseconds: z.number().int().min(0).default(60_000),

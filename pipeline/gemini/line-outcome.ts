@@ -17,6 +17,8 @@ export const lineOutcomeSchema = z.discriminatedUnion('status', [
       retryable: z.boolean(),
       /** The raw error line or status, for the dead-letter report. */
       error: z.unknown().optional(),
+      /** What to do about it, when the Gemini layer knows better than the stage (a request refused before any answer). */
+      fix: z.string().optional(),
     })
     .strict(),
 ]);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
+import { separateMalformedLines } from './check-request-line.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
 import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
 import { judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
@@ -56,8 +57,11 @@ export function createSyncExecutor(options: {
             todo.push(line);
           }
         }
+        // The same local check as the batch executor's, so a line refused in one mode is refused in the other.
+        const { wellFormed, refused } = separateMalformedLines({ lines: todo, stage: executeOptions.stage, logger: options.logger });
+        for (const outcome of refused) report.outcomes.set(outcome.key, outcome);
         await mapWithConcurrency({
-          items: todo,
+          items: wellFormed,
           concurrency: settings.syncConcurrency,
           work: async (line) => {
             let outcome: LineOutcome | undefined;

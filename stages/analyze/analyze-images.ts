@@ -157,7 +157,9 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
       }
     } else {
       const reason = outcome?.status === 'failed' ? outcome.reason : parsed && !parsed.ok ? parsed.reason : 'no answer';
-      const fix = outcome?.status === 'failed' && !outcome.retryable
+      const fix = outcome?.status === 'failed' && outcome.fix
+        ? outcome.fix
+        : outcome?.status === 'failed' && !outcome.retryable
         ? 'The model refused this image; replace it or change the analysis settings.'
         : 'Run again to retry it (answers already received are kept), or try analyze.model "gemini-3.1-pro-preview".';
       const retryable = outcome?.status === 'failed' ? outcome.retryable : true;

@@ -141,8 +141,8 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
-  const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean) => {
-    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: retryable ? retryFix : policyFix };
+  const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean, fix?: string) => {
+    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
     failures.push(failure);
     logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
   };
@@ -201,7 +201,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
     if (!lines.has(entry.key)) continue;
     const outcome = outcomes.get(entry.key);
     if (!outcome || outcome.status === 'failed') {
-      fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true);
+      fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true, outcome?.fix);
       continue;
     }
     const choice = chooseImage(outcome.response);
@@ -215,6 +215,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
       outputs.push({ sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, image: written.image, sidecar: written.sidecar, status: 'written' });
     } catch (error) {
       keepBlobs.add(choice.image.blob.sha256);
+      if (choice.image.signature) keepBlobs.add(choice.image.signature.sha256);
       fail(entry, `could not write the image: ${(error as Error).message}`, true);
     }
   }
@@ -291,7 +292,12 @@ async function isOutcomeUsable(options: { outcome: LineOutcome; blobDirectory: s
   if (options.outcome.status !== 'succeeded') return true;
   const choice = chooseImage(options.outcome.response);
   if (!choice.ok) return false;
-  return (await fileSize(blobPath({ blobDirectory: options.blobDirectory, blob: choice.image.blob }))) === choice.image.blob.bytes;
+  // The image and its signature are placed together: an answer whose signature is gone is asked again.
+  const blobs = [choice.image.blob, ...(choice.image.signature ? [choice.image.signature] : [])];
+  for (const blob of blobs) {
+    if ((await fileSize(blobPath({ blobDirectory: options.blobDirectory, blob }))) !== blob.bytes) return false;
+  }
+  return true;
 }
 
 async function writeEntry(context: {

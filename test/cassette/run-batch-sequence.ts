@@ -82,7 +82,7 @@ export async function runBatchSequence(options: {
   const client = createClient({ baseUrl: options.baseUrl });
   const uploaded = await client.files.upload({ file: new Blob([options.image]), config: { mimeType: 'image/png', displayName: 'reference' } });
   const fetched = await client.files.get({ name: uploaded.name ?? '' });
-  const input = await client.files.upload({ file: new Blob([batchLines(fetched.uri ?? '')]), config: { mimeType: 'application/jsonl' } });
+  const input = await client.files.upload({ file: new Blob([batchLines(fetched.uri ?? '')]), config: { mimeType: 'application/json' } });
   const created = await client.batches.create({ model: batchModel, src: input.name ?? '', config: { displayName: 'cassette-batch' } });
   const states: (string | undefined)[] = [];
   let resultsFile = '';

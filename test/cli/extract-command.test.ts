@@ -223,7 +223,7 @@ describe('chargen extract, as a child process', () => {
       { line: 10, key: '../../evil', reason: expect.stringMatching(/appeared before on line 1/) },
       { line: 11, key: 'bad-base64', reason: expect.stringMatching(/not base64 \(character '\$'/) },
       { line: 12, reason: expect.stringMatching(/not valid JSON/) },
-      { line: 13, key: 'x', reason: 'error 13: internal' },
+      { line: 13, key: 'x', reason: 'error 13 INTERNAL: internal' },
       { line: 14, key: 'unsafe', reason: 'finish reason IMAGE_SAFETY' },
       { line: 15, key: 'blocked', reason: 'prompt blocked: PROHIBITED_CONTENT' },
       { line: 16, key: 'not-an-image', reason: expect.stringMatching(/image part 1 is not a usable image: not a PNG, JPEG or WebP image/) },

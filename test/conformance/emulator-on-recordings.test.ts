@@ -248,7 +248,7 @@ describe('a batch job, as recorded', () => {
 
   async function createJob(target: TestEmulator, lines: number): Promise<Json> {
     const jsonl = Array.from({ length: lines }, (_unused, index) => JSON.stringify({ key: `line-${index}`, request: textRequest(`Describe picture ${index}.`) })).join('\n');
-    const file = await target.client.files.upload({ file: new Blob([`${jsonl}\n`]), config: { mimeType: 'application/jsonl' } });
+    const file = await target.client.files.upload({ file: new Blob([`${jsonl}\n`]), config: { mimeType: 'application/json' } });
     const response = await target.request(`/v1beta/models/${model}:batchGenerateContent`, { json: { batch: { displayName: 'lupa-batch', inputConfig: { fileName: file.name } } } });
     expectFrontEnd(response, operation('create'));
     return (await response.json()) as Json;

@@ -38,7 +38,7 @@ function analysisLine(key: string, fileUri: string) {
 
 async function uploadJsonl(client: GoogleGenAI, lines: unknown[]): Promise<string> {
   const text = lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n');
-  const file = await client.files.upload({ file: new Blob([text]), config: { mimeType: 'application/jsonl' } });
+  const file = await client.files.upload({ file: new Blob([text]), config: { mimeType: 'application/json' } });
   return file.name ?? '';
 }
 
@@ -59,7 +59,6 @@ describe('batches: a file-source job from create to downloaded results', () => {
       analysisLine('a', imageA.uri ?? ''),
       analysisLine('b', imageB.uri ?? ''),
       analysisLine('broken', notImage.uri ?? ''),
-      { key: 'wrong-field', request: { contents: [{ parts: [{ text: 'x' }] }], config: { temperature: 0 } } },
     ]);
 
     const created = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input, config: { displayName: 'chargen-ws1-analyze-abc' } });
@@ -77,7 +76,7 @@ describe('batches: a file-source job from create to downloaded results', () => {
     expect(outputName).toBe(`files/batch-${(created.name ?? '').slice('batches/'.length)}`);
 
     const lines = await downloadLines(emulator.client, outputName);
-    expect(lines.map((line) => line['key'])).toEqual(['a', 'b', 'broken', 'wrong-field']);
+    expect(lines.map((line) => line['key'])).toEqual(['a', 'b', 'broken']);
     const text = (line: Record<string, unknown> | undefined) =>
       (line?.['response'] as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]?.content.parts[0]?.text ?? '';
     const recordA = JSON.parse(text(lines[0])) as { species: string; mood: string };
@@ -88,12 +87,10 @@ describe('batches: a file-source job from create to downloaded results', () => {
     expect(text(lines[0])).not.toBe(text(lines[1]));
     // Error lines as seen on real ones (python-genai#1341): google.rpc code and message, no status name.
     expect(lines[2]?.['error']).toEqual({ code: 3, message: expect.stringContaining('Unable to process input image') });
-    expect(lines[3]?.['error']).toMatchObject({ code: 3 });
-    expect(String((lines[3]?.['error'] as { message: string }).message)).toContain('Unknown name "config"');
 
     const stats = await emulator.stats();
     expect(stats['batchesCreated']).toBe(1);
-    expect(stats['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 4 });
+    expect(stats['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 3 });
   });
 
   it('shapes the Operation as the real API does: strings for counts, zeros left out, done and response', async () => {

@@ -146,7 +146,7 @@ describe('faults: batch jobs and lines', () => {
 
   it('cuts a download off mid-body', async () => {
     const lines = Array.from({ length: 50 }, (_unused, index) => JSON.stringify({ key: `k${index}`, request: { contents: [{ parts: [{ text: `line ${index}` }] }] } }));
-    const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/jsonl' } });
+    const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/json' } });
     const job = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input.name ?? '' });
     emulator.clock.advance(2000);
     const output = (await emulator.client.batches.get({ name: job.name ?? '' })).dest?.fileName ?? '';

@@ -62,7 +62,7 @@ describe('files: resumable upload through the SDK', () => {
     for (let index = 0; index < size; index += 4096) bytes[index] = index % 251;
     const path = join(workDirectory, 'big.jsonl');
     await writeFile(path, bytes);
-    const file = await emulator.client.files.upload({ file: path, config: { mimeType: 'application/jsonl' } });
+    const file = await emulator.client.files.upload({ file: path, config: { mimeType: 'application/json' } });
     expect(file.sizeBytes).toBe(String(size));
     expect(Buffer.from(file.sha256Hash ?? '', 'base64').toString('utf8')).toBe(createHash('sha256').update(bytes).digest('hex'));
     const stats = await emulator.stats();
@@ -142,6 +142,46 @@ describe('files: resumable upload through the SDK', () => {
       );
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('files: MIME types the real API has refused for request JSONL', () => {
+  it('refuses jsonl at finalize as recorded: 400, the body without details, x-goog-upload-status final; nothing stored', async () => {
+    const start = await emulator.request('/upload/v1beta/files', {
+      method: 'POST',
+      headers: { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '2', 'x-goog-upload-header-content-type': 'jsonl' },
+      body: '{}',
+    });
+    expect(start.status).toBe(200);
+    const uploadUrl = new URL(start.headers.get('x-goog-upload-url') ?? '');
+    const chunk = { method: 'POST', headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: '{}' };
+    const refused = await emulator.request(`${uploadUrl.pathname}${uploadUrl.search}`, chunk);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('x-goog-upload-status')).toBe('final');
+    expect(await refused.text()).toBe('{"error":{"code":400,"message":"Unsupported MIME type: jsonl","status":"INVALID_ARGUMENT"}}');
+    // The session is over: the same upload cannot be sent again.
+    expect((await emulator.request(`${uploadUrl.pathname}${uploadUrl.search}`, chunk)).status).toBe(404);
+    expect((await emulator.client.files.list({ config: { pageSize: 10 } })).page).toHaveLength(0);
+    expect(await emulator.stats()).toMatchObject({ uploads: 0, uploadsRefused: 1, uploadedBytes: 0 });
+  });
+
+  it('surfaces through the SDK as an ApiError 400 whose message is the body; application/json goes through', async () => {
+    for (const mimeType of ['jsonl', 'application/jsonl', 'application/json-lines']) {
+      const error = await expectApiError(emulator.client.files.upload({ file: new Blob(['{}']), config: { mimeType } }), 400, `Unsupported MIME type: ${mimeType}`);
+      expect(error.message).toBe(JSON.stringify({ error: { code: 400, message: `Unsupported MIME type: ${mimeType}`, status: 'INVALID_ARGUMENT' } }));
+    }
+    const accepted = await emulator.client.files.upload({ file: new Blob(['{}']), config: { mimeType: 'application/json' } });
+    expect(accepted.mimeType).toBe('application/json');
+  });
+
+  it('refuses whatever the quirk lists, application/json included when asked', async () => {
+    const strict = await startTestEmulator({ quirks: { refusedUploadMimeTypes: ['application/json'] } });
+    try {
+      await expectApiError(strict.client.files.upload({ file: new Blob(['{}']), config: { mimeType: 'application/json' } }), 400, 'Unsupported MIME type: application/json');
+      expect((await strict.client.files.upload({ file: new Blob(['{}']), config: { mimeType: 'jsonl' } })).mimeType).toBe('jsonl');
+    } finally {
+      await strict.close();
     }
   });
 });

@@ -1,37 +1,17 @@
-import { request as sendHttpRequest, type IncomingHttpHeaders } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acceptsGzip } from '../../emulator/negotiate-gzip.ts';
+import { requestRaw } from '../support/request-raw.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from '../support/start-test-emulator.ts';
 
-interface RawAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** The bytes as they came over the wire, not decoded. */
-  body: Buffer;
-}
-
-/** node:http, which neither follows redirects nor decodes, so the test sees what the front end sent. */
-function requestRaw(url: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const request = sendHttpRequest(url, { headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    });
-    request.once('error', reject);
-    request.end();
-  });
-}
 
 /** A finished batch's result file, 40 JSONL lines: compressible, as real result files are. */
 async function createResultFile(emulator: TestEmulator): Promise<string> {
   const lines = Array.from({ length: 40 }, (_unused, index) => JSON.stringify({ key: `k${index}`, request: { contents: [{ parts: [{ text: `line ${index}` }] }] } }));
-  const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/jsonl' } });
+  const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/json' } });
   const job = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input.name ?? '' });
   emulator.clock.advance(2000);
   return (await emulator.client.batches.get({ name: job.name ?? '' })).dest?.fileName ?? '';

@@ -291,10 +291,11 @@ async function main() {
     await writeFile(jsonlPath, jsonlLines.join('\n') + '\n');
     log(`wrote ${jsonlLines.length} request line(s) to ${jsonlPath}`);
 
-    // The SDK cannot infer a MIME type for .jsonl; the Batch API docs use 'jsonl'.
+    // The SDK cannot infer a MIME type for .jsonl. The Batch API docs use 'jsonl', which the API has answered with
+    // 400 "Unsupported MIME type: jsonl" (python-genai#1547); Google's own notebooks upload application/json.
     const requestsFile = await ai.files.upload({
       file: jsonlPath,
-      config: { displayName: 'character-analysis-requests', mimeType: 'jsonl' },
+      config: { displayName: 'character-analysis-requests', mimeType: 'application/json' },
     });
     uploaded.push(requestsFile);
     check(requestsFile.name?.startsWith('files/'), `JSONL upload returned no files/ name: ${JSON.stringify(requestsFile)}`);

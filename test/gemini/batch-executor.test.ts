@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fingerprintChunk, formatDisplayName, planChunks } from '../../pipeline/gemini/batch-executor.ts';
+import { fingerprintChunk, formatDisplayName, planChunks } from '../../pipeline/gemini/plan-chunks.ts';
 import { loadJobRecords, saveJobRecord } from '../../pipeline/gemini/job-record.ts';
 import type { ResultLine } from '../../pipeline/gemini/read-result-lines.ts';
 import { readResultLines } from '../../pipeline/gemini/read-result-lines.ts';
@@ -62,7 +62,7 @@ describe('batch executor on the emulator', () => {
     const fingerprint = fingerprintChunk({ model: 'gemini-3-flash-preview', keys });
     const displayName = formatDisplayName({ workspaceId: 'ws1', stage: 'analyze', fingerprint, attempt: 1 });
     const jsonl = lines.map((line) => JSON.stringify(line)).join('\n');
-    const input = await client.files.upload({ file: new Blob([jsonl]), config: { mimeType: 'application/jsonl' } });
+    const input = await client.files.upload({ file: new Blob([jsonl]), config: { mimeType: 'application/json' } });
     await client.batches.create({ model: 'gemini-3-flash-preview', src: input.name ?? '', config: { displayName } });
     await saveJobRecord(fixture.workspaceDirectory, {
       version: 1,

@@ -1,4 +1,4 @@
-import { createServer, request as sendHttpRequest, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,27 +9,9 @@ import { DownloadError, GeminiCallError } from '../../pipeline/errors.ts';
 import { callWithRetry, toGeminiCallError } from '../../pipeline/gemini/call-with-retry.ts';
 import { downloadResultFile } from '../../pipeline/gemini/download-result-file.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';
+import { requestRaw } from '../support/request-raw.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from '../support/start-test-emulator.ts';
 
-interface RawAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** The bytes as the emulator sent them, neither decoded nor redirected. */
-function requestRaw(url: string, headers: Record<string, string>): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const request = sendHttpRequest(url, { headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    });
-    request.once('error', reject);
-    request.end();
-  });
-}
 
 /** A front end of the test's own in front of (or instead of) the emulator, for what the emulator does not do. */
 async function serveFrontEnd(listener: RequestListener): Promise<{ baseUrl: string; close(): Promise<void> }> {
@@ -46,7 +28,7 @@ async function serveFrontEnd(listener: RequestListener): Promise<{ baseUrl: stri
 
 async function createResultFile(emulator: TestEmulator): Promise<{ fileName: string; plain: Buffer }> {
   const lines = Array.from({ length: 60 }, (_unused, index) => JSON.stringify({ key: `k${index}`, request: { contents: [{ parts: [{ text: `line ${index}` }] }] } }));
-  const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/jsonl' } });
+  const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/json' } });
   const job = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input.name ?? '' });
   emulator.clock.advance(2000);
   const fileName = (await emulator.client.batches.get({ name: job.name ?? '' })).dest?.fileName ?? '';

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { RequestLine } from './line-outcome.ts';
+
+export function fingerprintChunk(options: { model: string; keys: readonly string[] }): string {
+  return createHash('sha256').update(`${options.model}\n${[...options.keys].sort().join('\n')}`).digest('hex');
+}
+
+/** A deterministic name: the same chunk of the same workspace always gets it, so a lost job can be found by it. */
+export function formatDisplayName(options: { workspaceId: string; stage: string; fingerprint: string; attempt: number }): string {
+  return `chargen-${options.workspaceId}-${options.stage}-${options.fingerprint.slice(0, 16)}-${options.attempt}`;
+}
+
+/** Splits lines into chunks that respect both the line and the byte limit. */
+export function planChunks(options: { lines: readonly RequestLine[]; maxLines: number; maxBytes: number }): RequestLine[][] {
+  const chunks: RequestLine[][] = [];
+  let current: RequestLine[] = [];
+  let bytes = 0;
+  for (const line of options.lines) {
+    const size = Buffer.byteLength(JSON.stringify({ key: line.key, request: line.request })) + 1;
+    if (current.length > 0 && (current.length >= options.maxLines || bytes + size > options.maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(line);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

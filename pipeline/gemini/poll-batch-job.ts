@@ -1,0 +1,45 @@
+import type { GoogleGenAI } from '@google/genai';
+import type { Logger } from '../logger.ts';
+import { callWithRetry, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import type { GeminiSettings } from './gemini-settings.ts';
+
+const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
+
+export interface PolledJob {
+  state: string;
+  /** The result file, once the job SUCCEEDED with one. */
+  fileName?: string;
+  /** Whether the job is in a final state; false only when asked to look `once`. */
+  final: boolean;
+}
+
+/** Polls a job with exponential backoff and jitter until it is final (or once), saying each change of state. */
+export async function pollBatchJob(options: {
+  client: GoogleGenAI;
+  stage: string;
+  jobName: string;
+  once: boolean;
+  settings: GeminiSettings;
+  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  logger: Logger;
+}): Promise<PolledJob> {
+  const { jobName, settings, logger } = options;
+  const { environment } = options.retry;
+  let delay = settings.pollInitialMilliseconds;
+  let lastState = '';
+  for (;;) {
+    const job = await callWithRetry({ operation: `batches.get ${jobName}`, call: () => options.client.batches.get({ name: jobName }), ...options.retry });
+    const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
+    if (state !== lastState) {
+      logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
+      logger.progress?.({ stage: options.stage, job: { name: jobName, state } });
+    }
+    lastState = state;
+    // SUCCEEDED without a result file is not ready yet (seen on the real API).
+    if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
+    if (terminalFailures.has(state)) return { state, final: true };
+    if (options.once) return { state, final: false };
+    await environment.sleep(delay / 2 + environment.random() * (delay / 2));
+    delay = Math.min(settings.pollMaxMilliseconds, delay * 2);
+  }
+}

@@ -1,0 +1,109 @@
+import type { GoogleGenAI } from '@google/genai';
+import { join } from 'node:path';
+import type { GeminiCallError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import { refusedRequestFix } from './check-request-line.ts';
+import type { GeminiSettings } from './gemini-settings.ts';
+import { saveJobRecord, type JobRecord } from './job-record.ts';
+import { readApiErrorMessage } from './read-api-error.ts';
+import { createRequestFileUploader } from './upload-request-file.ts';
+import { listWorkspaceJobs } from './workspace-jobs.ts';
+
+/**
+ * How a chunk's submission ended: a job to follow, or lines the API refused before any job existed, each with its
+ * reason (the rest of the chunk, if any, can go again in a job of its own).
+ */
+export type ChunkSubmission =
+  | { status: 'created' | 'adopted'; jobName: string }
+  | { status: 'refused'; reasons: Map<string, string>; fix: string };
+
+export interface ChunkSubmitter {
+  /** `lookFirst`: a record from an earlier run, whose job may exist already. */
+  submit(record: JobRecord, options: { lookFirst: boolean }): Promise<ChunkSubmission>;
+}
+
+/**
+ * The lines a create-time 400 names, by key: the API parses the whole file and answers one "Error on line N: …" per
+ * bad line, joined by newlines (inspect_ai #3257, #5100). Lines are numbered from 1 in the request file, which holds
+ * the record's keys in order.
+ */
+export function findRefusedLines(options: { message: string; keys: readonly string[] }): Map<string, string> {
+  const reasons = new Map<string, string>();
+  for (const match of options.message.matchAll(/^Error on line (\d+): .*$/gm)) {
+    const key = options.keys[Number(match[1]) - 1];
+    if (key !== undefined && !reasons.has(key)) reasons.set(key, `batches.create refused this request line: "${match[0]}"`);
+  }
+  return reasons;
+}
+
+function refuseAll(record: JobRecord, reason: string, fix: string): ChunkSubmission {
+  return { status: 'refused', reasons: new Map(record.keys.map((key) => [key, reason])), fix };
+}
+
+/** A 400 from `batches.create` is the API's verdict on the file, not a hiccup: never sent again as it is. */
+function readCreateRefusal(record: JobRecord, error: GeminiCallError): ChunkSubmission {
+  const message = readApiErrorMessage(error) ?? error.message;
+  const reasons = findRefusedLines({ message, keys: record.keys });
+  if (reasons.size === 0) return refuseAll(record, `batches.create refused the request file: ${message}`, refusedRequestFix);
+  return { status: 'refused', reasons, fix: refusedRequestFix };
+}
+
+/**
+ * Uploads a chunk's request file and creates its job, or finds the job an earlier attempt created: `create` is never
+ * simply retried. An expired or deleted input file is uploaded again.
+ */
+export function createChunkSubmitter(options: {
+  client: GoogleGenAI;
+  workspace: { directory: string; id: string };
+  settings: GeminiSettings;
+  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  now: () => number;
+  logger: Logger;
+}): ChunkSubmitter {
+  const { client, workspace, settings, retry, logger } = options;
+  const uploader = createRequestFileUploader({ client, workspaceDirectory: workspace.directory, configuredMimeType: settings.jsonlMimeType, retry, now: options.now, logger });
+
+  async function findJobByDisplayName(displayName: string): Promise<string | undefined> {
+    const jobs = await listWorkspaceJobs({ client, workspaceId: workspace.id, retry });
+    return jobs.find((job) => job.displayName === displayName)?.name;
+  }
+
+  async function submit(record: JobRecord, submitOptions: { lookFirst: boolean }): Promise<ChunkSubmission> {
+    if (submitOptions.lookFirst) {
+      const adopted = await findJobByDisplayName(record.displayName);
+      if (adopted) return { status: 'adopted', jobName: adopted };
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      if (!record.inputFileName) {
+        const upload = await uploader.upload({ path: join(workspace.directory, record.requestFile), displayName: record.displayName });
+        if (upload.status === 'refused') {
+          return refuseAll(record, upload.reason, `Set gemini.jsonlMimeType in chargen.config.json to a MIME type the Files API takes for JSONL, then run chargen run --from ${record.stage}.`);
+        }
+        record.inputFileName = upload.fileName;
+        await saveJobRecord(workspace.directory, record);
+      }
+      try {
+        const job = await client.batches.create({ model: record.model, src: record.inputFileName, config: { displayName: record.displayName } });
+        if (!job.name) throw new Error('batches.create answered without a job name');
+        return { status: 'created', jobName: job.name };
+      } catch (caught) {
+        const error = toGeminiCallError('batches.create', caught);
+        // Parsed and refused: nothing was created (inspect_ai #3257), so there is nothing to look up either.
+        if (error.status === 400) return readCreateRefusal(record, error);
+        const adopted = await findJobByDisplayName(record.displayName);
+        if (adopted) return { status: 'adopted', jobName: adopted };
+        if (error.status === 403 || error.status === 404) {
+          // The uploaded request file is gone (expired or deleted): upload it again.
+          delete record.inputFileName;
+        } else if (!error.isRetryable || attempt + 1 >= settings.retryAttempts) {
+          throw error;
+        }
+        const serverDelay = error.retryDelayMilliseconds !== undefined ? { serverDelayMilliseconds: error.retryDelayMilliseconds } : {};
+        await retry.environment.sleep(computeRetryDelay({ attempt, policy: retry.policy, random: retry.environment.random, ...serverDelay }));
+      }
+    }
+  }
+
+  return { submit };
+}

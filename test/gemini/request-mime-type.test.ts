@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
+
+// The Files API has refused request JSONL uploads for their MIME type at finalize ("Unsupported MIME type: jsonl",
+// python-genai#1547, #1590; cookbook#1008 saw jsonl, application/jsonl and application/json-lines each refused at
+// times). The emulator's refusedUploadMimeTypes quirk plays that back; its stats count every refusal.
+
+let fixture: GeminiFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const model = 'gemini-3-flash-preview';
+
+async function readUploadStats(target: GeminiFixture): Promise<{ uploads: number; uploadsRefused: number; batchesCreated: number }> {
+  const stats = await target.emulator.stats();
+  return { uploads: Number(stats['uploads']), uploadsRefused: Number(stats['uploadsRefused']), batchesCreated: Number(stats['batchesCreated']) };
+}
+
+describe('request files whose MIME type the Files API refuses', () => {
+  it('falls back to jsonl in a new upload, once for all chunks, and a later executor in the workspace starts with it', async () => {
+    fixture = await createGeminiFixture({ quirks: { refusedUploadMimeTypes: ['application/json'] } });
+    const first = await fixture.createBatchExecutor({ settings: { chunkMaxLines: 3 } }).execute({ stage: 'analyze', model, lines: createTextLines(9, 'first') });
+    expect([...first.outcomes.values()].every((outcome) => outcome.status === 'succeeded')).toBe(true);
+    expect(first.jobsCreated).toBe(3);
+    // Chunks wait while the first finds a spelling the API takes: one refusal, not one per chunk in flight.
+    expect(await readUploadStats(fixture)).toEqual({ uploads: 3, uploadsRefused: 1, batchesCreated: 3 });
+    const warnings = fixture.logger.lines.filter((line) => line.text.includes('refused MIME type application/json'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.text).toContain('Unsupported MIME type: application/json');
+    const memory = JSON.parse(await readFile(join(fixture.workspaceDirectory, 'request-mime-type.json'), 'utf8')) as Record<string, unknown>;
+    expect(memory).toMatchObject({ version: 1, configured: 'application/json', accepted: 'jsonl' });
+
+    const second = await fixture.createBatchExecutor().execute({ stage: 'analyze', model, lines: createTextLines(2, 'second') });
+    expect([...second.outcomes.values()].every((outcome) => outcome.status === 'succeeded')).toBe(true);
+    expect(await readUploadStats(fixture)).toEqual({ uploads: 4, uploadsRefused: 1, batchesCreated: 4 });
+    const requestFiles = [];
+    for await (const file of await fixture.emulator.client.files.list({ config: { pageSize: 100 } })) if (file.source === 'UPLOADED') requestFiles.push(file.mimeType);
+    expect(requestFiles).toEqual(['jsonl', 'jsonl', 'jsonl', 'jsonl']);
+  });
+
+  it('fails the lines once, naming gemini.jsonlMimeType and what was tried, when every spelling is refused; no round uploads again', async () => {
+    fixture = await createGeminiFixture({ quirks: { refusedUploadMimeTypes: ['application/json', 'jsonl', 'application/jsonl'] } });
+    const report = await fixture.createBatchExecutor({ settings: { chunkMaxLines: 2, maxRounds: 3 } }).execute({ stage: 'analyze', model, lines: createTextLines(5) });
+    const outcomes = [...report.outcomes.values()];
+    expect(outcomes).toHaveLength(5);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ status: 'failed', retryable: false });
+      if (outcome.status !== 'failed') continue;
+      expect(outcome.reason).toContain('gemini.jsonlMimeType is application/json');
+      expect(outcome.reason).toContain('application/json ("Unsupported MIME type: application/json"), jsonl ("Unsupported MIME type: jsonl"), application/jsonl');
+      expect(outcome.fix).toContain('gemini.jsonlMimeType');
+      expect(outcome.fix).toContain('chargen run --from analyze');
+    }
+    // Each spelling uploaded once, whatever the number of chunks and rounds; said once, not once per chunk.
+    expect(await readUploadStats(fixture)).toEqual({ uploads: 0, uploadsRefused: 3, batchesCreated: 0 });
+    expect(report.jobsCreated).toBe(0);
+    expect(fixture.logger.lines.filter((line) => line.text.includes('refused, no job created'))).toHaveLength(1);
+  });
+});
