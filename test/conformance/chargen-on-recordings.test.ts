@@ -398,10 +398,10 @@ describe('the sync executor on recorded generateContent answers', () => {
   it('404 for a retired id: failed, naming the recorded message', async () => {
     const exchange = substituteText(loadRecordedExchange('generate-content-retired-model.json'), { 'gemini-exp-1206': 'gemini-3-pro-image-preview' });
     const { outcome } = await runSync({ routes: [routeFrom(exchange)], model: 'gemini-3-pro-image-preview' });
-    // chargen reads any 403/404 of a generateContent as a referenced file that is gone, so it tries again: harmless
-    // here, since checkServedModels refuses a retired id before anything is sent.
+    // A model that is not served is not a referenced file that is gone: no upload mends it, so it is not retried.
     expect(outcome).toMatchObject({
       status: 'failed',
+      retryable: false,
       reason: expect.stringContaining('models/gemini-3-pro-image-preview is not found for API version v1beta, or is not supported for generateContent.'),
       error: { code: 404 },
     });
@@ -432,7 +432,7 @@ describe('checkServedModels on recorded models.get answers', () => {
     // comes first among the "nearest served"; the replacement from the catalog is what the message leads with.
     expect((error as ModelNotServedError).message).toBe(
       'synthesize.model: gemini-3-pro-image-preview is not served by the API: gemini-3-pro-image-preview was shut down on 2026-06-25; use gemini-3-pro-image ' +
-        '(nearest served: gemini-3-pro-image-preview, gemini-3.1-flash-image-preview, gemini-3-flash-preview)\n' +
+        '(nearest served: gemini-3-flash-preview, gemini-3.1-pro-preview, gemini-3-pro-image)\n' +
         'Set the model in chargen.config.json and run again; nothing was uploaded or sent.',
     );
   });
