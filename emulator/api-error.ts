@@ -87,7 +87,11 @@ export function fileAccessDenied(fileId: string): RpcStatus {
   };
 }
 
-export function resourceExhausted(options: { retryDelaySeconds: number; message?: string }): RpcStatus {
+/**
+ * The quota 429 as a user pasted it from the real API (RooCodeInc/Roo-Code#3883): QuotaFailure (metric, id,
+ * dimensions, value), Help, then RetryInfo, in that order.
+ */
+export function resourceExhausted(options: { retryDelaySeconds: number; message?: string; model?: string }): RpcStatus {
   return {
     httpStatus: 429,
     status: 'RESOURCE_EXHAUSTED',
@@ -101,8 +105,14 @@ export function resourceExhausted(options: { retryDelaySeconds: number; message?
           {
             quotaMetric: 'generativelanguage.googleapis.com/generate_content_requests',
             quotaId: 'GenerateRequestsPerMinutePerProjectPerModel',
+            quotaDimensions: { location: 'global', ...(options.model !== undefined ? { model: options.model } : {}) },
+            quotaValue: '1000',
           },
         ],
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
       },
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${options.retryDelaySeconds}s` },
     ],

@@ -122,8 +122,10 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
       if (!match) continue;
       pathMatched = true;
       if (route.method !== request.method) continue;
-      // As a front end does, API answers (errors too) go out gzip-encoded to a client that accepts it; admin stays plain.
-      if (route.requiresKey) negotiateGzip({ request, response, enabled: options.quirks.gzipResponses });
+      // As a front end does, API answers (errors too) go out gzip-encoded to a client that accepts it; admin stays plain,
+      // and so do upload answers: recorded from UploadServer with an explicit length, never encoded (maruel/genai
+      // FileCRUD.yaml, 2026-05-29), while files.get/list/delete behind the same key came gzip-encoded.
+      if (route.requiresKey && route.endpoint !== 'files.upload') negotiateGzip({ request, response, enabled: options.quirks.gzipResponses });
       if (route.requiresKey) {
         const key = readApiKey(request, url);
         if (!key) throw new HttpRejection(missingApiKey());
@@ -134,7 +136,7 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
       if (route.endpoint && !isUploadChunk) {
         const delay = context.faults.delayFor(route.endpoint);
         if (delay > 0) await context.sleep(delay);
-        const fault = context.faults.drawEndpointFault(route.endpoint);
+        const fault = context.faults.drawEndpointFault(route.endpoint, { model: match.groups?.['model'] });
         if (fault) throw new HttpRejection(fault);
       }
       const version = match[1] === 'v1' || match[1] === 'v1beta' ? match[1] : 'v1beta';

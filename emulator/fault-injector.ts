@@ -5,7 +5,8 @@ import type { BlockOutcome, EndpointName, FaultConfig, JobOutcome } from './faul
 export interface FaultInjector {
   config(): FaultConfig;
   replace(config: FaultConfig): void;
-  drawEndpointFault(endpoint: EndpointName): RpcStatus | undefined;
+  /** `model`: the model the call names, for the 429's QuotaFailure dimensions. */
+  drawEndpointFault(endpoint: EndpointName, options?: { model?: string }): RpcStatus | undefined;
   delayFor(endpoint: EndpointName): number;
   drawLineError(): boolean;
   takeJobOutcome(displayName: string): JobOutcome | undefined;
@@ -48,13 +49,13 @@ export function createFaultInjector(initial: FaultConfig): FaultInjector {
       // A new fault config (or a reset) starts its counts afresh.
       for (const kind of Object.keys(counts)) delete counts[kind];
     },
-    drawEndpointFault(endpoint) {
+    drawEndpointFault(endpoint, options = {}) {
       const fault = endpointFault(endpoint);
       if (!fault || (fault.rate429 === 0 && fault.rate503 === 0)) return undefined;
       const draw = roll();
       if (draw < fault.rate429) {
         count(`429:${endpoint}`);
-        return resourceExhausted({ retryDelaySeconds: current.retryDelaySeconds });
+        return resourceExhausted({ retryDelaySeconds: current.retryDelaySeconds, ...(options.model !== undefined ? { model: options.model } : {}) });
       }
       if (draw < fault.rate429 + fault.rate503) {
         count(`503:${endpoint}`);

@@ -10,6 +10,8 @@ export interface ImageAnswerOptions {
   imageSize: string;
   wantsText: boolean;
   includeThoughts: boolean;
+  /** `thinkingConfig.thinkingLevel` in upper case, when asked. */
+  thinkingLevel: string | undefined;
   requestSeed: string;
   promptTokens: number;
   inputImages: number;
@@ -55,6 +57,11 @@ export async function answerWithImage(options: ImageAnswerOptions): Promise<Reco
     { inlineData: await drawImage({ model, ...finalSize, seed: requestSeed, variant: 'final' }), ...signature('image', imageSignatureBytes) },
   ];
   const imageTokens = model.served.image?.outputTokens[options.imageSize] ?? 1120;
+  // Gemini 3 Pro Image always thinks (thoughtsTokenCount on its recorded answer); 3.1 Flash Image thinks minimally
+  // unless asked more (or asked for its thoughts), and its recorded answer counts no thought tokens (vercel/ai
+  // google-image-gemini-3.1-flash-image.json).
+  const thinksAloud =
+    model.served.image?.thinkingAlwaysOn === true || options.includeThoughts || (options.thinkingLevel !== undefined && options.thinkingLevel !== 'MINIMAL');
   const candidateTokens = imageTokens + (options.wantsText ? estimateTokens(caption) : 0);
   return {
     candidates: [{ content: { parts, role: 'model' }, finishReason: 'STOP', index: 0 }],
@@ -62,7 +69,7 @@ export async function answerWithImage(options: ImageAnswerOptions): Promise<Reco
       prompt: options.promptTokens,
       images: options.inputImages,
       candidates: candidateTokens,
-      thoughts: signs ? options.thoughtTokens : 0,
+      thoughts: signs && thinksAloud ? options.thoughtTokens : 0,
       outputModality: 'IMAGE',
       imageTokens,
     }),

@@ -117,6 +117,8 @@ interface CheckedConfig {
   schema?: { kind: 'openapi' | 'json-schema'; value: unknown };
   responseMimeType: string;
   includeThoughts: boolean;
+  /** `thinkingConfig.thinkingLevel` in upper case, when asked. */
+  thinkingLevel: string | undefined;
 }
 
 function checkRequest(options: AnswerOptions): CheckedConfig {
@@ -183,6 +185,7 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
     ...(schemaValue !== undefined ? { schema: { kind: schemaKind, value: schemaValue } } : {}),
     responseMimeType,
     includeThoughts: thinking.includeThoughts === true,
+    thinkingLevel: thinking.thinkingLevel === undefined ? undefined : String(thinking.thinkingLevel).toUpperCase(),
   };
 }
 
@@ -213,13 +216,14 @@ function seedOf(parts: string[]): string {
 }
 
 function blockedResponse(outcome: BlockOutcome, base: Record<string, unknown>, usageMetadata: Record<string, unknown>) {
-  if (outcome === 'PROMPT_BLOCK') {
-    return { promptFeedback: { blockReason: 'SAFETY', blockReasonMessage: 'The prompt was blocked for safety reasons.' }, usageMetadata, ...base };
-  }
-  // NO_IMAGE comes with an empty content object (vercel/ai's live capture google-image-no-image-live.json).
-  const content = outcome === 'NO_IMAGE' ? { content: {} } : {};
+  // A blocked prompt: promptFeedback with the reason and nothing else, no candidates (vercel/ai's live capture
+  // issue-19758-image-prompt-block.json; the marker's reason is SAFETY, the capture's PROHIBITED_CONTENT).
+  if (outcome === 'PROMPT_BLOCK') return { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata, ...base };
+  // NO_IMAGE comes with an empty content object and no finishMessage (vercel/ai's live capture
+  // google-image-no-image-live.json); the other finish reasons' messages are unrecorded.
+  const noImage = outcome === 'NO_IMAGE';
   return {
-    candidates: [{ ...content, finishReason: outcome, finishMessage: `The response was stopped: ${outcome}.`, index: 0 }],
+    candidates: [{ ...(noImage ? { content: {} } : {}), finishReason: outcome, ...(noImage ? {} : { finishMessage: `The response was stopped: ${outcome}.` }), index: 0 }],
     usageMetadata,
     ...base,
   };
@@ -250,6 +254,7 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
         imageSize: config.imageSize,
         wantsText: config.wantsText,
         includeThoughts: config.includeThoughts,
+        thinkingLevel: config.thinkingLevel,
         requestSeed,
         promptTokens,
         inputImages: input.images.length,

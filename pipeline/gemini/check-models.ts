@@ -1,5 +1,5 @@
 import type { GoogleGenAI } from '@google/genai';
-import { describeRetiredModel, findNearestModelIds, findReplacementChain, findRoutedModel, findServedModel, toModelId } from '../../schemas/gemini-models.ts';
+import { describeRetiredModel, findNearestModelIds, findReplacementChain, findRetiredModel, findRoutedModel, findServedModel, toModelId } from '../../schemas/gemini-models.ts';
 import { ChargenError } from '../errors.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 
@@ -113,7 +113,8 @@ export async function inspectServedModels(options: {
     if (problem === undefined) return report;
     const { use } = report;
     const replacement = describeReplacement(use.model);
-    const nearest = findNearestModelIds({ id: use.model, candidates: served, count: 3 });
+    // The list can still name shut-down ids (a recorded list of 2026-08 had the -preview image ids): never offer them.
+    const nearest = findNearestModelIds({ id: use.model, candidates: served.filter((id) => !findRetiredModel(id)), count: 3 });
     const advice = replacement ? `: ${replacement}` : nearest.length > 0 ? `; served models nearest its name: ${nearest.join(', ')}` : '';
     const description = `${toModelId(use.model)} ${problem}${advice}${replacement && nearest.length > 0 ? ` (nearest served: ${nearest.join(', ')})` : ''}`;
     const suggestion = findReplacementChain(use.model).at(-1) ?? nearest[0];

@@ -67,6 +67,8 @@ export function inspectResponse(response: Record<string, unknown>): ResponseVerd
  */
 export function isMissingFileError(error: unknown): boolean {
   if (!isRecord(error)) return false;
+  // A model that is not served is a 404 too ("models/x is not found for API version …"): no upload mends that.
+  if (typeof error['message'] === 'string' && /is not found for API version|Model is not found/i.test(error['message'])) return false;
   return [7, 5, 403, 404].includes(error['code'] as number) || error['status'] === 'PERMISSION_DENIED' || error['status'] === 'NOT_FOUND';
 }
 

@@ -6,7 +6,7 @@ import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
 import { separateMalformedLines } from './check-request-line.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
 import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
-import { judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
+import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
 
 const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
@@ -80,7 +80,7 @@ export function createSyncExecutor(options: {
               } catch (error) {
                 const failure = error as { message?: string; isRetryable?: boolean; status?: number };
                 // A referenced file that is gone answers 403/404: mended by uploading it again, so never final.
-                const missingFile = failure.status === 403 || failure.status === 404;
+                const missingFile = isMissingFileError({ code: failure.status, message: failure.message });
                 outcome = {
                   key: line.key,
                   status: 'failed',
