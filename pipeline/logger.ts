@@ -13,11 +13,19 @@ export interface Logger {
   progress?(event: ProgressEvent): void;
 }
 
+/**
+ * Where a stage stands. A stage says its `total` (and what is `done` already) when it starts and `done` when it ends;
+ * between, the Gemini layer adds items as they finish, which it can count but the stage cannot see.
+ */
 export interface ProgressEvent {
   stage: string;
-  /** Items finished so far, of `total`. */
+  /** Items finished so far, of `total`: sets the count. */
   done?: number;
   total?: number;
+  /** More items finished by answers this run received (added to `done`): how fast these came says when the rest will. */
+  answered?: number;
+  /** More items finished without waiting for an answer (added to `done`): answered by an earlier run, or refused. */
+  withoutRequest?: number;
   /** A batch job and its state (PENDING, RUNNING, SUCCEEDED, …). */
   job?: { name: string; state: string };
 }

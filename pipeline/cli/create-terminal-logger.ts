@@ -1,62 +1,115 @@
 import type { Writable } from 'node:stream';
+import { onExit as onProcessExit } from 'signal-exit';
 import type { Logger, ProgressEvent } from '../logger.ts';
+import { formatProgressLine, type StageProgressView } from './format-progress-line.ts';
+
+/** Time for the status line: what time it is, and a tick to redraw by (the elapsed time moves while a job waits). */
+export interface TerminalClock {
+  now(): number;
+  /** Calls `tick` every `milliseconds` until the returned function is called; never keeps the process alive. */
+  every(milliseconds: number, tick: () => void): () => void;
+}
 
 interface StageProgress {
   done: number;
   total: number;
+  /** Items finished by answers this run received: the rate the estimate is made from. */
+  answered: number;
   jobs: Map<string, string>;
+  startedAt: number;
+  finishedAt?: number;
 }
 
-const barWidth = 24;
-const colours = { reset: '\u001b[0m', dim: '\u001b[2m', green: '\u001b[32m', yellow: '\u001b[33m', red: '\u001b[31m' } as const;
+const clearLine = '\r\u001b[2K';
+const tickMilliseconds = 1_000;
+/** Answers can arrive by thousands a second (a result file read line by line): the line is redrawn at most this often. */
+const answerRedrawMilliseconds = 100;
+const colours = { reset: '\u001b[0m', yellow: '\u001b[33m', red: '\u001b[31m' } as const;
 
-function colourOfState(state: string): string {
-  if (/SUCCEEDED/.test(state)) return colours.green;
-  if (/FAILED|CANCELLED|EXPIRED/.test(state)) return colours.red;
-  return colours.yellow;
+const systemClock: TerminalClock = {
+  now: () => Date.now(),
+  every(milliseconds, tick) {
+    const timer = setInterval(tick, milliseconds);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+function applyProgressEvent(progress: StageProgress, event: ProgressEvent, now: number): void {
+  if (event.total !== undefined) progress.total = event.total;
+  if (event.done !== undefined) progress.done = event.done;
+  progress.done += (event.answered ?? 0) + (event.withoutRequest ?? 0);
+  progress.answered += event.answered ?? 0;
+  if (event.job) progress.jobs.set(event.job.name, event.job.state);
+  const jobsWaiting = [...progress.jobs.values()].some((state) => !/SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(state));
+  const finished = progress.total > 0 && progress.done >= progress.total && !jobsWaiting;
+  if (!finished) delete progress.finishedAt;
+  else progress.finishedAt ??= now;
 }
 
-/** Pure: the status line of one stage, e.g. `synthesize [##########--------------] 5/12  jobs: 1 running`. */
-export function formatProgressLine(options: { stage: string; progress: StageProgress; colour: boolean }): string {
-  const { progress, colour } = options;
-  const paint = (code: string, text: string) => (colour ? `${code}${text}${colours.reset}` : text);
-  const parts = [options.stage];
-  if (progress.total > 0) {
-    const filled = Math.min(barWidth, Math.round((progress.done / progress.total) * barWidth));
-    parts.push(`[${paint(colours.green, '#'.repeat(filled))}${'-'.repeat(barWidth - filled)}] ${progress.done}/${progress.total}`);
-  }
-  if (progress.jobs.size > 0) {
-    const counts = new Map<string, number>();
-    for (const state of progress.jobs.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
-    const states = [...counts].map(([state, count]) => paint(colourOfState(state), `${count} ${state.replace(/^(JOB|BATCH)_STATE_/, '').toLowerCase()}`));
-    parts.push(`jobs: ${states.join(', ')}`);
-  }
-  return parts.join('  ');
+/** What the line shows: the time since the stage's first event, and the rest at the rate this run's answers came. */
+function viewStage(stage: string, progress: StageProgress, now: number): StageProgressView {
+  const elapsedMilliseconds = (progress.finishedAt ?? now) - progress.startedAt;
+  const left = progress.total - progress.done;
+  const estimable = progress.finishedAt === undefined && progress.answered > 0 && left > 0;
+  return {
+    stage,
+    done: progress.done,
+    total: progress.total,
+    jobs: progress.jobs,
+    elapsedMilliseconds,
+    ...(estimable ? { remainingMilliseconds: (elapsedMilliseconds * left) / progress.answered } : {}),
+  };
+}
+
+function isOnlyAnswers(event: ProgressEvent): boolean {
+  return event.answered !== undefined && event.total === undefined && event.done === undefined && event.withoutRequest === undefined && !event.job;
 }
 
 /**
- * For a terminal: messages scroll as plain lines, and one status line at the bottom is redrawn with each stage's bar
- * and job states. Colour only when NO_COLOR is not set (https://no-color.org).
+ * For a terminal: messages scroll as plain lines, and one status line at the bottom is redrawn with the current
+ * stage's bar of items, its jobs by state, the time taken and an estimate of the rest, cut to the terminal's width.
+ * The line is taken away when the process ends, however it ends (a second Ctrl-C included), so the screen ends with
+ * the command's own summary. Colour only when NO_COLOR is not set (https://no-color.org).
  */
-export function createTerminalLogger(options: { stdout: Writable; stderr: Writable; colour: boolean }): Logger {
+export function createTerminalLogger(options: {
+  stdout: Writable;
+  /** A terminal's width is `columns`; a pseudo-terminal nobody sized says 0, read as 80. */
+  stderr: Writable & { columns?: number };
+  colour: boolean;
+  clock?: TerminalClock;
+  /** Runs `callback` when the process ends; signal-exit's by default, which also covers fatal signals. */
+  onExit?: (callback: () => void) => () => void;
+}): Logger {
+  const clock = options.clock ?? systemClock;
   const stages = new Map<string, StageProgress>();
-  let current: string | undefined;
-  let drawn = false;
+  const screen: { current?: string; shown?: string; drawnAt: number; stopTicking?: () => void; closed: boolean } = { drawnAt: -Infinity, closed: false };
+
   const clear = () => {
-    if (drawn) options.stderr.write('\r\u001b[2K');
-    drawn = false;
+    if (screen.shown !== undefined) options.stderr.write(clearLine);
+    delete screen.shown;
   };
   const draw = () => {
-    const progress = current ? stages.get(current) : undefined;
-    if (!current || !progress) return;
-    options.stderr.write(formatProgressLine({ stage: current, progress, colour: options.colour }));
-    drawn = true;
+    const progress = screen.current === undefined ? undefined : stages.get(screen.current);
+    if (screen.closed || screen.current === undefined || !progress) return;
+    const now = clock.now();
+    screen.drawnAt = now;
+    const line = formatProgressLine({ view: viewStage(screen.current, progress, now), colour: options.colour, columns: options.stderr.columns || 80 });
+    if (line === screen.shown) return;
+    options.stderr.write(`${clearLine}${line}`);
+    screen.shown = line;
   };
   const say = (stream: Writable, text: string) => {
     clear();
     stream.write(`${text}\n`);
     draw();
   };
+  (options.onExit ?? ((callback) => onProcessExit(() => callback())))(() => {
+    clear();
+    screen.closed = true;
+    screen.stopTicking?.();
+  });
+
   const paint = (code: string, text: string) => (options.colour ? `${code}${text}${colours.reset}` : text);
   return {
     print: (line) => say(options.stdout, line),
@@ -64,13 +117,14 @@ export function createTerminalLogger(options: { stdout: Writable; stderr: Writab
     warn: (line) => say(options.stderr, `${paint(colours.yellow, 'warning:')} ${line}`),
     error: (line) => say(options.stderr, `${paint(colours.red, 'error:')} ${line}`),
     progress(event: ProgressEvent) {
-      const progress = stages.get(event.stage) ?? { done: 0, total: 0, jobs: new Map<string, string>() };
-      if (event.total !== undefined) progress.total = event.total;
-      if (event.done !== undefined) progress.done = event.done;
-      if (event.job) progress.jobs.set(event.job.name, event.job.state);
+      if (screen.closed) return;
+      const now = clock.now();
+      const progress = stages.get(event.stage) ?? { done: 0, total: 0, answered: 0, jobs: new Map<string, string>(), startedAt: now };
+      applyProgressEvent(progress, event, now);
       stages.set(event.stage, progress);
-      current = event.stage;
-      clear();
+      screen.current = event.stage;
+      screen.stopTicking ??= clock.every(tickMilliseconds, draw);
+      if (isOnlyAnswers(event) && now - screen.drawnAt < answerRedrawMilliseconds) return;
       draw();
     },
   };

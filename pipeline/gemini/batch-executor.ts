@@ -114,6 +114,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       await state.cache.put(outcome);
       state.report.outcomes.set(outcome.key, outcome);
       state.lastReasons.delete(outcome.key);
+      logger.progress?.({ stage: state.stage, answered: 1 });
     } else if (outcome.status === 'failed') {
       state.lastReasons.set(outcome.key, outcome.reason);
       if (outcome.error !== undefined) state.lastErrors.set(outcome.key, outcome.error);
@@ -168,6 +169,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       state.report.outcomes.set(key, { key, status: 'failed', reason, retryable: false, fix: submission.fix });
       state.lastReasons.delete(key);
     }
+    logger.progress?.({ stage: state.stage, withoutRequest: submission.reasons.size });
     const [firstReason = ''] = submission.reasons.values();
     if (!state.refusalsLogged.has(firstReason)) logger.warn(`${state.stage}: ${submission.reasons.size} of the ${record.keys.length} lines of ${record.displayName} refused, no job created: ${firstReason}`);
     state.refusalsLogged.add(firstReason);
@@ -215,7 +217,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
       }
     }
     const unanswered = [...state.wanted.values()].filter((line) => !state.report.outcomes.has(line.key));
-    for (const outcome of separateMalformedLines({ lines: unanswered, stage: state.stage, logger }).refused) state.report.outcomes.set(outcome.key, outcome);
+    const { refused } = separateMalformedLines({ lines: unanswered, stage: state.stage, logger });
+    for (const outcome of refused) state.report.outcomes.set(outcome.key, outcome);
+    if (state.report.outcomes.size > 0) logger.progress?.({ stage: state.stage, withoutRequest: state.report.outcomes.size });
   }
 
   async function prepareChunk(options: { lines: RequestLine[]; state: RunState }): Promise<JobRecord> {

@@ -60,6 +60,7 @@ export function createSyncExecutor(options: {
         // The same local check as the batch executor's, so a line refused in one mode is refused in the other.
         const { wellFormed, refused } = separateMalformedLines({ lines: todo, stage: executeOptions.stage, logger: options.logger });
         for (const outcome of refused) report.outcomes.set(outcome.key, outcome);
+        if (report.outcomes.size > 0) options.logger.progress?.({ stage: executeOptions.stage, withoutRequest: report.outcomes.size });
         await mapWithConcurrency({
           items: wellFormed,
           concurrency: settings.syncConcurrency,
@@ -92,6 +93,8 @@ export function createSyncExecutor(options: {
               if (isFinal(outcome)) break;
             }
             if (!outcome) return;
+            // Only a final outcome finishes the item: a retryable one may be asked again (an upload made anew).
+            if (isFinal(outcome)) options.logger.progress?.({ stage: executeOptions.stage, answered: 1 });
             if (outcome.status === 'failed' && outcome.retryable) {
               outcome = { ...outcome, reason: `${outcome.reason} (after ${settings.maxRounds} rounds)` };
             }

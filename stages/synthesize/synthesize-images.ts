@@ -155,6 +155,8 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   outputs.push(...plan.unchanged);
   const { pending } = plan;
 
+  // The Gemini layer adds answers to this as they arrive; what was made before counts at once.
+  logger.progress?.({ stage: 'synthesize', done: outputs.length, total: options.prompts.length });
   const lines = await buildLines({ pending, options, fail });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: lines.size };
   const outcomes = new Map<string, LineOutcome>();
@@ -193,11 +195,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   logger.info(`synthesize: ${options.prompts.length} images, ${outputs.length} unchanged, ${lines.size} requests (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`);
 
   const keepBlobs = new Set<string>();
-  const alreadyDone = outputs.length;
-  let placed = 0;
   for (const entry of pending) {
-    placed += 1;
-    logger.progress?.({ stage: 'synthesize', done: alreadyDone + placed, total: options.prompts.length });
     if (!lines.has(entry.key)) continue;
     const outcome = outcomes.get(entry.key);
     if (!outcome || outcome.status === 'failed') {
@@ -220,6 +218,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
     }
   }
   await sweepBlobs({ blobDirectory, keep: keepBlobs });
+  logger.progress?.({ stage: 'synthesize', done: options.prompts.length, total: options.prompts.length });
 
   const order = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) =>
     compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
