@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import type { UiState } from './create-ui-state.ts';
+import { imageTypeByExtension } from './describe-source-preview.ts';
 import { galleryStatuses } from './list-gallery-items.ts';
 import { resolveConfinedPath } from './resolve-confined-path.ts';
 
@@ -18,16 +19,6 @@ const assets = {
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
-
-const imageTypes: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.heic': 'image/heic',
-  '.heif': 'image/heif',
-};
 
 const securityHeaders = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -160,7 +151,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
 
   async function sendImage(request: IncomingMessage, response: ServerResponse, folder: string, path: string): Promise<void> {
     const resolved = await resolveConfinedPath({ folder, path });
-    const type = imageTypes[extname(path).toLowerCase()];
+    const type = imageTypeByExtension[extname(path).toLowerCase()];
     if (!resolved || !type) throw new HttpProblem(404, 'not-found', 'No such image in the input or output folder.');
     const info = await stat(resolved);
     if (!info.isFile()) throw new HttpProblem(404, 'not-found', 'No such image in the input or output folder.');

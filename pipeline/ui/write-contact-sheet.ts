@@ -1,181 +1,22 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
 import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import { compareText } from '../../stages/shared/compare-text.ts';
-import { readImageSidecar, type ImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
+import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import { formatEntryId } from '../../stages/synthesize/plan-output-names.ts';
 import { readSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { writeFileAtomic } from '../workspace/atomic-file.ts';
+import { renderContactSheet, unescapeHtml, type ContactSheetEntry, type ContactSheetFailure, type RelativeFilePath } from './render-contact-sheet.ts';
 
-/**
- * A file's path from the folder the sheet is in, one item per path segment (`['..', 'input_images', 'bard.png']`),
- * not encoded: the sheet encodes each segment itself, so no data can turn into a scheme or an absolute URL.
- */
-export type RelativeFilePath = readonly string[];
-
-type CheckpointOutput = SynthesizeCheckpoint['outputs'][number];
-type CheckpointFailure = SynthesizeCheckpoint['failures'][number];
-
-export interface ContactSheetEntry extends Pick<CheckpointOutput, 'sourcePath' | 'variant'> {
-  /** The generated image. */
-  image: RelativeFilePath;
-  /** The reference image it was made from. */
-  source: RelativeFilePath;
-  prompt?: string;
-  model?: string;
-  imageConfig?: ImageSidecar['imageConfig'];
-  width?: number;
-  height?: number;
-  warnings: readonly string[];
-}
-
-export interface ContactSheetFailure extends Pick<CheckpointFailure, 'sourcePath' | 'variant' | 'reason' | 'retryable' | 'fix'> {
-  source: RelativeFilePath;
-}
+export { escapeHtml, formatRelativeHref, formatReadableTime, renderContactSheet, type ContactSheetEntry, type ContactSheetFailure, type RelativeFilePath } from './render-contact-sheet.ts';
 
 export const contactSheetFileName = 'index.html';
 
-const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** For HTML text and (double- or single-quoted) attribute values alike. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => htmlEscapes[character] as string);
-}
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => Object.keys(htmlEscapes).find((character) => htmlEscapes[character] === entity) as string);
-}
-
-/**
- * A relative URL, every segment percent-encoded (`#`, `?`, `%`, `:` and spaces included), empty segments dropped so
- * it never starts with `/`. A lone surrogate, which encodeURIComponent throws on, becomes U+FFFD.
- */
-export function formatRelativeHref(path: RelativeFilePath): string {
-  return path
-    .filter((segment) => segment !== '' && segment !== '.')
-    .map((segment) => encodeURIComponent(segment.replace(/\p{Cs}/gu, '\uFFFD')))
-    .join('/');
-}
-
-function formatCount(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-
-function describeVariant(variant: number): string {
-  return `variant ${variant}`;
-}
-
-const style = `
-:root { color-scheme: light dark; --line: #8884; --muted: #777; --warn: #b36b00; --fail: #c0392b; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.4 system-ui, sans-serif; }
-header { padding: 1rem 1.5rem; border-bottom: 1px solid var(--line); }
-h1 { margin: 0 0 .25rem; font-size: 1.3rem; }
-h2 { font-size: 1.1rem; margin: 1.5rem 1.5rem .75rem; }
-.counts { margin: 0; color: var(--muted); }
-.grid { list-style: none; margin: 0; padding: 0 1.5rem 1.5rem; display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: .75rem; min-width: 0; content-visibility: auto; contain-intrinsic-size: auto 28rem; }
-.pair { display: grid; grid-template-columns: 2fr 1fr; gap: .5rem; align-items: start; }
-figure { margin: 0; min-width: 0; }
-figure img { display: block; width: 100%; height: auto; max-height: 20rem; object-fit: contain; background: #8881; }
-figcaption { color: var(--muted); font-size: .8rem; overflow-wrap: anywhere; }
-dl { display: grid; grid-template-columns: auto 1fr; gap: .1rem .75rem; margin: .5rem 0; }
-dt { color: var(--muted); }
-dd { margin: 0; overflow-wrap: anywhere; }
-details pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; max-height: 24rem; overflow: auto; padding: .5rem; background: #8881; }
-summary { cursor: pointer; }
-.warnings { color: var(--warn); margin: .5rem 0 0; padding-left: 1.2rem; }
-.failures { border-collapse: collapse; margin: 0 1.5rem; }
-.failures th, .failures td { text-align: left; vertical-align: top; padding: .3rem .75rem .3rem 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-.failures .reason { color: var(--fail); }
-.empty { margin: 0 1.5rem; color: var(--muted); }
-`;
-
-function renderLink(options: { path: RelativeFilePath; content: string }): string {
-  const href = formatRelativeHref(options.path);
-  return href === '' ? options.content : `<a href="${escapeHtml(href)}">${options.content}</a>`;
-}
-
-function renderImage(options: { path: RelativeFilePath; alt: string; width?: number; height?: number }): string {
-  const href = formatRelativeHref(options.path);
-  if (href === '') return '';
-  const size = options.width !== undefined && options.height !== undefined ? ` width="${options.width}" height="${options.height}"` : '';
-  return `<a href="${escapeHtml(href)}"><img src="${escapeHtml(href)}" alt="${escapeHtml(options.alt)}"${size} loading="lazy" decoding="async"></a>`;
-}
-
-function renderEntry(entry: ContactSheetEntry): string {
-  const label = `${entry.sourcePath}, ${describeVariant(entry.variant)}`;
-  const imageName = entry.image.at(-1) ?? '';
-  const size = entry.width !== undefined && entry.height !== undefined ? `${entry.width}×${entry.height}` : undefined;
-  const details: [string, string][] = [
-    ['source', renderLink({ path: entry.source, content: escapeHtml(entry.sourcePath) })],
-    ['variant', String(entry.variant)],
-    ['model', escapeHtml(entry.model ?? '—')],
-    ['aspect', escapeHtml(entry.imageConfig ? `${entry.imageConfig.aspectRatio}, ${entry.imageConfig.imageSize}` : '—')],
-    ['size', escapeHtml(size ?? '—')],
-  ];
-  return [
-    `<li class="card">`,
-    `<div class="pair">`,
-    `<figure>${renderImage({ path: entry.image, alt: `generated: ${label}`, ...(entry.width !== undefined ? { width: entry.width } : {}), ...(entry.height !== undefined ? { height: entry.height } : {}) })}<figcaption>${escapeHtml(imageName)}</figcaption></figure>`,
-    `<figure>${renderImage({ path: entry.source, alt: `source: ${entry.sourcePath}` })}<figcaption>source</figcaption></figure>`,
-    `</div>`,
-    `<dl>${details.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('')}</dl>`,
-    entry.prompt !== undefined ? `<details><summary>prompt</summary><pre>${escapeHtml(entry.prompt)}</pre></details>` : `<p class="empty">no prompt recorded</p>`,
-    entry.warnings.length > 0 ? `<ul class="warnings">${entry.warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('')}</ul>` : '',
-    `</li>`,
-  ].join('');
-}
-
-function renderFailures(failures: readonly ContactSheetFailure[]): string {
-  if (failures.length === 0) return '';
-  const rows = failures.map(
-    (failure) =>
-      `<tr><td>${renderLink({ path: failure.source, content: escapeHtml(failure.sourcePath) })}</td><td>${failure.variant}</td><td class="reason">${escapeHtml(failure.reason)}</td><td>${failure.retryable ? 'yes' : 'no'}</td><td>${escapeHtml(failure.fix)}</td></tr>`,
-  );
-  return [
-    `<section id="failures"><h2>Failed (${failures.length})</h2>`,
-    `<table class="failures"><thead><tr><th>source</th><th>variant</th><th>reason</th><th>retryable</th><th>what to do</th></tr></thead>`,
-    `<tbody>\n${rows.join('\n')}\n</tbody></table></section>`,
-  ].join('\n');
-}
-
-/**
- * Pure: one self-contained HTML page (no script, no external resource) that works opened straight from disk. Images
- * load lazily and cards off screen are not laid out, so thousands of entries stay usable. Failures come first: they
- * are what needs doing.
- */
-export function renderContactSheet(options: { title: string; generatedAt: string; entries: readonly ContactSheetEntry[]; failures: readonly ContactSheetFailure[] }): string {
-  const title = escapeHtml(options.title);
-  const counts = `${formatCount(options.entries.length, 'image')}, ${options.failures.length} failed · generated ${options.generatedAt}`;
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="generator" content="chargen">',
-    `<meta name="generated-at" content="${escapeHtml(options.generatedAt)}">`,
-    `<title>${title}</title>`,
-    `<style>${style}</style>`,
-    '</head>',
-    '<body>',
-    `<header><h1>${title}</h1><p class="counts">${escapeHtml(counts)}</p></header>`,
-    '<main>',
-    renderFailures(options.failures),
-    `<section id="images"><h2>Images (${options.entries.length})</h2>`,
-    options.entries.length > 0 ? `<ol class="grid">\n${options.entries.map(renderEntry).join('\n')}\n</ol>` : '<p class="empty">No images yet.</p>',
-    '</section>',
-    '</main>',
-    '</body>',
-    '</html>',
-  ]
-    .filter((line) => line !== '')
-    .join('\n')
-    .concat('\n');
-}
+type CheckpointOutput = SynthesizeCheckpoint['outputs'][number];
 
 function readGeneratedAt(document: string): string | undefined {
   const match = /<meta name="generated-at" content="([^"]*)">/.exec(document);
@@ -199,6 +40,7 @@ async function buildEntry(options: {
   inputDirectory: string;
   outputDirectory: string;
   readPrompts: () => Promise<ReadonlyMap<string, GenerationPrompt>>;
+  sourceMimeType: string | undefined;
 }): Promise<ContactSheetEntry> {
   const { output, outputDirectory } = options;
   const place = {
@@ -206,6 +48,7 @@ async function buildEntry(options: {
     variant: output.variant,
     image: [output.image],
     source: toRelativeFilePath({ from: outputDirectory, to: join(options.inputDirectory, output.sourcePath) }),
+    ...(options.sourceMimeType ? { sourceMimeType: options.sourceMimeType } : {}),
   };
   const sidecar = await readImageSidecar(join(outputDirectory, output.sidecar));
   if (sidecar?.key === output.key) {
@@ -224,6 +67,26 @@ async function buildEntry(options: {
   return compiled ? { ...place, prompt: compiled.prompt, model: compiled.model, imageConfig: compiled.imageConfig, warnings } : { ...place, warnings };
 }
 
+/** Inputs that failed analysis, then images that failed, each in the order of their sources. */
+function listFailures(options: { analysis: AnalysisCheckpoint | undefined; synthesis: SynthesizeCheckpoint; inputDirectory: string; outputDirectory: string }): ContactSheetFailure[] {
+  const source = (sourcePath: string) => toRelativeFilePath({ from: options.outputDirectory, to: join(options.inputDirectory, sourcePath) });
+  const analysisFailures = [...(options.analysis?.failures ?? [])]
+    .sort((left, right) => compareText(left.sourcePath, right.sourcePath))
+    .map((failure): ContactSheetFailure => ({ stage: 'analyze', sourcePath: failure.sourcePath, reason: failure.reason, retryable: failure.retryable === true, fix: failure.fix, source: source(failure.sourcePath) }));
+  const imageFailures = [...options.synthesis.failures].sort(compareByPlace).map(
+    (failure): ContactSheetFailure => ({
+      stage: 'synthesize',
+      sourcePath: failure.sourcePath,
+      variant: failure.variant,
+      reason: failure.reason,
+      retryable: failure.retryable,
+      fix: failure.fix,
+      source: source(failure.sourcePath),
+    }),
+  );
+  return [...analysisFailures, ...imageFailures];
+}
+
 /** Files writeFileAtomic leaves when a run is killed mid-write; the workspace lock says no other run is writing now. */
 async function removeTemporarySheets(outputDirectory: string): Promise<void> {
   const pattern = new RegExp(`^\\.${contactSheetFileName.replace('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`);
@@ -233,7 +96,8 @@ async function removeTemporarySheets(outputDirectory: string): Promise<void> {
 }
 
 /**
- * Writes `index.html` in the output folder from the synthesize checkpoint and the sidecars; nothing (undefined) when
+ * Writes `index.html` in the output folder from the synthesize checkpoint and the sidecars (and the analysis checkpoint's
+ * failures and formats); nothing (undefined) when
  * there is no checkpoint. A sheet that would differ only in its time is left alone, so a run with nothing to do
  * changes nothing in the output folder.
  */
@@ -247,19 +111,15 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
     (prompts ??= readPromptsCheckpoint(options.workspaceDirectory)
       .catch(() => undefined)
       .then((checkpoint) => new Map((checkpoint?.prompts ?? []).map((prompt) => [formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant }), prompt]))));
+  // Not needed for the sheet to be written: a damaged analysis checkpoint only leaves its failures and formats out.
+  const analysis = await readAnalysisCheckpoint(options.workspaceDirectory).catch(() => undefined);
+  const mimeTypes = new Map((analysis?.records ?? []).map((record) => [record.sourcePath, record.mimeType]));
   const entries = await mapWithConcurrency({
     items: [...checkpoint.outputs].sort(compareByPlace),
     concurrency: 16,
-    work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts }),
+    work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts, sourceMimeType: mimeTypes.get(output.sourcePath) }),
   });
-  const failures: ContactSheetFailure[] = [...checkpoint.failures].sort(compareByPlace).map((failure) => ({
-    sourcePath: failure.sourcePath,
-    variant: failure.variant,
-    reason: failure.reason,
-    retryable: failure.retryable,
-    fix: failure.fix,
-    source: toRelativeFilePath({ from: outputDirectory, to: join(inputDirectory, failure.sourcePath) }),
-  }));
+  const failures = listFailures({ analysis, synthesis: checkpoint, inputDirectory, outputDirectory });
   const content = { title: `chargen: ${basename(outputDirectory)}`, entries, failures };
   const path = join(outputDirectory, contactSheetFileName);
 

@@ -7,11 +7,14 @@ import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../../pipeline/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import { writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
-import { formatRelativeHref, renderContactSheet, writeContactSheet, type ContactSheetEntry, type ContactSheetFailure } from '../../pipeline/ui/write-contact-sheet.ts';
+import { escapeHtml, formatRelativeHref, renderContactSheet, writeContactSheet, type ContactSheetEntry, type ContactSheetFailure } from '../../pipeline/ui/write-contact-sheet.ts';
+import { writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import type { AnalyzedImage } from '../../stages/analyze/analysis-result.ts';
 import { writePromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { writeSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { createSamplePng } from '../support/sample-images.ts';
+import { createAnalyzedImages } from '../support/sample-records.ts';
 import { startTestEmulator } from '../support/start-test-emulator.ts';
 
 const hostilePrompt = `A knight <script>alert(1)</script> says "hi" & 'bye'`;
@@ -101,7 +104,7 @@ describe('renderContactSheet', () => {
     const document = renderContactSheet(options);
     expect(renderContactSheet(structuredClone(options))).toBe(document);
     expect(document.startsWith('<!doctype html>')).toBe(true);
-    expect(document).toContain('2 images, 0 failed · generated 2025-01-02T03:04:05.000Z');
+    expect(document).toContain('2 images, 0 failed · made <time datetime="2025-01-02T03:04:05.000Z">2 January 2025, 03:04 UTC</time>');
     expect(document.match(/<img [^>]*loading="lazy" decoding="async">/g)).toHaveLength(4);
     expect(document).toContain('<a href="bard-2.png"><img src="bard-2.png"');
     expect(document).toContain('width="896" height="1200"');
@@ -114,7 +117,7 @@ describe('renderContactSheet', () => {
 
   it('lists failures in their own section with source, variant and reason', () => {
     const failures: ContactSheetFailure[] = [
-      { sourcePath: 'mage.png', variant: 2, reason: 'blocked: <PROHIBITED_CONTENT>', retryable: false, fix: 'Change the "templates".', source: ['..', 'input_images', 'mage.png'] },
+      { stage: 'synthesize', sourcePath: 'mage.png', variant: 2, reason: 'blocked: <PROHIBITED_CONTENT>', retryable: false, fix: 'Change the "templates".', source: ['..', 'input_images', 'mage.png'] },
     ];
     const document = renderContactSheet({ title: 'sheet', generatedAt: 'now', entries: [createEntry()], failures });
     expect(document).toContain('1 image, 1 failed');
@@ -124,6 +127,49 @@ describe('renderContactSheet', () => {
     expect(section).toContain('blocked: &lt;PROHIBITED_CONTENT&gt;');
     expect(section).toContain('Change the &quot;templates&quot;.');
     expect(section).not.toContain('bard.png');
+  });
+
+  it('lists the inputs that failed analysis too, with their reason, where they failed and no variant', () => {
+    const failures: ContactSheetFailure[] = [
+      { stage: 'analyze', sourcePath: 'broken.png', reason: 'not an image: the bytes are <text>', retryable: false, fix: 'Replace the file.', source: ['..', 'input_images', 'broken.png'] },
+      { stage: 'synthesize', sourcePath: 'mage.png', variant: 2, reason: 'IMAGE_SAFETY', retryable: false, fix: 'Change the prompt.', source: ['..', 'input_images', 'mage.png'] },
+    ];
+    const document = renderContactSheet({ title: 'sheet', generatedAt: '2025-01-02T03:04:05.000Z', entries: [createEntry()], failures });
+    expect(document).toContain('1 image, 2 failed');
+    const rows = (/<section id="failures">[\s\S]*?<\/section>/.exec(document)?.[0] ?? '').split('\n').filter((line) => line.startsWith('<tr><td>'));
+    expect(rows).toEqual([
+      '<tr><td><a href="../input_images/broken.png">broken.png</a></td><td>analyze</td><td>—</td><td class="reason">not an image: the bytes are &lt;text&gt;</td><td>no</td><td>Replace the file.</td></tr>',
+      '<tr><td><a href="../input_images/mage.png">mage.png</a></td><td>synthesize</td><td>2</td><td class="reason">IMAGE_SAFETY</td><td>no</td><td>Change the prompt.</td></tr>',
+    ]);
+  });
+
+  it('shows a placeholder linking to a source a browser cannot show (HEIC, HEIF), judged by its bytes, not its name', () => {
+    const document = renderContactSheet({
+      title: 'sheet',
+      generatedAt: '2025-01-02T03:04:05.000Z',
+      entries: [
+        createEntry({ sourcePath: 'photo.heic', source: ['..', 'input_images', 'photo.heic'], sourceMimeType: 'image/heic' }),
+        createEntry({ sourcePath: 'scan.heif', variant: 2, source: ['..', 'input_images', 'scan.heif'], sourceMimeType: 'image/heif' }),
+        // A JPEG under a HEIC name: browsers read the bytes, so it is shown.
+        createEntry({ sourcePath: 'lies.heic', variant: 3, source: ['..', 'input_images', 'lies.heic'], sourceMimeType: 'image/jpeg' }),
+        // No record of its bytes: judged by its name.
+        createEntry({ sourcePath: 'unknown.HEIC', variant: 4, source: ['..', 'input_images', 'unknown.HEIC'] }),
+      ],
+      failures: [],
+    });
+    const sources = listUrls(document).filter((url) => url.startsWith('../'));
+    for (const name of ['photo.heic', 'scan.heif', 'unknown.HEIC']) {
+      expect(document).not.toContain(`<img src="../input_images/${name}"`);
+      expect(sources).toContain(`../input_images/${name}`);
+    }
+    expect(document).toContain('<img src="../input_images/lies.heic"');
+    expect(document.match(/<a href="[^"]*" class="no-preview">HEI[CF]<br>no preview in a browser<\/a>/g)).toHaveLength(3);
+  });
+
+  it('says when it was made in words, with the exact time kept for machines', () => {
+    const document = renderContactSheet({ title: 'sheet', generatedAt: '2025-01-02T03:04:05.000Z', entries: [createEntry()], failures: [] });
+    expect(document).toContain('1 image, 0 failed · made <time datetime="2025-01-02T03:04:05.000Z">2 January 2025, 03:04 UTC</time>');
+    expect(document).not.toMatch(/>[^<]*\d{4}-\d\d-\d\dT[^<]*</);
   });
 });
 
@@ -181,6 +227,24 @@ describe('writeContactSheet', () => {
     await expect(stat(join(outputDirectory, 'index.html'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('takes the inputs that failed analysis, and what each source is by its bytes, from the analysis checkpoint', async () => {
+    const photo = await writeImage({ sourcePath: 'photo.heic', variant: 1, baseName: 'photo', prompt: 'A photo.', withSidecar: true });
+    const [record] = createAnalyzedImages(1);
+    await writeAnalysisCheckpoint(workspaceDirectory, {
+      fingerprint,
+      records: [{ ...(record as AnalyzedImage), sourcePath: 'photo.heic', mimeType: 'image/heic' }],
+      failures: [{ sourcePath: 'notes/broken.png', step: 'inspect', reason: 'not an image: <text>', fix: 'Replace it.', retryable: false }],
+      warnings: [],
+    });
+    await writeSynthesizeCheckpoint(workspaceDirectory, { fingerprint, outputs: [photo].map(({ sourceSha256: _, ...output }) => output), failures: [], warnings: [] });
+    await writeContactSheet({ workspaceDirectory, inputDirectory, outputDirectory, now: () => Date.UTC(2025, 0, 2) });
+    const document = await readFile(join(outputDirectory, 'index.html'), 'utf8');
+    expect(document).toContain('1 image, 1 failed');
+    expect(document).toContain('<td><a href="../../input%20images/notes/broken.png">notes/broken.png</a></td><td>analyze</td><td>—</td><td class="reason">not an image: &lt;text&gt;</td>');
+    expect(document).toContain('<a href="../../input%20images/photo.heic" class="no-preview">HEIC<br>no preview in a browser</a>');
+    expect(document).not.toContain('<img src="../../input%20images/photo.heic"');
+  });
+
   it("never writes over an index.html that chargen did not write", async () => {
     await writeImage({ sourcePath: 'bard.png', variant: 1, baseName: 'bard', prompt: 'Bard one.', withSidecar: true });
     await writeSynthesizeCheckpoint(workspaceDirectory, {
@@ -227,7 +291,7 @@ describe('writeContactSheet', () => {
     const written = await writeContactSheet({ workspaceDirectory, inputDirectory, outputDirectory, now: () => Date.UTC(2025, 0, 2) });
     expect(written).toEqual({ path: join(outputDirectory, 'index.html'), entries: 4 });
     const document = await readFile(join(outputDirectory, 'index.html'), 'utf8');
-    expect(document).toContain('4 images, 1 failed · generated 2025-01-02T00:00:00.000Z');
+    expect(document).toContain('4 images, 1 failed · made <time datetime="2025-01-02T00:00:00.000Z">2 January 2025, 00:00 UTC</time>');
     expect(document).not.toMatch(/<script/i);
     expect(document).toContain('A knight &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(document).toContain('The compiled mage prompt.');
@@ -268,7 +332,7 @@ describe('writeContactSheet', () => {
     await writeSynthesizeCheckpoint(workspaceDirectory, { fingerprint, outputs: outputs.slice(0, 1).map(({ sourceSha256: _, ...output }) => output), failures: [], warnings: [] });
     await writeContactSheet({ workspaceDirectory, inputDirectory, outputDirectory, now: () => Date.UTC(2026, 5, 6) });
     const rewritten = await readFile(join(outputDirectory, 'index.html'), 'utf8');
-    expect(rewritten).toContain('1 image, 0 failed · generated 2026-06-06T00:00:00.000Z');
+    expect(rewritten).toContain('1 image, 0 failed · made <time datetime="2026-06-06T00:00:00.000Z">6 June 2026, 00:00 UTC</time>');
     expect(rewritten).not.toContain('bard-2.png');
   });
 });
@@ -292,6 +356,10 @@ describe('runPipeline and the contact sheet', () => {
       expect(first.outputs).toHaveLength(6);
       const sheet = await readFile(sheetPath, 'utf8');
       for (const output of first.outputs) expect(sheet).toContain(`<img src="${formatRelativeHref([output.image.split('/').at(-1) as string])}"`);
+      // The input that failed analysis is on the sheet with its reason, as the run's dead letters give it.
+      const broken = first.deadLetter.find((letter) => letter.stage === 'analyze');
+      expect(broken?.source).toMatch(/broken\.png$/);
+      expect(sheet).toContain(`<td><a href="../input_images/broken.png">broken.png</a></td><td>analyze</td><td>—</td><td class="reason">${escapeHtml(broken?.reason ?? '')}</td>`);
       expect(logger.lines).toContainEqual({ stream: 'stderr', text: `contact sheet: ${join('final_characters', 'index.html')}` });
 
       // Something in the way of the sheet: the run still ends as it would have, with a warning naming the file.
