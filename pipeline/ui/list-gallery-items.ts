@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { compareText } from '../../stages/shared/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
+import { describeSourcePreview } from './describe-source-preview.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
 
 export const galleryStatuses = ['done', 'failed', 'pending'] as const;
@@ -18,6 +20,10 @@ export interface GalleryItem {
   image?: string;
   reason?: string;
   retryable?: boolean;
+  /** Where it failed: an input analysis could not take has no prompt and no image, only its reason. */
+  failedIn?: 'analyze' | 'synthesize';
+  /** Whether a browser can show the source image (HEIC and HEIF it cannot), by its bytes when analysis saw them. */
+  sourcePreview: boolean;
 }
 
 export interface GalleryDetail extends GalleryItem {
@@ -42,6 +48,11 @@ export type RequestKeyOf = (prompt: GenerationPrompt) => string;
 
 const staleReason = 'made from an earlier prompt: the next run makes it again';
 
+/** An input that failed analysis has no request key: its tile's id is a hash of its path, in the same 64-hex form. */
+function formatAnalysisFailureId(sourcePath: string): string {
+  return createHash('sha256').update(`analysis-failure\0${sourcePath}`).digest('hex');
+}
+
 function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): GalleryItem[] {
   const current = new Map<string, { prompt: GenerationPrompt; requestKey: string }>();
   for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKey: requestKeyOf(prompt) });
@@ -49,7 +60,7 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
     const expected = current.get(slot);
     return expected !== undefined && expected.requestKey !== key;
   };
-  const items = new Map<string, GalleryItem>();
+  const items = new Map<string, Omit<GalleryItem, 'sourcePreview'>>();
   for (const output of files.synthesis?.outputs ?? []) {
     const slot = formatSlot(output.sourcePath, output.variant);
     const stale = isStale(slot, output.key);
@@ -58,13 +69,27 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
   for (const failure of files.synthesis?.failures ?? []) {
     const slot = formatSlot(failure.sourcePath, failure.variant);
     if (items.has(slot) || isStale(slot, failure.key)) continue;
-    items.set(slot, { id: failure.key, source: failure.sourcePath, variant: failure.variant, status: 'failed', reason: failure.reason, retryable: failure.retryable });
+    items.set(slot, { id: failure.key, source: failure.sourcePath, variant: failure.variant, status: 'failed', reason: failure.reason, retryable: failure.retryable, failedIn: 'synthesize' });
+  }
+  for (const failure of files.analysis?.failures ?? []) {
+    const slot = formatSlot(failure.sourcePath, 1);
+    if (items.has(slot)) continue;
+    items.set(slot, { id: formatAnalysisFailureId(failure.sourcePath), source: failure.sourcePath, variant: 1, status: 'failed', reason: failure.reason, retryable: failure.retryable === true, failedIn: 'analyze' });
   }
   // Prompts compiled since the last synthesis are images still to make.
   for (const [slot, { prompt }] of current) {
     if (!items.has(slot)) items.set(slot, { id: prompt.key, source: prompt.sourceImage.path, variant: prompt.variant, status: 'pending' });
   }
-  return [...items.values()].sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
+  const mimeTypes = new Map<string, string>();
+  for (const { prompt } of current.values()) mimeTypes.set(prompt.sourceImage.path, prompt.sourceImage.mimeType);
+  for (const record of files.analysis?.records ?? []) mimeTypes.set(record.sourcePath, record.mimeType);
+  const previewOf = (source: string) => {
+    const mimeType = mimeTypes.get(source);
+    return describeSourcePreview({ path: source, ...(mimeType ? { mimeType } : {}) }).shown;
+  };
+  return [...items.values()]
+    .map((item) => ({ ...item, sourcePreview: previewOf(item.source) }))
+    .sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
 }
 
 /**
@@ -72,10 +97,10 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
  * objects until then), so paging through 100k images does not sort them on every request.
  */
 export function createGalleryIndex(options: { requestKeyOf: RequestKeyOf }): (files: WorkspaceFiles) => GalleryItem[] {
-  let last: { prompts: unknown; synthesis: unknown; items: GalleryItem[] } | undefined;
+  let last: { analysis: unknown; prompts: unknown; synthesis: unknown; items: GalleryItem[] } | undefined;
   return (files) => {
-    if (last === undefined || last.prompts !== files.prompts || last.synthesis !== files.synthesis) {
-      last = { prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files, options.requestKeyOf) };
+    if (last === undefined || last.analysis !== files.analysis || last.prompts !== files.prompts || last.synthesis !== files.synthesis) {
+      last = { analysis: files.analysis, prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files, options.requestKeyOf) };
     }
     return last.items;
   };
@@ -99,7 +124,10 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
   const { files, item } = options;
   const prompt = files.prompts?.prompts.find((candidate) => candidate.sourceImage.path === item.source && candidate.variant === item.variant);
   const analyzed = files.analysis?.records.find((record) => record.sourcePath === item.source);
-  const failure = files.synthesis?.failures.find((candidate) => candidate.key === item.id);
+  const failure =
+    item.failedIn === 'analyze'
+      ? files.analysis?.failures.find((candidate) => candidate.sourcePath === item.source)
+      : files.synthesis?.failures.find((candidate) => candidate.key === item.id);
   const sidecar = options.sidecar ? await readImageSidecar(join(options.outputDirectory, options.sidecar)) : undefined;
   const promptText = sidecar?.prompt ?? prompt?.prompt;
   const model = sidecar?.model ?? prompt?.model;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../pipeline/gemini/job-record.ts';
 import { buildQueueView } from '../../pipeline/ui/build-queue-view.ts';
-import { countGalleryItems, createGalleryIndex, selectGalleryPage } from '../../pipeline/ui/list-gallery-items.ts';
+import { countGalleryItems, createGalleryIndex, readGalleryDetail, selectGalleryPage } from '../../pipeline/ui/list-gallery-items.ts';
 import type { WorkspaceFiles } from '../../pipeline/ui/read-workspace-files.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
+import { createAnalyzedImages } from '../support/sample-records.ts';
 
 const hex = (character: string) => character.repeat(64);
 
@@ -118,6 +120,38 @@ describe('the gallery index', () => {
     expect(items[1]?.reason).toContain('earlier prompt');
     expect(countGalleryItems(items)).toEqual({ total: 4, done: 2, failed: 1, pending: 1 });
     expect(selectGalleryPage(items, { status: 'done', offset: 1, limit: 5 })).toEqual({ total: 2, offset: 1, items: [items[3]] });
+  });
+
+  it('has a failed tile, with its reason, for each input that failed analysis, and says which sources a browser cannot show', async () => {
+    const [record, other] = createAnalyzedImages(2);
+    const analysis: AnalysisCheckpoint = {
+      kind: 'chargen-analysis',
+      version: 1,
+      records: [
+        { ...(record as AnalysisCheckpoint['records'][number]), sourcePath: 'a.png' },
+        // Its bytes are HEIC whatever its name says.
+        { ...(other as AnalysisCheckpoint['records'][number]), sourcePath: 'h.jpg', mimeType: 'image/heic' },
+      ],
+      failures: [
+        { sourcePath: 'broken.png', step: 'inspect', reason: 'not an image: the file holds text', fix: 'Replace it with the image.', retryable: false },
+        { sourcePath: 'photo.HEIF', step: 'upload', reason: 'upload failed: 503', fix: 'Run again.', retryable: true },
+      ],
+      warnings: [],
+    };
+    const heicPrompt = { ...createPrompt('h.jpg', 1, 'heic'), sourceImage: { path: 'h.jpg', sha256: hex('d'), mimeType: 'image/heic' } };
+    const files = { ...emptyFiles, analysis, prompts: { ...prompts, prompts: [createPrompt('a.png', 1, 'alpha'), heicPrompt] } };
+    const items = createGalleryIndex({ requestKeyOf })(files);
+    expect(items.map((item) => [item.source, item.status, item.failedIn ?? null, item.reason ?? null, item.sourcePreview])).toEqual([
+      ['a.png', 'pending', null, null, true],
+      ['broken.png', 'failed', 'analyze', 'not an image: the file holds text', true],
+      ['h.jpg', 'pending', null, null, false],
+      ['photo.HEIF', 'failed', 'analyze', 'upload failed: 503', false],
+    ]);
+    const broken = items[1];
+    expect(broken?.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(createGalleryIndex({ requestKeyOf })({ ...files }).map((item) => item.id)).toEqual(items.map((item) => item.id));
+    expect(countGalleryItems(items)).toEqual({ total: 4, done: 0, failed: 2, pending: 2 });
+    expect(await readGalleryDetail({ files, item: broken as (typeof items)[number], outputDirectory: '/out' })).toMatchObject({ status: 'failed', fix: 'Replace it with the image.', retryable: false });
   });
 
   it('is built again only when a checkpoint changes', () => {

@@ -133,11 +133,13 @@ describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace fro
     await page.evaluate(() => Promise.all(Array.from(document.querySelectorAll('.card img')).map((image) => image.decode())));
     await page.screenshot({ path: join(screenshots, 'ui-gallery.png'), fullPage: true });
 
+    // The input analysis refused is a failed tile of its own, with its reason.
     await page.click('.filter[data-status="failed"]');
-    await page.locator('#grid-empty').waitFor({ ...wait, state: 'visible' });
-    expect(await page.locator('.card').count()).toBe(0);
+    await page.waitForFunction(() => document.querySelectorAll('.card').length === 1, undefined, wait);
+    expect(await page.locator('.card[data-status="failed"] .caption').textContent()).toContain('broken.png');
+    expect(await page.locator('.card[data-status="failed"] .reason').textContent()).toMatch(/^analysis: \S/);
     await page.click('.filter[data-status=""]');
-    await page.waitForFunction(() => document.querySelectorAll('.card').length === 6, undefined, wait);
+    await page.waitForFunction(() => document.querySelectorAll('.card').length === 7, undefined, wait);
 
     await page.click('.card[data-status="done"] >> nth=2');
     await page.locator('#detail[open]').waitFor(wait);

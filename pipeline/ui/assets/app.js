@@ -305,14 +305,31 @@ async function confirmCancel(job) {
 
 // ---- gallery -----------------------------------------------------------------------------------------------------
 
-function createGalleryCard(item) {
+/** Where a source cannot be shown: its format by name (HEIC), or, for bytes that turned out to be no image, just that. */
+function createPlaceholder(source, known) {
+  const format = /\.([a-z0-9]+)$/i.exec(source)?.[1]?.toUpperCase() ?? 'FILE';
+  return createElement('div', { className: 'no-preview', text: known ? `${format}: no preview in a browser` : 'no preview' });
+}
+
+/**
+ * The tile's picture: the image made, else the source when a browser can show it (the server says, from its bytes),
+ * else a placeholder; a source that fails to load (an input that is no image) turns into one too.
+ */
+function createTilePicture(item) {
+  if (!item.imageUrl && !item.sourcePreview) return createPlaceholder(item.source, true);
   const image = createElement('img', { attributes: { alt: item.source, loading: 'lazy', decoding: 'async', src: item.imageUrl ?? item.sourceUrl } });
+  image.addEventListener('error', () => image.replaceWith(createPlaceholder(item.source, false)), { once: true });
+  return image;
+}
+
+function createGalleryCard(item) {
   const card = createElement('button', { className: `card ${item.status}`, attributes: { type: 'button', 'data-id': item.id, 'data-status': item.status }, title: item.reason ?? item.source }, [
-    image,
+    createTilePicture(item),
     createElement('div', { className: 'caption' }, [
       createElement('span', { text: item.variant > 1 ? `${item.source} #${item.variant}` : item.source }),
       createElement('span', { className: `badge ${chooseStateClass(item.status)}`, text: item.status }),
     ]),
+    ...(item.status === 'failed' && item.reason ? [createElement('div', { className: 'reason', text: item.failedIn === 'analyze' ? `analysis: ${item.reason}` : item.reason })] : []),
   ]);
   card.addEventListener('click', () => void openDetail(item.id));
   return card;
@@ -371,9 +388,21 @@ async function openDetail(id) {
   else image.removeAttribute('src');
   byId('detail-no-image').hidden = Boolean(detail.imageUrl);
   byId('detail-no-image').textContent = detail.status === 'failed' ? `Failed: ${detail.reason ?? ''}` : 'Not made yet.';
-  byId('detail-source').src = detail.sourceUrl;
+  const source = byId('detail-source');
+  source.hidden = !detail.sourcePreview;
+  if (detail.sourcePreview) source.src = detail.sourceUrl;
+  else source.removeAttribute('src');
+  const placeholder = byId('detail-source-placeholder');
+  placeholder.hidden = detail.sourcePreview;
+  placeholder.replaceChildren(createPlaceholder(detail.source, true));
+  // Bytes that are no image (an input analysis refused): say so rather than show a broken image.
+  source.onerror = () => {
+    source.hidden = true;
+    placeholder.hidden = false;
+    placeholder.replaceChildren(createPlaceholder(detail.source, false));
+  };
   const facts = [
-    ['status', detail.status],
+    ['status', detail.failedIn ? `${detail.status} in ${detail.failedIn}` : detail.status],
     ['model', detail.model],
     ['image', detail.imageConfig ? `${detail.imageConfig.aspectRatio}, ${detail.imageConfig.imageSize}` : undefined],
     ['size', detail.width ? `${detail.width} × ${detail.height}` : undefined],
