@@ -11,6 +11,8 @@ import { startTestEmulator, type TestEmulator } from '../support/start-test-emul
 
 const apiKey = 'doctor-test-key-3c9e1f';
 const readmePath = join(import.meta.dirname, '..', '..', 'README.md');
+/** Where each command is described in full, its --json example included. */
+const commandsPath = join(import.meta.dirname, '..', '..', 'docs', 'commands.md');
 const itemNames = ['config', 'key', 'analyze.model', 'compile.model', 'upload', 'batches.list'];
 
 describe('chargen doctor', () => {
@@ -132,9 +134,9 @@ describe('chargen doctor', () => {
       expect(result.code).toBe(2);
       expect(findCheck(result.report, 'key')).toMatchObject({ status: 'failed', detail: expect.stringContaining('API key not valid') });
       expect(findCheck(result.report, 'key')?.fix).toMatch(/GEMINI_API_KEY .*\.env.*https:\/\/aistudio\.google\.com\/apikey/);
-      // The README's --json example is this report's shape.
-      const readme = await readFile(readmePath, 'utf8');
-      const example = doctorReportSchema.parse(JSON.parse(/```json\n(\{"exitCode".*\})\n```/.exec(readme)?.[1] ?? 'null'));
+      // The --json example of docs/commands.md is this report's shape.
+      const commandsPage = await readFile(commandsPath, 'utf8');
+      const example = doctorReportSchema.parse(JSON.parse(/```json\n(\{"exitCode".*\})\n```/.exec(commandsPage)?.[1] ?? 'null'));
       const exampleKey = example.checks.find((check) => check.name === 'key');
       expect(result.report?.exitCode).toBe(example.exitCode);
       expect(findCheck(result.report, 'key')).toMatchObject({ status: exampleKey?.status, detail: expect.stringMatching(/^refused by /) });

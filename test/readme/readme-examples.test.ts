@@ -1,5 +1,5 @@
 // The README is written for users: every command, flag and JSON example in it must be what chargen really takes.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { faultConfigSchema } from '../../emulator/fault-config.ts';
@@ -7,13 +7,21 @@ import { runCli } from '../../pipeline/cli/run-cli.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../../pipeline/logger.ts';
 
-const readmePath = join(import.meta.dirname, '..', '..', 'README.md');
+const root = join(import.meta.dirname, '..', '..');
+const readmePath = join(root, 'README.md');
+
+/** The README, then the pages of docs/ (the details moved there are examples users copy too). */
+async function listDocuments(): Promise<string[]> {
+  const pages = (await readdir(join(root, 'docs'))).filter((name) => name.endsWith('.md')).sort();
+  return [readmePath, ...pages.map((name) => join(root, 'docs', name))];
+}
 
 /** The fenced blocks of a language ('' for plain ones), read fence by fence so closing fences are never openings. */
-async function readBlocks(language: string): Promise<string[]> {
+async function readBlocks(language: string, paths: readonly string[] = [readmePath]): Promise<string[]> {
   const blocks: string[] = [];
   let current: { language: string; lines: string[] } | undefined;
-  for (const line of (await readFile(readmePath, 'utf8')).split('\n')) {
+  const lines = (await Promise.all(paths.map((path) => readFile(path, 'utf8')))).flatMap((text) => text.split('\n'));
+  for (const line of lines) {
     if (!line.startsWith('```')) {
       current?.lines.push(line);
     } else if (current) {
@@ -46,12 +54,15 @@ describe('the README', () => {
     }
   });
 
-  it('shows a config that validates and fault settings the emulator takes', async () => {
-    const examples = (await readBlocks('json')).map((block) => JSON.parse(block) as Record<string, unknown>);
-    const config = examples.find((example) => 'compile' in example);
-    const faults = examples.find((example) => 'endpoints' in example);
-    expect(config && faults).toBeTruthy();
-    expect(() => resolveConfig({ file: { path: 'chargen.config.json', value: config }, env: {}, flags: {} })).not.toThrow();
-    expect(faultConfigSchema.safeParse(faults).success).toBe(true);
+  it('shows configs that validate and fault settings the emulator takes, in the README and docs/', async () => {
+    const examples = (await readBlocks('json', await listDocuments())).map((block) => JSON.parse(block) as Record<string, unknown>);
+    const configs = examples.filter((example) => 'compile' in example);
+    const faults = examples.filter((example) => 'endpoints' in example);
+    expect(configs.length).toBeGreaterThanOrEqual(2);
+    expect(faults.length).toBeGreaterThanOrEqual(1);
+    for (const config of configs) expect(() => resolveConfig({ file: { path: 'chargen.config.json', value: config }, env: {}, flags: {} })).not.toThrow();
+    for (const fault of faults) expect(faultConfigSchema.safeParse(fault).success).toBe(true);
+    // The README's own example is one of them.
+    expect((await readBlocks('json')).some((block) => 'compile' in (JSON.parse(block) as object))).toBe(true);
   });
 });
