@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
-import { planSynthesis } from '../stages/synthesize/synthesize-images.ts';
+import { planSynthesis } from '../stages/synthesize/plan-synthesis.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
 import type { PriceTable } from './config/price-table.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
