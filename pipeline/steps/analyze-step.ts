@@ -2,7 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
+import { describeNestedFolders, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
 import { scanImages } from '../../stages/analyze/scan-images.ts';
+import { readOutputFolders } from '../../stages/synthesize/output-names-file.ts';
 import { hashCanonical } from '../../stages/shared/canonical-json.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
@@ -14,12 +16,25 @@ export async function readAnalysisTemplate(): Promise<string> {
 }
 
 /**
+ * The folders chargen writes to (the output folder, the workspace, and the output folders of earlier runs): never
+ * read as input, even when they lie inside the input folder.
+ */
+export async function listWrittenFolders(context: PipelineContext): Promise<{ role: string; path: string }[]> {
+  const earlier = await readOutputFolders(context.workspace.directory).catch(() => []);
+  return [
+    { role: 'output folder', path: context.outputDirectory },
+    { role: 'workspace', path: context.workspace.directory },
+    ...earlier.filter((folder) => folder !== context.outputDirectory).map((folder) => ({ role: 'earlier output folder', path: folder })),
+  ];
+}
+
+/**
  * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
  * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
  */
 export async function fingerprintAnalyze(context: PipelineContext): Promise<string> {
   const settings = context.config.analyze;
-  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore }).catch(() => []);
+  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: await listWrittenFolders(context) }).catch(() => []);
   const files = [];
   for (const entry of scanned) {
     const found = await stat(entry.path).catch(() => undefined);
@@ -53,6 +68,9 @@ export const analyzeStep: StageStep = {
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
+    // Said once a run, whether or not the images are analysed again.
+    const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: await listWrittenFolders(context) });
+    if (nested.length > 0) context.logger.info(`analyze: ${describeNestedFolders(nested)}`);
     const fingerprint = await fingerprintAnalyze(context);
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
     const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
@@ -65,6 +83,7 @@ export const analyzeStep: StageStep = {
       inputDirectory: context.inputDirectory,
       settings: context.config.analyze,
       instructionTemplate: await readAnalysisTemplate(),
+      exclude: await listWrittenFolders(context),
       upload: backend.upload,
       executor: backend.executor,
       logger: context.logger,
