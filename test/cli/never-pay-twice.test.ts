@@ -152,4 +152,30 @@ describe('the rule: an answer received is never paid for again', () => {
     expect(summary.outputs).toContainEqual(expect.objectContaining({ image: join('final_characters', 'bard.jpg') }));
     await expectTidyOutputFolders();
   }, 60_000);
+
+  it('status says how much disk the stored answers take; clean --answers drops them, warning what that costs', async () => {
+    const chargen = (...args: string[]) => runNodeProcess({ cwd: project, args: [chargenBinary, ...args], env });
+    const status = await chargen('status', '--json');
+    const stored = (JSON.parse(status.stdout) as { storedAnswers: { files: number; bytes: number } }).storedAnswers;
+    expect(stored.files).toBeGreaterThan(0);
+    expect(stored.bytes).toBeGreaterThan(0);
+    expect((await chargen('status')).stdout).toMatch(/stored answers: [\d.]+ [kMG]?B in \d+ files .*chargen clean --answers/);
+
+    const cleaned = await chargen('clean', '--answers');
+    expect(cleaned.code, cleaned.stderr).toBe(0);
+    expect(cleaned.stderr).toMatch(/warning: clean --answers: deleting .* will be asked for, and paid for, again/);
+    expect(cleaned.stdout).toContain('stored answers deleted');
+    expect((JSON.parse((await chargen('status', '--json')).stdout) as { storedAnswers: unknown }).storedAnswers).toEqual({ files: 0, bytes: 0 });
+
+    // What the warning said: outputs in place stay free; an image not in place is paid for again.
+    expect((await run()).sent).toEqual({});
+    config.out = 'after-clean';
+    const { sent, stderr } = await run();
+    // 2 images asked again; plain `clean` also deleted the reference uploads, whose registry still names them, so each
+    // request's first try may fail for its file and go again after the upload is made anew.
+    expect(Object.keys(sent)).toEqual(['gemini-3-pro-image']);
+    expect(sent['gemini-3-pro-image']).toBeGreaterThanOrEqual(2);
+    expect(stderr).toContain('had no image left in the workspace');
+    await expectTidyOutputFolders();
+  }, 60_000);
 });
