@@ -72,7 +72,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
     analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
-    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: await listWrittenFolders(context) });
+    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context) });
     const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'analyze.jsonl'));
     const template = await readAnalysisTemplate();
     const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));

@@ -2,9 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
-import { describeNestedFolders, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
+import { describeLeftOut, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
 import { scanImages } from '../../stages/analyze/scan-images.ts';
-import { readOutputFolders } from '../../stages/synthesize/output-names-file.ts';
 import { hashCanonical } from '../../stages/shared/canonical-json.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
@@ -15,16 +14,11 @@ export async function readAnalysisTemplate(): Promise<string> {
   return readFile(join(packageRoot, 'templates', 'analysis.hbs'), 'utf8');
 }
 
-/**
- * The folders chargen writes to (the output folder, the workspace, and the output folders of earlier runs): never
- * read as input, even when they lie inside the input folder.
- */
-export async function listWrittenFolders(context: PipelineContext): Promise<{ role: string; path: string }[]> {
-  const earlier = await readOutputFolders(context.workspace.directory).catch(() => []);
+/** The folders chargen writes to: never read as input, even when they lie inside the input folder. */
+export function listWrittenFolders(context: PipelineContext): { role: string; path: string }[] {
   return [
     { role: 'output folder', path: context.outputDirectory },
     { role: 'workspace', path: context.workspace.directory },
-    ...earlier.filter((folder) => folder !== context.outputDirectory).map((folder) => ({ role: 'earlier output folder', path: folder })),
   ];
 }
 
@@ -32,9 +26,9 @@ export async function listWrittenFolders(context: PipelineContext): Promise<{ ro
  * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
  * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
  */
-export async function fingerprintAnalyze(context: PipelineContext): Promise<string> {
+export async function fingerprintAnalyze(context: PipelineContext, options: { onChargenOutput?: (relativePath: string) => void } = {}): Promise<string> {
   const settings = context.config.analyze;
-  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: await listWrittenFolders(context) }).catch(() => []);
+  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: listWrittenFolders(context), ...options }).catch(() => []);
   const files = [];
   for (const entry of scanned) {
     const found = await stat(entry.path).catch(() => undefined);
@@ -68,10 +62,17 @@ export const analyzeStep: StageStep = {
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
+    const chargenOutputs: { count: number; example?: string } = { count: 0 };
+    const fingerprint = await fingerprintAnalyze(context, {
+      onChargenOutput: (relativePath) => {
+        chargenOutputs.count += 1;
+        chargenOutputs.example ??= relativePath;
+      },
+    });
     // Said once a run, whether or not the images are analysed again.
-    const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: await listWrittenFolders(context) });
-    if (nested.length > 0) context.logger.info(`analyze: ${describeNestedFolders(nested)}`);
-    const fingerprint = await fingerprintAnalyze(context);
+    const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: listWrittenFolders(context) });
+    const leftOut = describeLeftOut({ nested, chargenOutputs });
+    if (leftOut) context.logger.info(`analyze: ${leftOut}`);
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
     const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
     if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
@@ -83,7 +84,7 @@ export const analyzeStep: StageStep = {
       inputDirectory: context.inputDirectory,
       settings: context.config.analyze,
       instructionTemplate: await readAnalysisTemplate(),
-      exclude: await listWrittenFolders(context),
+      exclude: listWrittenFolders(context),
       upload: backend.upload,
       executor: backend.executor,
       logger: context.logger,

@@ -33,8 +33,14 @@ export async function findNestedFolders(options: { inputDirectory: string; folde
   return nested;
 }
 
-/** One line for the log: what the scan leaves out, and why. */
-export function describeNestedFolders(nested: readonly NestedFolder[]): string {
-  const named = nested.map((folder) => `the ${folder.role} ${folder.relativePath}/`).join(' and ');
-  return `${named} ${nested.length === 1 ? 'is' : 'are'} inside the input folder: left out of the scan, never read as input`;
+/** One line for the log: what the scan leaves out, and why; undefined when it leaves out nothing. */
+export function describeLeftOut(options: { nested: readonly NestedFolder[]; chargenOutputs: { count: number; example?: string } }): string | undefined {
+  const parts: string[] = [];
+  if (options.nested.length > 0) {
+    const named = options.nested.map((folder) => `the ${folder.role} ${folder.relativePath}/`).join(' and ');
+    parts.push(`${named} ${options.nested.length === 1 ? 'is' : 'are'} inside the input folder`);
+  }
+  const { count, example } = options.chargenOutputs;
+  if (count > 0) parts.push(`${count} image${count === 1 ? '' : 's'} chargen made earlier (a chargen sidecar beside each${example ? `, e.g. ${example}` : ''}; copy one without its sidecar to use it as input)`);
+  return parts.length > 0 ? `left out of the scan, never read as input: ${parts.join('; ')}` : undefined;
 }

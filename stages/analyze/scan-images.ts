@@ -2,6 +2,7 @@ import fastGlob from 'fast-glob';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { findNestedFolders } from './find-nested-folders.ts';
+import { isChargenOutput } from './is-chargen-output.ts';
 
 export type ScannedEntry =
   | { kind: 'file'; path: string; relativePath: string; sizeBytes: number }
@@ -10,13 +11,15 @@ export type ScannedEntry =
 /**
  * Finds candidate images under `inputDirectory` by pattern (case-insensitive). Folders named like images and
  * symlinks that lead out of the input folder are reported, not followed; nothing is read yet. The folders chargen
- * writes to (`exclude`: the output folder, the workspace) are left out when they lie inside the input folder.
+ * writes to (`exclude`: the output folder, the workspace) are left out when they lie inside the input folder, and so
+ * is any image chargen made (its sidecar beside it), named to `onChargenOutput`.
  */
 export async function scanImages(options: {
   inputDirectory: string;
   patterns: readonly string[];
   ignore: readonly string[];
   exclude?: readonly { role: string; path: string }[];
+  onChargenOutput?: (relativePath: string) => void;
 }): Promise<ScannedEntry[]> {
   const root = resolve(options.inputDirectory);
   const realRoot = await realpath(root);
@@ -57,6 +60,10 @@ export async function scanImages(options: {
       }
       if (!info.isFile()) {
         reject('not a regular file', 'Only regular image files are analysed.');
+        continue;
+      }
+      if (await isChargenOutput(path)) {
+        options.onChargenOutput?.(relativePath);
         continue;
       }
       entries.push({ kind: 'file', path, relativePath, sizeBytes: info.size });

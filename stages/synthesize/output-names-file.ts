@@ -41,27 +41,4 @@ export async function readOutputNames(options: { workspaceDirectory: string; out
 export async function writeOutputNames(options: { workspaceDirectory: string; outputDirectory: string; names: ReadonlyMap<string, string> }): Promise<void> {
   const names = Object.fromEntries([...options.names].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
   await writeJsonAtomic(namesPath(options), { kind: 'chargen-output-names', version: 1, outputDirectory: options.outputDirectory, names });
-  const folders = await readOutputFolders(options.workspaceDirectory);
-  if (!folders.includes(options.outputDirectory)) {
-    await writeJsonAtomic(foldersPath(options.workspaceDirectory), { kind: 'chargen-output-folders', version: 1, folders: [...folders, options.outputDirectory].sort() });
-  }
-}
-
-const outputFoldersSchema = z
-  .object({ kind: z.literal('chargen-output-folders'), version: z.literal(1), folders: z.array(z.string().min(1)) })
-  .strict();
-
-/** Every output folder this workspace has placed images in: a small list, read by the scan on every run. */
-function foldersPath(workspaceDirectory: string): string {
-  return join(workspaceDirectory, 'synthesize', 'output-folders.json');
-}
-
-/**
- * The output folders this workspace has written to (absolute), so that one left inside the input folder is never
- * read as input after the outputs went elsewhere.
- */
-export async function readOutputFolders(workspaceDirectory: string): Promise<string[]> {
-  const list = await readJsonFile(foldersPath(workspaceDirectory), outputFoldersSchema, 'It lists the output folders this workspace wrote to; delete it and the next run starts the list again.');
-  const single = await readJsonFile(singleNamesPath(workspaceDirectory), outputNamesSchema, damagedAdvice).catch(() => undefined);
-  return [...new Set([...(list?.folders ?? []), ...(single ? [single.outputDirectory] : [])])];
 }

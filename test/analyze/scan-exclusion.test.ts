@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeNestedFolders, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
+import { describeLeftOut, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
 import { scanImages } from '../../stages/analyze/scan-images.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
@@ -27,7 +27,7 @@ describe('the folders chargen writes to are never read as input', () => {
     const scanned = await scanImages({ inputDirectory: input, patterns, ignore: [], exclude });
     expect(scanned.map((entry) => entry.relativePath)).toEqual(['grey.png']);
     const nested = await findNestedFolders({ inputDirectory: input, folders: exclude });
-    expect(describeNestedFolders(nested)).toBe('the output folder out [1]/ and the workspace .chargen/ are inside the input folder: left out of the scan, never read as input');
+    expect(describeLeftOut({ nested, chargenOutputs: { count: 0 } })).toBe('left out of the scan, never read as input: the output folder out [1]/ and the workspace .chargen/ are inside the input folder');
   });
 
   it('finds a folder reached through a link to the input folder, and leaves alone folders outside it or the input folder itself', async () => {
@@ -40,5 +40,25 @@ describe('the folders chargen writes to are never read as input', () => {
       { role: 'earlier output folder', path: input },
     ];
     expect(await findNestedFolders({ inputDirectory: input, folders })).toEqual([{ role: 'output folder', relativePath: 'out' }]);
+  });
+
+  it("leaves out any image chargen made (a chargen sidecar beside it names it), wherever it is; a user's image stays", async () => {
+    const input = join(root, 'pictures');
+    const old = join(input, 'old-out');
+    await mkdir(old, { recursive: true });
+    await writeFile(join(input, 'grey.png'), createSamplePng('grey'));
+    for (const name of ['grey.jpg', 'grey.thought-1.png', 'mine.png', 'copied.png']) await writeFile(join(old, name), createSamplePng(name));
+    const sidecar = { kind: 'chargen-image', image: { file: 'grey.jpg' }, thoughtImages: [{ file: 'grey.thought-1.png' }] };
+    await writeFile(join(old, 'grey.json'), JSON.stringify(sidecar));
+    // A sidecar that does not name the image beside it (copied under another name) does not make it chargen's.
+    await writeFile(join(old, 'copied.json'), JSON.stringify(sidecar));
+    await writeFile(join(old, 'mine.json'), JSON.stringify({ kind: 'my-notes' }));
+    const leftOut: string[] = [];
+    const scanned = await scanImages({ inputDirectory: input, patterns, ignore: [], onChargenOutput: (path) => leftOut.push(path) });
+    expect(scanned.map((entry) => entry.relativePath)).toEqual(['grey.png', 'old-out/copied.png', 'old-out/mine.png']);
+    expect(leftOut).toEqual(['old-out/grey.jpg', 'old-out/grey.thought-1.png']);
+    expect(describeLeftOut({ nested: [], chargenOutputs: { count: 2, example: 'old-out/grey.jpg' } })).toBe(
+      'left out of the scan, never read as input: 2 images chargen made earlier (a chargen sidecar beside each, e.g. old-out/grey.jpg; copy one without its sidecar to use it as input)',
+    );
   });
 });

@@ -143,6 +143,15 @@ describe('the rule: an answer received is never paid for again', () => {
     }
     config.out = 'final_characters';
     expect((await run()).sent).toEqual({});
+    // The input folder moves again, taking the earlier output folder with it: its images are still chargen's own.
+    await rename(join(project, 'pictures'), join(project, 'drawings'));
+    outputFolders.delete('pictures/out');
+    outputFolders.add('drawings/out');
+    config.input = 'drawings';
+    const moved = await run();
+    expect(moved.sent).toEqual({});
+    expect(moved.stderr.split('\n').filter((line) => line.includes('never read as input')), moved.stderr).toEqual([expect.stringContaining('out/bard.jpg')]);
+    await expectTidyOutputFolders();
   }, 60_000);
 
   it('an output image deleted by hand comes back under its name, with no orphaned sidecar', async () => {
