@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStreamingResultReader } from '../../pipeline/gemini/stream-result-lines.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { describeOutputFolder } from '../support/describe-output-folder.ts';
@@ -57,7 +58,8 @@ describe('received images are kept in the workspace and placed from there', () =
     await rm(fixture.outputDirectory, { recursive: true });
 
     const requestsBefore = await imageRequests();
-    const again = await fixture.synthesize({ prompts });
+    // Read as `chargen run` reads batch results: streamed into the store, where a file of the same name was changed.
+    const again = await fixture.synthesize({ prompts, createResultReader: (directory) => createStreamingResultReader({ blobDirectory: directory }) });
     expect(again.failures).toEqual([]);
     expect(again.report).toMatchObject({ cachedKeys: 1, sentLines: 1 });
     expect(await imageRequests()).toBe(requestsBefore + 1);
