@@ -1,7 +1,32 @@
+import { stat } from 'node:fs/promises';
 import type { LineOutcome } from '../../pipeline/gemini/line-outcome.ts';
 import type { Logger } from '../../pipeline/logger.ts';
 import { checkStoredBlob, type StoredBlobState } from './check-stored-blob.ts';
 import { chooseImage, type BlobReference } from './choose-image.ts';
+import { blobPath } from './store-inline-data.ts';
+
+/** The files an answer places: its image, its signature and, when kept, its thought images. */
+function listPlacedBlobs(options: { outcome: Extract<LineOutcome, { status: 'succeeded' }>; keepThoughts: boolean }): BlobReference[] | undefined {
+  const choice = chooseImage(options.outcome.response);
+  if (!choice.ok) return undefined;
+  const { image, thoughtImages } = choice;
+  return [image.blob, ...(image.signature ? [image.signature] : []), ...(options.keepThoughts ? thoughtImages.map((part) => part.blob) : [])];
+}
+
+/**
+ * For plans and dry runs, which must be quick: whether an answer's files are all still in the store, by their
+ * sizes (the run itself checks their hashes before using them).
+ */
+export async function hasStoredFiles(options: { outcome: LineOutcome; blobDirectory: string; keepThoughts: boolean }): Promise<boolean> {
+  if (options.outcome.status !== 'succeeded') return true;
+  const blobs = listPlacedBlobs({ outcome: options.outcome, keepThoughts: options.keepThoughts });
+  if (!blobs) return false;
+  for (const blob of blobs) {
+    const found = await stat(blobPath({ blobDirectory: options.blobDirectory, blob })).catch(() => undefined);
+    if (found?.size !== blob.bytes) return false;
+  }
+  return true;
+}
 
 export interface StoredAnswerCheck {
   /** For the executor's `isCachedUsable`: a cached answer is used only when every file it places is intact. */
@@ -36,10 +61,8 @@ export function createStoredAnswerCheck(options: {
   return {
     async isUsable(outcome) {
       if (outcome.status !== 'succeeded') return true;
-      const choice = chooseImage(outcome.response);
-      if (!choice.ok) return false;
-      const { image, thoughtImages } = choice;
-      const blobs = [image.blob, ...(image.signature ? [image.signature] : []), ...(options.keepThoughts ? thoughtImages.map((part) => part.blob) : [])];
+      const blobs = listPlacedBlobs({ outcome, keepThoughts: options.keepThoughts });
+      if (!blobs) return false;
       for (const blob of blobs) {
         const state = await check(blob);
         if (state === 'intact') continue;

@@ -176,9 +176,12 @@ describe('the rule: an answer received is never paid for again', () => {
     expect(cleaned.stdout).toContain('stored answers deleted');
     expect((JSON.parse((await chargen('status', '--json')).stdout) as { storedAnswers: unknown }).storedAnswers).toEqual({ files: 0, bytes: 0 });
 
-    // What the warning said: outputs in place stay free; an image not in place is paid for again.
+    // What the warning said: outputs in place stay free; an image not in place is paid for again, as the dry run says.
     expect((await run()).sent).toEqual({});
     config.out = 'after-clean';
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
+    const dry = await chargen('run', '--dry-run', '--json');
+    expect((JSON.parse(dry.stdout) as { plan: { synthesize: { toSend: number } } }).plan.synthesize.toSend, dry.stderr).toBe(2);
     const { sent, stderr } = await run();
     // 2 images asked again; plain `clean` also deleted the reference uploads, whose registry still names them, so each
     // request's first try may fail for its file and go again after the upload is made anew.
