@@ -1,16 +1,18 @@
 import { join } from 'node:path';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
-import { planSynthesis } from '../stages/synthesize/synthesize-images.ts';
+import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
+import { planSynthesis } from '../stages/synthesize/plan-synthesis.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
 import type { PriceTable } from './config/price-table.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { geminiSettingsSchema } from './gemini/gemini-settings.ts';
-import { readCachedKeys } from './gemini/result-cache.ts';
+import { readCachedKeys, readCachedOutcomes } from './gemini/result-cache.ts';
 import type { Logger } from './logger.ts';
 import type { PipelineContext } from './pipeline-context.ts';
-import { analyzeStep, readAnalysisTemplate } from './steps/analyze-step.ts';
+import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from './steps/analyze-step.ts';
 import { planCompile } from './steps/compile-step.ts';
+import { storedAnswersDirectory } from './workspace/stored-answers.ts';
 import type { StageName } from './steps/stage-step.ts';
 
 export interface StagePlan {
@@ -72,7 +74,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
     analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
-    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger });
+    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context) });
     const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'analyze.jsonl'));
     const template = await readAnalysisTemplate();
     const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
@@ -96,9 +98,14 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   let synthesize: StagePlan;
   if (prompts) {
     const plan = await planSynthesis({ prompts, settings: config.synthesize, outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory, backend: context.backendIdentity });
-    const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'synthesize.jsonl'));
     const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
-    const toSend = [...pendingKeys].filter((key) => !cachedKeys.has(key)).length;
+    // An answer counts as received only while its image is still stored (`clean --answers` drops them).
+    const cached = await readCachedOutcomes({ path: join(stateDirectory, 'results', 'synthesize.jsonl'), keys: pendingKeys });
+    let toSend = 0;
+    for (const key of pendingKeys) {
+      const outcome = cached.get(key);
+      if (!outcome || !(await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }))) toSend += 1;
+    }
     synthesize = {
       items: prompts.length,
       cached: prompts.length - toSend,

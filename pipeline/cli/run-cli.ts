@@ -188,6 +188,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     });
 
   workspaceOptions(program.command('clean').description('Delete the files this workspace uploaded to the Files API (they count against the storage quota).'))
+    .option('--answers', 'also delete the received images kept in the workspace (any image not in place is then paid for again)')
     .option('--json', 'print JSON on stdout')
     .action(async (flags: WorkspaceCommandOptions['flags']) => {
       const { runCleanCommand } = await import('./workspace-commands.ts');

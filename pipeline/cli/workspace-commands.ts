@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { ChargenError } from '../errors.ts';
@@ -7,14 +7,16 @@ import { readUploadRecords } from '../gemini/upload-registry.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectedBackend } from '../pipeline-context.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
-import { isJobSettled, readWorkspaceStatus } from '../workspace-status.ts';
+import { isJobSettled, readWorkspaceStatus, requireWorkspace } from '../workspace-status.ts';
+import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../workspace/stored-answers.ts';
+import { acquireWorkspaceLock } from '../workspace/workspace-lock.ts';
 import { exitCodes } from './exit-codes.ts';
 
 export interface WorkspaceCommandOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  flags: ConfigFlags & { config?: string; json?: boolean };
+  flags: ConfigFlags & { config?: string; json?: boolean; answers?: boolean };
 }
 
 async function loadConfig(options: WorkspaceCommandOptions): Promise<ChargenConfig> {
@@ -63,8 +65,9 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
     const pending = status.jobs.some((job) => !isJobSettled(job.state));
     const exitCode = pending ? exitCodes.pending : exitCodes.done;
     const { records: _records, ...printable } = status;
+    const storedAnswers = await measureStoredAnswers({ workspaceDirectory: status.workspaceDirectory });
     if (options.flags.json) {
-      options.logger.print(JSON.stringify({ exitCode, ...printable }));
+      options.logger.print(JSON.stringify({ exitCode, ...printable, storedAnswers }));
       return exitCode;
     }
     options.logger.print(`workspace ${status.workspaceDirectory} (backend ${status.backend})`);
@@ -74,6 +77,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
     for (const job of status.jobs) {
       options.logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${job.state}, ${job.requests} requests, created ${job.createdAt}`);
     }
+    printStoredAnswers(options.logger, storedAnswers);
     if (pending) options.logger.print('Jobs are still running: `chargen run` picks up their results when they finish.');
     return exitCode;
   } catch (error) {
@@ -108,14 +112,50 @@ export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { 
   });
 }
 
-/** `chargen clean`: deletes what this workspace put on the Files API, so the project's storage quota is free again. */
+// Stored answers (issue 15): what `status` says of them and what `clean --answers` costs.
+function printStoredAnswers(logger: Logger, size: StoredAnswersSize): void {
+  const files = `${size.files} file${size.files === 1 ? '' : 's'}`;
+  logger.print(`  stored answers: ${formatByteCount(size.bytes)} in ${files} (received images and their signatures)${size.files > 0 ? '; `chargen clean --answers` drops them' : ''}`);
+}
+
+/** Drops the stored answers under the workspace lock (a run placing images from them must not lose them midway). */
+async function cleanStoredAnswers(options: WorkspaceCommandOptions): Promise<StoredAnswersSize> {
+  const config = await loadConfig(options);
+  const workspaceDirectory = resolve(options.cwd, config.workdir);
+  await requireWorkspace(workspaceDirectory);
+  const lock = await acquireWorkspaceLock({ directory: workspaceDirectory, command: 'clean --answers', now: Date.now });
+  try {
+    const size = await measureStoredAnswers({ workspaceDirectory });
+    options.logger.warn(
+      `clean --answers: deleting the received images and their signatures (${formatByteCount(size.bytes)} in ${size.files} files). Outputs already in place stay, but every image not in place ` +
+        '(another output folder, a template or setting changed back, an image deleted by hand) will be asked for, and paid for, again.',
+    );
+    return await dropStoredAnswers({ workspaceDirectory });
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * `chargen clean`: deletes what this workspace put on the Files API, so the project's storage quota is free again;
+ * with `--answers`, also the received images kept in the workspace.
+ */
 export async function runCleanCommand(options: WorkspaceCommandOptions): Promise<number> {
+  let answers: StoredAnswersSize | undefined;
+  if (options.flags.answers) {
+    try {
+      answers = await cleanStoredAnswers(options);
+    } catch (error) {
+      return reportError(options.logger, error);
+    }
+  }
   return withBackend(options, async ({ backend }) => {
     const { retry } = backend;
     const uploads = await readUploadRecords(join(backend.stateDirectory, 'uploads.jsonl'));
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
-    if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report }));
+    if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {
+      if (answers) options.logger.print(`clean: stored answers deleted (${formatByteCount(answers.bytes)} in ${answers.files} files)`);
       options.logger.print(`clean: ${report.deleted.length} files deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
       for (const refused of report.refused) options.logger.print(`  ${refused.name}: ${refused.reason}`);
     }

@@ -41,3 +41,14 @@ export async function readCachedKeys(path: string): Promise<Set<string>> {
   const records = await readAppendLog({ path, kind, version, schema: lineOutcomeSchema });
   return new Set(records.filter(isFinal).map((record) => record.key));
 }
+
+/**
+ * The final outcomes a cache holds for the given keys, read without opening it for writing (for plans and dry runs
+ * that must look inside an answer: the image stage asks whether its image is still stored).
+ */
+export async function readCachedOutcomes(options: { path: string; keys: ReadonlySet<string> }): Promise<Map<string, LineOutcome>> {
+  const records = await readAppendLog({ path: options.path, kind, version, schema: lineOutcomeSchema });
+  const outcomes = new Map<string, LineOutcome>();
+  for (const record of records) if (options.keys.has(record.key) && isFinal(record)) outcomes.set(record.key, record);
+  return outcomes;
+}

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecord } from '../is-record.ts';
 import type { ResultLine, ResultLineReader } from './read-result-lines.ts';
@@ -841,16 +841,6 @@ async function writeFully(handle: FileHandle, pieces: Buffer[]): Promise<void> {
   }
 }
 
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 /** The image files of the line being read: temporary until the line turns out whole, then named by their hash. */
 class LineBlobFiles {
   private readonly directory: string;
@@ -881,14 +871,16 @@ class LineBlobFiles {
     }
   }
 
-  /** Names each finished image by its hash (an existing file of that name already holds the same bytes). */
+  /**
+   * Names each finished image by its hash, replacing a file of that name: the new bytes hash to it by construction,
+   * while a kept file may have been changed on disk since (which is why its answer was asked again).
+   */
   async keep(): Promise<void> {
     const blobs = this.blobs;
     this.blobs = [];
     for (const blob of blobs) {
-      const target = join(this.directory, blob.sha256 ?? '');
-      if (blob.sha256 === undefined || (await pathExists(target))) await unlink(blob.path);
-      else await rename(blob.path, target);
+      if (blob.sha256 === undefined) await unlink(blob.path);
+      else await rename(blob.path, join(this.directory, blob.sha256));
     }
   }
 

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
+import { describeLeftOut, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
 import { scanImages } from '../../stages/analyze/scan-images.ts';
 import { hashCanonical } from '../../stages/shared/canonical-json.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
@@ -13,13 +14,21 @@ export async function readAnalysisTemplate(): Promise<string> {
   return readFile(join(packageRoot, 'templates', 'analysis.hbs'), 'utf8');
 }
 
+/** The folders chargen writes to: never read as input, even when they lie inside the input folder. */
+export function listWrittenFolders(context: PipelineContext): { role: string; path: string }[] {
+  return [
+    { role: 'output folder', path: context.outputDirectory },
+    { role: 'workspace', path: context.workspace.directory },
+  ];
+}
+
 /**
  * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
  * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
  */
-export async function fingerprintAnalyze(context: PipelineContext): Promise<string> {
+export async function fingerprintAnalyze(context: PipelineContext, options: { onChargenOutput?: (relativePath: string) => void } = {}): Promise<string> {
   const settings = context.config.analyze;
-  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore }).catch(() => []);
+  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: listWrittenFolders(context), ...options }).catch(() => []);
   const files = [];
   for (const entry of scanned) {
     const found = await stat(entry.path).catch(() => undefined);
@@ -53,7 +62,17 @@ export const analyzeStep: StageStep = {
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
-    const fingerprint = await fingerprintAnalyze(context);
+    const chargenOutputs: { count: number; example?: string } = { count: 0 };
+    const fingerprint = await fingerprintAnalyze(context, {
+      onChargenOutput: (relativePath) => {
+        chargenOutputs.count += 1;
+        chargenOutputs.example ??= relativePath;
+      },
+    });
+    // Said once a run, whether or not the images are analysed again.
+    const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: listWrittenFolders(context) });
+    const leftOut = describeLeftOut({ nested, chargenOutputs });
+    if (leftOut) context.logger.info(`analyze: ${leftOut}`);
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
     const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
     if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
@@ -65,6 +84,7 @@ export const analyzeStep: StageStep = {
       inputDirectory: context.inputDirectory,
       settings: context.config.analyze,
       instructionTemplate: await readAnalysisTemplate(),
+      exclude: listWrittenFolders(context),
       upload: backend.upload,
       executor: backend.executor,
       logger: context.logger,

@@ -9,6 +9,7 @@ import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../errors.ts';
 import { createStreamingResultReader } from '../gemini/stream-result-lines.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
+import { storedAnswersDirectory } from '../workspace/stored-answers.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
 
 export function fingerprintSynthesize(context: PipelineContext, prompts: readonly GenerationPrompt[]): string {
@@ -75,7 +76,7 @@ export const synthesizeStep: StageStep = {
       inputDirectory: context.inputDirectory,
       outputDirectory: context.outputDirectory,
       workspaceDirectory: context.workspace.directory,
-      blobDirectory: join(backend.stateDirectory, 'blobs', 'synthesize'),
+      blobDirectory: storedAnswersDirectory(backend.stateDirectory),
       upload: backend.upload,
       executor: backend.executor,
       createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),

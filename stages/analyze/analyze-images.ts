@@ -15,6 +15,8 @@ export interface AnalyzeImagesOptions {
   settings: AnalyzeSettings;
   /** The text of templates/analysis.hbs (or the user's own). */
   instructionTemplate: string;
+  /** Folders chargen writes to (output folder, workspace): never read as input, should they lie inside it. */
+  exclude?: readonly { role: string; path: string }[];
   /** Puts bytes on the Files API (the Gemini layer's uploadFiles, bound to a client and registry). */
   upload: (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
   executor: GeminiExecutor;
@@ -35,7 +37,12 @@ export interface CollectedImages {
  * The part of stage one that spends nothing: find the images, check each by its bytes (a bad file is a named
  * failure with a fix), and group identical bytes under one representative. The dry run stops here.
  */
-export async function collectInputImages(options: { inputDirectory: string; settings: AnalyzeSettings; logger: Logger }): Promise<CollectedImages> {
+export async function collectInputImages(options: {
+  inputDirectory: string;
+  settings: AnalyzeSettings;
+  logger: Logger;
+  exclude?: readonly { role: string; path: string }[];
+}): Promise<CollectedImages> {
   const { settings, logger } = options;
   const failures: AnalyzeFailure[] = [];
   const warnings: string[] = [];
@@ -43,7 +50,7 @@ export async function collectInputImages(options: { inputDirectory: string; sett
     failures.push(failure);
     logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
   };
-  const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore });
+  const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, ...(options.exclude ? { exclude: options.exclude } : {}) });
   const good: GoodImage[] = [];
   for (const entry of scanned) {
     if (entry.kind === 'rejected') {
@@ -83,7 +90,7 @@ export function computeAnalysisKey(options: { image: { sha256: string; mimeType:
  */
 export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
   const { settings, logger } = options;
-  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger });
+  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}) });
   const { representatives, bySha, warnings } = collected;
   const failures = [...collected.failures];
   const fail = (failure: AnalyzeFailure) => {

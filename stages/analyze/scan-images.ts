@@ -1,6 +1,8 @@
 import fastGlob from 'fast-glob';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
+import { findNestedFolders } from './find-nested-folders.ts';
+import { isChargenOutput } from './is-chargen-output.ts';
 
 export type ScannedEntry =
   | { kind: 'file'; path: string; relativePath: string; sizeBytes: number }
@@ -8,14 +10,23 @@ export type ScannedEntry =
 
 /**
  * Finds candidate images under `inputDirectory` by pattern (case-insensitive). Folders named like images and
- * symlinks that lead out of the input folder are reported, not followed; nothing is read yet.
+ * symlinks that lead out of the input folder are reported, not followed; nothing is read yet. The folders chargen
+ * writes to (`exclude`: the output folder, the workspace) are left out when they lie inside the input folder, and so
+ * is any image chargen made (its sidecar beside it), named to `onChargenOutput`.
  */
-export async function scanImages(options: { inputDirectory: string; patterns: readonly string[]; ignore: readonly string[] }): Promise<ScannedEntry[]> {
+export async function scanImages(options: {
+  inputDirectory: string;
+  patterns: readonly string[];
+  ignore: readonly string[];
+  exclude?: readonly { role: string; path: string }[];
+  onChargenOutput?: (relativePath: string) => void;
+}): Promise<ScannedEntry[]> {
   const root = resolve(options.inputDirectory);
   const realRoot = await realpath(root);
+  const nested = await findNestedFolders({ inputDirectory: root, folders: options.exclude ?? [] });
   const names = await fastGlob([...options.patterns], {
     cwd: root,
-    ignore: [...options.ignore],
+    ignore: [...options.ignore, ...nested.flatMap((folder) => [fastGlob.escapePath(folder.relativePath), `${fastGlob.escapePath(folder.relativePath)}/**`])],
     caseSensitiveMatch: false,
     onlyFiles: false,
     followSymbolicLinks: false,
@@ -49,6 +60,10 @@ export async function scanImages(options: { inputDirectory: string; patterns: re
       }
       if (!info.isFile()) {
         reject('not a regular file', 'Only regular image files are analysed.');
+        continue;
+      }
+      if (await isChargenOutput(path)) {
+        options.onChargenOutput?.(relativePath);
         continue;
       }
       entries.push({ kind: 'file', path, relativePath, sizeBytes: info.size });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
@@ -6,28 +7,38 @@ const outputNamesSchema = z
   .object({
     kind: z.literal('chargen-output-names'),
     version: z.literal(1),
-    /** The output folder these names are for (absolute); another folder starts afresh. */
+    /** The output folder these names are for (absolute); each folder has its own file. */
     outputDirectory: z.string().min(1),
     /** Entry id (`<source path>#<variant>`) → base name, kept from run to run so an output never moves. */
     names: z.record(z.string(), z.string().regex(/^[^/\\\0]+$/)),
   })
   .strict();
 
-function namesPath(workspaceDirectory: string): string {
+const damagedAdvice = 'It records which output file belongs to which image; delete it and chargen names the outputs again (its own earlier outputs are recognised by their sidecars and kept under their names).';
+
+/**
+ * One file per output folder, named by a hash of the folder's path: going to another folder and back finds the names
+ * given there, and only the names of the folder in use are read.
+ */
+function namesPath(options: { workspaceDirectory: string; outputDirectory: string }): string {
+  const folderHash = createHash('sha256').update(options.outputDirectory).digest('hex').slice(0, 16);
+  return join(options.workspaceDirectory, 'synthesize', 'names', `${folderHash}.json`);
+}
+
+/** Before names were kept per folder: one file, for the last folder used. */
+function singleNamesPath(workspaceDirectory: string): string {
   return join(workspaceDirectory, 'synthesize', 'names.json');
 }
 
 export async function readOutputNames(options: { workspaceDirectory: string; outputDirectory: string }): Promise<Map<string, string>> {
-  const file = await readJsonFile(
-    namesPath(options.workspaceDirectory),
-    outputNamesSchema,
-    'It records which output file belongs to which image; delete it and chargen names the outputs again (existing files are then seen as foreign and kept).',
-  );
+  const file =
+    (await readJsonFile(namesPath(options), outputNamesSchema, damagedAdvice)) ??
+    (await readJsonFile(singleNamesPath(options.workspaceDirectory), outputNamesSchema, damagedAdvice));
   if (!file || file.outputDirectory !== options.outputDirectory) return new Map();
   return new Map(Object.entries(file.names));
 }
 
 export async function writeOutputNames(options: { workspaceDirectory: string; outputDirectory: string; names: ReadonlyMap<string, string> }): Promise<void> {
   const names = Object.fromEntries([...options.names].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
-  await writeJsonAtomic(namesPath(options.workspaceDirectory), { kind: 'chargen-output-names', version: 1, outputDirectory: options.outputDirectory, names });
+  await writeJsonAtomic(namesPath(options), { kind: 'chargen-output-names', version: 1, outputDirectory: options.outputDirectory, names });
 }

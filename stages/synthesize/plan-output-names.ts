@@ -58,7 +58,9 @@ function shortHash(text: string): string {
 
 /**
  * Pure: the base name (no extension) of every entry. Names given in earlier runs are kept, so an output never moves
- * and a rerun after a crash overwrites its own half-finished file rather than making a second one. A new name avoids,
+ * and a rerun after a crash overwrites its own half-finished file rather than making a second one. An entry whose
+ * name was not kept (another output folder's names, a lost names file) takes the name of the output chargen placed
+ * for it in this folder before, found by its sidecar, so it is replaced rather than doubled. A new name avoids,
  * case-insensitively, every name already given and every file in the output folder that chargen did not write.
  */
 export function planOutputNames(options: {
@@ -67,12 +69,25 @@ export function planOutputNames(options: {
   assigned: ReadonlyMap<string, string>;
   /** Base names of files in the output folder (any extension), including chargen's own. */
   existingBaseNames: Iterable<string>;
+  /** Entry id → base names of the outputs chargen placed for it in this folder before (read from their sidecars). */
+  earlier?: ReadonlyMap<string, readonly string[]>;
 }): Map<string, string> {
   const names = new Map(options.assigned);
   const ours = new Set([...options.assigned.values()].map((name) => name.toLowerCase()));
   const taken = new Set([...options.existingBaseNames].map((name) => name.toLowerCase()));
   for (const name of ours) taken.add(name);
   const entries = [...options.entries].sort((left, right) => compareText(formatEntryId(left), formatEntryId(right)));
+  for (const entry of entries) {
+    const id = formatEntryId(entry);
+    if (names.has(id)) continue;
+    const preferred = formatBaseName(entry);
+    const candidates = [...(options.earlier?.get(id) ?? [])].sort((left, right) => Number(right === preferred) - Number(left === preferred) || compareText(left, right));
+    const adopted = candidates.find((name) => !ours.has(name.toLowerCase()));
+    if (adopted === undefined) continue;
+    ours.add(adopted.toLowerCase());
+    taken.add(adopted.toLowerCase());
+    names.set(id, adopted);
+  }
   for (const entry of entries) {
     const id = formatEntryId(entry);
     if (names.has(id)) continue;

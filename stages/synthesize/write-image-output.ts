@@ -1,5 +1,6 @@
 import { createHash, randomBytes as randomSuffix } from 'node:crypto';
-import { copyFile, link, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
 import type { ImageFileInspection } from '../media/inspect-image-file.ts';
@@ -24,17 +25,18 @@ function insideFolder(folder: string, name: string): string {
   return path;
 }
 
-/** Hard link when the blob is on the same file system (no copy of tens of MB), else a copy; then an atomic rename. */
+/**
+ * A copy of the stored blob, never a link: the store keeps the answer for other folders and later runs, and an output
+ * edited in place must change neither it nor another output (two sources with the same bytes share one answer).
+ * Where the file system can (btrfs, XFS, APFS), COPYFILE_FICLONE makes the copy a reflink that shares blocks until
+ * written; elsewhere it is a plain copy. Then synced, and renamed into place.
+ */
 async function placeFile(options: { source: string; destination: string }): Promise<void> {
   const temporary = join(dirname(options.destination), `.chargen-${randomSuffix(6).toString('hex')}.tmp`);
   try {
-    try {
-      await link(options.source, temporary);
-    } catch {
-      await copyFile(options.source, temporary);
-      const handle = await open(temporary, 'r+');
-      await handle.sync().finally(() => handle.close());
-    }
+    await copyFile(options.source, temporary, constants.COPYFILE_FICLONE);
+    const handle = await open(temporary, 'r+');
+    await handle.sync().finally(() => handle.close());
     await rename(temporary, options.destination);
   } finally {
     await rm(temporary, { force: true });

@@ -25,6 +25,8 @@ export interface SynthesizeFixture extends GeminiFixture {
     prompts: readonly GenerationPrompt[];
     records?: ReadonlyMap<string, AnalysisRecord>;
     settings?: Partial<SynthesizeSettings>;
+    /** Another output folder than the fixture's own. */
+    outputDirectory?: string;
     executor?: GeminiExecutor;
     createResultReader?: (blobDirectory: string) => ResultLineReader;
   }): Promise<SynthesizeResult>;
@@ -53,7 +55,7 @@ export async function createSynthesizeFixture(...parameters: Parameters<typeof c
         records: options.records ?? new Map(),
         settings: synthesizeSettingsSchema.parse(options.settings ?? {}),
         inputDirectory,
-        outputDirectory,
+        outputDirectory: options.outputDirectory ?? outputDirectory,
         workspaceDirectory: gemini.workspaceDirectory,
         blobDirectory: join(gemini.workspaceDirectory, 'blobs', 'synthesize'),
         upload: async (candidates, uploadOptions) => {

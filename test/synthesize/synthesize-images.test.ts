@@ -54,7 +54,13 @@ describe('synthesizeImages on the emulator', () => {
       'hero-00000-2.jpg', 'hero-00000-2.json', 'hero-00000-2.thought-signature', 'hero-00000.jpg', 'hero-00000.json', 'hero-00000.thought-signature',
       'hero-00001-2.jpg', 'hero-00001-2.json', 'hero-00001-2.thought-signature', 'hero-00001.jpg', 'hero-00001.json', 'hero-00001.thought-signature',
     ]);
-    expect(await readdir(join(fixture.workspaceDirectory, 'blobs', 'synthesize'))).toEqual([]);
+    // The workspace keeps every received image and signature, named by the sha256 of its bytes, for later runs.
+    const stored = await readdir(join(fixture.workspaceDirectory, 'blobs', 'synthesize'));
+    for (const output of result.outputs) {
+      const placed = imageSidecarSchema.parse(JSON.parse(await readFile(output.sidecar, 'utf8')));
+      expect(stored).toContain(placed.image.sha256);
+    }
+    expect(stored.filter((name) => !/^[0-9a-f]{64}$/.test(name))).toEqual([]);
 
     const statsBefore = await fixture.emulator.stats();
     const again = await fixture.synthesize({ prompts, records });
@@ -127,7 +133,7 @@ describe('synthesizeImages on the emulator', () => {
     expect(await fixture.emulator.stats()).toEqual(statsBefore);
   });
 
-  it('an image deleted by hand is made again; one whose sidecar is missing is replaced under the same name', async () => {
+  it('an image deleted by hand is placed again from the store; one whose sidecar is missing is replaced under the same name', async () => {
     const { prompts } = await fixture.createPrompts({ count: 2 });
     await fixture.synthesize({ prompts });
     await rm(join(fixture.outputDirectory, 'hero-00000.jpg'));
@@ -137,7 +143,7 @@ describe('synthesizeImages on the emulator', () => {
       ['hero-00000.jpg', 'written'],
       ['hero-00001.jpg', 'written'],
     ]);
-    expect(result.report.sentLines).toBe(2);
+    expect(result.report).toMatchObject({ cachedKeys: 2, sentLines: 0 });
     expect((await readdir(fixture.outputDirectory)).sort()).toEqual([
       'hero-00000.jpg', 'hero-00000.json', 'hero-00000.thought-signature', 'hero-00001.jpg', 'hero-00001.json', 'hero-00001.thought-signature',
     ]);

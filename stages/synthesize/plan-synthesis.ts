@@ -1,0 +1,94 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { computeImageRequestKey } from './build-image-request.ts';
+import { readOutputNames } from './output-names-file.ts';
+import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
+import { readEarlierOutputs, type EarlierOutput } from './read-earlier-outputs.ts';
+import type { SynthesizeSettings } from './synthesize-settings.ts';
+
+/** An output the run makes (or places from the store): its prompt, its file's base name and its request's key. */
+export interface PendingEntry {
+  prompt: GenerationPrompt;
+  baseName: string;
+  key: string;
+}
+
+/** An output whose sidecar already names the current request and backend, with its image in place. */
+export interface UnchangedOutput {
+  sourcePath: string;
+  variant: number;
+  key: string;
+  image: string;
+  sidecar: string;
+  status: 'unchanged';
+}
+
+export interface SynthesisPlan {
+  names: Map<string, string>;
+  namesChanged: boolean;
+  unchanged: UnchangedOutput[];
+  pending: PendingEntry[];
+  /** chargen's own earlier outputs for a source and variant that now has another name here: replaced, not kept twice. */
+  doubles: EarlierOutput[];
+}
+
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function groupByEntry(outputs: ReadonlyMap<string, EarlierOutput>): Map<string, string[]> {
+  const byEntry = new Map<string, string[]>();
+  for (const output of outputs.values()) byEntry.set(output.entryId, [...(byEntry.get(output.entryId) ?? []), output.baseName]);
+  return byEntry;
+}
+
+function sameNames(left: ReadonlyMap<string, string>, right: ReadonlyMap<string, string>): boolean {
+  return left.size === right.size && [...left].every(([id, name]) => right.get(id) === name);
+}
+
+/**
+ * What synthesize would do, spending and writing nothing: the name of every output (names given in this folder
+ * kept, chargen's earlier outputs recognised by their sidecars), the outputs whose sidecar already names the current
+ * request and backend, the rest (still to make or to place from the store), and chargen's doubles to remove.
+ */
+export async function planSynthesis(options: {
+  prompts: readonly GenerationPrompt[];
+  settings: SynthesizeSettings;
+  outputDirectory: string;
+  workspaceDirectory: string;
+  backend: string;
+}): Promise<SynthesisPlan> {
+  const outputDirectory = resolve(options.outputDirectory);
+  const existingFiles = (await readdir(outputDirectory).catch(() => [] as string[])).filter((name) => !name.startsWith('.'));
+  const earlier = await readEarlierOutputs({ outputDirectory, fileNames: existingFiles });
+  const earlierByEntry = groupByEntry(earlier);
+  const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
+  const names = planOutputNames({
+    entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
+    assigned,
+    existingBaseNames: existingFiles.map(toBaseName),
+    earlier: earlierByEntry,
+  });
+  const unchanged: UnchangedOutput[] = [];
+  const pending: PendingEntry[] = [];
+  const doubles: EarlierOutput[] = [];
+  for (const prompt of options.prompts) {
+    const entryId = formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant });
+    const baseName = names.get(entryId) as string;
+    const key = computeImageRequestKey({ prompt, settings: options.settings });
+    for (const other of earlierByEntry.get(entryId) ?? []) if (other !== baseName) doubles.push(earlier.get(other) as EarlierOutput);
+    const current = earlier.get(baseName);
+    const sidecarPath = join(outputDirectory, `${baseName}.json`);
+    if (current?.entryId === entryId && current.key === key && current.backend === options.backend && (await fileSize(join(outputDirectory, current.image.file))) === current.image.bytes) {
+      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
+    } else {
+      pending.push({ prompt, baseName, key });
+    }
+  }
+  return { names, namesChanged: !sameNames(names, assigned), unchanged, pending, doubles };
+}

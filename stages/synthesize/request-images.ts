@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { isMissingFileError, type LineOutcome, type RequestLine, type ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
+import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
+import { inspectImageFile, type ImageFileInspection } from '../media/inspect-image-file.ts';
+import { buildImageRequest } from './build-image-request.ts';
+import { createStoredAnswerCheck } from './check-stored-answer.ts';
+import { chooseImage, type BlobReference } from './choose-image.ts';
+import { fileSize, type PendingEntry } from './plan-synthesis.ts';
+import { blobPath, storeInlineData } from './store-inline-data.ts';
+import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images.ts';
+
+function describeEntry(entry: PendingEntry): string {
+  return `${entry.prompt.sourceImage.path}${entry.prompt.variant > 1 ? ` variant ${entry.prompt.variant}` : ''}`;
+}
+
+/**
+ * Sends what no stored answer covers, model by model; answers received before are used only when their files in the
+ * store are intact (else asked again, and said so). A reference image whose upload expired or was deleted since it
+ * was registered is uploaded again and its request asked once more.
+ */
+export async function executeLines(context: {
+  lines: ReadonlyMap<string, { model: string; line: RequestLine }>;
+  pending: readonly PendingEntry[];
+  options: SynthesizeImagesOptions;
+  inspect: (blob: BlobReference) => Promise<ImageFileInspection>;
+  fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
+}): Promise<{ outcomes: Map<string, LineOutcome>; report: SynthesizeResult['report'] }> {
+  const { pending, options, inspect } = context;
+  const { blobDirectory, logger } = options;
+  const descriptions = new Map(pending.map((entry) => [entry.key, describeEntry(entry)]));
+  const storedAnswers = createStoredAnswerCheck({ blobDirectory, keepThoughts: options.settings.keepThoughts, describeKey: (key) => descriptions.get(key) ?? key, logger });
+  const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: context.lines.size };
+  const outcomes = new Map<string, LineOutcome>();
+  const execute = async (batch: ReadonlyMap<string, { model: string; line: RequestLine }>) => {
+    const byModel = new Map<string, RequestLine[]>();
+    for (const [key, { model, line }] of batch) {
+      const modelLines = byModel.get(model) ?? [];
+      modelLines.push({ ...line, key });
+      byModel.set(model, modelLines);
+    }
+    for (const [model, modelLines] of byModel) {
+      const executed = await options.executor.execute({
+        stage: 'synthesize',
+        model,
+        lines: modelLines,
+        validate: (response) => validateImageResponse({ response, inspect }),
+        readResults: options.createResultReader(blobDirectory),
+        prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
+        isCachedUsable: (outcome) => storedAnswers.isUsable(outcome),
+        discardResultFiles: true,
+      });
+      for (const [key, outcome] of executed.outcomes) outcomes.set(key, outcome);
+      report.cachedKeys += executed.cachedKeys;
+      report.sentLines += executed.sentLines;
+      report.jobsCreated += executed.jobsCreated;
+      report.jobsAdopted += executed.jobsAdopted;
+    }
+  };
+  await execute(context.lines);
+  const gone = pending.filter((entry) => {
+    const outcome = outcomes.get(entry.key);
+    return entry.prompt.useReferenceImage && outcome?.status === 'failed' && isMissingFileError(outcome.error);
+  });
+  if (gone.length > 0) {
+    logger.info(`synthesize: ${gone.length} reference images are gone from the Files API (expired or deleted); uploading them again`);
+    await execute(await buildLines({ pending: gone, options, fail: context.fail, refresh: new Set(gone.map((entry) => entry.prompt.sourceImage.sha256)) }));
+  }
+  const missing = storedAnswers.countMissing();
+  if (missing > 0) logger.info(`synthesize: ${missing} answers received earlier had no image left in the workspace (dropped by \`chargen clean --answers\`, or from before images were kept); they were asked again`);
+  return { outcomes, report };
+}
+
+/** One request per distinct key; a reference image is uploaded (or its earlier upload reused) only when asked. */
+export async function buildLines(context: {
+  pending: readonly PendingEntry[];
+  options: SynthesizeImagesOptions;
+  fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
+  refresh?: ReadonlySet<string>;
+}): Promise<Map<string, { model: string; line: RequestLine }>> {
+  const { pending, options, fail } = context;
+  const references = new Map<string, UploadCandidate>();
+  for (const entry of pending) {
+    if (!entry.prompt.useReferenceImage || references.has(entry.prompt.sourceImage.sha256)) continue;
+    const path = join(options.inputDirectory, entry.prompt.sourceImage.path);
+    const size = await fileSize(path);
+    if (size === undefined) continue;
+    references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
+  }
+  const uploads = references.size > 0 ? await options.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
+  const lines = new Map<string, { model: string; line: RequestLine }>();
+  for (const entry of pending) {
+    let referenceFileUri: string | undefined;
+    if (entry.prompt.useReferenceImage) {
+      const uploaded = uploads.get(entry.prompt.sourceImage.sha256);
+      if (uploaded?.status !== 'uploaded') {
+        const reason = !references.has(entry.prompt.sourceImage.sha256)
+          ? `the reference image ${entry.prompt.sourceImage.path} is missing from the input folder`
+          : `the reference image could not be uploaded: ${uploaded?.status === 'failed' ? uploaded.error.message : 'no answer'}`;
+        fail(entry, reason, true);
+        continue;
+      }
+      referenceFileUri = uploaded.file.uri;
+    }
+    const line = buildImageRequest({ prompt: entry.prompt, settings: options.settings, ...(referenceFileUri !== undefined ? { referenceFileUri } : {}) });
+    if (!lines.has(line.key)) lines.set(line.key, { model: entry.prompt.model, line });
+  }
+  return lines;
+}
+
+/**
+ * Inspects each stored image once: the check that accepts an answer and the placing of its image both need it. A
+ * file that cannot be read is an unusable image, not an exception.
+ */
+export function createBlobInspector(blobDirectory: string): (blob: BlobReference) => Promise<ImageFileInspection> {
+  const inspections = new Map<string, Promise<ImageFileInspection>>();
+  return (blob) => {
+    let inspection = inspections.get(blob.sha256);
+    if (!inspection) {
+      inspection = inspectImageFile(blobPath({ blobDirectory, blob })).catch((error: Error): ImageFileInspection => ({ ok: false, reason: error.message }));
+      inspections.set(blob.sha256, inspection);
+    }
+    return inspection;
+  };
+}
+
+/** A response is kept only when its chosen image is really an image: magic bytes, dimensions, an intact end. */
+async function validateImageResponse(options: { response: Record<string, unknown>; inspect: (blob: BlobReference) => Promise<ImageFileInspection> }): Promise<ResponseVerdict> {
+  const choice = chooseImage(options.response);
+  if (!choice.ok) return choice;
+  const inspection = await options.inspect(choice.image.blob);
+  if (!inspection.ok) return { ok: false, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}`, retryable: true };
+  return { ok: true };
+}
