@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { connectBackend, resolveBackendIdentity, type Backend } from './connect-backend.ts';
@@ -12,8 +12,9 @@ import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/
 import { openUploadRegistry } from './gemini/upload-registry.ts';
 import type { Logger } from './logger.ts';
 import type { Workspace } from './workspace/open-workspace.ts';
+import { readCodeVersion } from './read-code-version.ts';
 
-const packageRoot = join(import.meta.dirname, '..');
+export { readCodeVersion };
 
 /** Jobs were left running (`--detach`); the next `run` or `status` picks them up. */
 export class JobsPendingError extends Error {
@@ -54,12 +55,6 @@ export interface PipelineContext {
   /** Connects on first use: a run whose stages are all up to date never starts the emulator or touches the API. */
   connect(): Promise<ConnectedBackend>;
   close(): Promise<void>;
-}
-
-export async function readCodeVersion(): Promise<string> {
-  const text = await readFile(join(packageRoot, 'package.json'), 'utf8');
-  const match = /"version"\s*:\s*"([^"]+)"/.exec(text);
-  return match?.[1] ?? 'unknown';
 }
 
 /** A sleep that ends early, with InterruptedError, when the user interrupts. */

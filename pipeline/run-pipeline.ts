@@ -2,7 +2,9 @@ import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { ChargenError, CheckpointError, InterruptedError } from './errors.ts';
+import { describePlan } from './describe-plan.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
+import { formatCount, formatUsd } from './format-count.ts';
 import type { ExecutorEnvironment } from './gemini/batch-executor.ts';
 import type { Logger } from './logger.ts';
 import { createPipelineContext, JobsPendingError, type PipelineContext } from './pipeline-context.ts';
@@ -17,6 +19,8 @@ import { exitCodes } from './cli/exit-codes.ts';
 import { checkServedModels, describeModelWarnings } from './gemini/check-models.ts';
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
 import { listModelUses } from './steps/list-model-uses.ts';
+
+export { describePlan };
 
 const steps: readonly StageStep[] = [analyzeStep, compileStep, synthesizeStep];
 
@@ -54,21 +58,6 @@ export function selectStages(options: { from?: StageName; only?: StageName }): {
   if (options.only) return { run: [options.only], forced: new Set([options.only]) };
   const start = options.from ? stageNames.indexOf(options.from) : stageNames.length;
   return { run: [...stageNames], forced: new Set(stageNames.slice(start)) };
-}
-
-function formatUsd(amount: number): string {
-  return `$${amount.toFixed(amount < 1 ? 3 : 2)}`;
-}
-
-export function describePlan(plan: RunPlan): string[] {
-  const line = (name: string, stage: RunPlan['analyze']) =>
-    `${name}: ${stage.items} items${stage.estimated ? ' (estimated from the images still to analyse)' : ''}, ${stage.cached} done or cached, ${stage.toSend} to send in ${stage.jobs} batch job${stage.jobs === 1 ? '' : 's'}, about ${formatUsd(stage.costUsd)}`;
-  return [
-    line('analyze', plan.analyze),
-    `compile: ${plan.compile.items} prompts${plan.compile.estimated ? ' (estimated)' : ''}, free`,
-    line('synthesize', plan.synthesize),
-    `estimated spend: ${formatUsd(plan.costUsd)} at batch prices (the price table is in chargen.config.json "prices")`,
-  ];
 }
 
 /** The selected stages from the first one that will run (forced, or out of date) on: those that will call a model. */
@@ -198,7 +187,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     if (stages.synthesize.status !== 'not-run') await tryWriteContactSheet(context);
     const outputs = await collectOutputs(context);
     const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
-    const made = stages.synthesize.status === 'not-run' ? '' : `${outputs.length} images in ${relative(options.cwd, context.outputDirectory) || '.'}`;
+    const made = stages.synthesize.status === 'not-run' ? '' : `${formatCount(outputs.length, 'image')} in ${relative(options.cwd, context.outputDirectory) || '.'}`;
     return {
       exitCode,
       stages,

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { describePlan, runPipeline, type PipelineSummary } from '../run-pipeline.ts';
+import { describePlan } from '../describe-plan.ts';
+import { formatCount } from '../format-count.ts';
+import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { exitCodes } from './exit-codes.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
@@ -38,7 +40,7 @@ function printHuman(logger: Logger, summary: PipelineSummary): void {
     logger.print(
       `${name}: ${stage.status}, ${stage.succeeded} of ${stage.total} ok` +
         (stage.failed > 0 ? `, ${stage.failed} failed` : '') +
-        `, ${stage.cached} cached or unchanged, ${stage.requestsSent} requests sent`,
+        `, ${stage.cached} cached or unchanged, ${formatCount(stage.requestsSent, 'request')} sent`,
     );
   }
   for (const letter of summary.deadLetter) logger.print(`  failed (${letter.stage}) ${letter.source}: ${letter.reason}`);

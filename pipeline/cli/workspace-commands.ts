@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { ChargenError } from '../errors.ts';
+import { formatCount } from '../format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../gemini/upload-registry.ts';
 import type { Logger } from '../logger.ts';
@@ -96,15 +97,9 @@ export async function runJobsListCommand(options: WorkspaceCommandOptions): Prom
 /** `chargen jobs cancel <name>`: cancels one of this workspace's jobs (never another's). */
 export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { name: string }): Promise<number> {
   return withBackend(options, async ({ backend, workspaceId }) => {
-    const { retry } = backend;
-    try {
-      const job = await cancelWorkspaceJob({ client: backend.backend.client, retry, workspaceId, name: options.name });
-      options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
-      return exitCodes.done;
-    } catch (error) {
-      options.logger.error((error as Error).message);
-      return exitCodes.usage;
-    }
+    const job = await cancelWorkspaceJob({ client: backend.backend.client, retry: backend.retry, workspaceId, name: options.name });
+    options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
+    return exitCodes.done;
   });
 }
 
@@ -116,7 +111,7 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report }));
     else {
-      options.logger.print(`clean: ${report.deleted.length} files deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
+      options.logger.print(`clean: ${formatCount(report.deleted.length, 'file')} deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
       for (const refused of report.refused) options.logger.print(`  ${refused.name}: ${refused.reason}`);
     }
     return exitCodes.done;
