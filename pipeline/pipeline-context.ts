@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
-import { connectBackend, resolveBackendIdentity, type Backend } from './connect-backend.ts';
+import { connectBackend, resolveBackend, type Backend, type BackendResolution } from './connect-backend.ts';
 import { InterruptedError, UsageError } from './errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from './gemini/batch-executor.ts';
 import type { RetryPolicy } from './gemini/call-with-retry.ts';
@@ -12,6 +12,7 @@ import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/
 import { openUploadRegistry } from './gemini/upload-registry.ts';
 import type { Logger } from './logger.ts';
 import type { Workspace } from './workspace/open-workspace.ts';
+import { rememberBackend } from './workspace/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
 
 export { readCodeVersion };
@@ -48,6 +49,8 @@ export interface PipelineContext {
   codeVersion: string;
   /** Which backend answers (see Backend.identity); part of every fingerprint. */
   backendIdentity: string;
+  /** That backend, how to name it to people, and why it is the one (the key, the setting, the workspace's memory). */
+  backend: BackendResolution;
   inputDirectory: string;
   outputDirectory: string;
   /** Executor reports per stage, for the summary. */
@@ -83,6 +86,8 @@ export async function createPipelineContext(options: {
   signal: AbortSignal;
   detach: boolean;
   environment?: Partial<ExecutorEnvironment>;
+  /** A run: it has named its backend already, and the workspace remembers the backend once it connects. */
+  forRun?: boolean;
 }): Promise<PipelineContext> {
   const { config, logger, workspace, signal } = options;
   const environment: ExecutorEnvironment = {
@@ -93,12 +98,14 @@ export async function createPipelineContext(options: {
     ...options.environment,
   };
   const reports = new Map<string, ExecuteReport>();
+  const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
   const closers: (() => Promise<void>)[] = [];
   let connected: Promise<ConnectedBackend> | undefined;
 
   async function connect(): Promise<ConnectedBackend> {
-    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger });
+    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
     closers.push(() => backend.close());
+    if (options.forRun) await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...(backend.kind === 'gemini' && backend.connection.baseUrl ? { baseUrl: backend.connection.baseUrl } : {}), now: environment.now });
     if (options.detach && backend.ephemeral) {
       throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
     }
@@ -149,7 +156,8 @@ export async function createPipelineContext(options: {
     environment,
     signal,
     codeVersion: await readCodeVersion(),
-    backendIdentity: await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env }),
+    backendIdentity: resolution.identity,
+    backend: resolution,
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory: resolve(options.cwd, config.out),
     reports,

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { describePlan } from '../describe-plan.ts';
 import { formatCount } from '../format-count.ts';
 import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';
@@ -28,7 +27,7 @@ const flagsSchema = z
   .refine((flags) => !(flags.from && flags.only), { message: '--from and --only do not go together: --from X runs X and what follows, --only X runs X alone' });
 
 /** What `chargen run --json` prints on stdout: the summary, or (`error` set, no stages) why nothing ran. */
-export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { error?: { code: string; message: string } };
+export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { backend?: PipelineSummary['backend']; error?: { code: string; message: string } };
 
 /** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
 const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served']);
@@ -82,12 +81,11 @@ export async function runRunCommand(options: {
       command: options.command,
     });
     if (json) {
-      const printed: RunJsonSummary = { exitCode: summary.exitCode, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
+      const printed: RunJsonSummary = { exitCode: summary.exitCode, backend: summary.backend, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
       logger.print(JSON.stringify(printed));
       logger.info(summary.message);
     } else if (dryRun && summary.plan) {
-      for (const line of describePlan(summary.plan)) logger.print(line);
-      logger.print('Dry run: nothing was sent, spent or written.');
+      logger.print(summary.message);
     } else {
       printHuman(logger, summary);
     }

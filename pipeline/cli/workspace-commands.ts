@@ -6,9 +6,11 @@ import { formatCount } from '../format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../gemini/upload-registry.ts';
 import type { Logger } from '../logger.ts';
+import type { BackendResolution } from '../connect-backend.ts';
+import { callWithRetry } from '../gemini/call-with-retry.ts';
 import type { ConnectedBackend } from '../pipeline-context.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
-import { isJobSettled, readWorkspaceStatus } from '../workspace-status.ts';
+import { isJobSettled, readWorkspaceStatus, type WorkspaceStatus } from '../workspace-status.ts';
 import { exitCodes } from './exit-codes.ts';
 
 export interface WorkspaceCommandOptions {
@@ -42,6 +44,32 @@ function reportError(logger: Logger, error: unknown): number {
   return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
 }
 
+/** Asks the API the state of the open jobs this shell can ask about (its backend's, when it outlives a process). */
+async function lookUpOpenJobs(options: WorkspaceCommandOptions & { config: ChargenConfig }, status: WorkspaceStatus & { resolution: BackendResolution }): Promise<number> {
+  const { resolution } = status;
+  const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state) && job.backend === resolution.identity);
+  if (open.length === 0 || resolution.builtIn || resolution.unavailable) return exitCodes.done;
+  return withBackend(options, async ({ backend }) => {
+    for (const job of open) {
+      const live = await callWithRetry({ operation: `batches.get ${job.name}`, call: () => backend.backend.client.batches.get({ name: job.name as string }), ...backend.retry });
+      job.state = String(live.state ?? job.state);
+    }
+    return exitCodes.done;
+  });
+}
+
+/** Each backend the workspace holds answers or jobs of, with its jobs; the one this shell uses says why. */
+function printBackends(logger: Logger, status: WorkspaceStatus): void {
+  for (const backend of status.backends) {
+    const why = backend.current ? status.backendReason : "not this shell's backend";
+    logger.print(`${backend.label} (${why}): ${formatCount(backend.answers, 'answer')} kept, ${formatCount(backend.jobs, 'batch job')}`);
+    for (const job of status.jobs.filter((candidate) => candidate.backend === backend.identity)) {
+      const state = job.note ? `${job.state} (${job.note})` : job.state;
+      logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${state}, ${formatCount(job.requests, 'request')}, created ${job.createdAt}`);
+    }
+  }
+}
+
 /**
  * `chargen status`: the stages' checkpoints and this workspace's batch jobs. Jobs not finished are looked up live
  * (when the backend outlives a process), so a `--detach`ed run can be followed; exit 4 while any still runs.
@@ -50,31 +78,20 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
   try {
     const config = await loadConfig(options);
     const status = await readWorkspaceStatus({ cwd: options.cwd, env: options.env, config });
-    const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state));
-    if (open.length > 0 && status.backend !== 'emulator') {
-      const code = await withBackend({ ...options, config }, async ({ backend }) => {
-        for (const job of open) {
-          const live = await backend.backend.client.batches.get({ name: job.name as string });
-          job.state = String(live.state ?? job.state);
-        }
-        return exitCodes.done;
-      });
-      if (code !== exitCodes.done) return code;
-    }
+    const code = await lookUpOpenJobs({ ...options, config }, status);
+    if (code !== exitCodes.done) return code;
     const pending = status.jobs.some((job) => !isJobSettled(job.state));
     const exitCode = pending ? exitCodes.pending : exitCodes.done;
-    const { records: _records, ...printable } = status;
+    const { resolution: _resolution, ...printable } = status;
     if (options.flags.json) {
       options.logger.print(JSON.stringify({ exitCode, ...printable }));
       return exitCode;
     }
-    options.logger.print(`workspace ${status.workspaceDirectory} (backend ${status.backend})`);
+    options.logger.print(`workspace ${status.workspaceDirectory}`);
     for (const [name, stage] of Object.entries(status.stages)) {
       options.logger.print(`  ${name}: ${stage.checkpoint ? `${stage.items} done${stage.failed > 0 ? `, ${stage.failed} failed` : ''}` : 'not run yet'}`);
     }
-    for (const job of status.jobs) {
-      options.logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${job.state}, ${job.requests} requests, created ${job.createdAt}`);
-    }
+    printBackends(options.logger, status);
     if (pending) options.logger.print('Jobs are still running: `chargen run` picks up their results when they finish.');
     return exitCode;
   } catch (error) {
