@@ -4,7 +4,7 @@ import { formatCount, formatUsd } from './format-count.ts';
 function describeStagePlan(name: string, stage: StagePlan): string {
   const items = `${formatCount(stage.items, 'item')}${stage.estimated ? ' (estimated from the images still to analyse)' : ''}`;
   const jobs = stage.jobs > 0 ? ` in ${formatCount(stage.jobs, 'batch job')}` : '';
-  const send = stage.toSend === 0 ? 'nothing to send' : `${stage.toSend} to send${jobs}, about ${formatUsd(stage.costUsd)}`;
+  const send = stage.toSend === 0 ? '0 to send' : `${stage.toSend} to send${jobs}, about ${formatUsd(stage.costUsd)}`;
   return `${name}: ${items}, ${stage.cached} done or cached, ${send}`;
 }
 

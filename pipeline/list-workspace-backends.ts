@@ -47,7 +47,8 @@ export function describeWorkspaceBackends(options: { backends: readonly Workspac
   for (const backend of options.backends) {
     const open = backend.records.filter(isRecordOpen).length;
     if (backend.identity === resolution.identity) {
-      if (open > 0) lines.push(`jobs: ${formatCount(open, 'batch job')} still open on ${backend.label}; a run picks ${open === 1 ? 'it' : 'them'} up`);
+      if (open > 0 && resolution.builtIn) lines.push(`jobs: ${formatCount(open, 'batch job')} of the built-in emulator ended with the run that made ${open === 1 ? 'it' : 'them'}; a run sends ${open === 1 ? 'its' : 'their'} requests again (free)`);
+      else if (open > 0) lines.push(`jobs: ${formatCount(open, 'batch job')} still open on ${backend.label}; a run picks ${open === 1 ? 'it' : 'them'} up`);
     } else if (backend.answers > 0 || backend.records.length > 0) {
       lines.push(`also kept: ${formatCount(backend.answers, 'answer')} and ${formatCount(backend.records.length, 'batch job')} of ${backend.label} (another backend; not used by this run)`);
     }

@@ -19,6 +19,8 @@ import { exitCodes } from './cli/exit-codes.ts';
 import { checkServedModels, describeModelWarnings } from './gemini/check-models.ts';
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
 import { listModelUses } from './steps/list-model-uses.ts';
+import { formatCommand, type CommandFlags } from './format-command.ts';
+import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { describeWorkspaceBackends, listWorkspaceBackends } from './list-workspace-backends.ts';
 
 export { describePlan };
@@ -41,6 +43,8 @@ export interface RunPipelineOptions {
   environment?: Partial<ExecutorEnvironment>;
   /** The command line, for the lock's "held by" message. */
   command?: string;
+  /** The user's own flags, repeated in every hint (`chargen run --input pics …`) so that it finds the same folders. */
+  commandFlags?: CommandFlags;
 }
 
 export interface PipelineSummary {
@@ -109,6 +113,20 @@ async function collectOutputs(context: PipelineContext): Promise<PipelineSummary
 }
 
 type Selection = ReturnType<typeof selectStages>;
+
+/** How many of the failures in the checkpoints trying again can mend (a lost upload, an answer lost to line errors). */
+async function countRetryableFailures(context: PipelineContext): Promise<number> {
+  const [analysis, synthesis] = await Promise.all([readAnalysisCheckpoint(context.workspace.directory), readSynthesizeCheckpoint(context.workspace.directory)]);
+  return [...(analysis?.failures ?? []), ...(synthesis?.failures ?? [])].filter((failure) => failure.retryable === true).length;
+}
+
+/** Pure: the failures' line; "run again" only when running again can mend some of them. */
+export function describeFailures(options: { failed: number; retryable: number; rerun: string }): string {
+  const line = `${formatCount(options.failed, 'item')} failed (listed above)`;
+  if (options.retryable === 0) return line;
+  const which = options.retryable >= options.failed ? (options.failed === 1 ? 'it' : 'them') : `${options.retryable} of them`;
+  return `${line}; trying again can mend ${which}: run \`${options.rerun}\``;
+}
 type Outcome = Omit<PipelineSummary, 'backend'>;
 
 /** A dry run's plan, or the spend confirmed (on a real backend, above confirmAboveUsd): an outcome stops the run. */
@@ -133,7 +151,8 @@ async function planBeforeSpending(context: PipelineContext, selection: Selection
 }
 
 /** Runs the selected stages in order; a stage left pending or interrupted ends the run resumably. */
-async function runSelectedStages(context: PipelineContext, selection: Selection, stages: Record<StageName, StageSummary>): Promise<Outcome> {
+async function runSelectedStages(context: PipelineContext, selection: Selection, stages: Record<StageName, StageSummary>, flags: CommandFlags): Promise<Outcome> {
+  const rerun = formatCommand('run', flags);
   const deadLetter: DeadLetter[] = [];
   for (const name of selection.run) {
     const step = steps[stageNames.indexOf(name)] as StageStep;
@@ -151,7 +170,7 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
           stages,
           outputs: await collectOutputs(context),
           deadLetter,
-          message: `${error.message}. They run on without this process: \`chargen status\` shows them, \`chargen run\` picks them up.`,
+          message: `${error.message}. They run on without this process: \`${formatCommand('status', flags)}\` shows them, \`${rerun}\` picks them up.`,
         };
       }
       if (error instanceof InterruptedError || context.signal.aborted) {
@@ -161,7 +180,7 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
           stages,
           outputs: await collectOutputs(context),
           deadLetter,
-          message: `Interrupted during ${name}; everything finished so far is saved and submitted batch jobs keep running. Run \`chargen run\` again to resume.`,
+          message: `Interrupted during ${name}; everything finished so far is saved${context.backend.builtIn ? ` (the built-in emulator's jobs ended with it; their requests go again, free)` : ' and submitted batch jobs keep running'}. Run \`${rerun}\` again to resume.`,
         };
       }
       throw error;
@@ -172,13 +191,8 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
   const outputs = await collectOutputs(context);
   const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
   const made = stages.synthesize.status === 'not-run' ? '' : `${formatCount(outputs.length, 'image')} in ${relative(context.cwd, context.outputDirectory) || '.'}`;
-  return {
-    exitCode,
-    stages,
-    outputs,
-    deadLetter,
-    message: [made, deadLetter.length > 0 ? `${deadLetter.length} items failed (listed above); run again to retry the retryable ones` : ''].filter(Boolean).join('; ') || 'done',
-  };
+  const failed = deadLetter.length > 0 ? describeFailures({ failed: deadLetter.length, retryable: await countRetryableFailures(context), rerun }) : '';
+  return { exitCode, stages, outputs, deadLetter, message: [made, failed].filter(Boolean).join('; ') || 'done' };
 }
 
 /** Everything after the workspace is open: the backend named, models checked, the spend confirmed, the stages run. */
@@ -187,18 +201,19 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
   const selection = selectStages(options);
   if (!options.dryRun) context.logger.info(`backend: ${context.backend.label} (${context.backend.reason})`);
 
+  const { only: _only, ...withoutOnly } = options.commandFlags ?? {};
   if (options.only && options.only !== 'analyze') {
     const upstream = steps[stageNames.indexOf(options.only) - 1] as StageStep;
     const freshness = await upstream.isFresh(context);
     if (!freshness.fresh) {
       throw new CheckpointError({
-        message: `--only ${options.only} runs from the ${upstream.name} checkpoint, but ${freshness.reason}. Run \`chargen run --from ${upstream.name}\` instead (answers already paid for are reused).`,
+        message: `--only ${options.only} runs from the ${upstream.name} checkpoint, but ${freshness.reason}. Run \`${formatCommand('run', withoutOnly, ['--from', upstream.name])}\` instead (answers already paid for are reused).`,
       });
     }
   }
 
   await checkRunModels(context, selection, { ask: options.dryRun !== true });
-  return (await planBeforeSpending(context, selection, options, stages)) ?? (await runSelectedStages(context, selection, stages));
+  return (await planBeforeSpending(context, selection, options, stages)) ?? (await runSelectedStages(context, selection, stages, options.commandFlags ?? {}));
 }
 
 /**

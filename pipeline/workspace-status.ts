@@ -8,6 +8,7 @@ import { resolveBackend, type BackendResolution } from './connect-backend.ts';
 import { WorkspaceMissingError } from './errors.ts';
 import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';
 import type { StageName } from './steps/stage-step.ts';
+import { readLockHolder } from './workspace/workspace-lock.ts';
 
 export interface JobStatus {
   stage: StageName;
@@ -54,9 +55,12 @@ export async function requireWorkspace(workspaceDirectory: string): Promise<void
   }
 }
 
+/** `gone`: a job of the built-in emulator, which ended with the run that made it. */
 export function isJobSettled(state: string): boolean {
-  return state === 'finished' || /SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(state);
+  return state === 'finished' || state === 'gone' || /SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(state);
 }
+
+const goneNote = "the built-in emulator's jobs end with the run that made them; the next run sends their requests again, free";
 
 /** Pure: why a job's state cannot be asked of its backend from this shell, or undefined when it can. */
 export function explainUnaskable(options: { backend: string; resolution: BackendResolution }): string | undefined {
@@ -80,15 +84,18 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
     readSynthesizeCheckpoint(workspaceDirectory),
     listWorkspaceBackends(workspaceDirectory),
   ]);
+  // The built-in emulator runs inside a `chargen run`: with none holding the workspace, its open jobs are gone.
+  const emulatorAlive = (await readLockHolder(workspaceDirectory)) !== undefined;
   const jobs = backends.flatMap((backend) =>
     backend.records.map((record): JobStatus => {
-      const note = isRecordOpen(record) ? explainUnaskable({ backend: backend.identity, resolution }) : undefined;
+      const gone = backend.identity === 'emulator' && isRecordOpen(record) && !emulatorAlive;
+      const note = gone ? goneNote : isRecordOpen(record) ? explainUnaskable({ backend: backend.identity, resolution }) : undefined;
       return {
         stage: record.stage as StageName,
         backend: backend.identity,
         displayName: record.displayName,
         ...(record.jobName ? { name: record.jobName } : {}),
-        state: record.status === 'finished' ? (record.finalState ?? 'finished') : record.status,
+        state: gone ? 'gone' : record.status === 'finished' ? (record.finalState ?? 'finished') : record.status,
         requests: record.keys.length,
         createdAt: record.createdAt,
         ...(note ? { note } : {}),
@@ -104,7 +111,7 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
       ...backend,
       current: backend.identity === resolution.identity,
       jobs: records.length,
-      openJobs: records.filter(isRecordOpen).length,
+      openJobs: jobs.filter((job) => job.backend === backend.identity && !isJobSettled(job.state)).length,
     })),
     stages: {
       analyze: { checkpoint: analysis !== undefined, items: analysis?.records.length ?? 0, failed: analysis?.failures.length ?? 0 },

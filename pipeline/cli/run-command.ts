@@ -3,6 +3,7 @@ import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { formatCount } from '../format-count.ts';
+import type { CommandFlags } from '../format-command.ts';
 import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { exitCodes } from './exit-codes.ts';
@@ -31,6 +32,16 @@ export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outp
 
 /** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
 const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served']);
+
+/** Pure: the flags a hint repeats, as the user wrote them. */
+export function pickCommandFlags(flags: Record<string, unknown>): CommandFlags {
+  const picked: CommandFlags = {};
+  for (const name of ['input', 'out', 'workdir', 'config', 'backend', 'mode', 'only'] as const) {
+    const value = flags[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
 
 function printHuman(logger: Logger, summary: PipelineSummary): void {
   for (const name of stageNames) {
@@ -79,6 +90,7 @@ export async function runRunCommand(options: {
       signal: options.signal,
       ...(options.confirm ? { confirm: options.confirm } : {}),
       command: options.command,
+      commandFlags: pickCommandFlags(flags.data),
     });
     if (json) {
       const printed: RunJsonSummary = { exitCode: summary.exitCode, backend: summary.backend, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };

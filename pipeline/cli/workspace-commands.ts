@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { ChargenError } from '../errors.ts';
+import { formatCommand } from '../format-command.ts';
 import { formatCount } from '../format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../gemini/upload-registry.ts';
@@ -92,7 +93,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
       options.logger.print(`  ${name}: ${stage.checkpoint ? `${stage.items} done${stage.failed > 0 ? `, ${stage.failed} failed` : ''}` : 'not run yet'}`);
     }
     printBackends(options.logger, status);
-    if (pending) options.logger.print('Jobs are still running: `chargen run` picks up their results when they finish.');
+    if (pending) options.logger.print(`Jobs may still be running: \`${formatCommand('run', options.flags)}\` picks up their results when they finish.`);
     return exitCode;
   } catch (error) {
     return reportError(options.logger, error);
