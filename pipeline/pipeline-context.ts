@@ -8,6 +8,7 @@ import type { RetryPolicy } from './gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini/gemini-executor.ts';
 import { computeRequiredUploadLifetime, emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from './gemini/gemini-settings.ts';
 import { createSyncExecutor } from './gemini/sync-executor.ts';
+import { throwIfNoUploadReachedTheApi } from './gemini/detect-unreachable-api.ts';
 import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/upload-files.ts';
 import { openUploadRegistry } from './gemini/upload-registry.ts';
 import type { Logger } from './logger.ts';
@@ -143,8 +144,12 @@ export async function createPipelineContext(options: {
       stateDirectory,
       executor,
       retry,
-      upload: (candidates, uploadOptions) =>
-        uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) }),
+      async upload(candidates, uploadOptions) {
+        const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
+        // The network gone: one error for the run, not a failure per image.
+        throwIfNoUploadReachedTheApi(outcomes);
+        return outcomes;
+      },
     };
   }
 

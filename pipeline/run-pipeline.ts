@@ -20,6 +20,7 @@ import { checkServedModels, describeModelWarnings } from './gemini/check-models.
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
 import { listModelUses } from './steps/list-model-uses.ts';
 import { formatCommand, type CommandFlags } from './format-command.ts';
+import { toApiUnreachableError } from './gemini/detect-unreachable-api.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { describeWorkspaceBackends, listWorkspaceBackends } from './list-workspace-backends.ts';
 
@@ -186,9 +187,9 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
       throw error;
     }
   }
-  // Only when synthesize was part of the run: its checkpoint is then for this output folder.
-  if (stages.synthesize.status !== 'not-run') await tryWriteContactSheet(context);
   const outputs = await collectOutputs(context);
+  // Only when synthesize was part of the run (its checkpoint is then for this output folder), and made something.
+  if (stages.synthesize.status !== 'not-run' && outputs.length > 0) await tryWriteContactSheet(context);
   const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
   const made = stages.synthesize.status === 'not-run' ? '' : `${formatCount(outputs.length, 'image')} in ${relative(context.cwd, context.outputDirectory) || '.'}`;
   const failed = deadLetter.length > 0 ? describeFailures({ failed: deadLetter.length, retryable: await countRetryableFailures(context), rerun }) : '';
@@ -229,7 +230,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   try {
     const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
     context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, forRun: true, ...(options.environment ? { environment: options.environment } : {}) });
-    const outcome = await runInContext(context, options);
+    const outcome = await runInContext(context, options).catch((error: unknown) => {
+      throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });
+    });
     return { ...outcome, backend: { identity: context.backend.identity, label: context.backend.label } };
   } finally {
     await context?.close();

@@ -42,7 +42,7 @@ async function withBackend(
 function reportError(logger: Logger, error: unknown): number {
   if (!(error instanceof ChargenError)) throw error;
   logger.error(error.message);
-  return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
+  return error.code === 'gemini-call-failed' || error.code === 'api-unreachable' ? exitCodes.error : exitCodes.usage;
 }
 
 /** Asks the API the state of the open jobs this shell can ask about (its backend's, when it outlives a process). */
