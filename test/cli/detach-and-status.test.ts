@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runAndInterrupt, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -57,18 +54,7 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
   });
 
   it('Ctrl-C while a job runs saves state and exits 4; the rerun resumes the same job', async () => {
-    const child = spawn(process.execPath, [chargenBinary, 'run', '--poll-interval', '200'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const lines = createInterface({ input: child.stderr });
-    for await (const line of lines) {
-      stderr += `${line}\n`;
-      if (line.includes('submitted')) break;
-    }
-    child.kill('SIGINT');
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stdout, stderr } = await runAndInterrupt({ args: ['run', '--poll-interval', '200'], cwd: project, env, when: (line) => line.includes('submitted') });
     expect(code, stderr).toBe(4);
     expect(stdout).toContain('Interrupted during analyze');
     expect(stdout).toContain('Run `chargen run` again to resume');

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargenBinary, runNodeProcess, startEmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runAndInterrupt, runNodeProcess, startEmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
 // A project laid out unlike the defaults: every hint must repeat the flags that find it.
@@ -30,17 +27,7 @@ describe('hints repeat the user\'s own flags, and say only what is true', () => 
   });
 
   it('Ctrl-C on the built-in emulator repeats the flags; status then reports the job gone, not running', async () => {
-    const child = spawn(process.execPath, [chargenBinary, 'run', ...where, '--poll-interval', '200'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    for await (const line of createInterface({ input: child.stderr })) {
-      stderr += `${line}\n`;
-      if (line.includes('submitted')) break;
-    }
-    child.kill('SIGINT');
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stdout, stderr } = await runAndInterrupt({ args: ['run', ...where, '--poll-interval', '200'], cwd: project, env, when: (line) => line.includes('submitted') });
     expect(code, stderr).toBe(4);
     expect(stdout).toContain(`chargen run ${repeated}`);
     // The built-in emulator's jobs end with the process: nothing keeps running.

@@ -89,3 +89,22 @@ export async function startEmulatorProcess(options: { pendingMilliseconds: numbe
 export function startUiProcess(options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<ServingProcess> {
   return startServingProcess({ args: ['ui', '--port', '0', ...(options.args ?? [])], cwd: options.cwd, env: options.env, urlPattern: /^chargen ui: (http:\/\/127\.0\.0\.1:\d+\/)/ });
 }
+
+/** `chargen <args>` stopped with Ctrl-C as soon as it writes a stderr line `when` picks, as a user stops it; to its end. */
+export async function runAndInterrupt(options: { args: string[]; cwd: string; env: NodeJS.ProcessEnv; when: (line: string) => boolean }): Promise<ProcessResult> {
+  const child = spawn(process.execPath, [chargenBinary, ...options.args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = once(child, 'exit');
+  let interrupted = false;
+  for await (const line of createInterface({ input: child.stderr })) {
+    stderr += `${line}\n`;
+    if (!interrupted && options.when(line)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  }
+  const [code] = (await exited) as [number | null];
+  return { code, stdout, stderr };
+}
