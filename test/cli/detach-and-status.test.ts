@@ -2,21 +2,29 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chargenBinary, runAndInterrupt, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runAndInterrupt, runNodeProcess, runWatchingStderr, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { createEmulatorAdmin } from '../support/emulator-admin.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+const jobMilliseconds = 600_000;
 
 describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
   let project: string;
   let emulator: EmulatorProcess;
   let env: NodeJS.ProcessEnv;
   const chargen = (...args: string[]) => runNodeProcess({ cwd: project, args: [chargenBinary, ...args], env });
+  /** A run that moves the emulator's clock past each job it submits, so the job finishes at once. */
+  const runFinishingJobs = (...args: string[]) =>
+    runWatchingStderr({ args, cwd: project, env, onLine: (line) => (line.includes('submitted') ? admin().advanceClock(jobMilliseconds + 1) : undefined) });
+  const admin = () => createEmulatorAdmin(emulator.baseUrl);
   const stats = async () => (await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { batchesCreated: number; filesDeleted: number };
 
   beforeEach(async () => {
     project = await mkdtemp(join(tmpdir(), 'chargen-detach-'));
     await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 800, runningMilliseconds: 800 });
+    // Jobs stay PENDING until the test moves the emulator's clock on: `status`, a second process, finds them open
+    // however slow the machine, and no test waits on a timer.
+    emulator = await startEmulatorProcess({ pendingMilliseconds: jobMilliseconds, runningMilliseconds: 0 });
     env = { ...process.env, GEMINI_API_KEY: 'dummy-key', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl, CHARGEN_CONFIRM_ABOVE_USD: '100' };
   });
   afterEach(async () => {
@@ -39,7 +47,8 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { jobs: unknown[] }).jobs).toHaveLength(1);
 
-    const resumed = await chargen('run', '--json', '--poll-interval', '200');
+    await admin().advanceClock(jobMilliseconds + 1);
+    const resumed = await runFinishingJobs('run', '--json', '--poll-interval', '200');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).outputs).toHaveLength(6);
     expect((await stats()).batchesCreated).toBe(2);
@@ -60,7 +69,8 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(stdout).toContain('Run `chargen run` again to resume');
     expect(stderr).not.toMatch(/\n\s+at /);
 
-    const rerun = await chargen('run', '--json', '--poll-interval', '200');
+    await admin().advanceClock(jobMilliseconds + 1);
+    const rerun = await runFinishingJobs('run', '--json', '--poll-interval', '200');
     expect(rerun.code, rerun.stderr).toBe(0);
     expect((await stats()).batchesCreated).toBe(2);
   });
