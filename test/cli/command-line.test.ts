@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +35,17 @@ describe('the command line reads as a user expects', () => {
     expect(bare.stdout).toContain('Usage: chargen');
     expect(bare.stdout).toContain('run [options]');
     expect(`${bare.stdout}${bare.stderr}`).not.toMatch(/^error/m);
+  });
+
+  it('a reader that stops early (chargen --help | true) ends it quietly, with its exit code', async () => {
+    const child = spawn(process.execPath, [chargenBinary, '--help'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit');
+    // Closed before chargen writes a byte: every write it makes meets a closed pipe.
+    child.stdout.destroy();
+    const [code] = (await exited) as [number | null];
+    expect([code, stderr]).toEqual([0, '']);
   });
 
   it('a mistyped command or flag says so once, with exit 2', async () => {
