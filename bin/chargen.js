@@ -3,6 +3,14 @@
 // with no build step), runs the CLI, and is the only place that calls process.exit.
 import { register } from 'tsx/esm/api';
 
+// A reader that stops early (`chargen --help | head`) closes the pipe: what is left to print goes nowhere, and a run
+// goes on to its end (and its exit code) rather than dying mid-write with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 register();
 const { runCli } = await import('../pipeline/cli/run-cli.ts');
 const exitCode = await runCli({ argv: process.argv, cwd: process.cwd(), env: process.env });

@@ -4,6 +4,7 @@ import { ChargenError } from './errors.ts';
 import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from './gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, type GeminiSettingsInput } from './gemini/gemini-settings.ts';
 import type { Logger } from './logger.ts';
+import { describeBackend, readRememberedBackends, toStorableUrl } from './workspace/remember-backend.ts';
 
 export type BackendChoice = 'auto' | 'gemini' | 'emulator';
 
@@ -23,8 +24,21 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-function identify(connection: GeminiConnection | undefined, useEmulator: boolean): string {
-  if (useEmulator || !connection) return 'emulator';
+/** Which backend a command uses and why, known without connecting (fingerprints and `status` need it first). */
+export interface BackendResolution {
+  identity: string;
+  /** For people: `the Gemini API`, `the built-in emulator`, or the endpoint's URL. */
+  label: string;
+  /** Why this one: the key, the setting, or the workspace's memory. */
+  reason: string;
+  builtIn: boolean;
+  /** Absent for the built-in emulator, and for a remembered backend this shell has no key for. */
+  connection?: GeminiConnection;
+  /** Set when this shell cannot reach the backend: what to set. Connecting throws it. */
+  unavailable?: string;
+}
+
+function identify(connection: GeminiConnection): string {
   if (connection.baseUrl === undefined) return 'gemini';
   return `endpoint-${createHash('sha256').update(connection.baseUrl.replace(/\/+$/, '')).digest('hex').slice(0, 12)}`;
 }
@@ -34,41 +48,68 @@ export function isLoopbackUrl(url: string | undefined): boolean {
   return url !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(url);
 }
 
-/** The backend's identity, known without connecting (fingerprints need it before anything starts). */
-export async function resolveBackendIdentity(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+const builtInBackend = (reason: string): BackendResolution => ({ identity: 'emulator', label: 'the built-in emulator', reason, builtIn: true });
+
+function toReachable(connection: GeminiConnection, reason: string): BackendResolution {
+  const label = connection.baseUrl ? toStorableUrl(connection.baseUrl) : 'the Gemini API';
+  return { identity: identify(connection), label, reason, builtIn: false, connection };
+}
+
+const keyAdvice = 'set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env (get one at https://aistudio.google.com/apikey)';
+
+/**
+ * `auto`: with a key, the API (or CHARGEN_BASE_URL); without one, the backend the workspace's last run used (which this
+ * shell then cannot reach, and says what to set), else the built-in emulator. `gemini` and `emulator` are what they
+ * say. The workspace is remembered only once a run used it (see rememberBackend).
+ */
+export async function resolveBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; workspaceDirectory?: string }): Promise<BackendResolution> {
+  if (options.choice === 'emulator') return builtInBackend('as set: backend "emulator"');
   const found = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
-  return identify(found, options.choice === 'emulator' || (options.choice === 'auto' && !found));
+  if (found) return toReachable(found, options.choice === 'gemini' ? 'as set: backend "gemini"' : found.baseUrl ? 'CHARGEN_BASE_URL and an API key are set' : 'an API key is set');
+  if (options.choice === 'gemini') {
+    return { identity: 'gemini', label: 'the Gemini API', reason: 'as set: backend "gemini"', builtIn: false, unavailable: `backend "gemini" needs an API key: ${keyAdvice}.` };
+  }
+  const [last] = options.workspaceDirectory ? await readRememberedBackends(options.workspaceDirectory) : [];
+  if (!last?.lastUsedAt || last.backend === 'emulator') return builtInBackend('no API key set; set GEMINI_API_KEY to use the real API');
+  const label = describeBackend(last);
+  const reach = last.backend === 'endpoint' ? `set CHARGEN_BASE_URL=${last.baseUrl ?? '…'} and an API key (any key, for a \`chargen emulator\`)` : keyAdvice;
+  return {
+    identity: last.identity,
+    label,
+    reason: `this workspace's backend, last used ${last.lastUsedAt}; no API key in this shell`,
+    builtIn: false,
+    unavailable: `This workspace runs on ${label}, and this shell has no API key to reach it: ${reach}. Or pass --backend emulator to use the built-in emulator instead (its answers and jobs are kept apart).`,
+  };
+}
+
+/** The backend's identity, known without connecting (fingerprints need it before anything starts). */
+export async function resolveBackendIdentity(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; workspaceDirectory?: string }): Promise<string> {
+  return (await resolveBackend(options)).identity;
 }
 
 /**
- * `auto`: the real API when a key is set, otherwise the built-in emulator, announced in one line. CHARGEN_BASE_URL
- * points either at any compatible endpoint (a running `chargen emulator`, say).
+ * Connects the backend `resolveBackend` picks; throws when this shell cannot reach it. The built-in emulator is
+ * started here, and said in one line with why it is used (unless the caller already named the backend).
  */
-export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger }): Promise<Backend> {
-  const found = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
-  const useEmulator = options.choice === 'emulator' || (options.choice === 'auto' && !found);
-  if (!useEmulator) {
-    if (!found) {
-      throw new ChargenError({
-        code: 'missing-api-key',
-        message: '--backend gemini needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env. Get one at https://aistudio.google.com/apikey.',
-      });
-    }
-    const pointsAtLoopback = isLoopbackUrl(found.baseUrl);
+export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger; workspaceDirectory?: string; announce?: boolean }): Promise<Backend> {
+  const resolution = await resolveBackend(options);
+  if (resolution.unavailable) throw new ChargenError({ code: 'missing-api-key', message: resolution.unavailable });
+  if (!resolution.builtIn && resolution.connection) {
+    const { connection } = resolution;
     return {
       kind: 'gemini',
-      identity: identify(found, false),
+      identity: resolution.identity,
       ephemeral: false,
-      connection: found,
-      client: createGeminiClient(found),
-      settingsOverrides: pointsAtLoopback ? emulatorGeminiSettings : {},
+      connection,
+      client: createGeminiClient(connection),
+      settingsOverrides: isLoopbackUrl(connection.baseUrl) ? emulatorGeminiSettings : {},
       close: async () => undefined,
     };
   }
   // Loaded only here: a run against the API (or a replayed cassette) never loads the emulator's code.
   const { serveEmulator } = await import('../emulator/serve-emulator.ts');
   const running = await serveEmulator({ emulator: { latency: { pendingMilliseconds: 200, runningMilliseconds: 300 } } });
-  options.logger.info(`No API key set: using the built-in Gemini emulator at ${running.baseUrl} (set GEMINI_API_KEY to use the real API).`);
+  if (options.announce !== false) options.logger.info(`Using the built-in Gemini emulator at ${running.baseUrl} (${resolution.reason}).`);
   const connection = { apiKey: 'chargen-emulator', baseUrl: running.baseUrl };
   return { kind: 'emulator', identity: 'emulator', ephemeral: true, connection, client: createGeminiClient(connection), settingsOverrides: emulatorGeminiSettings, close: () => running.close() };
 }

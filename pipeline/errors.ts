@@ -113,3 +113,13 @@ export class WorkspaceMissingError extends ChargenError {
     this.directory = options.directory;
   }
 }
+
+/** No answer at all from the API's host (no network, a closed port, a name that does not resolve): one line, exit 1. */
+export class ApiUnreachableError extends ChargenError {
+  readonly host: string;
+
+  constructor(options: { host: string; detail: string; advice: string; cause?: unknown }) {
+    super({ code: 'api-unreachable', message: `Cannot reach ${options.host} (${options.detail}). ${options.advice}`, isRetryable: true, cause: options.cause });
+    this.host = options.host;
+  }
+}

@@ -1,19 +1,22 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
-import { connectBackend, resolveBackendIdentity, type Backend } from './connect-backend.ts';
+import { connectBackend, resolveBackend, type Backend, type BackendResolution } from './connect-backend.ts';
 import { InterruptedError, UsageError } from './errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from './gemini/batch-executor.ts';
 import type { RetryPolicy } from './gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini/gemini-executor.ts';
 import { computeRequiredUploadLifetime, emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from './gemini/gemini-settings.ts';
 import { createSyncExecutor } from './gemini/sync-executor.ts';
+import { throwIfNoUploadReachedTheApi } from './gemini/detect-unreachable-api.ts';
 import { uploadFiles, type UploadCandidate, type UploadOutcome } from './gemini/upload-files.ts';
 import { openUploadRegistry } from './gemini/upload-registry.ts';
 import type { Logger } from './logger.ts';
 import type { Workspace } from './workspace/open-workspace.ts';
+import { rememberBackend } from './workspace/remember-backend.ts';
+import { readCodeVersion } from './read-code-version.ts';
 
-const packageRoot = join(import.meta.dirname, '..');
+export { readCodeVersion };
 
 /** Jobs were left running (`--detach`); the next `run` or `status` picks them up. */
 export class JobsPendingError extends Error {
@@ -47,6 +50,8 @@ export interface PipelineContext {
   codeVersion: string;
   /** Which backend answers (see Backend.identity); part of every fingerprint. */
   backendIdentity: string;
+  /** That backend, how to name it to people, and why it is the one (the key, the setting, the workspace's memory). */
+  backend: BackendResolution;
   inputDirectory: string;
   outputDirectory: string;
   /** Executor reports per stage, for the summary. */
@@ -54,12 +59,6 @@ export interface PipelineContext {
   /** Connects on first use: a run whose stages are all up to date never starts the emulator or touches the API. */
   connect(): Promise<ConnectedBackend>;
   close(): Promise<void>;
-}
-
-export async function readCodeVersion(): Promise<string> {
-  const text = await readFile(join(packageRoot, 'package.json'), 'utf8');
-  const match = /"version"\s*:\s*"([^"]+)"/.exec(text);
-  return match?.[1] ?? 'unknown';
 }
 
 /** A sleep that ends early, with InterruptedError, when the user interrupts. */
@@ -88,6 +87,8 @@ export async function createPipelineContext(options: {
   signal: AbortSignal;
   detach: boolean;
   environment?: Partial<ExecutorEnvironment>;
+  /** A run: it has named its backend already, and the workspace remembers the backend once it connects. */
+  forRun?: boolean;
 }): Promise<PipelineContext> {
   const { config, logger, workspace, signal } = options;
   const environment: ExecutorEnvironment = {
@@ -98,12 +99,14 @@ export async function createPipelineContext(options: {
     ...options.environment,
   };
   const reports = new Map<string, ExecuteReport>();
+  const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
   const closers: (() => Promise<void>)[] = [];
   let connected: Promise<ConnectedBackend> | undefined;
 
   async function connect(): Promise<ConnectedBackend> {
-    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger });
+    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
     closers.push(() => backend.close());
+    if (options.forRun) await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...(backend.kind === 'gemini' && backend.connection.baseUrl ? { baseUrl: backend.connection.baseUrl } : {}), now: environment.now });
     if (options.detach && backend.ephemeral) {
       throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
     }
@@ -141,8 +144,12 @@ export async function createPipelineContext(options: {
       stateDirectory,
       executor,
       retry,
-      upload: (candidates, uploadOptions) =>
-        uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) }),
+      async upload(candidates, uploadOptions) {
+        const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
+        // The network gone: one error for the run, not a failure per image.
+        throwIfNoUploadReachedTheApi(outcomes);
+        return outcomes;
+      },
     };
   }
 
@@ -154,7 +161,8 @@ export async function createPipelineContext(options: {
     environment,
     signal,
     codeVersion: await readCodeVersion(),
-    backendIdentity: await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env }),
+    backendIdentity: resolution.identity,
+    backend: resolution,
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory: resolve(options.cwd, config.out),
     reports,

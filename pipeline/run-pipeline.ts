@@ -2,7 +2,9 @@ import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { ChargenError, CheckpointError, InterruptedError } from './errors.ts';
+import { describePlan } from './describe-plan.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
+import { formatCount, formatUsd } from './format-count.ts';
 import type { ExecutorEnvironment } from './gemini/batch-executor.ts';
 import type { Logger } from './logger.ts';
 import { createPipelineContext, JobsPendingError, type PipelineContext } from './pipeline-context.ts';
@@ -17,6 +19,12 @@ import { exitCodes } from './cli/exit-codes.ts';
 import { checkServedModels, describeModelWarnings } from './gemini/check-models.ts';
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
 import { listModelUses } from './steps/list-model-uses.ts';
+import { formatCommand, type CommandFlags } from './format-command.ts';
+import { toApiUnreachableError } from './gemini/detect-unreachable-api.ts';
+import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
+import { describeWorkspaceBackends, listWorkspaceBackends } from './list-workspace-backends.ts';
+
+export { describePlan };
 
 const steps: readonly StageStep[] = [analyzeStep, compileStep, synthesizeStep];
 
@@ -36,6 +44,8 @@ export interface RunPipelineOptions {
   environment?: Partial<ExecutorEnvironment>;
   /** The command line, for the lock's "held by" message. */
   command?: string;
+  /** The user's own flags, repeated in every hint (`chargen run --input pics …`) so that it finds the same folders. */
+  commandFlags?: CommandFlags;
 }
 
 export interface PipelineSummary {
@@ -47,6 +57,8 @@ export interface PipelineSummary {
   plan?: RunPlan;
   /** One line for people: what happened and what to do next. */
   message: string;
+  /** The backend the run used (or, on a dry run, would use). */
+  backend: { identity: string; label: string };
 }
 
 /** Pure: which stages run, and which of them run even when their checkpoint is current. */
@@ -54,21 +66,6 @@ export function selectStages(options: { from?: StageName; only?: StageName }): {
   if (options.only) return { run: [options.only], forced: new Set([options.only]) };
   const start = options.from ? stageNames.indexOf(options.from) : stageNames.length;
   return { run: [...stageNames], forced: new Set(stageNames.slice(start)) };
-}
-
-function formatUsd(amount: number): string {
-  return `$${amount.toFixed(amount < 1 ? 3 : 2)}`;
-}
-
-export function describePlan(plan: RunPlan): string[] {
-  const line = (name: string, stage: RunPlan['analyze']) =>
-    `${name}: ${stage.items} items${stage.estimated ? ' (estimated from the images still to analyse)' : ''}, ${stage.cached} done or cached, ${stage.toSend} to send in ${stage.jobs} batch job${stage.jobs === 1 ? '' : 's'}, about ${formatUsd(stage.costUsd)}`;
-  return [
-    line('analyze', plan.analyze),
-    `compile: ${plan.compile.items} prompts${plan.compile.estimated ? ' (estimated)' : ''}, free`,
-    line('synthesize', plan.synthesize),
-    `estimated spend: ${formatUsd(plan.costUsd)} at batch prices (the price table is in chargen.config.json "prices")`,
-  ];
 }
 
 /** The selected stages from the first one that will run (forced, or out of date) on: those that will call a model. */
@@ -116,6 +113,110 @@ async function collectOutputs(context: PipelineContext): Promise<PipelineSummary
   }));
 }
 
+type Selection = ReturnType<typeof selectStages>;
+
+/** How many of the failures in the checkpoints trying again can mend (a lost upload, an answer lost to line errors). */
+async function countRetryableFailures(context: PipelineContext): Promise<number> {
+  const [analysis, synthesis] = await Promise.all([readAnalysisCheckpoint(context.workspace.directory), readSynthesizeCheckpoint(context.workspace.directory)]);
+  return [...(analysis?.failures ?? []), ...(synthesis?.failures ?? [])].filter((failure) => failure.retryable === true).length;
+}
+
+/** Pure: the failures' line; "run again" only when running again can mend some of them. */
+export function describeFailures(options: { failed: number; retryable: number; rerun: string }): string {
+  const line = `${formatCount(options.failed, 'item')} failed (listed above)`;
+  if (options.retryable === 0) return line;
+  const which = options.retryable >= options.failed ? (options.failed === 1 ? 'it' : 'them') : `${options.retryable} of them`;
+  return `${line}; trying again can mend ${which}: run \`${options.rerun}\``;
+}
+type Outcome = Omit<PipelineSummary, 'backend'>;
+
+/** A dry run's plan, or the spend confirmed (on a real backend, above confirmAboveUsd): an outcome stops the run. */
+async function planBeforeSpending(context: PipelineContext, selection: Selection, options: RunPipelineOptions, stages: Record<StageName, StageSummary>): Promise<Outcome | undefined> {
+  const { config } = context;
+  if (!options.dryRun && (context.backend.builtIn || options.yes)) return undefined;
+  const plan = await planRun(context, { forced: selection.forced });
+  if (options.dryRun) {
+    for (const name of stageNames) stages[name] = { ...emptySummary('planned'), total: name === 'compile' ? plan.compile.items : plan[name].items, cached: name === 'compile' ? 0 : plan[name].cached };
+    const backends = describeWorkspaceBackends({ backends: await listWorkspaceBackends(context.workspace.directory), resolution: context.backend });
+    const [backendLine = '', ...inventory] = backends;
+    const message = [backendLine, ...describePlan(plan), ...inventory, 'Dry run: nothing was sent, spent or written.'].join('\n');
+    return { exitCode: exitCodes.done, stages, outputs: [], deadLetter: [], plan, message };
+  }
+  if (plan.costUsd <= config.confirmAboveUsd) return undefined;
+  const question = `${describePlan(plan).join('\n')}\nThis run may spend about ${formatUsd(plan.costUsd)} (above confirmAboveUsd ${formatUsd(config.confirmAboveUsd)}). Go on?`;
+  if (!options.confirm) {
+    throw new ChargenError({ code: 'confirmation-needed', message: `${question.replace(/ Go on\?$/, '')} Run again with --yes to go ahead (or raise confirmAboveUsd).` });
+  }
+  if (await options.confirm(question)) return undefined;
+  return { exitCode: exitCodes.error, stages, outputs: [], deadLetter: [], plan, message: 'Stopped before spending anything.' };
+}
+
+/** Runs the selected stages in order; a stage left pending or interrupted ends the run resumably. */
+async function runSelectedStages(context: PipelineContext, selection: Selection, stages: Record<StageName, StageSummary>, flags: CommandFlags): Promise<Outcome> {
+  const rerun = formatCommand('run', flags);
+  const deadLetter: DeadLetter[] = [];
+  for (const name of selection.run) {
+    const step = steps[stageNames.indexOf(name)] as StageStep;
+    try {
+      const result = await step.run(context, { force: selection.forced.has(name) });
+      stages[name] = result.summary;
+      deadLetter.push(...result.deadLetter);
+    } catch (error) {
+      const report = context.reports.get(name);
+      const partial = { ...emptySummary('pending'), cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0 };
+      if (error instanceof JobsPendingError) {
+        stages[name] = partial;
+        return {
+          exitCode: exitCodes.pending,
+          stages,
+          outputs: await collectOutputs(context),
+          deadLetter,
+          message: `${error.message}. They run on without this process: \`${formatCommand('status', flags)}\` shows them, \`${rerun}\` picks them up.`,
+        };
+      }
+      if (error instanceof InterruptedError || context.signal.aborted) {
+        stages[name] = { ...partial, status: 'interrupted' };
+        return {
+          exitCode: exitCodes.pending,
+          stages,
+          outputs: await collectOutputs(context),
+          deadLetter,
+          message: `Interrupted during ${name}; everything finished so far is saved${context.backend.builtIn ? ` (the built-in emulator's jobs ended with it; their requests go again, free)` : ' and submitted batch jobs keep running'}. Run \`${rerun}\` again to resume.`,
+        };
+      }
+      throw error;
+    }
+  }
+  const outputs = await collectOutputs(context);
+  // Only when synthesize was part of the run (its checkpoint is then for this output folder), and made something.
+  if (stages.synthesize.status !== 'not-run' && outputs.length > 0) await tryWriteContactSheet(context);
+  const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
+  const made = stages.synthesize.status === 'not-run' ? '' : `${formatCount(outputs.length, 'image')} in ${relative(context.cwd, context.outputDirectory) || '.'}`;
+  const failed = deadLetter.length > 0 ? describeFailures({ failed: deadLetter.length, retryable: await countRetryableFailures(context), rerun }) : '';
+  return { exitCode, stages, outputs, deadLetter, message: [made, failed].filter(Boolean).join('; ') || 'done' };
+}
+
+/** Everything after the workspace is open: the backend named, models checked, the spend confirmed, the stages run. */
+async function runInContext(context: PipelineContext, options: RunPipelineOptions): Promise<Outcome> {
+  const stages = Object.fromEntries(stageNames.map((name) => [name, emptySummary('not-run')])) as Record<StageName, StageSummary>;
+  const selection = selectStages(options);
+  if (!options.dryRun) context.logger.info(`backend: ${context.backend.label} (${context.backend.reason})`);
+
+  const { only: _only, ...withoutOnly } = options.commandFlags ?? {};
+  if (options.only && options.only !== 'analyze') {
+    const upstream = steps[stageNames.indexOf(options.only) - 1] as StageStep;
+    const freshness = await upstream.isFresh(context);
+    if (!freshness.fresh) {
+      throw new CheckpointError({
+        message: `--only ${options.only} runs from the ${upstream.name} checkpoint, but ${freshness.reason}. Run \`${formatCommand('run', withoutOnly, ['--from', upstream.name])}\` instead (answers already paid for are reused).`,
+      });
+    }
+  }
+
+  await checkRunModels(context, selection, { ask: options.dryRun !== true });
+  return (await planBeforeSpending(context, selection, options, stages)) ?? (await runSelectedStages(context, selection, stages, options.commandFlags ?? {}));
+}
+
 /**
  * `chargen run`: brings the outputs up to date, stage by stage. A stage whose checkpoint is current is skipped; one
  * that runs reuses every answer paid for before. Returns the summary, never exits: the CLI prints it.
@@ -123,89 +224,16 @@ async function collectOutputs(context: PipelineContext): Promise<PipelineSummary
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineSummary> {
   const { config, logger } = options;
   const workspaceDirectory = resolve(options.cwd, config.workdir);
-  const stages = Object.fromEntries(stageNames.map((name) => [name, emptySummary('not-run')])) as Record<StageName, StageSummary>;
-  const selection = selectStages(options);
   const lock = options.dryRun ? undefined : await acquireWorkspaceLock({ directory: workspaceDirectory, command: options.command ?? 'run', now: Date.now });
   const signal = options.signal ?? new AbortController().signal;
   let context: PipelineContext | undefined;
   try {
     const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
-    context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, ...(options.environment ? { environment: options.environment } : {}) });
-
-    if (options.only && options.only !== 'analyze') {
-      const upstream = steps[stageNames.indexOf(options.only) - 1] as StageStep;
-      const freshness = await upstream.isFresh(context);
-      if (!freshness.fresh) {
-        throw new CheckpointError({
-          message: `--only ${options.only} runs from the ${upstream.name} checkpoint, but ${freshness.reason}. Run \`chargen run --from ${upstream.name}\` instead (answers already paid for are reused).`,
-        });
-      }
-    }
-
-    await checkRunModels(context, selection, { ask: options.dryRun !== true });
-
-    if (options.dryRun || (context.backendIdentity !== 'emulator' && !options.yes)) {
-      const plan = await planRun(context, { forced: selection.forced });
-      if (options.dryRun) {
-        for (const name of stageNames) stages[name] = { ...emptySummary('planned'), total: name === 'compile' ? plan.compile.items : plan[name].items, cached: name === 'compile' ? 0 : plan[name].cached };
-        return { exitCode: exitCodes.done, stages, outputs: [], deadLetter: [], plan, message: [...describePlan(plan), 'Dry run: nothing was sent, spent or written.'].join('\n') };
-      }
-      if (plan.costUsd > config.confirmAboveUsd) {
-        const question = `${describePlan(plan).join('\n')}\nThis run may spend about ${formatUsd(plan.costUsd)} (above confirmAboveUsd ${formatUsd(config.confirmAboveUsd)}). Go on?`;
-        if (!options.confirm) {
-          throw new ChargenError({ code: 'confirmation-needed', message: `${question.replace(/ Go on\?$/, '')} Run again with --yes to go ahead (or raise confirmAboveUsd).` });
-        }
-        if (!(await options.confirm(question))) {
-          return { exitCode: exitCodes.error, stages, outputs: [], deadLetter: [], plan, message: 'Stopped before spending anything.' };
-        }
-      }
-    }
-
-    const deadLetter: DeadLetter[] = [];
-    for (const name of selection.run) {
-      const step = steps[stageNames.indexOf(name)] as StageStep;
-      try {
-        const result = await step.run(context, { force: selection.forced.has(name) });
-        stages[name] = result.summary;
-        deadLetter.push(...result.deadLetter);
-      } catch (error) {
-        const report = context.reports.get(name);
-        const partial = { ...emptySummary('pending'), cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0 };
-        if (error instanceof JobsPendingError) {
-          stages[name] = partial;
-          return {
-            exitCode: exitCodes.pending,
-            stages,
-            outputs: await collectOutputs(context),
-            deadLetter,
-            message: `${error.message}. They run on without this process: \`chargen status\` shows them, \`chargen run\` picks them up.`,
-          };
-        }
-        if (error instanceof InterruptedError || signal.aborted) {
-          stages[name] = { ...partial, status: 'interrupted' };
-          return {
-            exitCode: exitCodes.pending,
-            stages,
-            outputs: await collectOutputs(context),
-            deadLetter,
-            message: `Interrupted during ${name}; everything finished so far is saved and submitted batch jobs keep running. Run \`chargen run\` again to resume.`,
-          };
-        }
-        throw error;
-      }
-    }
-    // Only when synthesize was part of the run: its checkpoint is then for this output folder.
-    if (stages.synthesize.status !== 'not-run') await tryWriteContactSheet(context);
-    const outputs = await collectOutputs(context);
-    const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
-    const made = stages.synthesize.status === 'not-run' ? '' : `${outputs.length} images in ${relative(options.cwd, context.outputDirectory) || '.'}`;
-    return {
-      exitCode,
-      stages,
-      outputs,
-      deadLetter,
-      message: [made, deadLetter.length > 0 ? `${deadLetter.length} items failed (listed above); run again to retry the retryable ones` : ''].filter(Boolean).join('; ') || 'done',
-    };
+    context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, forRun: true, ...(options.environment ? { environment: options.environment } : {}) });
+    const outcome = await runInContext(context, options).catch((error: unknown) => {
+      throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });
+    });
+    return { ...outcome, backend: { identity: context.backend.identity, label: context.backend.label } };
   } finally {
     await context?.close();
     await lock?.release();

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
+import { toApiUnreachableError } from './gemini/detect-unreachable-api.ts';
 import type { Logger } from './logger.ts';
 import { createPipelineContext, type ConnectedBackend } from './pipeline-context.ts';
 import { openWorkspace } from './workspace/open-workspace.ts';
@@ -18,7 +19,10 @@ export async function withWorkspaceBackend<T>(
   const workspace = await openWorkspace({ directory, now: Date.now });
   const context = await createPipelineContext({ cwd: options.cwd, env: options.env, config: options.config, logger: options.logger, workspace, signal: new AbortController().signal, detach: false });
   try {
-    return await work({ backend: await context.connect(), workspaceId: workspace.id });
+    const backend = await context.connect();
+    return await work({ backend, workspaceId: workspace.id }).catch((error: unknown) => {
+      throw toApiUnreachableError(error, { connection: backend.backend.connection });
+    });
   } finally {
     await context.close();
   }

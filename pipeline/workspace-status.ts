@@ -4,24 +4,44 @@ import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts
 import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
-import { resolveBackendIdentity } from './connect-backend.ts';
+import { resolveBackend, type BackendResolution } from './connect-backend.ts';
 import { WorkspaceMissingError } from './errors.ts';
-import { loadJobRecords, type JobRecord } from './gemini/job-record.ts';
-import { stageNames, type StageName } from './steps/stage-step.ts';
+import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';
+import type { StageName } from './steps/stage-step.ts';
+import { readLockHolder } from './workspace/workspace-lock.ts';
 
 export interface JobStatus {
   stage: StageName;
+  /** The backend the job was made on (see Backend.identity). */
+  backend: string;
   displayName: string;
   name?: string;
   /** The record's view (`preparing`, `submitted`, `finished`) or, when asked live, the API's state. */
   state: string;
   requests: number;
   createdAt: string;
+  /** Why the state is the record's, not the API's (this shell cannot ask that backend). */
+  note?: string;
+}
+
+export interface BackendStatus {
+  identity: string;
+  label: string;
+  /** The backend this shell's commands use (see resolveBackend). */
+  current: boolean;
+  lastUsedAt?: string;
+  answers: number;
+  jobs: number;
+  openJobs: number;
 }
 
 export interface WorkspaceStatus {
   workspaceDirectory: string;
+  /** The backend this shell's commands use, and why. */
   backend: string;
+  backendLabel: string;
+  backendReason: string;
+  backends: BackendStatus[];
   stages: Record<StageName, { checkpoint: boolean; items: number; failed: number }>;
   jobs: JobStatus[];
 }
@@ -35,39 +55,70 @@ export async function requireWorkspace(workspaceDirectory: string): Promise<void
   }
 }
 
+/** `gone`: a job of the built-in emulator, which ended with the run that made it. */
 export function isJobSettled(state: string): boolean {
-  return state === 'finished' || /SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(state);
+  return state === 'finished' || state === 'gone' || /SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(state);
 }
 
-/** What the workspace's checkpoints and job records say, without asking the API anything. */
-export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig }): Promise<WorkspaceStatus & { records: JobRecord[] }> {
+const goneNote = "the built-in emulator's jobs end with the run that made them; the next run sends their requests again, free";
+
+/** Pure: why a job's state cannot be asked of its backend from this shell, or undefined when it can. */
+export function explainUnaskable(options: { backend: string; resolution: BackendResolution }): string | undefined {
+  const { resolution } = options;
+  if (options.backend !== resolution.identity) return `not looked up: made on another backend than this shell's (${resolution.label})`;
+  if (resolution.unavailable) return 'not looked up: no API key in this shell';
+  return undefined;
+}
+
+/**
+ * What the workspace's checkpoints and job records say, without asking the API anything: every backend it holds
+ * answers or jobs of, each job with its backend, and the backend this shell's commands would use.
+ */
+export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig }): Promise<WorkspaceStatus & { resolution: BackendResolution }> {
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(workspaceDirectory);
-  const backend = await resolveBackendIdentity({ choice: options.config.backend, cwd: options.cwd, env: options.env });
-  const [analysis, prompts, synthesis] = await Promise.all([
+  const resolution = await resolveBackend({ choice: options.config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
+  const [analysis, prompts, synthesis, backends] = await Promise.all([
     readAnalysisCheckpoint(workspaceDirectory),
     readPromptsCheckpoint(workspaceDirectory),
     readSynthesizeCheckpoint(workspaceDirectory),
+    listWorkspaceBackends(workspaceDirectory),
   ]);
-  const stateDirectory = join(workspaceDirectory, 'backends', backend);
-  const records: JobRecord[] = [];
-  for (const stage of stageNames) records.push(...(await loadJobRecords(stateDirectory, stage)));
+  // The built-in emulator runs inside a `chargen run`: with none holding the workspace, its open jobs are gone.
+  const emulatorAlive = (await readLockHolder(workspaceDirectory)) !== undefined;
+  const jobs = backends.flatMap((backend) =>
+    backend.records.map((record): JobStatus => {
+      const gone = backend.identity === 'emulator' && isRecordOpen(record) && !emulatorAlive;
+      const note = gone ? goneNote : isRecordOpen(record) ? explainUnaskable({ backend: backend.identity, resolution }) : undefined;
+      return {
+        stage: record.stage as StageName,
+        backend: backend.identity,
+        displayName: record.displayName,
+        ...(record.jobName ? { name: record.jobName } : {}),
+        state: gone ? 'gone' : record.status === 'finished' ? (record.finalState ?? 'finished') : record.status,
+        requests: record.keys.length,
+        createdAt: record.createdAt,
+        ...(note ? { note } : {}),
+      };
+    }),
+  );
   return {
     workspaceDirectory,
-    backend,
+    backend: resolution.identity,
+    backendLabel: resolution.label,
+    backendReason: resolution.reason,
+    backends: backends.map(({ records, ...backend }) => ({
+      ...backend,
+      current: backend.identity === resolution.identity,
+      jobs: records.length,
+      openJobs: jobs.filter((job) => job.backend === backend.identity && !isJobSettled(job.state)).length,
+    })),
     stages: {
       analyze: { checkpoint: analysis !== undefined, items: analysis?.records.length ?? 0, failed: analysis?.failures.length ?? 0 },
       compile: { checkpoint: prompts !== undefined, items: prompts?.prompts.length ?? 0, failed: 0 },
       synthesize: { checkpoint: synthesis !== undefined, items: synthesis?.outputs.length ?? 0, failed: synthesis?.failures.length ?? 0 },
     },
-    jobs: records.map((record) => ({
-      stage: record.stage as StageName,
-      displayName: record.displayName,
-      ...(record.jobName ? { name: record.jobName } : {}),
-      state: record.status === 'finished' ? (record.finalState ?? 'finished') : record.status,
-      requests: record.keys.length,
-      createdAt: record.createdAt,
-    })),
-    records,
+    jobs,
+    resolution,
   };
 }

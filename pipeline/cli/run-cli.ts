@@ -4,6 +4,7 @@ import { exitCodes } from './exit-codes.ts';
 import type { WorkspaceCommandOptions } from './workspace-commands.ts';
 import { createStreamLogger, type Logger } from '../logger.ts';
 import { createTerminalLogger } from './create-terminal-logger.ts';
+import { readCodeVersion } from '../read-code-version.ts';
 
 export interface CliOptions {
   argv: readonly string[];
@@ -65,11 +66,17 @@ export async function runCli(options: CliOptions): Promise<number> {
   const program = new Command()
     .name('chargen')
     .description('Consistent generated character art from folders of reference images, through the Gemini Batch API.')
+    .version(await readCodeVersion(), '--version', 'print the version')
     .exitOverride()
     .addHelpText('after', exitCodeHelp)
     .configureOutput({
       writeOut: (text) => logger.print(text.trimEnd()),
-      writeErr: (text) => logger.error(text.trimEnd()),
+      // Commander's messages carry their own "error: "; help shown after a mistake is not an error line.
+      writeErr: (text) => {
+        const message = /^error: ([\s\S]*)$/.exec(text.trimEnd());
+        if (message?.[1] !== undefined) logger.error(message[1]);
+        else logger.info(text.trimEnd());
+      },
     });
 
   program
@@ -181,7 +188,7 @@ export async function runCli(options: CliOptions): Promise<number> {
       const { runJobsListCommand } = await import('./workspace-commands.ts');
       exitCode = await runJobsListCommand({ cwd: options.cwd, env: options.env, logger, flags });
     });
-  workspaceOptions(jobs.command('cancel').description('cancel one (only a job of this workspace)').argument('<name>', 'batches/…'))
+  workspaceOptions(jobs.command('cancel').description('cancel one (only a job of this workspace)').argument('<name>', 'its id (batches/…, or without batches/) or its display name, as `jobs list` shows them'))
     .action(async (name: string, flags: WorkspaceCommandOptions['flags']) => {
       const { runJobsCancelCommand } = await import('./workspace-commands.ts');
       exitCode = await runJobsCancelCommand({ cwd: options.cwd, env: options.env, logger, flags, name });
@@ -209,6 +216,11 @@ export async function runCli(options: CliOptions): Promise<number> {
       exitCode = await runUiCommand({ cwd: options.cwd, env: options.env, logger, flags, waitForStop: options.waitForStop ?? waitForSignal });
     });
 
+  // Bare `chargen` is a question (what does it do?), not a mistake: the help, on stdout, exit 0.
+  if (options.argv.length <= 2) {
+    program.outputHelp();
+    return exitCodes.done;
+  }
   try {
     await program.parseAsync([...options.argv]);
   } catch (error) {

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { ChargenError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { describePlan, runPipeline, type PipelineSummary } from '../run-pipeline.ts';
+import { formatCount } from '../format-count.ts';
+import type { CommandFlags } from '../format-command.ts';
+import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';
 import { exitCodes } from './exit-codes.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
@@ -26,10 +28,20 @@ const flagsSchema = z
   .refine((flags) => !(flags.from && flags.only), { message: '--from and --only do not go together: --from X runs X and what follows, --only X runs X alone' });
 
 /** What `chargen run --json` prints on stdout: the summary, or (`error` set, no stages) why nothing ran. */
-export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { error?: { code: string; message: string } };
+export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { backend?: PipelineSummary['backend']; error?: { code: string; message: string } };
 
 /** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
 const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served']);
+
+/** Pure: the flags a hint repeats, as the user wrote them. */
+export function pickCommandFlags(flags: Record<string, unknown>): CommandFlags {
+  const picked: CommandFlags = {};
+  for (const name of ['input', 'out', 'workdir', 'config', 'backend', 'mode', 'only'] as const) {
+    const value = flags[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
 
 function printHuman(logger: Logger, summary: PipelineSummary): void {
   for (const name of stageNames) {
@@ -38,7 +50,7 @@ function printHuman(logger: Logger, summary: PipelineSummary): void {
     logger.print(
       `${name}: ${stage.status}, ${stage.succeeded} of ${stage.total} ok` +
         (stage.failed > 0 ? `, ${stage.failed} failed` : '') +
-        `, ${stage.cached} cached or unchanged, ${stage.requestsSent} requests sent`,
+        `, ${stage.cached} cached or unchanged, ${formatCount(stage.requestsSent, 'request')} sent`,
     );
   }
   for (const letter of summary.deadLetter) logger.print(`  failed (${letter.stage}) ${letter.source}: ${letter.reason}`);
@@ -78,14 +90,14 @@ export async function runRunCommand(options: {
       signal: options.signal,
       ...(options.confirm ? { confirm: options.confirm } : {}),
       command: options.command,
+      commandFlags: pickCommandFlags(flags.data),
     });
     if (json) {
-      const printed: RunJsonSummary = { exitCode: summary.exitCode, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
+      const printed: RunJsonSummary = { exitCode: summary.exitCode, backend: summary.backend, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
       logger.print(JSON.stringify(printed));
       logger.info(summary.message);
     } else if (dryRun && summary.plan) {
-      for (const line of describePlan(summary.plan)) logger.print(line);
-      logger.print('Dry run: nothing was sent, spent or written.');
+      logger.print(summary.message);
     } else {
       printHuman(logger, summary);
     }

@@ -1,10 +1,9 @@
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
-import { isLoopbackUrl, resolveBackendIdentity } from '../connect-backend.ts';
+import { isLoopbackUrl, resolveBackend } from '../connect-backend.ts';
 import { ChargenError } from '../errors.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
-import { resolveGeminiConnection } from '../gemini/create-gemini-client.ts';
 import { readBatchJob } from '../gemini/read-batch-job.ts';
 import type { Logger } from '../logger.ts';
 import { serveHandler, type ServedHandler } from '../serve-handler.ts';
@@ -34,6 +33,8 @@ export interface RunningUi {
   url: string;
   workspaceDirectory: string;
   backend: string;
+  /** The backend for people, and why it is the one (the key, the setting, or the workspace's memory). */
+  backendLabel: string;
   /** Stops a run started from the page (resumably), then the server. */
   close(): Promise<void>;
 }
@@ -60,14 +61,16 @@ export async function startUiServer(options: {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
   const workspaceDirectory = resolve(options.cwd, config.workdir);
-  const backend = await resolveBackendIdentity({ choice: config.backend, cwd: options.cwd, env: options.env });
+  // In a shell without the key, the workspace's own backend (remembered by its runs): its jobs and answers are shown.
+  const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
+  const backend = resolution.identity;
   const stateDirectory = join(workspaceDirectory, 'backends', backend);
   // Read in full before serving: a missing or damaged workspace is an error here, not a blank page. The reader keeps
   // what it parsed for the first page.
   const reader = createWorkspaceFilesReader({ workspaceDirectory, stateDirectory });
   await reader.read();
 
-  const connection = backend === 'emulator' ? undefined : await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
+  const connection = resolution.connection;
   const actions = createUiActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, backend, now });
   const outputDirectory = resolve(options.cwd, config.out);
   const state = createUiState({
@@ -107,6 +110,7 @@ export async function startUiServer(options: {
     url: `${served.baseUrl}/`,
     workspaceDirectory,
     backend,
+    backendLabel: `${resolution.label} (${resolution.reason})`,
     async close() {
       await handler.close();
       await actions.stop();
@@ -136,7 +140,7 @@ export async function runUiCommand(options: {
     };
     const ui = await startUiServer({ cwd: options.cwd, env: options.env, config: await loadConfig(), loadConfig, logger, port: flags.data.port });
     logger.print(`chargen ui: ${ui.url}`);
-    logger.info(`workspace ${relative(options.cwd, ui.workspaceDirectory) || '.'} (backend ${ui.backend}); Ctrl-C stops the server (and a run started from the page, resumably).`);
+    logger.info(`workspace ${relative(options.cwd, ui.workspaceDirectory) || '.'} (backend: ${ui.backendLabel}); Ctrl-C stops the server (and a run started from the page, resumably).`);
     await options.waitForStop();
     logger.info('chargen ui: stopping');
     await ui.close();

@@ -2,12 +2,16 @@ import { join, resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { ChargenError } from '../errors.ts';
+import { formatCommand } from '../format-command.ts';
+import { formatCount } from '../format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../gemini/upload-registry.ts';
 import type { Logger } from '../logger.ts';
+import type { BackendResolution } from '../connect-backend.ts';
+import { callWithRetry } from '../gemini/call-with-retry.ts';
 import type { ConnectedBackend } from '../pipeline-context.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
-import { isJobSettled, readWorkspaceStatus, requireWorkspace } from '../workspace-status.ts';
+import { isJobSettled, readWorkspaceStatus, requireWorkspace, type WorkspaceStatus } from '../workspace-status.ts';
 import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../workspace/stored-answers.ts';
 import { acquireWorkspaceLock } from '../workspace/workspace-lock.ts';
 import { exitCodes } from './exit-codes.ts';
@@ -40,7 +44,33 @@ async function withBackend(
 function reportError(logger: Logger, error: unknown): number {
   if (!(error instanceof ChargenError)) throw error;
   logger.error(error.message);
-  return error.code === 'gemini-call-failed' ? exitCodes.error : exitCodes.usage;
+  return error.code === 'gemini-call-failed' || error.code === 'api-unreachable' ? exitCodes.error : exitCodes.usage;
+}
+
+/** Asks the API the state of the open jobs this shell can ask about (its backend's, when it outlives a process). */
+async function lookUpOpenJobs(options: WorkspaceCommandOptions & { config: ChargenConfig }, status: WorkspaceStatus & { resolution: BackendResolution }): Promise<number> {
+  const { resolution } = status;
+  const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state) && job.backend === resolution.identity);
+  if (open.length === 0 || resolution.builtIn || resolution.unavailable) return exitCodes.done;
+  return withBackend(options, async ({ backend }) => {
+    for (const job of open) {
+      const live = await callWithRetry({ operation: `batches.get ${job.name}`, call: () => backend.backend.client.batches.get({ name: job.name as string }), ...backend.retry });
+      job.state = String(live.state ?? job.state);
+    }
+    return exitCodes.done;
+  });
+}
+
+/** Each backend the workspace holds answers or jobs of, with its jobs; the one this shell uses says why. */
+function printBackends(logger: Logger, status: WorkspaceStatus): void {
+  for (const backend of status.backends) {
+    const why = backend.current ? status.backendReason : "not this shell's backend";
+    logger.print(`${backend.label} (${why}): ${formatCount(backend.answers, 'answer')} kept, ${formatCount(backend.jobs, 'batch job')}`);
+    for (const job of status.jobs.filter((candidate) => candidate.backend === backend.identity)) {
+      const state = job.note ? `${job.state} (${job.note})` : job.state;
+      logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${state}, ${formatCount(job.requests, 'request')}, created ${job.createdAt}`);
+    }
+  }
 }
 
 /**
@@ -51,34 +81,23 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
   try {
     const config = await loadConfig(options);
     const status = await readWorkspaceStatus({ cwd: options.cwd, env: options.env, config });
-    const open = status.jobs.filter((job) => job.name && !isJobSettled(job.state));
-    if (open.length > 0 && status.backend !== 'emulator') {
-      const code = await withBackend({ ...options, config }, async ({ backend }) => {
-        for (const job of open) {
-          const live = await backend.backend.client.batches.get({ name: job.name as string });
-          job.state = String(live.state ?? job.state);
-        }
-        return exitCodes.done;
-      });
-      if (code !== exitCodes.done) return code;
-    }
+    const code = await lookUpOpenJobs({ ...options, config }, status);
+    if (code !== exitCodes.done) return code;
     const pending = status.jobs.some((job) => !isJobSettled(job.state));
     const exitCode = pending ? exitCodes.pending : exitCodes.done;
-    const { records: _records, ...printable } = status;
+    const { resolution: _resolution, ...printable } = status;
     const storedAnswers = await measureStoredAnswers({ workspaceDirectory: status.workspaceDirectory });
     if (options.flags.json) {
       options.logger.print(JSON.stringify({ exitCode, ...printable, storedAnswers }));
       return exitCode;
     }
-    options.logger.print(`workspace ${status.workspaceDirectory} (backend ${status.backend})`);
+    options.logger.print(`workspace ${status.workspaceDirectory}`);
     for (const [name, stage] of Object.entries(status.stages)) {
       options.logger.print(`  ${name}: ${stage.checkpoint ? `${stage.items} done${stage.failed > 0 ? `, ${stage.failed} failed` : ''}` : 'not run yet'}`);
     }
-    for (const job of status.jobs) {
-      options.logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${job.state}, ${job.requests} requests, created ${job.createdAt}`);
-    }
+    printBackends(options.logger, status);
     printStoredAnswers(options.logger, storedAnswers);
-    if (pending) options.logger.print('Jobs are still running: `chargen run` picks up their results when they finish.');
+    if (pending) options.logger.print(`Jobs may still be running: \`${formatCommand('run', options.flags)}\` picks up their results when they finish.`);
     return exitCode;
   } catch (error) {
     return reportError(options.logger, error);
@@ -100,15 +119,9 @@ export async function runJobsListCommand(options: WorkspaceCommandOptions): Prom
 /** `chargen jobs cancel <name>`: cancels one of this workspace's jobs (never another's). */
 export async function runJobsCancelCommand(options: WorkspaceCommandOptions & { name: string }): Promise<number> {
   return withBackend(options, async ({ backend, workspaceId }) => {
-    const { retry } = backend;
-    try {
-      const job = await cancelWorkspaceJob({ client: backend.backend.client, retry, workspaceId, name: options.name });
-      options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
-      return exitCodes.done;
-    } catch (error) {
-      options.logger.error((error as Error).message);
-      return exitCodes.usage;
-    }
+    const job = await cancelWorkspaceJob({ client: backend.backend.client, retry: backend.retry, workspaceId, name: options.name });
+    options.logger.print(`cancel asked for ${job.name} (${job.displayName}); a job that already finished keeps its results`);
+    return exitCodes.done;
   });
 }
 
@@ -155,8 +168,8 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {
-      if (answers) options.logger.print(`clean: stored answers deleted (${formatByteCount(answers.bytes)} in ${answers.files} files)`);
-      options.logger.print(`clean: ${report.deleted.length} files deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
+      if (answers) options.logger.print(`clean: stored answers deleted (${formatByteCount(answers.bytes)} in ${formatCount(answers.files, 'file')})`);
+      options.logger.print(`clean: ${formatCount(report.deleted.length, 'file')} deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
       for (const refused of report.refused) options.logger.print(`  ${refused.name}: ${refused.reason}`);
     }
     return exitCodes.done;

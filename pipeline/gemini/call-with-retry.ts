@@ -25,7 +25,8 @@ function findRetryDelay(message: string): number | undefined {
   return match?.[1] === undefined ? undefined : Math.round(Number(match[1]) * 1000);
 }
 
-function isConnectionError(error: unknown): boolean {
+/** Whether the call never reached an answer: refused, reset, timed out or not resolved (this or a cause of it). */
+export function isConnectionError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
     const code = (current as NodeJS.ErrnoException).code;

@@ -1,6 +1,7 @@
 import type { GoogleGenAI } from '@google/genai';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { loadJobRecords } from './job-record.ts';
@@ -50,14 +51,22 @@ export async function listWorkspaceJobs(options: CallOptions & { workspaceId: st
   }
 }
 
+/** Pure: whether `given` names `job` as a user may write it: `batches/<id>`, the bare id, or its displayName. */
+export function isNamedBy(job: Pick<WorkspaceJob, 'name' | 'displayName'>, given: string): boolean {
+  const name = given.trim();
+  return name === job.name || `batches/${name}` === job.name || name === job.displayName;
+}
+
 /** Cancels one of this workspace's jobs; a job of another workspace or tool is refused, not touched. */
 export async function cancelWorkspaceJob(options: CallOptions & { workspaceId: string; name: string }): Promise<WorkspaceJob> {
   const jobs = await listWorkspaceJobs(options);
-  const job = jobs.find((candidate) => candidate.name === options.name);
+  const job = jobs.find((candidate) => isNamedBy(candidate, options.name));
   if (!job) {
-    throw new Error(`${options.name} is not a job of this workspace (its jobs are named ${workspaceJobPrefix(options.workspaceId)}…); see \`chargen jobs list\`.`);
+    throw new UsageError({
+      message: `${options.name} is not a job of this workspace (give its id, with or without batches/, or its display name, chargen-${options.workspaceId}-…); see \`chargen jobs list\`.`,
+    });
   }
-  await callWithRetry({ operation: `batches.cancel ${options.name}`, call: () => options.client.batches.cancel({ name: options.name }), ...options.retry });
+  await callWithRetry({ operation: `batches.cancel ${job.name}`, call: () => options.client.batches.cancel({ name: job.name }), ...options.retry });
   return job;
 }
 

@@ -7,6 +7,7 @@ import { scanImages } from '../../stages/analyze/scan-images.ts';
 import { hashCanonical } from '../../stages/shared/canonical-json.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
+import { formatCount } from '../format-count.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 
@@ -76,7 +77,7 @@ export const analyzeStep: StageStep = {
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
     const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
     if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
-      context.logger.info(`analyze: ${previous.records.length} records unchanged (images, settings and template as before)`);
+      context.logger.info(`analyze: ${formatCount(previous.records.length, 'record')} unchanged (images, settings and template as before)`);
       return summarize(previous, { cached: previous.records.length, requestsSent: 0, skipped: true });
     }
     const backend = await context.connect();

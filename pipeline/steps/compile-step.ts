@@ -7,6 +7,7 @@ import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../errors.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep } from './stage-step.ts';
+import { formatCount } from '../format-count.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 
@@ -41,10 +42,10 @@ export const compileStep: StageStep = {
     const previous = options.force ? undefined : await readPromptsCheckpoint(context.workspace.directory);
     const skipped = previous?.fingerprint === planned.fingerprint;
     if (skipped) {
-      context.logger.info(`compile: ${planned.prompts.length} prompts unchanged`);
+      context.logger.info(`compile: ${formatCount(planned.prompts.length, 'prompt')} unchanged`);
     } else {
       await writePromptsCheckpoint(context.workspace.directory, planned);
-      context.logger.info(`compile: ${planned.prompts.length} prompts written`);
+      context.logger.info(`compile: ${formatCount(planned.prompts.length, 'prompt')} written`);
     }
     const total = planned.prompts.length;
     return { summary: { status: skipped ? 'skipped' : 'done', total, succeeded: total, failed: 0, cached: 0, requestsSent: 0 }, deadLetter: [] };

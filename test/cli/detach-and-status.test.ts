@@ -1,25 +1,30 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runAndInterrupt, runNodeProcess, runWatchingStderr, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { createEmulatorAdmin } from '../support/emulator-admin.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+const jobMilliseconds = 600_000;
 
 describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
   let project: string;
   let emulator: EmulatorProcess;
   let env: NodeJS.ProcessEnv;
   const chargen = (...args: string[]) => runNodeProcess({ cwd: project, args: [chargenBinary, ...args], env });
+  /** A run that moves the emulator's clock past each job it submits, so the job finishes at once. */
+  const runFinishingJobs = (...args: string[]) =>
+    runWatchingStderr({ args, cwd: project, env, onLine: (line) => (line.includes('submitted') ? admin().advanceClock(jobMilliseconds + 1) : undefined) });
+  const admin = () => createEmulatorAdmin(emulator.baseUrl);
   const stats = async () => (await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { batchesCreated: number; filesDeleted: number };
 
   beforeEach(async () => {
     project = await mkdtemp(join(tmpdir(), 'chargen-detach-'));
     await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 800, runningMilliseconds: 800 });
+    // Jobs stay PENDING until the test moves the emulator's clock on: `status`, a second process, finds them open
+    // however slow the machine, and no test waits on a timer.
+    emulator = await startEmulatorProcess({ pendingMilliseconds: jobMilliseconds, runningMilliseconds: 0 });
     env = { ...process.env, GEMINI_API_KEY: 'dummy-key', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl, CHARGEN_CONFIRM_ABOVE_USD: '100' };
   });
   afterEach(async () => {
@@ -42,7 +47,8 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { jobs: unknown[] }).jobs).toHaveLength(1);
 
-    const resumed = await chargen('run', '--json', '--poll-interval', '200');
+    await admin().advanceClock(jobMilliseconds + 1);
+    const resumed = await runFinishingJobs('run', '--json', '--poll-interval', '200');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).outputs).toHaveLength(6);
     expect((await stats()).batchesCreated).toBe(2);
@@ -57,24 +63,14 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
   });
 
   it('Ctrl-C while a job runs saves state and exits 4; the rerun resumes the same job', async () => {
-    const child = spawn(process.execPath, [chargenBinary, 'run', '--poll-interval', '200'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const lines = createInterface({ input: child.stderr });
-    for await (const line of lines) {
-      stderr += `${line}\n`;
-      if (line.includes('submitted')) break;
-    }
-    child.kill('SIGINT');
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stdout, stderr } = await runAndInterrupt({ args: ['run', '--poll-interval', '200'], cwd: project, env, when: (line) => line.includes('submitted') });
     expect(code, stderr).toBe(4);
     expect(stdout).toContain('Interrupted during analyze');
     expect(stdout).toContain('Run `chargen run` again to resume');
     expect(stderr).not.toMatch(/\n\s+at /);
 
-    const rerun = await chargen('run', '--json', '--poll-interval', '200');
+    await admin().advanceClock(jobMilliseconds + 1);
+    const rerun = await runFinishingJobs('run', '--json', '--poll-interval', '200');
     expect(rerun.code, rerun.stderr).toBe(0);
     expect((await stats()).batchesCreated).toBe(2);
   });

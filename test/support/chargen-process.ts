@@ -89,3 +89,36 @@ export async function startEmulatorProcess(options: { pendingMilliseconds: numbe
 export function startUiProcess(options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<ServingProcess> {
   return startServingProcess({ args: ['ui', '--port', '0', ...(options.args ?? [])], cwd: options.cwd, env: options.env, urlPattern: /^chargen ui: (http:\/\/127\.0\.0\.1:\d+\/)/ });
 }
+
+/**
+ * `chargen <args>` to its end, with each stderr line given to `onLine` as it comes, which may act on the process
+ * (`interrupt`: Ctrl-C, as a user stops it) or on the world (move an emulator's clock on).
+ */
+export async function runWatchingStderr(options: {
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  onLine: (line: string, interrupt: () => void) => void | Promise<void>;
+}): Promise<ProcessResult> {
+  const child = spawn(process.execPath, [chargenBinary, ...options.args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = once(child, 'exit');
+  let interrupted = false;
+  const interrupt = () => {
+    if (!interrupted) child.kill('SIGINT');
+    interrupted = true;
+  };
+  for await (const line of createInterface({ input: child.stderr })) {
+    stderr += `${line}\n`;
+    await options.onLine(line, interrupt);
+  }
+  const [code] = (await exited) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** `chargen <args>` stopped with Ctrl-C as soon as it writes a stderr line `when` picks; to its end. */
+export function runAndInterrupt(options: { args: string[]; cwd: string; env: NodeJS.ProcessEnv; when: (line: string) => boolean }): Promise<ProcessResult> {
+  return runWatchingStderr({ ...options, onLine: (line, interrupt) => (options.when(line) ? interrupt() : undefined) });
+}

@@ -1,0 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const packageRoot = join(import.meta.dirname, '..');
+
+/** chargen's version, from package.json: part of every fingerprint, and what `chargen --version` prints. */
+export async function readCodeVersion(): Promise<string> {
+  const text = await readFile(join(packageRoot, 'package.json'), 'utf8');
+  const match = /"version"\s*:\s*"([^"]+)"/.exec(text);
+  return match?.[1] ?? 'unknown';
+}
