@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
+import { checkRunInputs } from './config/check-run-inputs.ts';
 import { ChargenError, CheckpointError, InterruptedError } from './errors.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
 import type { ExecutorEnvironment } from './gemini/batch-executor.ts';
@@ -125,6 +126,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const workspaceDirectory = resolve(options.cwd, config.workdir);
   const stages = Object.fromEntries(stageNames.map((name) => [name, emptySummary('not-run')])) as Record<StageName, StageSummary>;
   const selection = selectStages(options);
+  await checkRunInputs({ cwd: options.cwd, config });
   const lock = options.dryRun ? undefined : await acquireWorkspaceLock({ directory: workspaceDirectory, command: options.command ?? 'run', now: Date.now });
   const signal = options.signal ?? new AbortController().signal;
   let context: PipelineContext | undefined;

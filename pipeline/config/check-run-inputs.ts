@@ -1,0 +1,55 @@
+import { opendir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
+import { ChargenError } from '../errors.ts';
+import type { ChargenConfig } from './chargen-config.ts';
+
+/** The input folder, or a file the config names, cannot be used: found before the workspace is opened or anything sent. */
+export class RunInputError extends ChargenError {
+  readonly problems: string[];
+
+  constructor(options: { problems: string[] }) {
+    super({ code: 'input-invalid', message: options.problems.join('\n') });
+    this.problems = options.problems;
+  }
+}
+
+/** `input folder x` (and where that is, when the name alone does not say). */
+function nameFolder(options: { label: string; given: string; path: string }): string {
+  return options.given === options.path ? `${options.label} ${options.given}` : `${options.label} ${options.given} (${options.path})`;
+}
+
+/** One line on what is wrong with the input folder, or nothing: missing, not a folder, unreadable, empty. */
+export async function describeInputFolderProblem(options: { cwd: string; input: string }): Promise<string | undefined> {
+  const path = resolve(options.cwd, options.input);
+  const name = nameFolder({ label: 'input folder', given: options.input, path });
+  const found = await stat(path).then((info) => ({ info }), (error: NodeJS.ErrnoException) => ({ code: error.code ?? String(error) }));
+  if ('code' in found) {
+    if (found.code === 'ENOENT') return `${name}: no such folder; point --input at the folder of your reference images`;
+    return `${name}: cannot be read (${found.code}); check that it is a folder you may read`;
+  }
+  if (!found.info.isDirectory()) return `${name}: a file, not a folder; point --input at the folder that holds the images`;
+  // One entry is enough to know it is not empty; a folder of a million images is not listed here.
+  const first = await opendir(path).then(
+    async (directory) => {
+      const entry = await directory.read();
+      await directory.close();
+      return { empty: entry === null };
+    },
+    (error: NodeJS.ErrnoException) => ({ code: error.code ?? String(error) }),
+  );
+  if ('code' in first) return `${name}: cannot be read (${first.code}); check that you may read it`;
+  if (first.empty) return `${name}: the folder is empty; put your reference images in it (${takenFormatsText}; one character per image)`;
+  return undefined;
+}
+
+/**
+ * What `chargen run` checks before it opens the workspace, asks the API or spends anything (a dry run too): the
+ * input folder can be read and holds something. Every problem is reported at once.
+ */
+export async function checkRunInputs(options: { cwd: string; config: ChargenConfig }): Promise<void> {
+  const problems: string[] = [];
+  const input = await describeInputFolderProblem({ cwd: options.cwd, input: options.config.input });
+  if (input) problems.push(input);
+  if (problems.length > 0) throw new RunInputError({ problems });
+}
