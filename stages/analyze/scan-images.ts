@@ -1,10 +1,12 @@
 import fastGlob from 'fast-glob';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
+import { listUnmatchedFiles } from './list-unmatched-files.ts';
 
 export type ScannedEntry =
   | { kind: 'file'; path: string; relativePath: string; sizeBytes: number }
-  | { kind: 'rejected'; path: string; relativePath: string; reason: string; fix: string };
+  | { kind: 'rejected'; path: string; relativePath: string; reason: string; fix: string }
+  | { kind: 'unmatched'; path: string; relativePath: string };
 
 /**
  * Finds candidate images under `inputDirectory` by pattern (case-insensitive). Folders named like images and
@@ -56,5 +58,7 @@ export async function scanImages(options: { inputDirectory: string; patterns: re
       reject(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'Check the file’s permissions.');
     }
   }
+  // Every file the scan sees is taken or named: the rest of the folder, as the caller reports it.
+  for (const relativePath of await listUnmatchedFiles({ root, matched: names, ignore: options.ignore })) entries.push({ kind: 'unmatched', path: join(root, relativePath), relativePath });
   return entries;
 }
