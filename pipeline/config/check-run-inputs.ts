@@ -1,5 +1,5 @@
 import { opendir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
 import { ChargenError } from '../errors.ts';
 import type { ChargenConfig } from './chargen-config.ts';
@@ -43,13 +43,32 @@ export async function describeInputFolderProblem(options: { cwd: string; input: 
   return undefined;
 }
 
+/** One line on what is wrong with `compile.templateDirectory`, or nothing: missing, not a folder, no character.hbs. */
+export async function describeTemplateFolderProblem(options: { cwd: string; templateDirectory: string }): Promise<string | undefined> {
+  const path = resolve(options.cwd, options.templateDirectory);
+  const name = nameFolder({ label: 'compile.templateDirectory', given: options.templateDirectory, path });
+  const found = await stat(path).then((info) => ({ info }), (error: NodeJS.ErrnoException) => ({ code: error.code ?? String(error) }));
+  if ('code' in found) {
+    if (found.code === 'ENOENT') return `${name}: no such folder (a relative path in the config file is read from the file's folder); fix the path, or leave it out for the built-in templates`;
+    return `${name}: cannot be read (${found.code})`;
+  }
+  if (!found.info.isDirectory()) return `${name}: a file, not a folder; give the folder that holds character.hbs`;
+  const main = await stat(join(path, 'character.hbs')).then((info) => info.isFile(), () => false);
+  if (!main) return `${name}: has no character.hbs, the main template (partials go in partials/); copy templates/character.hbs from chargen to start from`;
+  return undefined;
+}
+
 /**
  * What `chargen run` checks before it opens the workspace, asks the API or spends anything (a dry run too): the
- * input folder can be read and holds something. Every problem is reported at once.
+ * input folder can be read and holds something, and the template folder the config names is there. Every problem is
+ * reported at once.
  */
 export async function checkRunInputs(options: { cwd: string; config: ChargenConfig }): Promise<void> {
   const problems: string[] = [];
   const input = await describeInputFolderProblem({ cwd: options.cwd, input: options.config.input });
   if (input) problems.push(input);
+  const { templateDirectory } = options.config.compile;
+  const templates = templateDirectory === undefined ? undefined : await describeTemplateFolderProblem({ cwd: options.cwd, templateDirectory });
+  if (templates) problems.push(templates);
   if (problems.length > 0) throw new RunInputError({ problems });
 }

@@ -6,7 +6,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargenBinary, runNodeProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -73,5 +73,57 @@ describe('chargen run: the input folder is checked before the workspace is opene
     const result = await run('--input', 'good', '--dry-run');
     expect(result.code, result.stderr).toBe(0);
     await rm(join(project, 'good'), { recursive: true });
+  });
+});
+
+describe('chargen run: the config and its files, against a running emulator', () => {
+  let project = '';
+  let emulator: EmulatorProcess;
+  let env: NodeJS.ProcessEnv;
+  const run = (...args: string[]) => runNodeProcess({ cwd: project, args: [chargenBinary, 'run', ...args], env });
+  const stats = async () => (await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { uploads: number; batchesCreated: number; requestsByModel: Record<string, number> };
+  const writeConfig = async (path: string, value: unknown) => {
+    await mkdir(join(project, path, '..'), { recursive: true });
+    await writeFile(join(project, path), JSON.stringify(value));
+  };
+
+  beforeAll(async () => {
+    project = await mkdtemp(join(tmpdir(), 'chargen-config-files-'));
+    await mkdir(join(project, 'input_images'));
+    for (const name of ['bard.png', 'druid.png']) await cp(join(root, 'input_images', name), join(project, 'input_images', name));
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 50, runningMilliseconds: 50 });
+    env = { ...process.env, GEMINI_API_KEY: 'test-key-for-the-emulator-2c4e', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
+  });
+  afterAll(async () => {
+    await emulator.stop();
+    await rm(project, { recursive: true, force: true });
+  });
+
+  it('a templateDirectory that is not there, or lacks character.hbs, is exit 2 before anything is uploaded or sent, in a dry run too', async () => {
+    await mkdir(join(project, 'half-templates', 'partials'), { recursive: true });
+    await writeConfig('missing.config.json', { compile: { templateDirectory: 'my-templates' } });
+    await writeConfig('half.config.json', { compile: { templateDirectory: 'half-templates' } });
+    const before = await stats();
+    for (const [config, pattern] of [['missing.config.json', /compile\.templateDirectory.*my-templates.*no such folder/], ['half.config.json', /compile\.templateDirectory.*half-templates.*character\.hbs/]] as const) {
+      for (const extra of [['--yes'], ['--dry-run']]) {
+        const result = await run('--config', config, '--workdir', '.chargen-missing', ...extra);
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(pattern);
+        expect(result.stderr).not.toMatch(stackTracePattern);
+      }
+    }
+    const after = await stats();
+    expect([after.uploads, after.batchesCreated, after.requestsByModel]).toEqual([before.uploads, before.batchesCreated, before.requestsByModel]);
+  });
+
+  it("reads the config's paths from the config file's folder, not from where chargen runs", async () => {
+    await cp(join(root, 'templates'), join(project, 'settings', 'templates'), { recursive: true });
+    await writeConfig('settings/chargen.config.json', { input: '../input_images', out: '../renders', workdir: '../.chargen-settings', compile: { templateDirectory: 'templates', imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } });
+    const dry = await run('--config', 'settings/chargen.config.json', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    const result = await run('--config', 'settings/chargen.config.json', '--yes', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readdir(join(project, 'renders'))).filter((name) => name.endsWith('.jpg')).sort()).toEqual(['bard.jpg', 'druid.jpg']);
+    expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'renders', 'settings']);
   });
 });

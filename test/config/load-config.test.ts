@@ -23,7 +23,7 @@ describe('config', () => {
     const config = resolveConfig({ file, env: { CHARGEN_OUT: 'from-env', CHARGEN_MODE: 'batch' }, flags: { out: 'from-flag', pollInterval: '250' } });
     expect(config.out).toBe('from-flag');
     expect(config.mode).toBe('batch');
-    expect(config.input).toBe('file-input');
+    expect(config.input).toBe('/p/file-input');
     expect(config.workdir).toBe('.chargen');
     expect(config.compile.variants).toBe(3);
     expect(config.compile.imageConfig).toEqual({ aspectRatio: '9:16', imageSize: '2K' });
@@ -41,6 +41,14 @@ describe('config', () => {
     expect(problems.join('\n')).toContain('/p/chargen.config.json: compile.variants');
     expect(problems.join('\n')).toContain('/p/chargen.config.json: compile.imageConfig.imageSize');
     expect(problems.join('\n')).toContain('colour');
+  });
+
+  it("reads the file's paths from its folder, and those of flags and the environment from the working directory", () => {
+    const file = { path: '/p/conf/chargen.config.json', value: { input: 'images', out: '../renders', workdir: '/abs/ws', compile: { templateDirectory: 'templates' } } };
+    const fromFile = resolveConfig({ file, env: {}, flags: {} });
+    expect([fromFile.input, fromFile.out, fromFile.workdir, fromFile.compile.templateDirectory]).toEqual(['/p/conf/images', '/p/renders', '/abs/ws', '/p/conf/templates']);
+    const overridden = resolveConfig({ file, env: { CHARGEN_OUT: 'env-out' }, flags: { input: 'flag-input' } });
+    expect([overridden.input, overridden.out]).toEqual(['flag-input', 'env-out']);
   });
 
   it('refuses a file that is not an object', () => {
