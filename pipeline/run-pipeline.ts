@@ -69,6 +69,7 @@ export function describePlan(plan: RunPlan): string[] {
     `compile: ${plan.compile.items} prompts${plan.compile.estimated ? ' (estimated)' : ''}, free`,
     line('synthesize', plan.synthesize),
     `estimated spend: ${formatUsd(plan.costUsd)} at batch prices (the price table is in chargen.config.json "prices")`,
+    ...plan.unpricedModels.map((name) => `no price for ${name}: its cost is not in the estimate (add it to "prices" in chargen.config.json)`),
   ];
 }
 

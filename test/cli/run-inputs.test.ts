@@ -116,6 +116,24 @@ describe('chargen run: the config and its files, against a running emulator', ()
     expect([after.uploads, after.batchesCreated, after.requestsByModel]).toEqual([before.uploads, before.batchesCreated, before.requestsByModel]);
   });
 
+  it('prices: a table naming one model keeps the default prices of the others; a model without a price says so in the plan', async () => {
+    interface Plan { analyze: { costUsd: number }; synthesize: { costUsd: number }; costUsd: number; unpricedModels?: string[] }
+    const bananaPrice = { inputPerMillionTokens: 0.25, outputPerMillionTokens: 1.5, imagePrices: { '1K': 0.02, '2K': 0.03 } };
+    await writeConfig('priced.config.json', { compile: { model: 'gemini-nano-banana-2.1' }, prices: { 'gemini-nano-banana-2.1': bananaPrice } });
+    const priced = await run('--config', 'priced.config.json', '--workdir', '.chargen-prices', '--dry-run', '--json');
+    expect(priced.code, priced.stderr).toBe(0);
+    const pricedPlan = (JSON.parse(priced.stdout) as { plan: Plan }).plan;
+    expect(pricedPlan.analyze.costUsd).toBeGreaterThan(0);
+    expect(pricedPlan.synthesize.costUsd).toBeGreaterThan(0);
+
+    await writeConfig('unpriced.config.json', { compile: { model: 'gemini-nano-banana-2.1' } });
+    const unpriced = await run('--config', 'unpriced.config.json', '--workdir', '.chargen-prices', '--dry-run');
+    expect(unpriced.code, unpriced.stderr).toBe(0);
+    expect(unpriced.stdout).toMatch(/no price for gemini-nano-banana-2\.1/);
+    const json = await run('--config', 'unpriced.config.json', '--workdir', '.chargen-prices', '--dry-run', '--json');
+    expect((JSON.parse(json.stdout) as { plan: Plan }).plan.unpricedModels).toEqual(['gemini-nano-banana-2.1']);
+  });
+
   it("reads the config's paths from the config file's folder, not from where chargen runs", async () => {
     await cp(join(root, 'templates'), join(project, 'settings', 'templates'), { recursive: true });
     await writeConfig('settings/chargen.config.json', { input: '../input_images', out: '../renders', workdir: '../.chargen-settings', compile: { templateDirectory: 'templates', imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } });
@@ -124,6 +142,6 @@ describe('chargen run: the config and its files, against a running emulator', ()
     const result = await run('--config', 'settings/chargen.config.json', '--yes', '--json');
     expect(result.code, result.stderr).toBe(0);
     expect((await readdir(join(project, 'renders'))).filter((name) => name.endsWith('.jpg')).sort()).toEqual(['bard.jpg', 'druid.jpg']);
-    expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'renders', 'settings']);
+    expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'priced.config.json', 'renders', 'settings', 'unpriced.config.json']);
   });
 });

@@ -62,6 +62,23 @@ describe('config', () => {
     expect(properties['confirmAboveUsd']).toMatchObject({ default: 5, description: expect.stringContaining('ask before') });
   });
 
+  it('takes a partial prices table as overrides of the default one, model by model and field by field', () => {
+    const file = { path: '/p/chargen.config.json', value: { prices: { 'gemini-3-pro-image': { imagePrices: { '4K': 0.2 } }, 'gemini-nano-banana-2.1': { inputPerMillionTokens: 0.25, outputPerMillionTokens: 1.5, imagePrices: { '1K': 0.02 } } } } };
+    const { prices } = resolveConfig({ file, env: {}, flags: {} });
+    const defaults = priceTableSchema.parse(undefined);
+    expect(prices['gemini-3-flash-preview']).toEqual(defaults['gemini-3-flash-preview']);
+    expect(prices['gemini-3-pro-image']).toEqual({ inputPerMillionTokens: 1, outputPerMillionTokens: 6, imagePrices: { '1K': 0.067, '2K': 0.067, '4K': 0.2 } });
+    expect(prices['gemini-nano-banana-2.1']?.imagePrices).toEqual({ '1K': 0.02 });
+    const usage = usageEstimateSchema.parse(undefined);
+    expect(estimateCost({ kind: 'analysis', count: 10, model: 'gemini-3-flash-preview', prices, usage })).toBeGreaterThan(0);
+
+    const unpriced = { path: '/p/chargen.config.json', value: { prices: { 'my-model': { imagePrices: { '1K': 0.01 } } } } };
+    expect(problemsOf(() => resolveConfig({ file: unpriced, env: {}, flags: {} }))).toEqual([
+      expect.stringMatching(/^\/p\/chargen\.config\.json: prices\.my-model\.inputPerMillionTokens: .*not in the default table/),
+      expect.stringMatching(/^\/p\/chargen\.config\.json: prices\.my-model\.outputPerMillionTokens: /),
+    ]);
+  });
+
   it('estimates spend from the price table: thought tokens as output, the image by its size', () => {
     const prices = priceTableSchema.parse(undefined);
     const usage = usageEstimateSchema.parse(undefined);
