@@ -1,7 +1,9 @@
 import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
+import { TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { ChargenError } from '../errors.ts';
+import { readPromptTemplates } from '../steps/compile-step.ts';
 import type { ChargenConfig } from './chargen-config.ts';
 
 /** The input folder, or a file the config names, cannot be used: found before the workspace is opened or anything sent. */
@@ -60,8 +62,8 @@ export async function describeTemplateFolderProblem(options: { cwd: string; temp
 
 /**
  * What `chargen run` checks before it opens the workspace, asks the API or spends anything (a dry run too): the
- * input folder can be read and holds something, and the template folder the config names is there. Every problem is
- * reported at once.
+ * input folder can be read and holds something, and the templates (the config's or the built-in ones) are there and
+ * parse. Every problem is reported at once.
  */
 export async function checkRunInputs(options: { cwd: string; config: ChargenConfig }): Promise<void> {
   const problems: string[] = [];
@@ -70,5 +72,12 @@ export async function checkRunInputs(options: { cwd: string; config: ChargenConf
   const { templateDirectory } = options.config.compile;
   const templates = templateDirectory === undefined ? undefined : await describeTemplateFolderProblem({ cwd: options.cwd, templateDirectory });
   if (templates) problems.push(templates);
+  // A syntax error found now costs nothing; found by the compile stage, it would come after the analysis was paid for.
+  const syntax = templates ? undefined : await readPromptTemplates({ cwd: options.cwd, templateDirectory }).then(() => undefined, (error: unknown) => {
+    if (error instanceof TemplateError) return error;
+    throw error;
+  });
+  if (syntax && problems.length === 0) throw syntax;
+  if (syntax) problems.push(syntax.message);
   if (problems.length > 0) throw new RunInputError({ problems });
 }

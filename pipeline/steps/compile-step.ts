@@ -10,9 +10,14 @@ import type { StageStep } from './stage-step.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 
-export async function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
-  const directory = context.config.compile.templateDirectory;
-  return compilePromptTemplates(await readTemplateSources(directory ? resolve(context.cwd, directory) : join(packageRoot, 'templates')));
+/** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
+export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
+  const directory = options.templateDirectory;
+  return compilePromptTemplates(await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates')));
+}
+
+export function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
+  return readPromptTemplates({ cwd: context.cwd, templateDirectory: context.config.compile.templateDirectory });
 }
 
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */

@@ -116,6 +116,21 @@ describe('chargen run: the config and its files, against a running emulator', ()
     expect([after.uploads, after.batchesCreated, after.requestsByModel]).toEqual([before.uploads, before.batchesCreated, before.requestsByModel]);
   });
 
+  it('a template with a syntax error is exit 2 before anything is sent, shown whole: path, line, column, message', async () => {
+    await cp(join(root, 'templates'), join(project, 'broken-templates'), { recursive: true });
+    await writeFile(join(project, 'broken-templates', 'partials', 'broken.hbs'), 'Eyes:\n{{#if eye_colour}}{{eye_colour}}');
+    await writeConfig('broken.config.json', { compile: { templateDirectory: 'broken-templates' } });
+    const before = await stats();
+    for (const extra of [['--yes'], ['--dry-run']]) {
+      const result = await run('--config', 'broken.config.json', '--workdir', '.chargen-broken', ...extra);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`${join(project, 'broken-templates', 'partials', 'broken.hbs')} line 2, column 33: Parse error: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'`);
+      expect(result.stderr).not.toMatch(stackTracePattern);
+    }
+    const after = await stats();
+    expect([after.uploads, after.batchesCreated, after.requestsByModel]).toEqual([before.uploads, before.batchesCreated, before.requestsByModel]);
+  });
+
   it('prices: a table naming one model keeps the default prices of the others; a model without a price says so in the plan', async () => {
     interface Plan { analyze: { costUsd: number }; synthesize: { costUsd: number }; costUsd: number; unpricedModels?: string[] }
     const bananaPrice = { inputPerMillionTokens: 0.25, outputPerMillionTokens: 1.5, imagePrices: { '1K': 0.02, '2K': 0.03 } };
@@ -142,6 +157,6 @@ describe('chargen run: the config and its files, against a running emulator', ()
     const result = await run('--config', 'settings/chargen.config.json', '--yes', '--json');
     expect(result.code, result.stderr).toBe(0);
     expect((await readdir(join(project, 'renders'))).filter((name) => name.endsWith('.jpg')).sort()).toEqual(['bard.jpg', 'druid.jpg']);
-    expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'priced.config.json', 'renders', 'settings', 'unpriced.config.json']);
+    expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'broken-templates', 'broken.config.json', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'priced.config.json', 'renders', 'settings', 'unpriced.config.json']);
   });
 });
