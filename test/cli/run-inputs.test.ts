@@ -2,7 +2,7 @@
 // checkpoint. Each case runs `chargen run` as a child process, as a user runs it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,5 +158,24 @@ describe('chargen run: the config and its files, against a running emulator', ()
     expect(result.code, result.stderr).toBe(0);
     expect((await readdir(join(project, 'renders'))).filter((name) => name.endsWith('.jpg')).sort()).toEqual(['bard.jpg', 'druid.jpg']);
     expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'broken-templates', 'broken.config.json', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'priced.config.json', 'renders', 'settings', 'unpriced.config.json']);
+  });
+
+  it('a damaged compile/prompts.json is compiled again (it costs nothing), not an error', async () => {
+    const workdir = '.chargen-damaged';
+    const first = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes');
+    expect(first.code, first.stderr).toBe(0);
+    const before = await stats();
+    const checkpoint = join(project, workdir, 'compile', 'prompts.json');
+    for (const damage of ['{"kind": "chargen-prompts", "vers', JSON.stringify({ kind: 'chargen-prompts', version: 1 })]) {
+      await writeFile(checkpoint, damage);
+      const again = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes', '--json');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`${join(workdir, 'compile', 'prompts.json')} is damaged`);
+      const summary = JSON.parse(again.stdout) as { stages: Record<string, { status: string; requestsSent: number }> };
+      expect(summary.stages['compile']?.status).toBe('done');
+      expect(summary.stages['synthesize']?.requestsSent).toBe(0);
+      expect(JSON.parse(await readFile(checkpoint, 'utf8'))).toMatchObject({ kind: 'chargen-prompts', version: 1, prompts: expect.any(Array) });
+    }
+    expect((await stats()).requestsByModel).toEqual(before.requestsByModel);
   });
 });
