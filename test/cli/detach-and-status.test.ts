@@ -19,7 +19,8 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
   beforeEach(async () => {
     project = await mkdtemp(join(tmpdir(), 'chargen-detach-'));
     await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 800, runningMilliseconds: 800 });
+    // `status` must find the detached job unfinished: 3 s of PENDING leave room for a child process to start on a busy machine.
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 3000, runningMilliseconds: 800 });
     env = { ...process.env, GEMINI_API_KEY: 'dummy-key', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl, CHARGEN_CONFIRM_ABOVE_USD: '100' };
   });
   afterEach(async () => {
