@@ -15,5 +15,6 @@ export function describePlan(plan: RunPlan): string[] {
     `compile: ${formatCount(plan.compile.items, 'prompt')}${plan.compile.estimated ? ' (estimated)' : ''}, free`,
     describeStagePlan('synthesize', plan.synthesize),
     `estimated spend: ${formatUsd(plan.costUsd)} at batch prices (the price table is in chargen.config.json "prices")`,
+    ...plan.unpricedModels.map((name) => `no price for ${name}: its cost is not in the estimate (add it to "prices" in chargen.config.json)`),
   ];
 }

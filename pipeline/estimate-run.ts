@@ -31,6 +31,8 @@ export interface RunPlan {
   synthesize: StagePlan;
   compile: { items: number; estimated: boolean };
   costUsd: number;
+  /** Models (or a model at an image size) with work to send but no price in the table: their cost is not in `costUsd`. */
+  unpricedModels: string[];
 }
 
 const quietLogger: Logger = { print: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -52,6 +54,27 @@ export function estimateCost(options: {
       : options.usage.imageInputTokens * price.inputPerMillionTokens + options.usage.imageThoughtTokens * price.outputPerMillionTokens;
   const image = options.kind === 'image' ? (price.imagePrices?.[options.imageSize ?? '2K'] ?? 0) : 0;
   return options.count * (tokens / 1_000_000 + image);
+}
+
+/** Pure: what the price table lacks to price a request of this kind (the model, or its image size), or nothing. */
+export function findMissingPrice(options: { kind: 'analysis' | 'image'; model: string; imageSize?: string; prices: PriceTable }): string | undefined {
+  const price = options.prices[options.model];
+  if (!price) return options.model;
+  const imageSize = options.imageSize ?? '2K';
+  if (options.kind === 'image' && price.imagePrices?.[imageSize] === undefined) return `${options.model} at ${imageSize}`;
+  return undefined;
+}
+
+/** What the plan cannot price, said once as a warning: an estimate must never pass for $0 in silence. */
+function listUnpricedModels(options: { config: ChargenConfig; analyze: StagePlan; synthesize: StagePlan; logger: Logger }): string[] {
+  const { config } = options;
+  const missing = [
+    options.analyze.toSend > 0 ? findMissingPrice({ kind: 'analysis', model: config.analyze.model, prices: config.prices }) : undefined,
+    options.synthesize.toSend > 0 ? findMissingPrice({ kind: 'image', model: config.compile.model, imageSize: config.compile.imageConfig.imageSize, prices: config.prices }) : undefined,
+  ];
+  const unpriced = [...new Set(missing.filter((name) => name !== undefined))];
+  for (const name of unpriced) options.logger.warn(`no price for ${name} in the price table, so its cost is not in the estimate: add it to "prices" in chargen.config.json`);
+  return unpriced;
 }
 
 function countJobs(toSend: number, config: ChargenConfig): number {
@@ -130,5 +153,6 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     compile: { items: synthesize.items, estimated: synthesize.estimated },
     synthesize,
     costUsd: analyze.costUsd + synthesize.costUsd,
+    unpricedModels: listUnpricedModels({ config, analyze, synthesize, logger: context.logger }),
   };
 }

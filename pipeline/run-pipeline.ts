@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
+import { checkRunInputs } from './config/check-run-inputs.ts';
 import { ChargenError, CheckpointError, InterruptedError } from './errors.ts';
 import { describePlan } from './describe-plan.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
@@ -224,6 +225,7 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineSummary> {
   const { config, logger } = options;
   const workspaceDirectory = resolve(options.cwd, config.workdir);
+  await checkRunInputs({ cwd: options.cwd, config });
   const lock = options.dryRun ? undefined : await acquireWorkspaceLock({ directory: workspaceDirectory, command: options.command ?? 'run', now: Date.now });
   const signal = options.signal ?? new AbortController().signal;
   let context: PipelineContext | undefined;

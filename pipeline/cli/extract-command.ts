@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { extractResultFile } from '../../stages/synthesize/extract-result-file.ts';
 import { createStreamingResultReader } from '../gemini/stream-result-lines.ts';
 import type { Logger } from '../logger.ts';
+import { describeResultFileProblem } from './describe-result-file-problem.ts';
 import { exitCodes } from './exit-codes.ts';
 
 /** `chargen extract <results.jsonl> --out <dir>`: 0 when every line gave an image, 3 when some did not. */
@@ -10,23 +11,28 @@ export async function runExtractCommand(options: {
   cwd: string;
   logger: Logger;
   resultFile: string;
-  flags: { out: string; json?: boolean; keepThoughts?: boolean };
+  flags: { out?: string; json?: boolean; keepThoughts?: boolean };
 }): Promise<number> {
   const { logger } = options;
-  const resultFile = resolve(options.cwd, options.resultFile);
-  const found = await stat(resultFile).catch(() => undefined);
-  if (!found?.isFile()) {
-    logger.error(`${options.resultFile}: no such file. Give the path of a batch result file (JSONL), e.g. one downloaded from AI Studio.`);
+  if (!options.flags.out) {
+    logger.error(`--out is needed: the folder the images go to (created when missing), e.g. chargen extract ${options.resultFile} --out images`);
     return exitCodes.usage;
   }
-  const out = await stat(resolve(options.cwd, options.flags.out)).catch(() => undefined);
+  const resultFile = resolve(options.cwd, options.resultFile);
+  const problem = await describeResultFileProblem({ path: resultFile, given: options.resultFile });
+  if (problem) {
+    logger.error(problem);
+    return exitCodes.usage;
+  }
+  const outputDirectory = resolve(options.cwd, options.flags.out);
+  const out = await stat(outputDirectory).catch(() => undefined);
   if (out && !out.isDirectory()) {
     logger.error(`--out ${options.flags.out}: a file is there, not a folder. Give a folder for the images (it is created when missing).`);
     return exitCodes.usage;
   }
   const result = await extractResultFile({
     resultFile,
-    outputDirectory: resolve(options.cwd, options.flags.out),
+    outputDirectory,
     keepThoughts: options.flags.keepThoughts === true,
     createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
     logger,
@@ -43,7 +49,7 @@ export async function runExtractCommand(options: {
     );
   } else {
     logger.print(
-      `extract: ${result.written.length} images written to ${show(resolve(options.cwd, options.flags.out))}` +
+      `extract: ${result.written.length} images written to ${show(outputDirectory)}` +
         (result.failures.length > 0 ? `; ${result.failures.length} lines failed (listed above)` : ''),
     );
   }

@@ -160,10 +160,10 @@ export async function runCli(options: CliOptions): Promise<number> {
     .command('extract')
     .description('Write the images of any batch result file (JSONL) to a folder, each with a JSON sidecar.')
     .argument('<results>', 'the result file, e.g. downloaded from AI Studio')
-    .requiredOption('--out <folder>', 'where the images go')
+    .option('--out <folder>', 'where the images go (required)')
     .option('--keep-thoughts', "also keep the model's interim thought images")
     .option('--json', 'print one JSON summary on stdout')
-    .action(async (resultFile: string, flags: { out: string; json?: boolean; keepThoughts?: boolean }) => {
+    .action(async (resultFile: string, flags: { out?: string; json?: boolean; keepThoughts?: boolean }) => {
       const { runExtractCommand } = await import('./extract-command.ts');
       exitCode = await runExtractCommand({ cwd: options.cwd, logger, resultFile, flags });
     });

@@ -31,7 +31,7 @@ const flagsSchema = z
 export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { backend?: PipelineSummary['backend']; error?: { code: string; message: string } };
 
 /** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
-const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served']);
+const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served', 'input-invalid']);
 
 /** Pure: the flags a hint repeats, as the user wrote them. */
 export function pickCommandFlags(flags: Record<string, unknown>): CommandFlags {

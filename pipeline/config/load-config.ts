@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import { chargenConfigSchema, type ChargenConfig } from './chargen-config.ts';
@@ -47,16 +47,27 @@ export async function readConfigFile(options: { cwd: string; path?: string }): P
   }
 }
 
+/** The config's own paths, as the file gives them: a relative one is read from the file's folder, wherever chargen runs. */
+function rebaseFilePaths(file: { path: string; value: Record<string, unknown> }): Record<string, unknown> {
+  const rebase = (value: unknown) => (typeof value === 'string' && value !== '' && !isAbsolute(value) ? join(dirname(file.path), value) : value);
+  const rebased: Record<string, unknown> = { ...file.value };
+  for (const key of ['input', 'out', 'workdir']) if (key in rebased) rebased[key] = rebase(rebased[key]);
+  const compile = rebased['compile'];
+  if (isRecord(compile) && 'templateDirectory' in compile) rebased['compile'] = { ...compile, templateDirectory: rebase(compile['templateDirectory']) };
+  return rebased;
+}
+
 /**
  * Pure: defaults < file < environment < flags, validated as a whole, every problem reported at once and named by
  * where the value came from (`--mode`, `CHARGEN_MODE`, or `chargen.config.json: compile.imageConfig.imageSize`).
+ * Paths from the file are read from its folder; paths from flags and the environment from the working directory.
  */
 export function resolveConfig(options: { file?: ConfigFile; env: NodeJS.ProcessEnv; flags: ConfigFlags }): ChargenConfig {
   const problems: string[] = [];
   if (options.file && !isRecord(options.file.value)) {
     throw new ConfigError({ problems: [`${options.file.path}: expected a JSON object, like {"compile": {"variants": 2}}`] });
   }
-  const merged: Record<string, unknown> = { ...(options.file?.value as Record<string, unknown> | undefined) };
+  const merged: Record<string, unknown> = options.file ? rebaseFilePaths({ path: options.file.path, value: options.file.value as Record<string, unknown> }) : {};
   const sources = new Map<string, string>();
   for (const [key, { variable, parse }] of Object.entries(environmentKeys)) {
     const text = options.env[variable];

@@ -1,19 +1,24 @@
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
 import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
-import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { CheckpointError } from '../errors.ts';
+import { CheckpointError, WorkspaceFileError } from '../errors.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep } from './stage-step.ts';
 import { formatCount } from '../format-count.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 
-export async function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
-  const directory = context.config.compile.templateDirectory;
-  return compilePromptTemplates(await readTemplateSources(directory ? resolve(context.cwd, directory) : join(packageRoot, 'templates')));
+/** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
+export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
+  const directory = options.templateDirectory;
+  return compilePromptTemplates(await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates')));
+}
+
+export function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
+  return readPromptTemplates({ cwd: context.cwd, templateDirectory: context.config.compile.templateDirectory });
 }
 
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
@@ -28,10 +33,25 @@ export async function planCompile(context: PipelineContext): Promise<{ fingerpri
   };
 }
 
+/**
+ * The prompts an earlier run compiled; `damaged` when the file is there but unreadable or invalid. Compiling costs
+ * nothing, so a damaged file is replaced instead of stopping the run.
+ */
+async function readPreviousPrompts(context: PipelineContext): Promise<{ checkpoint?: PromptsCheckpoint; damaged?: string }> {
+  try {
+    const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
+    return checkpoint ? { checkpoint } : {};
+  } catch (error) {
+    if (!(error instanceof WorkspaceFileError)) throw error;
+    return { damaged: relative(context.cwd, error.path) || error.path };
+  }
+}
+
 export const compileStep: StageStep = {
   name: 'compile',
   async isFresh(context) {
-    const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
+    const { checkpoint, damaged } = await readPreviousPrompts(context);
+    if (damaged) return { fresh: false, reason: `${damaged} is damaged` };
     if (!checkpoint) return { fresh: false, reason: 'there are no compiled prompts yet' };
     const { fingerprint } = await planCompile(context);
     if (checkpoint.fingerprint !== fingerprint) return { fresh: false, reason: 'the analysis records, the templates or the compile settings changed since the prompts were compiled' };
@@ -39,7 +59,8 @@ export const compileStep: StageStep = {
   },
   async run(context, options) {
     const planned = await planCompile(context);
-    const previous = options.force ? undefined : await readPromptsCheckpoint(context.workspace.directory);
+    const { checkpoint: previous, damaged } = options.force ? {} : await readPreviousPrompts(context);
+    if (damaged) context.logger.warn(`${damaged} is damaged; compiling the prompts again (it costs nothing)`);
     const skipped = previous?.fingerprint === planned.fingerprint;
     if (skipped) {
       context.logger.info(`compile: ${formatCount(planned.prompts.length, 'prompt')} unchanged`);

@@ -7,6 +7,7 @@ import type { AnalyzeSettings } from './analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
 import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
 import { compareText } from '../shared/compare-text.ts';
+import { describeUnmatchedFile } from './list-unmatched-files.ts';
 import { scanImages } from './scan-images.ts';
 import { parseAnalysisAnswer, validateAnalysisAnswer } from './validate-analysis-answer.ts';
 
@@ -53,6 +54,16 @@ export async function collectInputImages(options: {
   const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, ...(options.exclude ? { exclude: options.exclude } : {}) });
   const good: GoodImage[] = [];
   for (const entry of scanned) {
+    if (entry.kind === 'unmatched') {
+      const report = describeUnmatchedFile(entry.relativePath);
+      if (report.kind === 'failure') {
+        fail({ sourcePath: entry.relativePath, step: 'scan', reason: report.reason, fix: report.fix });
+      } else {
+        warnings.push(`${entry.relativePath}: ${report.message}`);
+        logger.warn(`${entry.relativePath}: ${report.message}`);
+      }
+      continue;
+    }
     if (entry.kind === 'rejected') {
       fail({ sourcePath: entry.relativePath, step: 'scan', reason: entry.reason, fix: entry.fix });
       continue;

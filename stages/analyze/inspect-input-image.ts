@@ -5,6 +5,9 @@ import { inspectImage, type ImageFormat } from '../media/inspect-image.ts';
 
 /** The formats Gemini takes as image input. */
 const supportedFormats: ReadonlySet<ImageFormat> = new Set(['png', 'jpeg', 'webp', 'heic', 'heif']);
+
+/** The formats chargen takes, as a user reads them: "PNG, JPEG, WebP, HEIC or HEIF". */
+export const takenFormatsText = 'PNG, JPEG, WebP, HEIC or HEIF';
 const formatsByExtension: Readonly<Record<string, ImageFormat>> = {
   '.png': 'png',
   '.jpg': 'jpeg',

@@ -1,12 +1,14 @@
 import fastGlob from 'fast-glob';
 import { lstat, realpath, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { findNestedFolders } from './find-nested-folders.ts';
 import { isChargenOutput } from './is-chargen-output.ts';
+import { listUnmatchedFiles } from './list-unmatched-files.ts';
 
 export type ScannedEntry =
   | { kind: 'file'; path: string; relativePath: string; sizeBytes: number }
-  | { kind: 'rejected'; path: string; relativePath: string; reason: string; fix: string };
+  | { kind: 'rejected'; path: string; relativePath: string; reason: string; fix: string }
+  | { kind: 'unmatched'; path: string; relativePath: string };
 
 /**
  * Finds candidate images under `inputDirectory` by pattern (case-insensitive). Folders named like images and
@@ -24,9 +26,10 @@ export async function scanImages(options: {
   const root = resolve(options.inputDirectory);
   const realRoot = await realpath(root);
   const nested = await findNestedFolders({ inputDirectory: root, folders: options.exclude ?? [] });
+  const ignore = [...options.ignore, ...nested.flatMap((folder) => [fastGlob.escapePath(folder.relativePath), `${fastGlob.escapePath(folder.relativePath)}/**`])];
   const names = await fastGlob([...options.patterns], {
     cwd: root,
-    ignore: [...options.ignore, ...nested.flatMap((folder) => [fastGlob.escapePath(folder.relativePath), `${fastGlob.escapePath(folder.relativePath)}/**`])],
+    ignore,
     caseSensitiveMatch: false,
     onlyFiles: false,
     followSymbolicLinks: false,
@@ -35,6 +38,9 @@ export async function scanImages(options: {
     unique: true,
   });
   const entries: ScannedEntry[] = [];
+  // A chargen output's own files (sidecar, signature) and its folder's contact sheet are chargen's too, not input.
+  const outputFolders = new Set<string>();
+  const outputStems = new Set<string>();
   for (const relativePath of names.sort()) {
     const path = join(root, relativePath);
     const reject = (reason: string, fix: string) => entries.push({ kind: 'rejected', path, relativePath, reason, fix });
@@ -64,12 +70,21 @@ export async function scanImages(options: {
       }
       if (await isChargenOutput(path)) {
         options.onChargenOutput?.(relativePath);
+        outputFolders.add(dirname(relativePath));
+        outputStems.add(relativePath.replace(/\.[^./\\]*$/, '').replace(/\.thought-\d+$/i, ''));
         continue;
       }
       entries.push({ kind: 'file', path, relativePath, sizeBytes: info.size });
     } catch (error) {
       reject(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'Check the file’s permissions.');
     }
+  }
+  // Every file the scan sees is taken or named: the rest of the folder, as the caller reports it.
+  const isOutputFile = (relativePath: string) =>
+    (basename(relativePath) === 'index.html' && outputFolders.has(dirname(relativePath))) ||
+    outputStems.has(relativePath.replace(/\.(json|thought-signature)$/i, ''));
+  for (const relativePath of await listUnmatchedFiles({ root, matched: names, ignore })) {
+    if (!isOutputFile(relativePath)) entries.push({ kind: 'unmatched', path: join(root, relativePath), relativePath });
   }
   return entries;
 }

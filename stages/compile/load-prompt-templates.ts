@@ -24,6 +24,8 @@ export class TemplateError extends ChargenError {
 export interface TemplateSources {
   /** Name → text; the main one is `character.hbs`, partials are `partials/<name>.hbs`. */
   files: Record<string, string>;
+  /** The folder they were read from, so that an error names the file a user can open. */
+  directory?: string;
 }
 
 export interface PromptTemplates {
@@ -65,6 +67,51 @@ function explain(error: unknown, template: string): TemplateError {
   return new TemplateError({ template, ...(line !== undefined ? { line } : {}), problem: message.split('\n')[0] ?? message, cause: error });
 }
 
+/** Where the parser stopped, which Handlebars puts in a parse error's text only: read from the parser's lexer. */
+function readParserLocation(handlebars: typeof Handlebars): { line: number; column: number } | undefined {
+  // The parser is one object shared by every instance and parses synchronously, so right after a failed parse its
+  // lexer still holds the token it stopped at (1-based line, 0-based column). Not in the type definitions.
+  const parser = (handlebars as unknown as { Parser?: { lexer?: { yylloc?: { first_line?: unknown; first_column?: unknown } } } }).Parser;
+  const location = parser?.lexer?.yylloc;
+  return typeof location?.first_line === 'number' && typeof location.first_column === 'number' ? { line: location.first_line, column: location.first_column } : undefined;
+}
+
+/** The source line an error is on, with a caret under the column, as an editor would show it. */
+function pointAt(options: { text: string; line: number; column: number | undefined }): string {
+  const source = options.text.split(/\r?\n/)[options.line - 1];
+  if (source === undefined) return '';
+  const gutter = String(options.line);
+  const caret = options.column === undefined ? [] : [`  ${' '.repeat(gutter.length)} | ${' '.repeat(options.column)}^`];
+  return ['', `  ${gutter} | ${source}`, ...caret].join('\n');
+}
+
+/**
+ * A template Handlebars cannot parse, shown whole: the file, line and column, the parser's message and the line.
+ * The parser's own excerpt runs the lines together, so the real line is shown in its place.
+ */
+function explainSyntaxError(options: { error: unknown; template: string; text: string; handlebars: typeof Handlebars }): TemplateError {
+  const exception = options.error as { message?: string; lineNumber?: number; column?: number };
+  const message = exception.message ?? String(options.error);
+  const parse = /^(Parse|Lexical) error on line (\d+)[:.]/.exec(message);
+  let line = exception.lineNumber;
+  let column = exception.column;
+  let problem = message.replace(/ - \d+:\d+$/, '');
+  if (parse) {
+    line = Number(parse[2]);
+    const location = readParserLocation(options.handlebars);
+    column = location?.line === line ? location.column : undefined;
+    const last = message.split('\n').at(-1) ?? '';
+    problem = parse[1] === 'Parse' ? `Parse error: ${last}` : 'Lexical error: text the parser does not recognise';
+  }
+  return new TemplateError({
+    template: options.template,
+    ...(line !== undefined ? { line } : {}),
+    ...(column !== undefined ? { column } : {}),
+    problem: problem + (line === undefined ? '' : pointAt({ text: options.text, line, column })),
+    cause: options.error,
+  });
+}
+
 /**
  * Compiles every template once, in strict mode (a missing field is an error, not an empty string) and without HTML
  * escaping (prompts are not HTML). Values are data: text from the model is printed, never compiled.
@@ -73,17 +120,18 @@ export function compilePromptTemplates(sources: TemplateSources): PromptTemplate
   const handlebars = Handlebars.create();
   registerHelpers(handlebars);
   const compileOne = (name: string, text: string) => {
+    const template = sources.directory === undefined ? name : join(sources.directory, name);
     try {
       handlebars.parse(text);
     } catch (error) {
-      throw explain(error, name);
+      throw explainSyntaxError({ error, template, text, handlebars });
     }
     const compiled = handlebars.compile(text, { strict: true, noEscape: true });
     return (context: unknown, options?: Handlebars.RuntimeOptions) => {
       try {
         return compiled(context, options);
       } catch (error) {
-        throw explain(error, name);
+        throw explain(error, template);
       }
     };
   };
@@ -112,5 +160,5 @@ export async function readTemplateSources(directory: string): Promise<TemplateSo
   for (const name of partials.filter((entry) => entry.endsWith('.hbs')).sort()) {
     files[`partials/${name}`] = await readFile(join(directory, 'partials', name), 'utf8');
   }
-  return { files };
+  return { files, directory };
 }

@@ -322,6 +322,40 @@ describe('chargen extract, as a child process', () => {
     expect(await readFile(join(folder, 'not-a-folder'), 'utf8')).toBe('mine');
   });
 
+  describe('a result file that is not one, or no --out: exit 2 with one clear line, creating nothing', () => {
+    const expectOneLine = async (result: { code: number | null; stdout: string; stderr: string }, pattern: RegExp) => {
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).not.toMatch(stackTracePattern);
+      const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(await readdir(folder)).not.toContain('out');
+    };
+
+    it('a folder', async () => {
+      await mkdir(join(folder, 'batch-output'));
+      await expectOneLine(await extract({ resultFile: 'batch-output' }), /batch-output: a folder, not a file/);
+    });
+
+    it('an image, a pretty-printed JSON file, an empty file and a request file', async () => {
+      await writeResultFile({ name: 'hero.png', content: finalImage });
+      await expectOneLine(await extract({ resultFile: 'hero.png' }), /hero\.png: not a JSONL result file: .*PNG image/);
+      await writeResultFile({ name: 'pretty.json', content: JSON.stringify(JSON.parse(createImageLine({ key: 'hero' })), null, 2) });
+      await expectOneLine(await extract({ resultFile: 'pretty.json' }), /pretty\.json: not a JSONL result file: its first line is not a JSON object/);
+      await writeResultFile({ name: 'empty.jsonl', content: '' });
+      await expectOneLine(await extract({ resultFile: 'empty.jsonl' }), /empty\.jsonl: empty/);
+      await writeResultFile({ name: 'requests.jsonl', content: `${JSON.stringify({ key: 'hero', request: { contents: [] } })}\n` });
+      await expectOneLine(await extract({ resultFile: 'requests.jsonl' }), /requests\.jsonl: a batch request file/);
+    });
+
+    it('no --out', async () => {
+      const resultFile = await writeResultFile({ content: `${createImageLine({ key: 'hero' })}\n` });
+      const result = await runNodeProcess({ cwd: folder, args: [chargenBinary, 'extract', resultFile] });
+      await expectOneLine(result, /--out .*the folder the images go to.*chargen extract .* --out /);
+    });
+  });
+
   it('exits 2 and names the file when it does not exist, creating nothing', async () => {
     const { code, stdout, stderr } = await extract({ resultFile: 'missing.jsonl', flags: ['--json'] });
     expect(code).toBe(2);

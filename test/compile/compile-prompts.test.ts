@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
@@ -8,6 +10,20 @@ import { createAnalyzedImages } from '../support/sample-records.ts';
 
 const builtInTemplates = compilePromptTemplates(await readTemplateSources(join(import.meta.dirname, '..', '..', 'templates')));
 const defaultSettings = compileSettingsSchema.parse({});
+
+/** The message of the error `run` throws (or rejects with). */
+async function messageOf(run: () => unknown): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
@@ -118,8 +134,33 @@ describe('compile settings and templates: errors that say where', () => {
     expect(() => compilePrompts({ records: [analyzed!], templates: inPartial, settings: defaultSettings })).toThrow(/^partials\/looks\.hbs line 3, column 3: "eye_colour"/);
   });
 
+  it("shows a syntax error whole: the template's path, line, column, the parser's message and the line itself", async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'chargen-templates-'));
+    try {
+      await mkdir(join(folder, 'partials'));
+      await writeFile(join(folder, 'character.hbs'), 'A portrait.\n{{#if species}}\nno end');
+      const unclosed = messageOf(async () => compilePromptTemplates(await readTemplateSources(folder)));
+      expect(await unclosed).toBe(
+        [
+          `${join(folder, 'character.hbs')} line 3, column 7: Parse error: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'`,
+          '  3 | no end',
+          '    |       ^',
+        ].join('\n'),
+      );
+      await writeFile(join(folder, 'character.hbs'), 'Intro\n{{> looks}}');
+      await writeFile(join(folder, 'partials', 'looks.hbs'), 'Eyes:\n  {{eye_colour bar=}}');
+      expect(await messageOf(async () => compilePromptTemplates(await readTemplateSources(folder)))).toMatch(
+        new RegExp(`^${escapeRegExp(join(folder, 'partials', 'looks.hbs'))} line 2, column 20: Parse error: Expecting .*, got 'CLOSE'\n  2 \\|   \\{\\{eye_colour bar=\\}\\}\n    \\| {20}\\^$`),
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+    // Errors Handlebars finds after parsing (a block closed by another name) keep their own words and place.
+    expect(await messageOf(async () => compilePromptTemplates({ files: { 'character.hbs': 'x\n  {{#each a}}{{/if}}' } }))).toMatch(/^character\.hbs line 2, column 6: each doesn't match if\n  2 \|/);
+  });
+
   it('names the template and line of a syntax error when the templates are loaded', () => {
-    expect(() => compilePromptTemplates({ files: { 'character.hbs': 'ok\n{{#if species}}\nno end' } })).toThrow(/^character\.hbs( line \d+)?: .*/);
+    expect(() => compilePromptTemplates({ files: { 'character.hbs': 'ok\n{{#if species}}\nno end' } })).toThrow(/^character\.hbs line 3, column 7: Parse error: /);
     expect(() => compilePromptTemplates({ files: { 'partials/x.hbs': 'x' } })).toThrow('needs a character.hbs');
   });
 });

@@ -23,7 +23,7 @@ describe('config', () => {
     const config = resolveConfig({ file, env: { CHARGEN_OUT: 'from-env', CHARGEN_MODE: 'batch' }, flags: { out: 'from-flag', pollInterval: '250' } });
     expect(config.out).toBe('from-flag');
     expect(config.mode).toBe('batch');
-    expect(config.input).toBe('file-input');
+    expect(config.input).toBe('/p/file-input');
     expect(config.workdir).toBe('.chargen');
     expect(config.compile.variants).toBe(3);
     expect(config.compile.imageConfig).toEqual({ aspectRatio: '9:16', imageSize: '2K' });
@@ -43,6 +43,14 @@ describe('config', () => {
     expect(problems.join('\n')).toContain('colour');
   });
 
+  it("reads the file's paths from its folder, and those of flags and the environment from the working directory", () => {
+    const file = { path: '/p/conf/chargen.config.json', value: { input: 'images', out: '../renders', workdir: '/abs/ws', compile: { templateDirectory: 'templates' } } };
+    const fromFile = resolveConfig({ file, env: {}, flags: {} });
+    expect([fromFile.input, fromFile.out, fromFile.workdir, fromFile.compile.templateDirectory]).toEqual(['/p/conf/images', '/p/renders', '/abs/ws', '/p/conf/templates']);
+    const overridden = resolveConfig({ file, env: { CHARGEN_OUT: 'env-out' }, flags: { input: 'flag-input' } });
+    expect([overridden.input, overridden.out]).toEqual(['flag-input', 'env-out']);
+  });
+
   it('refuses a file that is not an object', () => {
     expect(problemsOf(() => resolveConfig({ file: { path: 'c.json', value: [1] }, env: {}, flags: {} }))[0]).toContain('expected a JSON object');
   });
@@ -52,6 +60,23 @@ describe('config', () => {
     expect(committed, 'run `npm run config-schema`').toEqual(createConfigJsonSchema());
     const properties = (committed as { properties: Record<string, { description?: string; default?: unknown }> }).properties;
     expect(properties['confirmAboveUsd']).toMatchObject({ default: 5, description: expect.stringContaining('ask before') });
+  });
+
+  it('takes a partial prices table as overrides of the default one, model by model and field by field', () => {
+    const file = { path: '/p/chargen.config.json', value: { prices: { 'gemini-3-pro-image': { imagePrices: { '4K': 0.2 } }, 'gemini-nano-banana-2.1': { inputPerMillionTokens: 0.25, outputPerMillionTokens: 1.5, imagePrices: { '1K': 0.02 } } } } };
+    const { prices } = resolveConfig({ file, env: {}, flags: {} });
+    const defaults = priceTableSchema.parse(undefined);
+    expect(prices['gemini-3-flash-preview']).toEqual(defaults['gemini-3-flash-preview']);
+    expect(prices['gemini-3-pro-image']).toEqual({ inputPerMillionTokens: 1, outputPerMillionTokens: 6, imagePrices: { '1K': 0.067, '2K': 0.067, '4K': 0.2 } });
+    expect(prices['gemini-nano-banana-2.1']?.imagePrices).toEqual({ '1K': 0.02 });
+    const usage = usageEstimateSchema.parse(undefined);
+    expect(estimateCost({ kind: 'analysis', count: 10, model: 'gemini-3-flash-preview', prices, usage })).toBeGreaterThan(0);
+
+    const unpriced = { path: '/p/chargen.config.json', value: { prices: { 'my-model': { imagePrices: { '1K': 0.01 } } } } };
+    expect(problemsOf(() => resolveConfig({ file: unpriced, env: {}, flags: {} }))).toEqual([
+      expect.stringMatching(/^\/p\/chargen\.config\.json: prices\.my-model\.inputPerMillionTokens: .*not in the default table/),
+      expect.stringMatching(/^\/p\/chargen\.config\.json: prices\.my-model\.outputPerMillionTokens: /),
+    ]);
   });
 
   it('estimates spend from the price table: thought tokens as output, the image by its size', () => {

@@ -471,14 +471,6 @@ describe('one workspace, run twice at once and tampered with', () => {
         followAdvice: readAdvisedCommand,
       },
       {
-        name: 'the prompts checkpoint with variant 0',
-        locate: async () => join(workspaceDirectory, 'compile', 'prompts.json'),
-        tamper: (path) => editJsonFile(path, (value) => (getFirstItem(value, 'prompts')['variant'] = 0)),
-        args: [],
-        advice: /Run `chargen run --only compile`/,
-        followAdvice: readAdvisedCommand,
-      },
-      {
         name: 'the outputs checkpoint with a variant that is a word',
         locate: async () => join(workspaceDirectory, 'synthesize', 'outputs.json'),
         tamper: (path) => editJsonFile(path, (value) => (getFirstItem(value, 'outputs')['variant'] = 'first')),
@@ -545,6 +537,18 @@ describe('one workspace, run twice at once and tampered with', () => {
     afterAll(async () => {
       if (pristineDirectory) await rm(pristineDirectory, { recursive: true, force: true });
     });
+
+    // Compiling costs nothing: a damaged prompts checkpoint is simply written again, with a warning naming it.
+    it('the prompts checkpoint with variant 0: run compiles it again and says so, sending nothing', async () => {
+      const path = join(workspaceDirectory, 'compile', 'prompts.json');
+      await editJsonFile(path, (value) => (getFirstItem(value, 'prompts')['variant'] = 0));
+      const result = await runner.run('run', '--yes', '--json');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/compile[/\\]prompts\.json is damaged; compiling the prompts again/);
+      expect(result.summary?.stages).toMatchObject({ compile: { status: 'done' }, synthesize: { requestsSent: 0 } });
+      expect(result.summary?.outputs).toHaveLength(3);
+      expectNoStackTrace([result.stdout, result.stderr]);
+    }, 20_000);
 
     for (const tamperCase of cases) {
       it(`${tamperCase.name}: run exits 2 naming the file and what to do, with no stack trace`, async () => {
