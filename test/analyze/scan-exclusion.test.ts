@@ -55,7 +55,9 @@ describe('the folders chargen writes to are never read as input', () => {
     await writeFile(join(old, 'mine.json'), JSON.stringify({ kind: 'my-notes' }));
     const leftOut: string[] = [];
     const scanned = await scanImages({ inputDirectory: input, patterns, ignore: [], onChargenOutput: (path) => leftOut.push(path) });
-    expect(scanned.map((entry) => entry.relativePath)).toEqual(['grey.png', 'old-out/copied.png', 'old-out/mine.png']);
+    expect(scanned.filter((entry) => entry.kind !== 'unmatched').map((entry) => entry.relativePath)).toEqual(['grey.png', 'old-out/copied.png', 'old-out/mine.png']);
+    // The left-out image's own sidecar is chargen's too; the other JSON files are named as files the scan did not take.
+    expect(scanned.filter((entry) => entry.kind === 'unmatched').map((entry) => entry.relativePath)).toEqual(['old-out/copied.json', 'old-out/mine.json']);
     expect(leftOut).toEqual(['old-out/grey.jpg', 'old-out/grey.thought-1.png']);
     expect(describeLeftOut({ nested: [], chargenOutputs: { count: 2, example: 'old-out/grey.jpg' } })).toBe(
       'left out of the scan, never read as input: 2 images chargen made earlier (a chargen sidecar beside each, e.g. old-out/grey.jpg; copy one without its sidecar to use it as input)',
