@@ -60,7 +60,7 @@ const maxSettleRuns = 3;
 const startUpKillShare = 0.1;
 
 const stageLine = /^(analyze|compile|synthesize): /;
-const analyzeDone = /^analyze: (\d+ distinct images|\d+ records unchanged)/;
+const analyzeDone = /^analyze: (\d+ distinct images?|\d+ records? unchanged)/;
 const synthesizePlacing = /^synthesize: \d+ images/;
 
 /** Each fault the emulator injects, by the words a dead-letter reason carries when that fault caused it. */

@@ -28,6 +28,17 @@ export interface ProgressEvent {
   withoutRequest?: number;
   /** A batch job and its state (PENDING, RUNNING, SUCCEEDED, …). */
   job?: { name: string; state: string };
+  /**
+   * The stage's closing line ("analyze: 6 distinct images, …"): printed where there is no status line (a pipe, a log
+   * file), left out on a terminal, where the run's own summary follows it: one summary, not two.
+   */
+  summary?: string;
+}
+
+/** Says a stage's closing line as a progress event, or as an info line to a logger that takes no progress. */
+export function reportStageSummary(logger: Logger, options: { stage: string; summary: string }): void {
+  if (logger.progress) logger.progress({ stage: options.stage, summary: options.summary });
+  else logger.info(options.summary);
 }
 
 export function createStreamLogger(streams: { stdout: Writable; stderr: Writable }): Logger {
@@ -36,6 +47,9 @@ export function createStreamLogger(streams: { stdout: Writable; stderr: Writable
     info: (line) => streams.stderr.write(`${line}\n`),
     warn: (line) => streams.stderr.write(`warning: ${line}\n`),
     error: (line) => streams.stderr.write(`error: ${line}\n`),
+    progress: (event) => {
+      if (event.summary !== undefined) streams.stderr.write(`${event.summary}\n`);
+    },
   };
 }
 
@@ -48,5 +62,8 @@ export function createMemoryLogger(): Logger & { lines: { stream: 'stdout' | 'st
     info: (text) => lines.push({ stream: 'stderr', text }),
     warn: (text) => lines.push({ stream: 'stderr', text: `warning: ${text}` }),
     error: (text) => lines.push({ stream: 'stderr', text: `error: ${text}` }),
+    progress: (event) => {
+      if (event.summary !== undefined) lines.push({ stream: 'stderr', text: event.summary });
+    },
   };
 }

@@ -117,7 +117,8 @@ export function createTerminalLogger(options: {
     warn: (line) => say(options.stderr, `${paint(colours.yellow, 'warning:')} ${line}`),
     error: (line) => say(options.stderr, `${paint(colours.red, 'error:')} ${line}`),
     progress(event: ProgressEvent) {
-      if (screen.closed) return;
+      // A stage's closing line: the status line and the run's summary already say it here.
+      if (screen.closed || event.summary !== undefined) return;
       const now = clock.now();
       const progress = stages.get(event.stage) ?? { done: 0, total: 0, answered: 0, jobs: new Map<string, string>(), startedAt: now };
       applyProgressEvent(progress, event, now);

@@ -148,6 +148,6 @@ export async function runUiCommand(options: {
   } catch (error) {
     if (!(error instanceof ChargenError)) throw error;
     logger.error(error.message);
-    return error.code === 'gemini-call-failed' || error.code === 'listen-failed' ? exitCodes.error : exitCodes.usage;
+    return error.code === 'gemini-call-failed' || error.code === 'api-unreachable' || error.code === 'listen-failed' ? exitCodes.error : exitCodes.usage;
   }
 }

@@ -25,7 +25,7 @@ const section = <T extends z.ZodType>(schema: T) => schema.default(() => schema.
 /** `chargen.config.json`: one schema, each key with its description and default. Flags > env > file > defaults. */
 export const chargenConfigSchema = z
   .object({
-    $schema: z.string().optional().describe('the JSON Schema for editors: node_modules/chargen/schemas/chargen.config.schema.json'),
+    $schema: z.string().optional().describe('the JSON Schema for editors: ./schemas/chargen.config.schema.json in a checkout of chargen'),
     input: z.string().min(1).default('input_images').describe('folder of reference images'),
     out: z.string().min(1).default('final_characters').describe('folder the generated images and sidecars go to'),
     workdir: z.string().min(1).default('.chargen').describe('the workspace: checkpoints, caches, job records'),

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { formatCount } from '../format-count.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { separateMalformedLines } from './check-request-line.ts';
@@ -295,7 +296,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           if (state.report.outcomes.has(key)) continue;
           if (executeOptions.detach && state.heldKeys.has(key) && state.report.pendingJobs > 0) continue;
           const reason = state.lastReasons.get(key) ?? 'not answered';
-          const suffix = state.heldKeys.has(key) || state.missingFileKeys.has(key) ? '' : ` (after ${settings.maxRounds} rounds)`;
+          const suffix = state.heldKeys.has(key) || state.missingFileKeys.has(key) ? '' : ` (after ${formatCount(settings.maxRounds, 'round')})`;
           const error = state.lastErrors.get(key);
           state.report.outcomes.set(key, { key, status: 'failed', reason: `${reason}${suffix}`, retryable: true, ...(error !== undefined ? { error } : {}) });
         }

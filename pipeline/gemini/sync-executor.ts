@@ -1,6 +1,7 @@
 import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
+import { formatCount } from '../format-count.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
 import { separateMalformedLines } from './check-request-line.ts';
@@ -96,7 +97,7 @@ export function createSyncExecutor(options: {
             // Only a final outcome finishes the item: a retryable one may be asked again (an upload made anew).
             if (isFinal(outcome)) options.logger.progress?.({ stage: executeOptions.stage, answered: 1 });
             if (outcome.status === 'failed' && outcome.retryable) {
-              outcome = { ...outcome, reason: `${outcome.reason} (after ${settings.maxRounds} rounds)` };
+              outcome = { ...outcome, reason: `${outcome.reason} (after ${formatCount(settings.maxRounds, 'round')})` };
             }
             await cache.put(outcome);
             report.outcomes.set(line.key, outcome);

@@ -104,7 +104,7 @@ export function createUiActions(options: {
           const message = error instanceof ChargenError ? error.message : `unexpected error: ${(error as Error).message}`;
           if (!(error instanceof ChargenError)) options.logger.error((error as Error).stack ?? message);
           keep(`error: ${message}`);
-          last = { exitCode: error instanceof ChargenError && error.code !== 'gemini-call-failed' ? 2 : 1, message, finishedAt: new Date(options.now()).toISOString() };
+          last = { exitCode: error instanceof ChargenError && error.code !== 'gemini-call-failed' && error.code !== 'api-unreachable' ? 2 : 1, message, finishedAt: new Date(options.now()).toISOString() };
         })
         .finally(() => {
           if (running === claim) running = undefined;

@@ -95,7 +95,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
   function toProblem(error: unknown): HttpProblem {
     if (error instanceof HttpProblem) return error;
     if (error instanceof ChargenError) {
-      const statuses: Record<string, number> = { 'workspace-locked': 409, 'workspace-missing': 404, 'gemini-call-failed': 502, usage: 400 };
+      const statuses: Record<string, number> = { 'workspace-locked': 409, 'workspace-missing': 404, 'gemini-call-failed': 502, 'api-unreachable': 502, usage: 400 };
       const status = statuses[error.code] ?? 422;
       return new HttpProblem(status, error.code, redact(error.message));
     }

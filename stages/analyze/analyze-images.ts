@@ -1,7 +1,8 @@
 import type { GeminiExecutor } from '../../pipeline/gemini/gemini-executor.ts';
 import { isMissingFileError, type RequestLine } from '../../pipeline/gemini/line-outcome.ts';
 import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
-import type { Logger } from '../../pipeline/logger.ts';
+import { reportStageSummary, type Logger } from '../../pipeline/logger.ts';
+import { formatCount } from '../../pipeline/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
 import type { AnalyzeSettings } from './analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
@@ -149,7 +150,10 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
     for (const [key, outcome] of second.outcomes) report.outcomes.set(key, outcome);
   }
   logger.progress?.({ stage: 'analyze', done: representatives.length, total: representatives.length });
-  logger.info(`analyze: ${lines.length} distinct images, ${report.cachedKeys} from earlier runs, ${report.sentLines} requests sent`);
+  reportStageSummary(logger, {
+    stage: 'analyze',
+    summary: `analyze: ${formatCount(lines.length, 'distinct image')}, ${report.cachedKeys} from earlier runs, ${formatCount(report.sentLines, 'request')} sent`,
+  });
 
   const records: AnalyzedImage[] = [];
   for (const [sha256, key] of keyBySha) {

@@ -4,7 +4,8 @@ import type { GeminiExecutor, ExecuteReport } from '../../pipeline/gemini/gemini
 import type { LineOutcome } from '../../pipeline/gemini/line-outcome.ts';
 import type { ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
 import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
-import type { Logger } from '../../pipeline/logger.ts';
+import { reportStageSummary, type Logger } from '../../pipeline/logger.ts';
+import { formatCount } from '../../pipeline/format-count.ts';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../media/inspect-image-file.ts';
@@ -114,7 +115,10 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const inspect = createBlobInspector(options.blobDirectory);
   const lines = await buildLines({ pending, options, fail });
   const { outcomes, report } = await executeLines({ lines, pending, options, inspect, fail });
-  logger.info(`synthesize: ${options.prompts.length} images, ${outputs.length} unchanged, ${lines.size} requests (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`);
+  reportStageSummary(logger, {
+    stage: 'synthesize',
+    summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`,
+  });
 
   for (const entry of pending) {
     if (!lines.has(entry.key)) continue;

@@ -33,7 +33,7 @@ const maxUnkilledRuns = 3;
 const emulatorLatency = { pendingMilliseconds: 400, runningMilliseconds: 1_000 };
 
 const analyzeSubmitted = /^analyze: batches\/\S+ submitted/;
-const analyzeCollected = /^analyze: \d+ distinct images/;
+const analyzeCollected = /^analyze: \d+ distinct images?/;
 const compileDone = /^compile: /;
 const synthesizeSubmitted = /^synthesize: batches\/\S+ submitted/;
 /** The executor's progress line when a poll finds a job not yet done (a finished job says `succeeded`). */

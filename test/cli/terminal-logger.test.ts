@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTerminalLogger } from '../../pipeline/cli/create-terminal-logger.ts';
 import { formatProgressLine } from '../../pipeline/cli/format-progress-line.ts';
+import { createStreamLogger, reportStageSummary } from '../../pipeline/logger.ts';
 
 function createSink(): Writable & { text: () => string } {
   let text = '';
@@ -36,6 +37,17 @@ describe('the terminal logger', () => {
     expect(stderr.text()).toContain('warning: bad.png: not an image\n');
     expect(stderr.text().endsWith('\r\u001b[2Kwarning: bad.png: not an image\n\r\u001b[2Kanalyze  jobs: 1 running  0s')).toBe(true);
     expect(stderr.text()).not.toMatch(/\u001b\[3\dm/);
+  });
+
+  it("prints a stage's closing line on a pipe but not on a terminal, where the run's summary follows: one summary, not two", () => {
+    const terminal = createSink();
+    const onTerminal = createTerminalLogger({ stdout: createSink(), stderr: terminal, colour: false, onExit: () => () => undefined, clock: stoppedClock });
+    reportStageSummary(onTerminal, { stage: 'analyze', summary: 'analyze: 6 distinct images, 0 from earlier runs, 6 requests sent' });
+    expect(terminal.text()).toBe('');
+    const pipe = createSink();
+    const onPipe = createStreamLogger({ stdout: createSink(), stderr: pipe });
+    reportStageSummary(onPipe, { stage: 'analyze', summary: 'analyze: 1 distinct image, 0 from earlier runs, 1 request sent' });
+    expect(pipe.text()).toBe('analyze: 1 distinct image, 0 from earlier runs, 1 request sent\n');
   });
 
   it('colours job states when colour is allowed', () => {
