@@ -22,6 +22,8 @@ function recordProgress(): Logger & { snapshots: Snapshot[] } {
   return Object.assign(logger, {
     snapshots,
     progress(event: ProgressEvent) {
+      // A stage's closing line moves no bar.
+      if (event.summary !== undefined) return;
       const stage = stages.get(event.stage) ?? { done: 0, total: 0 };
       if (event.total !== undefined) stage.total = event.total;
       if (event.done !== undefined) stage.done = event.done;
