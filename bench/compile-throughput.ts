@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { compilePrompts } from '../stages/compile/compile-prompts.ts';
 import { compileSettingsSchema } from '../stages/compile/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources } from '../stages/compile/load-prompt-templates.ts';
-import { hashCanonical } from '../stages/shared/canonical-json.ts';
+import { hashCanonical } from '../lib/canonical-json.ts';
 import { createAnalyzedImages } from '../test/support/sample-records.ts';
 
 const recordCount = Number(process.env['BENCH_RECORDS'] ?? 100_000);

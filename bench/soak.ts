@@ -20,7 +20,7 @@
  * got when its kill fires. Peak RSS is GNU time -v's (the kernel's ru_maxrss, killed runs included) when
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
-import type { JobRecord } from '../pipeline/gemini/job-record.ts';
+import type { JobRecord } from '../lib/gemini/job-record.ts';
 import { contactSheetFileName } from '../pipeline/ui/write-contact-sheet.ts';
 import { readWorkspaceJobRecords } from '../test/support/read-workspace-job-records.ts';
 import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStreamingResultReader } from '../pipeline/gemini/stream-result-lines.ts';
+import { createStreamingResultReader } from '../lib/gemini/stream-result-lines.ts';
 
 const lineCount = Number(process.env['BENCH_LINES'] ?? 40);
 const roundCount = Number(process.env['BENCH_ROUNDS'] ?? 2);

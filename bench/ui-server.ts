@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startUiServer } from '../pipeline/cli/ui-command.ts';
 import { resolveConfig } from '../pipeline/config/load-config.ts';
-import { createMemoryLogger } from '../pipeline/logger.ts';
-import { openWorkspace } from '../pipeline/workspace/open-workspace.ts';
+import { createMemoryLogger } from '../lib/logger.ts';
+import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { synthesizeCheckpointPath, writeSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 
 const outputCount = Number(process.argv[2] ?? 100_000);

@@ -1,10 +1,10 @@
 import type { GoogleGenAI } from '@google/genai';
 import { createHash } from 'node:crypto';
-import { ChargenError } from './errors.ts';
-import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from './gemini/create-gemini-client.ts';
-import { emulatorGeminiSettings, type GeminiSettingsInput } from './gemini/gemini-settings.ts';
-import type { Logger } from './logger.ts';
-import { describeBackend, readRememberedBackends, toStorableUrl } from './workspace/remember-backend.ts';
+import { ChargenError } from '../lib/errors.ts';
+import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/create-gemini-client.ts';
+import { emulatorGeminiSettings, type GeminiSettingsInput } from '../lib/gemini/gemini-settings.ts';
+import type { Logger } from '../lib/logger.ts';
+import { describeBackend, readRememberedBackends, toStorableUrl } from '../lib/store/remember-backend.ts';
 
 export type BackendChoice = 'auto' | 'gemini' | 'emulator';
 

@@ -1,5 +1,5 @@
 import type { RunPlan, StagePlan } from './estimate-run.ts';
-import { formatCount, formatUsd } from './format-count.ts';
+import { formatCount, formatUsd } from '../lib/format-count.ts';
 
 function describeStagePlan(name: string, stage: StagePlan): string {
   const items = `${formatCount(stage.items, 'item')}${stage.estimated ? ' (estimated from the images still to analyse)' : ''}`;

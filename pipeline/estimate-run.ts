@@ -6,13 +6,13 @@ import { planSynthesis } from '../stages/synthesize/plan-synthesis.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
 import type { PriceTable } from './config/price-table.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
-import { geminiSettingsSchema } from './gemini/gemini-settings.ts';
-import { readCachedKeys, readCachedOutcomes } from './gemini/result-cache.ts';
-import type { Logger } from './logger.ts';
+import { geminiSettingsSchema } from '../lib/gemini/gemini-settings.ts';
+import { readCachedKeys, readCachedOutcomes } from '../lib/gemini/result-cache.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { PipelineContext } from './pipeline-context.ts';
 import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from './steps/analyze-step.ts';
 import { planCompile } from './steps/compile-step.ts';
-import { storedAnswersDirectory } from './workspace/stored-answers.ts';
+import { storedAnswersDirectory } from '../lib/store/stored-answers.ts';
 import type { StageName } from './steps/stage-step.ts';
 
 export interface StagePlan {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { BackendResolution } from './connect-backend.ts';
-import { formatCount } from './format-count.ts';
-import { loadJobRecords, type JobRecord } from './gemini/job-record.ts';
-import { readCachedKeys } from './gemini/result-cache.ts';
+import { formatCount } from '../lib/format-count.ts';
+import { loadJobRecords, type JobRecord } from '../lib/gemini/job-record.ts';
+import { readCachedKeys } from '../lib/gemini/result-cache.ts';
 import { stageNames } from './steps/stage-step.ts';
-import { describeBackend, readRememberedBackends } from './workspace/remember-backend.ts';
+import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */
 export interface WorkspaceBackend {

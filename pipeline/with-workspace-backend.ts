@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { ChargenConfig } from './config/chargen-config.ts';
-import { toApiUnreachableError } from './gemini/detect-unreachable-api.ts';
-import type { Logger } from './logger.ts';
+import { toApiUnreachableError } from '../lib/gemini/detect-unreachable-api.ts';
+import type { Logger } from '../lib/logger.ts';
 import { createPipelineContext, type ConnectedBackend } from './pipeline-context.ts';
-import { openWorkspace } from './workspace/open-workspace.ts';
+import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { requireWorkspace } from './workspace-status.ts';
 
 /**

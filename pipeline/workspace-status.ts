@@ -5,10 +5,10 @@ import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from './config/chargen-config.ts';
 import { resolveBackend, type BackendResolution } from './connect-backend.ts';
-import { WorkspaceMissingError } from './errors.ts';
+import { WorkspaceMissingError } from '../lib/errors.ts';
 import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';
 import type { StageName } from './steps/stage-step.ts';
-import { readLockHolder } from './workspace/workspace-lock.ts';
+import { readLockHolder } from '../lib/store/workspace-lock.ts';
 
 export interface JobStatus {
   stage: StageName;

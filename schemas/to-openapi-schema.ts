@@ -1,4 +1,4 @@
-import { isRecord } from '../pipeline/is-record.ts';
+import { isRecord } from './is-record.ts';
 
 /**
  * Converts the JSON Schema that zod 4's `z.toJSONSchema` writes into Gemini's OpenAPI-subset `responseSchema`:

@@ -1,4 +1,4 @@
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { invalidArgument, type RpcStatus } from '../api-error.ts';
 import type { BlockOutcome } from '../fault-config.ts';
 import type { ModelInfo } from '../model-catalog.ts';

@@ -1,4 +1,4 @@
-import { ChargenError } from '../errors.ts';
+import { ChargenError } from '../../lib/errors.ts';
 
 /** A cassette (or a body file it refers to) that is missing, unreadable or fails validation. */
 export class CassetteError extends ChargenError {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../workspace/atomic-file.ts';
+import { writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import { cassetteFileName, type Cassette, type Interaction } from './cassette-schema.ts';
 
 export interface CassetteRecorder {

@@ -4,7 +4,7 @@ export const cassetteFileName = 'cassette.json';
 export const bodiesDirectoryName = 'bodies';
 /** Bodies above this size (images, result files, upload chunks) go to `bodies/<sha256>` beside the cassette. */
 export const inlineBodyLimitBytes = 64 * 1024;
-export const redactedText = 'REDACTED';
+export { redactedText } from '../../lib/redact-secret.ts';
 /**
  * Stands for the origin of whichever server answers from the cassette: the recording proxy's port is gone by the
  * time the cassette is replayed, so upload URLs are stored against this and filled in with the replay server's own.

@@ -8,7 +8,7 @@ import { createCassetteRecorder } from './cassette-recorder.ts';
 import { baseUrlPlaceholder, bodiesDirectoryName, redactedText, type Interaction } from './cassette-schema.ts';
 import { hashRequestBody } from './hash-request-body.ts';
 import { readRequestBody } from './read-request-body.ts';
-import { createStreamRedactor, redactBytes, redactText } from './redact-secret.ts';
+import { createStreamRedactor, redactBytes, redactText } from '../../lib/redact-secret.ts';
 import { normalizeRequestTarget, redactKeyParameter, removeKeyParameter, rewriteHandedOutUrl } from './request-target.ts';
 import { findRequestOrigin } from './find-request-origin.ts';
 import { sendProxyError } from './send-proxy-error.ts';

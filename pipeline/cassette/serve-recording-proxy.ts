@@ -1,5 +1,5 @@
 import { createRecordingHandler, type RecordingHandlerOptions } from './create-recording-handler.ts';
-import { serveHandler } from '../serve-handler.ts';
+import { serveHandler } from '../../lib/serve-handler.ts';
 
 export interface RunningRecordingProxy {
   baseUrl: string;

@@ -1,5 +1,5 @@
 import { createReplayHandler, type ReplayMiss } from './create-replay-handler.ts';
-import { serveHandler } from '../serve-handler.ts';
+import { serveHandler } from '../../lib/serve-handler.ts';
 
 export interface RunningReplayServer {
   baseUrl: string;

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { onExit as onProcessExit } from 'signal-exit';
-import type { Logger, ProgressEvent } from '../logger.ts';
+import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { formatProgressLine, type StageProgressView } from './format-progress-line.ts';
 
 /** Time for the status line: what time it is, and a tick to redraw by (the elapsed time moves while a job waits). */

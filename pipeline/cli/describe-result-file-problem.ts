@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { isRecord } from '../is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 
 /** How much of the file is read to judge it: enough for a typical first line, never a 40 MB one whole. */
 const headBytes = 64 * 1024;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { faultConfigSchema } from '../../emulator/fault-config.ts';
 import { serveEmulator } from '../../emulator/serve-emulator.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z.object({

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { extractResultFile } from '../../stages/synthesize/extract-result-file.ts';
-import { createStreamingResultReader } from '../gemini/stream-result-lines.ts';
-import type { Logger } from '../logger.ts';
+import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { describeResultFileProblem } from './describe-result-file-problem.ts';
 import { exitCodes } from './exit-codes.ts';
 

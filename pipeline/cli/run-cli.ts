@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { exitCodes } from './exit-codes.ts';
 import type { WorkspaceCommandOptions } from './workspace-commands.ts';
-import { createStreamLogger, type Logger } from '../logger.ts';
+import { createStreamLogger, type Logger } from '../../lib/logger.ts';
 import { createTerminalLogger } from './create-terminal-logger.ts';
 import { readCodeVersion } from '../read-code-version.ts';
 

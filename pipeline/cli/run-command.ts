@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
-import { ChargenError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { formatCount } from '../format-count.ts';
+import { ChargenError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { formatCount } from '../../lib/format-count.ts';
 import type { CommandFlags } from '../format-command.ts';
 import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../steps/stage-step.ts';

@@ -1,19 +1,19 @@
 import { join, resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
-import { ChargenError } from '../errors.ts';
+import { ChargenError } from '../../lib/errors.ts';
 import { formatCommand } from '../format-command.ts';
-import { formatCount } from '../format-count.ts';
-import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../gemini/workspace-jobs.ts';
-import { readUploadRecords } from '../gemini/upload-registry.ts';
-import type { Logger } from '../logger.ts';
+import { formatCount } from '../../lib/format-count.ts';
+import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../../lib/gemini/workspace-jobs.ts';
+import { readUploadRecords } from '../../lib/gemini/upload-registry.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { BackendResolution } from '../connect-backend.ts';
-import { callWithRetry } from '../gemini/call-with-retry.ts';
+import { callWithRetry } from '../../lib/gemini/call-with-retry.ts';
 import type { ConnectedBackend } from '../pipeline-context.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
 import { isJobSettled, readWorkspaceStatus, requireWorkspace, type WorkspaceStatus } from '../workspace-status.ts';
-import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../workspace/stored-answers.ts';
-import { acquireWorkspaceLock } from '../workspace/workspace-lock.ts';
+import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../../lib/store/stored-answers.ts';
+import { acquireWorkspaceLock } from '../../lib/store/workspace-lock.ts';
 import { exitCodes } from './exit-codes.ts';
 
 export interface WorkspaceCommandOptions {

@@ -2,7 +2,7 @@ import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
 import { TemplateError } from '../../stages/compile/load-prompt-templates.ts';
-import { ChargenError } from '../errors.ts';
+import { ChargenError } from '../../lib/errors.ts';
 import { readPromptTemplates } from '../steps/compile-step.ts';
 import type { ChargenConfig } from './chargen-config.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
-import { isRecord } from '../is-record.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 import { chargenConfigSchema, type ChargenConfig } from './chargen-config.ts';
 
 export const defaultConfigFile = 'chargen.config.json';

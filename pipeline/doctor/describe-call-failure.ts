@@ -1,5 +1,5 @@
-import { toGeminiCallError } from '../gemini/call-with-retry.ts';
-import { readApiErrorMessage } from '../gemini/read-api-error.ts';
+import { toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
+import { readApiErrorMessage } from '../../lib/gemini/read-api-error.ts';
 
 function findErrorCode(error: unknown): string | undefined {
   let current: unknown = error;

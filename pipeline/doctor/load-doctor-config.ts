@@ -2,8 +2,8 @@ import { relative } from 'node:path';
 import { describeRetiredModel } from '../../schemas/gemini-models.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
 import { readConfigFile, resolveConfig, type ConfigFile, type ConfigFlags } from '../config/load-config.ts';
-import { ConfigError } from '../errors.ts';
-import { isRecord } from '../is-record.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 import type { DoctorCheck } from './doctor-report.ts';
 
 const modelSections = ['analyze', 'compile'] as const;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { buildResponseSchema } from '../../stages/analyze/build-analysis-request.ts';
 import type { ChargenConfig } from '../config/chargen-config.ts';
-import { callWithRetry, toGeminiCallError } from '../gemini/call-with-retry.ts';
-import type { RequestLine } from '../gemini/line-outcome.ts';
-import { workspaceJobPrefix } from '../gemini/workspace-jobs.ts';
+import { callWithRetry, toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
+import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
+import { workspaceJobPrefix } from '../../lib/gemini/workspace-jobs.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorContext } from './doctor-checks.ts';
 import type { DoctorCheck } from './doctor-report.ts';

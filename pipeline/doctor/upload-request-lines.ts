@@ -1,10 +1,10 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callWithRetry } from '../gemini/call-with-retry.ts';
-import type { RequestLine } from '../gemini/line-outcome.ts';
-import { createRequestFileUploader } from '../gemini/upload-request-file.ts';
-import { writeRequestFile } from '../gemini/write-request-file.ts';
+import { callWithRetry } from '../../lib/gemini/call-with-retry.ts';
+import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
+import { createRequestFileUploader } from '../../lib/gemini/upload-request-file.ts';
+import { writeRequestFile } from '../../lib/gemini/write-request-file.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorContext } from './doctor-checks.ts';
 

@@ -4,10 +4,10 @@ import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/an
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
 import { describeLeftOut, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
 import { scanImages } from '../../stages/analyze/scan-images.ts';
-import { hashCanonical } from '../../stages/shared/canonical-json.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
-import { formatCount } from '../format-count.ts';
+import { formatCount } from '../../lib/format-count.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 

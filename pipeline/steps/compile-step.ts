@@ -4,10 +4,10 @@ import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
 import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
 import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { CheckpointError, WorkspaceFileError } from '../errors.ts';
+import { CheckpointError, WorkspaceFileError } from '../../lib/errors.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
 import type { StageStep } from './stage-step.ts';
-import { formatCount } from '../format-count.ts';
+import { formatCount } from '../../lib/format-count.ts';
 
 const packageRoot = join(import.meta.dirname, '..', '..');
 

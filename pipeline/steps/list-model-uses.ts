@@ -1,5 +1,5 @@
 import type { ChargenConfig } from '../config/chargen-config.ts';
-import type { ModelUse } from '../gemini/check-models.ts';
+import type { ModelUse } from '../../lib/gemini/check-models.ts';
 import type { StageName } from './stage-step.ts';
 
 /** Pure: the models the selected stages call, with the method (batch or sync) and the config key naming each. */

@@ -2,14 +2,14 @@ import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
-import { hashCanonical } from '../../stages/shared/canonical-json.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
 import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { synthesizeImages } from '../../stages/synthesize/synthesize-images.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { CheckpointError } from '../errors.ts';
-import { createStreamingResultReader } from '../gemini/stream-result-lines.ts';
+import { CheckpointError } from '../../lib/errors.ts';
+import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { PipelineContext } from '../pipeline-context.ts';
-import { storedAnswersDirectory } from '../workspace/stored-answers.ts';
+import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
 import type { StageStep, StepResult } from './stage-step.ts';
 
 export function fingerprintSynthesize(context: PipelineContext, prompts: readonly GenerationPrompt[]): string {

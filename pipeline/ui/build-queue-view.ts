@@ -1,4 +1,4 @@
-import type { BatchJobView } from '../gemini/read-batch-job.ts';
+import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
 import { stageNames, type StageName } from '../steps/stage-step.ts';
 import { isJobSettled } from '../workspace-status.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';

@@ -1,11 +1,11 @@
 import type { ChargenConfig } from '../config/chargen-config.ts';
-import { ChargenError, UsageError, WorkspaceLockedError } from '../errors.ts';
-import { cancelWorkspaceJob } from '../gemini/workspace-jobs.ts';
-import type { Logger, ProgressEvent } from '../logger.ts';
+import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
+import { cancelWorkspaceJob } from '../../lib/gemini/workspace-jobs.ts';
+import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { describePlan, runPipeline } from '../run-pipeline.ts';
 import type { StageName } from '../steps/stage-step.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
-import { readLockHolder } from '../workspace/workspace-lock.ts';
+import { readLockHolder } from '../../lib/store/workspace-lock.ts';
 
 /** Lines of this UI's run kept for the page. */
 const runLogLines = 200;

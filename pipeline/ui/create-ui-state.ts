@@ -1,4 +1,4 @@
-import type { BatchJobView } from '../gemini/read-batch-job.ts';
+import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, type RequestKeyOf, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { compareText } from '../../stages/shared/compare-text.ts';
+import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import { describeSourcePreview } from './describe-source-preview.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';

@@ -4,9 +4,9 @@ import { analysisCheckpointPath, readAnalysisCheckpoint } from '../../stages/ana
 import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
 import { promptsCheckpointPath, readPromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint, synthesizeCheckpointPath, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
-import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../gemini/job-record.ts';
+import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../../lib/gemini/job-record.ts';
 import { stageNames } from '../steps/stage-step.ts';
-import { readLockHolder, type LockHolder } from '../workspace/workspace-lock.ts';
+import { readLockHolder, type LockHolder } from '../../lib/store/workspace-lock.ts';
 import { requireWorkspace } from '../workspace-status.ts';
 
 /** Everything the UI shows, as the workspace's files say it; each part validated in full by its own reader. */

@@ -1,5 +1,5 @@
-import type { BatchJobView } from '../gemini/read-batch-job.ts';
-import { mapWithConcurrency } from '../map-with-concurrency.ts';
+import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
+import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
 import { isJobSettled } from '../workspace-status.ts';
 
 export interface LiveJobTracker {

@@ -4,12 +4,12 @@ import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
 import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
-import { compareText } from '../../stages/shared/compare-text.ts';
+import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import { formatEntryId } from '../../stages/synthesize/plan-output-names.ts';
 import { readSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
-import { mapWithConcurrency } from '../map-with-concurrency.ts';
-import { writeFileAtomic } from '../workspace/atomic-file.ts';
+import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
+import { writeFileAtomic } from '../../lib/store/atomic-file.ts';
 import { renderContactSheet, unescapeHtml, type ContactSheetEntry, type ContactSheetFailure, type RelativeFilePath } from './render-contact-sheet.ts';
 
 export { escapeHtml, formatRelativeHref, formatReadableTime, renderContactSheet, type ContactSheetEntry, type ContactSheetFailure, type RelativeFilePath } from './render-contact-sheet.ts';

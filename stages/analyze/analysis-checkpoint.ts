@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import { analysisCheckpointSchema, type AnalysisCheckpoint } from './analysis-result.ts';
 
 export function analysisCheckpointPath(workspaceDirectory: string): string {

@@ -1,9 +1,9 @@
 import Handlebars from 'handlebars';
 import { z } from 'zod';
-import type { RequestLine } from '../../pipeline/gemini/line-outcome.ts';
+import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { analysisRecordSchema, analysisFieldNames } from '../../schemas/analysis.ts';
 import { toOpenApiSchema } from '../../schemas/to-openapi-schema.ts';
-import { hashCanonical } from '../shared/canonical-json.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
 import type { AnalyzeSettings } from './analyze-settings.ts';
 
 /** The sampling parameters the user set, and no others. */

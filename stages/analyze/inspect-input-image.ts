@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { inspectImage, type ImageFormat } from '../media/inspect-image.ts';
+import { inspectImage, type ImageFormat } from '../../lib/media/inspect-image.ts';
 
 /** The formats Gemini takes as image input. */
 const supportedFormats: ReadonlySet<ImageFormat> = new Set(['png', 'jpeg', 'webp', 'heic', 'heif']);

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isRecord } from '../../pipeline/is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 
 /** Sidecars are a few kB; a larger JSON file beside an image is not one, and is not read. */
 const maxSidecarBytes = 4 * 1024 * 1024;

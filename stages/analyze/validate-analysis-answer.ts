@@ -1,5 +1,5 @@
-import type { ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
-import { isRecord } from '../../pipeline/is-record.ts';
+import type { ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 import { analysisRecordSchema, type AnalysisRecord } from '../../schemas/analysis.ts';
 import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 

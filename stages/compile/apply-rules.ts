@@ -1,6 +1,6 @@
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
-import { toCanonicalJson } from '../shared/canonical-json.ts';
-import { isEmptyValue } from '../shared/is-empty-value.ts';
+import { toCanonicalJson } from '../../lib/canonical-json.ts';
+import { isEmptyValue } from './is-empty-value.ts';
 import type { CompileSettings } from './compile-settings.ts';
 
 /**

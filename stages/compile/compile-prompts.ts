@@ -1,7 +1,7 @@
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
-import { hashCanonical } from '../shared/canonical-json.ts';
-import { compareText } from '../shared/compare-text.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
+import { compareText } from '../../lib/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
 import type { CompileSettings } from './compile-settings.ts';
 import type { PromptTemplates } from './load-prompt-templates.ts';

@@ -2,9 +2,9 @@ import Handlebars from 'handlebars';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChargenError } from '../../pipeline/errors.ts';
+import { ChargenError } from '../../lib/errors.ts';
 import { analysisFieldNames } from '../../schemas/analysis.ts';
-import { isEmptyValue } from '../shared/is-empty-value.ts';
+import { isEmptyValue } from './is-empty-value.ts';
 
 /** A template that cannot be parsed or rendered: the message names the template, the line and the field. */
 export class TemplateError extends ChargenError {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
-import { hashCanonical } from '../shared/canonical-json.ts';
-import { compareText } from '../shared/compare-text.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
+import { compareText } from '../../lib/compare-text.ts';
 import type { CompileSettings } from './compile-settings.ts';
 
 export const promptsCheckpointSchema = z

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import type { LineOutcome } from '../../pipeline/gemini/line-outcome.ts';
-import type { Logger } from '../../pipeline/logger.ts';
+import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { checkStoredBlob, type StoredBlobState } from './check-stored-blob.ts';
 import { chooseImage, type BlobReference } from './choose-image.ts';
 import { blobPath } from './store-inline-data.ts';

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeLineError, inspectResponse } from '../../pipeline/gemini/line-outcome.ts';
-import type { ResultLine, ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
-import type { Logger } from '../../pipeline/logger.ts';
-import { inspectImageFile } from '../media/inspect-image-file.ts';
+import { describeLineError, inspectResponse } from '../../lib/gemini/line-outcome.ts';
+import type { ResultLine, ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import { chooseImage } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { toBaseName, toSafeName } from './plan-output-names.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 
 const outputNamesSchema = z
   .object({

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { isMissingFileError, type LineOutcome, type RequestLine, type ResponseVerdict } from '../../pipeline/gemini/line-outcome.ts';
-import type { UploadCandidate, UploadOutcome } from '../../pipeline/gemini/upload-files.ts';
-import { inspectImageFile, type ImageFileInspection } from '../media/inspect-image-file.ts';
+import { isMissingFileError, type LineOutcome, type RequestLine, type ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
+import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
+import { inspectImageFile, type ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { buildImageRequest } from './build-image-request.ts';
 import { createStoredAnswerCheck } from './check-stored-answer.ts';
 import { chooseImage, type BlobReference } from './choose-image.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../../pipeline/workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 
 export const synthesizeCheckpointSchema = z
   .object({

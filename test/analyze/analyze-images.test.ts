@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultRetryPolicy } from '../../pipeline/gemini/call-with-retry.ts';
-import { createGeminiClient } from '../../pipeline/gemini/create-gemini-client.ts';
-import { uploadFiles } from '../../pipeline/gemini/upload-files.ts';
-import { openUploadRegistry } from '../../pipeline/gemini/upload-registry.ts';
+import { defaultRetryPolicy } from '../../lib/gemini/call-with-retry.ts';
+import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
+import { uploadFiles } from '../../lib/gemini/upload-files.ts';
+import { openUploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 import { collectInputImages } from '../../stages/analyze/analyze-images.ts';
 import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';

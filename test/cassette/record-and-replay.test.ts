@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cassetteSchema, type Cassette } from '../../pipeline/cassette/cassette-schema.ts';
 import { serveRecordingProxy } from '../../pipeline/cassette/serve-recording-proxy.ts';
 import { serveReplayServer, type RunningReplayServer } from '../../pipeline/cassette/serve-replay-server.ts';
-import { downloadResultFile } from '../../pipeline/gemini/download-result-file.ts';
+import { downloadResultFile } from '../../lib/gemini/download-result-file.ts';
 import { startTestEmulator } from '../support/start-test-emulator.ts';
 import { batchModel, createClient, createLargeReferencePng, downloadResults, runBatchSequence, upstreamApiKey, type SequenceResult } from './run-batch-sequence.ts';
 

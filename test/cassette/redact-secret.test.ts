@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashRequestBody } from '../../pipeline/cassette/hash-request-body.ts';
-import { createStreamRedactor, redactBytes } from '../../pipeline/cassette/redact-secret.ts';
+import { createStreamRedactor, redactBytes } from '../../lib/redact-secret.ts';
 import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../pipeline/cassette/request-target.ts';
 
 const secret = 'fakeKeySecretKey-0123';

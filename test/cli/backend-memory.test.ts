@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiServer } from '../../pipeline/cli/ui-command.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { resolveBackendIdentity } from '../../pipeline/connect-backend.ts';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 

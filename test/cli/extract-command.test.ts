@@ -5,7 +5,7 @@ import { join, resolve, sep } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePng } from '../../emulator/png/encode-png.ts';
 import { runCli } from '../../pipeline/cli/run-cli.ts';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 import { chargenBinary, runNodeProcess } from '../support/chargen-process.ts';
 
 interface ExtractSummary {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatCommand, quoteShellArgument } from '../../pipeline/format-command.ts';
-import { isNamedBy } from '../../pipeline/gemini/workspace-jobs.ts';
+import { isNamedBy } from '../../lib/gemini/workspace-jobs.ts';
 import { describeFailures } from '../../pipeline/run-pipeline.ts';
 
 describe('hints a user can paste', () => {

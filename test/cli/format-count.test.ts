@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatUsd } from '../../pipeline/format-count.ts';
+import { formatCount, formatUsd } from '../../lib/format-count.ts';
 
 describe('counts and money as people write them', () => {
   it('counts take the singular for one only', () => {

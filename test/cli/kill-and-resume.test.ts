@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { resolveBackendIdentity } from '../../pipeline/connect-backend.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createEmulatorAdmin, type ListedJob } from '../support/emulator-admin.ts';
 import { createRandomKillSchedule, describeKillMoment, readEmulatorStats, runAndKill, type KilledRun, type KillMoment } from '../support/kill-schedule.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
-import { createMemoryLogger, type Logger, type ProgressEvent } from '../../pipeline/logger.ts';
+import { createMemoryLogger, type Logger, type ProgressEvent } from '../../lib/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTerminalLogger } from '../../pipeline/cli/create-terminal-logger.ts';
 import { formatProgressLine } from '../../pipeline/cli/format-progress-line.ts';
-import { createStreamLogger, reportStageSummary } from '../../pipeline/logger.ts';
+import { createStreamLogger, reportStageSummary } from '../../lib/logger.ts';
 
 function createSink(): Writable & { text: () => string } {
   let text = '';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createConfigJsonSchema } from '../../pipeline/config/chargen-config.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
-import { ConfigError } from '../../pipeline/errors.ts';
+import { ConfigError } from '../../lib/errors.ts';
 import { estimateCost } from '../../pipeline/estimate-run.ts';
 import { priceTableSchema, usageEstimateSchema } from '../../pipeline/config/price-table.ts';
 

@@ -5,7 +5,7 @@ import { findRequestOrigin } from '../../pipeline/cassette/find-request-origin.t
 import { readRequestBody } from '../../pipeline/cassette/read-request-body.ts';
 import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../pipeline/cassette/request-target.ts';
 import { sendProxyError } from '../../pipeline/cassette/send-proxy-error.ts';
-import { serveHandler } from '../../pipeline/serve-handler.ts';
+import { serveHandler } from '../../lib/serve-handler.ts';
 import type { RecordedExchange } from './recorded-fixtures.ts';
 
 /** One answer a route gives: a recorded exchange's response, its body replaced when the recording did not keep it. */

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 import { expectApiError } from '../support/expect-rejection.ts';

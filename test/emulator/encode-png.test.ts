@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodePng, readPngDimensions } from '../../emulator/png/encode-png.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 
 interface DecodedImage {
   width: number;

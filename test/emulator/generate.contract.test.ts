@@ -2,7 +2,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readPngDimensions } from '../../emulator/png/encode-png.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 import { expectApiError } from '../support/expect-rejection.ts';

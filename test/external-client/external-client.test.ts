@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fingerprintChunk, formatDisplayName, planChunks } from '../../pipeline/gemini/plan-chunks.ts';
-import { loadJobRecords, saveJobRecord } from '../../pipeline/gemini/job-record.ts';
-import type { ResultLine } from '../../pipeline/gemini/read-result-lines.ts';
-import { readResultLines } from '../../pipeline/gemini/read-result-lines.ts';
+import { fingerprintChunk, formatDisplayName, planChunks } from '../../lib/gemini/plan-chunks.ts';
+import { loadJobRecords, saveJobRecord } from '../../lib/gemini/job-record.ts';
+import type { ResultLine } from '../../lib/gemini/read-result-lines.ts';
+import { readResultLines } from '../../lib/gemini/read-result-lines.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
 let fixture: GeminiFixture | undefined;

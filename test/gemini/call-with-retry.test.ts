@@ -1,7 +1,7 @@
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { callWithRetry, computeRetryDelay, toGeminiCallError } from '../../pipeline/gemini/call-with-retry.ts';
-import { GeminiCallError } from '../../pipeline/errors.ts';
+import { callWithRetry, computeRetryDelay, toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
+import { GeminiCallError } from '../../lib/errors.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';
 
 const policy = { attempts: 4, initialDelayMilliseconds: 100, maxDelayMilliseconds: 1_000 };

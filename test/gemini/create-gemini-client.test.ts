@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireGeminiConnection, resolveGeminiConnection } from '../../pipeline/gemini/create-gemini-client.ts';
-import { MissingApiKeyError } from '../../pipeline/errors.ts';
+import { requireGeminiConnection, resolveGeminiConnection } from '../../lib/gemini/create-gemini-client.ts';
+import { MissingApiKeyError } from '../../lib/errors.ts';
 
 let directory: string;
 beforeEach(async () => {

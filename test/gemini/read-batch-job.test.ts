@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBatchJob } from '../../pipeline/gemini/read-batch-job.ts';
+import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from '../support/start-test-emulator.ts';
 
 let emulator: TestEmulator;

@@ -1,10 +1,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadJobRecords, saveJobRecord } from '../../pipeline/gemini/job-record.ts';
-import type { LineOutcome } from '../../pipeline/gemini/line-outcome.ts';
-import { fingerprintChunk, formatDisplayName } from '../../pipeline/gemini/plan-chunks.ts';
-import { findRefusedLines } from '../../pipeline/gemini/submit-chunk.ts';
+import { loadJobRecords, saveJobRecord } from '../../lib/gemini/job-record.ts';
+import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
+import { fingerprintChunk, formatDisplayName } from '../../lib/gemini/plan-chunks.ts';
+import { findRefusedLines } from '../../lib/gemini/submit-chunk.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
 let fixture: GeminiFixture | undefined;

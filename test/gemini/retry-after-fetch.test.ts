@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { toGeminiCallError } from '../../pipeline/gemini/call-with-retry.ts';
-import { createGeminiClient } from '../../pipeline/gemini/create-gemini-client.ts';
-import { createRetryAfterFetch } from '../../pipeline/gemini/retry-after-fetch.ts';
+import { toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
+import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
+import { createRetryAfterFetch } from '../../lib/gemini/retry-after-fetch.ts';
 
 describe('Retry-After through the SDK', () => {
   it('turns a Retry-After header into the retry delay the SDK error carries', async () => {

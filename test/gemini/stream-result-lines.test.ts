@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readResultLines, type ResultLine } from '../../pipeline/gemini/read-result-lines.ts';
-import { createStreamingResultReader, type StreamingReaderOptions } from '../../pipeline/gemini/stream-result-lines.ts';
+import { readResultLines, type ResultLine } from '../../lib/gemini/read-result-lines.ts';
+import { createStreamingResultReader, type StreamingReaderOptions } from '../../lib/gemini/stream-result-lines.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';
 
 let directory = '';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LineOutcome } from '../../pipeline/gemini/line-outcome.ts';
+import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
 let fixture: GeminiFixture | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobState } from '@google/genai';
-import { defaultRetryPolicy } from '../../pipeline/gemini/call-with-retry.ts';
-import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../../pipeline/gemini/workspace-jobs.ts';
+import { defaultRetryPolicy } from '../../lib/gemini/call-with-retry.ts';
+import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../../lib/gemini/workspace-jobs.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 

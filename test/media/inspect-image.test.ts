@@ -1,8 +1,8 @@
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../emulator/png/encode-png.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
-import type { ImageInspection } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
+import type { ImageInspection } from '../../lib/media/inspect-image.ts';
 import { buildHeif, concatBytes, isoBox, isoFullBox, uint16BigEndian, uint32BigEndian } from '../support/sample-heif.ts';
 
 // ---- byte builders ------------------------------------------------------------------------------------------

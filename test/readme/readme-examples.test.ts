@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { faultConfigSchema } from '../../emulator/fault-config.ts';
 import { runCli } from '../../pipeline/cli/run-cli.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const readmePath = join(root, 'README.md');

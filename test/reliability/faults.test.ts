@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { readWorkspaceJobRecords } from '../support/read-workspace-job-records.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chargenBinary, startEmulatorProcess, type EmulatorProcess, type ProcessResult } from '../support/chargen-process.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 
 // Issue 8: hostile and broken input, secrets, concurrency and tampered workspaces, all through `chargen run` as a
 // child process against `chargen emulator`, as a user would run it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeModelWarnings } from '../../pipeline/gemini/check-models.ts';
+import { describeModelWarnings } from '../../lib/gemini/check-models.ts';
 import { listModelUses } from '../../pipeline/steps/list-model-uses.ts';
 import { chargenConfigSchema } from '../../pipeline/config/chargen-config.ts';
 import {

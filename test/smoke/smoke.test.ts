@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveReplayServer, type RunningReplayServer } from '../../pipeline/cassette/serve-replay-server.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
-import { inspectImage } from '../../stages/media/inspect-image.ts';
+import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { runNodeProcess, type ProcessResult } from '../support/chargen-process.ts';
 import {
   buildChargenEnvironment,

@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatchExecutor, type ExecutorEnvironment } from '../../pipeline/gemini/batch-executor.ts';
-import { createGeminiClient } from '../../pipeline/gemini/create-gemini-client.ts';
-import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../pipeline/gemini/gemini-settings.ts';
-import type { ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
-import { createSyncExecutor } from '../../pipeline/gemini/sync-executor.ts';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createBatchExecutor, type ExecutorEnvironment } from '../../lib/gemini/batch-executor.ts';
+import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
+import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../lib/gemini/gemini-settings.ts';
+import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
+import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from './start-test-emulator.ts';
 import type { EmulatorOptionsInput } from '../../emulator/emulator-options.ts';
 

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadJobRecords, type JobRecord } from '../../pipeline/gemini/job-record.ts';
+import { loadJobRecords, type JobRecord } from '../../lib/gemini/job-record.ts';
 
 /** Every job record of a workspace, of every backend and stage, each validated as chargen reads it. */
 export async function readWorkspaceJobRecords(workspaceDirectory: string): Promise<JobRecord[]> {

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GeminiExecutor } from '../../pipeline/gemini/gemini-executor.ts';
-import { readResultLines, type ResultLineReader } from '../../pipeline/gemini/read-result-lines.ts';
+import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
+import { readResultLines, type ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
@@ -10,8 +10,8 @@ import { compileSettingsSchema, type CompileSettings } from '../../stages/compil
 import { compilePromptTemplates, readTemplateSources } from '../../stages/compile/load-prompt-templates.ts';
 import { synthesizeImages, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
 import { synthesizeSettingsSchema, type SynthesizeSettings } from '../../stages/synthesize/synthesize-settings.ts';
-import { uploadFiles } from '../../pipeline/gemini/upload-files.ts';
-import { openUploadRegistry } from '../../pipeline/gemini/upload-registry.ts';
+import { uploadFiles } from '../../lib/gemini/upload-files.ts';
+import { openUploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { createGeminiFixture, type GeminiFixture } from './gemini-fixture.ts';
 import { createSamplePng } from './sample-images.ts';
 import { createAnalyzedImages } from './sample-records.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../emulator/png/encode-png.ts';
-import { inspectImageFile } from '../../stages/media/inspect-image-file.ts';
+import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import { chooseImage } from '../../stages/synthesize/choose-image.ts';
 import { formatBaseName, planOutputNames, toSafeName } from '../../stages/synthesize/plan-output-names.ts';
 import { createSampleJpeg } from '../support/sample-images.ts';

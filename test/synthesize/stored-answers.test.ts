@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStreamingResultReader } from '../../pipeline/gemini/stream-result-lines.ts';
+import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { describeOutputFolder } from '../support/describe-output-folder.ts';

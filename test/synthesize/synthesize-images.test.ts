@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inspectImageFile } from '../../stages/media/inspect-image-file.ts';
+import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { createSynthesizeFixture, type SynthesizeFixture } from '../support/synthesize-fixture.ts';
@@ -177,7 +177,7 @@ describe('synthesizeImages on the emulator', () => {
   });
 });
 
-function crashAfterExecute(executor: import('../../pipeline/gemini/gemini-executor.ts').GeminiExecutor) {
+function crashAfterExecute(executor: import('../../lib/gemini/gemini-executor.ts').GeminiExecutor) {
   return {
     async execute(options: Parameters<typeof executor.execute>[0]) {
       await executor.execute(options);

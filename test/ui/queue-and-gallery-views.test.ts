@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../pipeline/gemini/job-record.ts';
+import type { JobRecord } from '../../lib/gemini/job-record.ts';
 import { buildQueueView } from '../../pipeline/ui/build-queue-view.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, selectGalleryPage } from '../../pipeline/ui/list-gallery-items.ts';
 import type { WorkspaceFiles } from '../../pipeline/ui/read-workspace-files.ts';

@@ -7,9 +7,9 @@ import { runCli } from '../../pipeline/cli/run-cli.ts';
 import { startUiServer, type RunningUi } from '../../pipeline/cli/ui-command.ts';
 import type { ChargenConfig } from '../../pipeline/config/chargen-config.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
-import { createMemoryLogger } from '../../pipeline/logger.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
-import { readLockHolder } from '../../pipeline/workspace/workspace-lock.ts';
+import { readLockHolder } from '../../lib/store/workspace-lock.ts';
 import type { QueueView } from '../../pipeline/ui/build-queue-view.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 

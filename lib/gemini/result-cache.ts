@@ -1,4 +1,4 @@
-import { openAppendLog, readAppendLog, type AppendLog } from '../workspace/append-log.ts';
+import { openAppendLog, readAppendLog, type AppendLog } from '../store/append-log.ts';
 import { lineOutcomeSchema, type LineOutcome } from './line-outcome.ts';
 
 const kind = 'chargen-result-cache';

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.ts';
 
 /**
  * The durable reference to one batch job, written before the job is created and updated as it moves on, so that

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { isRecord } from '../is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 
 /** One line of a batch result file, as far as the executor needs to know it. */
 export type ResultLine =

@@ -1,4 +1,5 @@
-import { redactedText } from './cassette-schema.ts';
+/** What stands where a secret was, in recordings, logs and answers. */
+export const redactedText = 'REDACTED';
 
 export function redactText(text: string, secret: string): string {
   return secret === '' ? text : text.split(secret).join(redactedText);

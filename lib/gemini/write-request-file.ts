@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../workspace/atomic-file.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
 import { describeRequestProblem, toWireRequest } from './check-request-line.ts';
 import type { RequestLine } from './line-outcome.ts';
 

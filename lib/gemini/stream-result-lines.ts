@@ -1,7 +1,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRecord } from '../is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 import type { ResultLine, ResultLineReader } from './read-result-lines.ts';
 
 /** Where an image of a result now lives: `<blobDirectory>/<sha256>`, `bytes` long. */

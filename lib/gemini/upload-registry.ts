@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { openAppendLog, readAppendLog, type AppendLog } from '../workspace/append-log.ts';
+import { openAppendLog, readAppendLog, type AppendLog } from '../store/append-log.ts';
 
 export const uploadRecordSchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isRecord } from '../is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
 
 /** One unit of work: a REST GenerateContentRequest (generationConfig etc. in REST names) under a content-derived key. */
 export interface RequestLine {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { GeminiCallError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readJsonFile, writeJsonAtomic } from '../workspace/atomic-file.ts';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { readApiErrorMessage } from './read-api-error.ts';
 
