@@ -2,7 +2,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { createHash } from 'node:crypto';
 import { ChargenError } from '../lib/errors.ts';
 import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/create-gemini-client.ts';
-import { emulatorGeminiSettings, type GeminiSettingsInput } from '../lib/gemini/gemini-settings.ts';
+import { emulatorGeminiSettings, type GeminiSettingsInput } from '../schemas/gemini-settings.ts';
 import type { Logger } from '../lib/logger.ts';
 import { describeBackend, readRememberedBackends, toStorableUrl } from '../lib/store/remember-backend.ts';
 

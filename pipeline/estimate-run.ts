@@ -4,9 +4,9 @@ import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
 import { planSynthesis } from '../stages/synthesize/plan-synthesis.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
-import type { PriceTable } from './config/price-table.ts';
-import type { ChargenConfig } from './config/chargen-config.ts';
-import { geminiSettingsSchema } from '../lib/gemini/gemini-settings.ts';
+import type { PriceTable } from '../schemas/price-table.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
+import { geminiSettingsSchema } from '../schemas/gemini-settings.ts';
 import { readCachedKeys, readCachedOutcomes } from '../lib/gemini/result-cache.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PipelineContext } from './pipeline-context.ts';

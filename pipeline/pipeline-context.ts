@@ -1,12 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ChargenConfig } from './config/chargen-config.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { connectBackend, resolveBackend, type Backend, type BackendResolution } from './connect-backend.ts';
 import { InterruptedError, UsageError } from '../lib/errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
 import type { RetryPolicy } from '../lib/gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from '../lib/gemini/gemini-executor.ts';
-import { computeRequiredUploadLifetime, emulatorGeminiSettings, geminiSettingsSchema, toRetryPolicy, type GeminiSettings } from '../lib/gemini/gemini-settings.ts';
+import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettings } from '../schemas/gemini-settings.ts';
+import { computeRequiredUploadLifetime, toRetryPolicy } from '../lib/gemini/apply-gemini-settings.ts';
 import { createSyncExecutor } from '../lib/gemini/sync-executor.ts';
 import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-api.ts';
 import { uploadFiles, type UploadCandidate, type UploadOutcome } from '../lib/gemini/upload-files.ts';

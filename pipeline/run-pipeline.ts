@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
-import type { ChargenConfig } from './config/chargen-config.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { checkRunInputs } from './config/check-run-inputs.ts';
 import { ChargenError, CheckpointError, InterruptedError } from '../lib/errors.ts';
 import { describePlan } from './describe-plan.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { ChargenConfig } from './config/chargen-config.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { toApiUnreachableError } from '../lib/gemini/detect-unreachable-api.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createPipelineContext, type ConnectedBackend } from './pipeline-context.ts';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
-import type { ChargenConfig } from './config/chargen-config.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { resolveBackend, type BackendResolution } from './connect-backend.ts';
 import { WorkspaceMissingError } from '../lib/errors.ts';
 import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';

@@ -1,7 +1,7 @@
 import type { GoogleGenAI } from '@google/genai';
 import type { Logger } from '../logger.ts';
 import { callWithRetry, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
-import type { GeminiSettings } from './gemini-settings.ts';
+import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 
 const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
 

@@ -4,7 +4,7 @@ import type { GeminiCallError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { refusedRequestFix } from './check-request-line.ts';
-import type { GeminiSettings } from './gemini-settings.ts';
+import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { readApiErrorMessage } from './read-api-error.ts';
 import { createRequestFileUploader } from './upload-request-file.ts';

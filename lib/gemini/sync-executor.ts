@@ -6,7 +6,8 @@ import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, type RetryEnvironment } from './call-with-retry.ts';
 import { separateMalformedLines } from './check-request-line.ts';
 import type { ExecuteReport, GeminiExecutor } from './gemini-executor.ts';
-import { toRetryPolicy, type GeminiSettings } from './gemini-settings.ts';
+import { type GeminiSettings } from '../../schemas/gemini-settings.ts';
+import { toRetryPolicy } from './apply-gemini-settings.ts';
 import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
 

@@ -3,7 +3,7 @@ import { loadDoctorConfig } from '../doctor/load-doctor-config.ts';
 import { formatDoctorTable, type DoctorReport } from '../doctor/doctor-report.ts';
 import { probeCostNotice } from '../doctor/probe-batch-parser.ts';
 import { describeConfiguredBackend, runDoctor } from '../doctor/run-doctor.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { exitCodes } from './exit-codes.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { isLoopbackUrl, resolveBackend } from '../connect-backend.ts';
 import { ChargenError } from '../../lib/errors.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { serveHandler, type ServedHandler } from '../../lib/serve-handler.ts';

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { ChargenError } from '../../lib/errors.ts';
 import { formatCommand } from '../format-command.ts';
 import { formatCount } from '../../lib/format-count.ts';

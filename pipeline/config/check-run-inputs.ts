@@ -4,7 +4,7 @@ import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
 import { TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { ChargenError } from '../../lib/errors.ts';
 import { readPromptTemplates } from '../steps/compile-step.ts';
-import type { ChargenConfig } from './chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 
 /** The input folder, or a file the config names, cannot be used: found before the workspace is opened or anything sent. */
 export class RunInputError extends ChargenError {

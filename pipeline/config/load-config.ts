@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../../lib/errors.ts';
 import { isRecord } from '../../schemas/is-record.ts';
-import { chargenConfigSchema, type ChargenConfig } from './chargen-config.ts';
+import { chargenConfigSchema, type ChargenConfig } from '../../schemas/chargen-config.ts';
 
 export const defaultConfigFile = 'chargen.config.json';
 

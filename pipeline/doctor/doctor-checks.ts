@@ -1,10 +1,10 @@
 import { pickSamplingParameters } from '../../stages/analyze/build-analysis-request.ts';
 import { describeRetiredModel, findReplacementChain, toModelId } from '../../schemas/gemini-models.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import type { Backend, BackendChoice } from '../connect-backend.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from '../../lib/gemini/call-with-retry.ts';
 import { describeModelWarnings, inspectServedModels, type ModelReport } from '../../lib/gemini/check-models.ts';
-import type { GeminiSettings } from '../../lib/gemini/gemini-settings.ts';
+import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { listModelUses } from '../steps/list-model-uses.ts';
 import { stageNames } from '../steps/stage-step.ts';

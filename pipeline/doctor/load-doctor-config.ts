@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { describeRetiredModel } from '../../schemas/gemini-models.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { readConfigFile, resolveConfig, type ConfigFile, type ConfigFlags } from '../config/load-config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { isRecord } from '../../schemas/is-record.ts';

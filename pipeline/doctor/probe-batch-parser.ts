@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { buildResponseSchema } from '../../stages/analyze/build-analysis-request.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { callWithRetry, toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
 import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { workspaceJobPrefix } from '../../lib/gemini/workspace-jobs.ts';

@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redactText } from '../../lib/redact-secret.ts';
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { connectBackend, type Backend } from '../connect-backend.ts';
 import { ChargenError } from '../../lib/errors.ts';
 import type { RetryEnvironment } from '../../lib/gemini/call-with-retry.ts';
 import { resolveGeminiConnection } from '../../lib/gemini/create-gemini-client.ts';
-import { geminiSettingsSchema, toRetryPolicy } from '../../lib/gemini/gemini-settings.ts';
+import { geminiSettingsSchema } from '../../schemas/gemini-settings.ts';
+import { toRetryPolicy } from '../../lib/gemini/apply-gemini-settings.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { openWorkspace } from '../../lib/store/open-workspace.ts';
 import { requireWorkspace } from '../workspace-status.ts';

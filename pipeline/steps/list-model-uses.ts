@@ -1,4 +1,4 @@
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import type { ModelUse } from '../../lib/gemini/check-models.ts';
 import type { StageName } from './stage-step.ts';
 

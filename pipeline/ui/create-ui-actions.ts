@@ -1,4 +1,4 @@
-import type { ChargenConfig } from '../config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
 import { cancelWorkspaceJob } from '../../lib/gemini/workspace-jobs.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';

@@ -4,7 +4,7 @@ import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-fil
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
-import type { AnalyzeSettings } from './analyze-settings.ts';
+import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
 import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
 import { compareText } from '../../lib/compare-text.ts';

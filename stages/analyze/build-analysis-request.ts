@@ -4,7 +4,7 @@ import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { analysisRecordSchema, analysisFieldNames } from '../../schemas/analysis.ts';
 import { toOpenApiSchema } from '../../schemas/to-openapi-schema.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
-import type { AnalyzeSettings } from './analyze-settings.ts';
+import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 
 /** The sampling parameters the user set, and no others. */
 export function pickSamplingParameters(settings: Pick<AnalyzeSettings, 'temperature' | 'topP' | 'topK'>): Record<string, number> {

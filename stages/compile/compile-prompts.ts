@@ -3,7 +3,7 @@ import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
-import type { CompileSettings } from './compile-settings.ts';
+import type { CompileSettings } from '../../schemas/compile-settings.ts';
 import type { PromptTemplates } from './load-prompt-templates.ts';
 
 /**

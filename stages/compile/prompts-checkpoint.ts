@@ -5,7 +5,7 @@ import { generationPromptSchema, type GenerationPrompt } from '../../schemas/gen
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import { compareText } from '../../lib/compare-text.ts';
-import type { CompileSettings } from './compile-settings.ts';
+import type { CompileSettings } from '../../schemas/compile-settings.ts';
 
 export const promptsCheckpointSchema = z
   .object({

@@ -5,7 +5,7 @@ import { computeImageRequestKey } from './build-image-request.ts';
 import { readOutputNames } from './output-names-file.ts';
 import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
 import { readEarlierOutputs, type EarlierOutput } from './read-earlier-outputs.ts';
-import type { SynthesizeSettings } from './synthesize-settings.ts';
+import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
 
 /** An output the run makes (or places from the store): its prompt, its file's base name and its request's key. */
 export interface PendingEntry {

@@ -17,7 +17,7 @@ import { toBaseName } from './plan-output-names.ts';
 import { planSynthesis, type PendingEntry } from './plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
 import { buildLines, createBlobInspector, executeLines } from './request-images.ts';
-import type { SynthesizeSettings } from './synthesize-settings.ts';
+import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
 import { writeImageOutput } from './write-image-output.ts';
 
 export interface SynthesizeOutput {

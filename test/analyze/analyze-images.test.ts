@@ -7,7 +7,7 @@ import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
 import { uploadFiles } from '../../lib/gemini/upload-files.ts';
 import { openUploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
+import { analyzeSettingsSchema } from '../../schemas/analyze-settings.ts';
 import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
 import { createGeminiFixture, type GeminiFixture } from '../support/gemini-fixture.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';

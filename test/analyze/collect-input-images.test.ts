@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { collectInputImages } from '../../stages/analyze/analyze-images.ts';
-import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
+import { analyzeSettingsSchema } from '../../schemas/analyze-settings.ts';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
-import { compileSettingsSchema } from '../../stages/compile/compile-settings.ts';
+import { compileSettingsSchema } from '../../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources, TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';
 import { createAnalyzedImages } from '../support/sample-records.ts';

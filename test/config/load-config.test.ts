@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createConfigJsonSchema } from '../../pipeline/config/chargen-config.ts';
+import { createConfigJsonSchema } from '../../schemas/chargen-config.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { estimateCost } from '../../pipeline/estimate-run.ts';
-import { priceTableSchema, usageEstimateSchema } from '../../pipeline/config/price-table.ts';
+import { priceTableSchema, usageEstimateSchema } from '../../schemas/price-table.ts';
 
 function problemsOf(run: () => unknown): string[] {
   try {

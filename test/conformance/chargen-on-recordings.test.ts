@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBatchExecutor } from '../../lib/gemini/batch-executor.ts';
 import { checkServedModels, ModelNotServedError } from '../../lib/gemini/check-models.ts';
 import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
-import { geminiSettingsSchema } from '../../lib/gemini/gemini-settings.ts';
+import { geminiSettingsSchema } from '../../schemas/gemini-settings.ts';
 import { readResultLines, type ResultLine } from '../../lib/gemini/read-result-lines.ts';
 import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';

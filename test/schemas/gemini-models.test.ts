@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeModelWarnings } from '../../lib/gemini/check-models.ts';
 import { listModelUses } from '../../pipeline/steps/list-model-uses.ts';
-import { chargenConfigSchema } from '../../pipeline/config/chargen-config.ts';
+import { chargenConfigSchema } from '../../schemas/chargen-config.ts';
 import {
   describeImageConfigProblems,
   describeRetiredModel,

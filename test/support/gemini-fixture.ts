@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatchExecutor, type ExecutorEnvironment } from '../../lib/gemini/batch-executor.ts';
 import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
-import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../lib/gemini/gemini-settings.ts';
+import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../schemas/gemini-settings.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';

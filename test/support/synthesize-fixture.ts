@@ -6,10 +6,10 @@ import { readResultLines, type ResultLineReader } from '../../lib/gemini/read-re
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
-import { compileSettingsSchema, type CompileSettings } from '../../stages/compile/compile-settings.ts';
+import { compileSettingsSchema, type CompileSettings } from '../../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources } from '../../stages/compile/load-prompt-templates.ts';
 import { synthesizeImages, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
-import { synthesizeSettingsSchema, type SynthesizeSettings } from '../../stages/synthesize/synthesize-settings.ts';
+import { synthesizeSettingsSchema, type SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
 import { uploadFiles } from '../../lib/gemini/upload-files.ts';
 import { openUploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { createGeminiFixture, type GeminiFixture } from './gemini-fixture.ts';

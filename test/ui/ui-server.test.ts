@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../pipeline/cli/run-cli.ts';
 import { startUiServer, type RunningUi } from '../../pipeline/cli/ui-command.ts';
-import type { ChargenConfig } from '../../pipeline/config/chargen-config.ts';
+import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { analyzeSettingsSchema } from '../../stages/analyze/analyze-settings.ts';
-import { compileSettingsSchema } from '../../stages/compile/compile-settings.ts';
-import { synthesizeSettingsSchema } from '../../stages/synthesize/synthesize-settings.ts';
-import { geminiSettingsSchema } from '../../lib/gemini/gemini-settings.ts';
+import { analyzeSettingsSchema } from './analyze-settings.ts';
+import { compileSettingsSchema } from './compile-settings.ts';
+import { synthesizeSettingsSchema } from './synthesize-settings.ts';
+import { geminiSettingsSchema } from './gemini-settings.ts';
 import { priceTableSchema, usageEstimateSchema } from './price-table.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeRetiredModel } from '../../schemas/gemini-models.ts';
+import { describeRetiredModel } from './gemini-models.ts';
 
 export const thinkingLevels = ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH'] as const;
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { analysisFieldNames } from '../../schemas/analysis.ts';
-import { describeImageConfigProblems, describeRetiredModel } from '../../schemas/gemini-models.ts';
-import { imageConfigSchema } from '../../schemas/generation-prompt.ts';
-import { safetySettingSchema } from '../analyze/analyze-settings.ts';
+import { analysisFieldNames } from './analysis.ts';
+import { describeImageConfigProblems, describeRetiredModel } from './gemini-models.ts';
+import { imageConfigSchema } from './generation-prompt.ts';
+import { safetySettingSchema } from './analyze-settings.ts';
 
 const fieldValue = z.union([z.string(), z.number(), z.array(z.string())]);
 const knownFields = new Set<string>(analysisFieldNames);
