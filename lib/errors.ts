@@ -123,3 +123,15 @@ export class ApiUnreachableError extends ChargenError {
     this.host = options.host;
   }
 }
+
+/** Jobs were left running (`--detach`); the next `run` or `status` picks them up. */
+export class JobsPendingError extends ChargenError {
+  readonly stage: string;
+  readonly pendingJobs: number;
+
+  constructor(options: { stage: string; pendingJobs: number }) {
+    super({ code: 'jobs-pending', message: `${options.stage}: ${options.pendingJobs} batch job${options.pendingJobs === 1 ? '' : 's'} still running` });
+    this.stage = options.stage;
+    this.pendingJobs = options.pendingJobs;
+  }
+}

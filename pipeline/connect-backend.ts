@@ -1,42 +1,12 @@
-import type { GoogleGenAI } from '@google/genai';
 import { createHash } from 'node:crypto';
 import { ChargenError } from '../lib/errors.ts';
 import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/create-gemini-client.ts';
-import { emulatorGeminiSettings, type GeminiSettingsInput } from '../schemas/gemini-settings.ts';
+import { emulatorGeminiSettings } from '../schemas/gemini-settings.ts';
+import type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
 import type { Logger } from '../lib/logger.ts';
 import { describeBackend, readRememberedBackends, toStorableUrl } from '../lib/store/remember-backend.ts';
 
-export type BackendChoice = 'auto' | 'gemini' | 'emulator';
-
-export interface Backend {
-  kind: 'gemini' | 'emulator';
-  /**
-   * Which answers this backend gives, naming its caches and job records in the workspace: `gemini` (the real API),
-   * `emulator` (the built-in one), or `endpoint-<hash>` for a CHARGEN_BASE_URL. Answers never cross backends.
-   */
-  identity: string;
-  /** The built-in emulator lives only as long as this process: job records and uploads from an earlier one are void. */
-  ephemeral: boolean;
-  connection: GeminiConnection;
-  client: GoogleGenAI;
-  /** Shorter polls against an emulator, whose jobs finish in seconds. */
-  settingsOverrides: GeminiSettingsInput;
-  close(): Promise<void>;
-}
-
-/** Which backend a command uses and why, known without connecting (fingerprints and `status` need it first). */
-export interface BackendResolution {
-  identity: string;
-  /** For people: `the Gemini API`, `the built-in emulator`, or the endpoint's URL. */
-  label: string;
-  /** Why this one: the key, the setting, or the workspace's memory. */
-  reason: string;
-  builtIn: boolean;
-  /** Absent for the built-in emulator, and for a remembered backend this shell has no key for. */
-  connection?: GeminiConnection;
-  /** Set when this shell cannot reach the backend: what to set. Connecting throws it. */
-  unavailable?: string;
-}
+export type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
 
 function identify(connection: GeminiConnection): string {
   if (connection.baseUrl === undefined) return 'gemini';

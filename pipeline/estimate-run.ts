@@ -10,10 +10,10 @@ import { geminiSettingsSchema } from '../schemas/gemini-settings.ts';
 import { readCachedKeys, readCachedOutcomes } from '../lib/gemini/result-cache.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PipelineContext } from './pipeline-context.ts';
-import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from './steps/analyze-step.ts';
-import { planCompile } from './steps/compile-step.ts';
+import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from '../stages/analyze/analyze-step.ts';
+import { planCompile } from '../stages/compile/compile-step.ts';
 import { storedAnswersDirectory } from '../lib/store/stored-answers.ts';
-import type { StageName } from './steps/stage-step.ts';
+import type { StageName } from '../stages/stage-step.ts';
 
 export interface StagePlan {
   items: number;

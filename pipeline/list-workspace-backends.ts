@@ -3,7 +3,7 @@ import type { BackendResolution } from './connect-backend.ts';
 import { formatCount } from '../lib/format-count.ts';
 import { loadJobRecords, type JobRecord } from '../lib/gemini/job-record.ts';
 import { readCachedKeys } from '../lib/gemini/result-cache.ts';
-import { stageNames } from './steps/stage-step.ts';
+import { stageNames } from '../stages/stage-step.ts';
 import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */

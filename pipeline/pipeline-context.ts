@@ -1,8 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
-import { connectBackend, resolveBackend, type Backend, type BackendResolution } from './connect-backend.ts';
-import { InterruptedError, UsageError } from '../lib/errors.ts';
+import { connectBackend, resolveBackend } from './connect-backend.ts';
+import type { BackendResolution, ConnectedBackend, UploadFunction } from '../lib/gemini/connected-backend.ts';
+import type { StageContext } from '../stages/stage-context.ts';
+import { InterruptedError, JobsPendingError, UsageError } from '../lib/errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
 import type { RetryPolicy } from '../lib/gemini/call-with-retry.ts';
 import type { ExecuteReport, GeminiExecutor } from '../lib/gemini/gemini-executor.ts';
@@ -18,47 +20,11 @@ import { rememberBackend } from '../lib/store/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
 
 export { readCodeVersion };
+export type { ConnectedBackend, UploadFunction };
+export { JobsPendingError };
 
-/** Jobs were left running (`--detach`); the next `run` or `status` picks them up. */
-export class JobsPendingError extends Error {
-  constructor(readonly stage: string, readonly pendingJobs: number) {
-    super(`${stage}: ${pendingJobs} batch job${pendingJobs === 1 ? '' : 's'} still running`);
-  }
-}
-
-/** A backend with what the stages need of it: an executor, uploads, and the folder its answers are kept in. */
-export interface ConnectedBackend {
-  backend: Backend;
-  settings: GeminiSettings;
-  /** `<workspace>/backends/<identity>`: result caches, job records, uploads and blobs of this backend. */
-  stateDirectory: string;
-  executor: GeminiExecutor;
-  upload: UploadFunction;
-  /** How this backend's calls are retried (for the calls the commands make themselves: list, cancel, delete). */
-  retry: { policy: RetryPolicy; environment: ExecutorEnvironment };
-}
-
-/** Puts images on the Files API (reusing earlier uploads); `refresh` names the ones to upload again regardless. */
-export type UploadFunction = (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
-
-export interface PipelineContext {
-  cwd: string;
-  config: ChargenConfig;
-  logger: Logger;
-  workspace: Workspace;
-  environment: ExecutorEnvironment;
-  signal: AbortSignal;
-  codeVersion: string;
-  /** Which backend answers (see Backend.identity); part of every fingerprint. */
-  backendIdentity: string;
-  /** That backend, how to name it to people, and why it is the one (the key, the setting, the workspace's memory). */
-  backend: BackendResolution;
-  inputDirectory: string;
-  outputDirectory: string;
-  /** Executor reports per stage, for the summary. */
-  reports: Map<string, ExecuteReport>;
-  /** Connects on first use: a run whose stages are all up to date never starts the emulator or touches the API. */
-  connect(): Promise<ConnectedBackend>;
+/** The run's context: what the stages read (StageContext), and closing what was opened for it. */
+export interface PipelineContext extends StageContext {
   close(): Promise<void>;
 }
 
@@ -128,7 +94,7 @@ export async function createPipelineContext(options: {
         reports.set(executeOptions.stage, report);
         // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
         if (signal.aborted) throw new InterruptedError();
-        if (report.pendingJobs > 0) throw new JobsPendingError(executeOptions.stage, report.pendingJobs);
+        if (report.pendingJobs > 0) throw new JobsPendingError({ stage: executeOptions.stage, pendingJobs: report.pendingJobs });
         return report;
       },
     };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { packageRoot } from '../lib/package-root.ts';
 
-const packageRoot = join(import.meta.dirname, '..');
 
 /** chargen's version, from package.json: part of every fingerprint, and what `chargen --version` prints. */
 export async function readCodeVersion(): Promise<string> {

@@ -7,7 +7,7 @@ import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { resolveBackend, type BackendResolution } from './connect-backend.ts';
 import { WorkspaceMissingError } from '../lib/errors.ts';
 import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';
-import type { StageName } from './steps/stage-step.ts';
+import type { StageName } from '../stages/stage-step.ts';
 import { readLockHolder } from '../lib/store/workspace-lock.ts';
 
 export interface JobStatus {

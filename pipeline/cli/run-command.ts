@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { CommandFlags } from '../format-command.ts';
 import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
-import { stageNames } from '../steps/stage-step.ts';
+import { stageNames } from '../../stages/stage-step.ts';
 import { exitCodes } from './exit-codes.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 

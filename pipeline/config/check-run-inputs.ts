@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { takenFormatsText } from '../../stages/analyze/inspect-input-image.ts';
 import { TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { ChargenError } from '../../lib/errors.ts';
-import { readPromptTemplates } from '../steps/compile-step.ts';
+import { readPromptTemplates } from '../../stages/compile/compile-step.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 
 /** The input folder, or a file the config names, cannot be used: found before the workspace is opened or anything sent. */

@@ -6,8 +6,8 @@ import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPoli
 import { describeModelWarnings, inspectServedModels, type ModelReport } from '../../lib/gemini/check-models.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { listModelUses } from '../steps/list-model-uses.ts';
-import { stageNames } from '../steps/stage-step.ts';
+import { listModelUses } from '../list-model-uses.ts';
+import { stageNames } from '../../stages/stage-step.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorCheck } from './doctor-report.ts';
 import { deleteUploadedFile, uploadRequestLines, type RequestLinesUpload } from './upload-request-lines.ts';

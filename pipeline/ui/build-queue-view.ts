@@ -1,5 +1,5 @@
 import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
-import { stageNames, type StageName } from '../steps/stage-step.ts';
+import { stageNames, type StageName } from '../../stages/stage-step.ts';
 import { isJobSettled } from '../workspace-status.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
 

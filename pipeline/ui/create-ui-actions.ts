@@ -3,7 +3,7 @@ import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors
 import { cancelWorkspaceJob } from '../../lib/gemini/workspace-jobs.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { describePlan, runPipeline } from '../run-pipeline.ts';
-import type { StageName } from '../steps/stage-step.ts';
+import type { StageName } from '../../stages/stage-step.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
 import { readLockHolder } from '../../lib/store/workspace-lock.ts';
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { redactText } from '../../lib/redact-secret.ts';
 import { ChargenError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { stageNames } from '../steps/stage-step.ts';
+import { stageNames } from '../../stages/stage-step.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import type { UiState } from './create-ui-state.ts';
 import { imageTypeByExtension } from './describe-source-preview.ts';

@@ -5,7 +5,7 @@ import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts
 import { promptsCheckpointPath, readPromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint, synthesizeCheckpointPath, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../../lib/gemini/job-record.ts';
-import { stageNames } from '../steps/stage-step.ts';
+import { stageNames } from '../../stages/stage-step.ts';
 import { readLockHolder, type LockHolder } from '../../lib/store/workspace-lock.ts';
 import { requireWorkspace } from '../workspace-status.ts';
 

@@ -10,7 +10,7 @@ import { readWorkspaceJobRecords } from '../support/read-workspace-job-records.t
 import { createCiFaults } from '../support/ci-faults.ts';
 import { createEmulatorAdmin, type EmulatorAdmin, type EmulatorStats, type ListedJob } from '../support/emulator-admin.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
-import type { StageName } from '../../pipeline/steps/stage-step.ts';
+import type { StageName } from '../../stages/stage-step.ts';
 
 /**
  * Issue 8, "faults": whole `chargen run`s, as child processes, against a `chargen emulator --faults` child process

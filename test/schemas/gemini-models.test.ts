@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeModelWarnings } from '../../lib/gemini/check-models.ts';
-import { listModelUses } from '../../pipeline/steps/list-model-uses.ts';
+import { listModelUses } from '../../pipeline/list-model-uses.ts';
 import { chargenConfigSchema } from '../../schemas/chargen-config.ts';
 import {
   describeImageConfigProblems,

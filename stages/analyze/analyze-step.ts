@@ -1,22 +1,22 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { analyzeImages } from '../../stages/analyze/analyze-images.ts';
-import { describeLeftOut, findNestedFolders } from '../../stages/analyze/find-nested-folders.ts';
-import { scanImages } from '../../stages/analyze/scan-images.ts';
+import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from './analysis-checkpoint.ts';
+import { analyzeImages } from './analyze-images.ts';
+import { describeLeftOut, findNestedFolders } from './find-nested-folders.ts';
+import { scanImages } from './scan-images.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
-import type { PipelineContext } from '../pipeline-context.ts';
-import type { StageStep, StepResult } from './stage-step.ts';
+import type { StageContext } from '../stage-context.ts';
+import type { StageStep, StepResult } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
+import { packageRoot } from '../../lib/package-root.ts';
 
-const packageRoot = join(import.meta.dirname, '..', '..');
 
 export async function readAnalysisTemplate(): Promise<string> {
   return readFile(join(packageRoot, 'templates', 'analysis.hbs'), 'utf8');
 }
 
 /** The folders chargen writes to: never read as input, even when they lie inside the input folder. */
-export function listWrittenFolders(context: PipelineContext): { role: string; path: string }[] {
+export function listWrittenFolders(context: StageContext): { role: string; path: string }[] {
   return [
     { role: 'output folder', path: context.outputDirectory },
     { role: 'workspace', path: context.workspace.directory },
@@ -27,7 +27,7 @@ export function listWrittenFolders(context: PipelineContext): { role: string; pa
  * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
  * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
  */
-export async function fingerprintAnalyze(context: PipelineContext, options: { onChargenOutput?: (relativePath: string) => void } = {}): Promise<string> {
+export async function fingerprintAnalyze(context: StageContext, options: { onChargenOutput?: (relativePath: string) => void } = {}): Promise<string> {
   const settings = context.config.analyze;
   const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: listWrittenFolders(context), ...options }).catch(() => []);
   const files = [];

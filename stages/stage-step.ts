@@ -1,4 +1,4 @@
-import type { PipelineContext } from '../pipeline-context.ts';
+import type { StageContext } from './stage-context.ts';
 
 export const stageNames = ['analyze', 'compile', 'synthesize'] as const;
 export type StageName = (typeof stageNames)[number];
@@ -28,9 +28,9 @@ export interface StepResult {
 export interface StageStep {
   name: StageName;
   /** Whether the stage's checkpoint matches what it would consume now (an upstream `--only` needs this). */
-  isFresh(context: PipelineContext): Promise<{ fresh: boolean; reason: string }>;
+  isFresh(context: StageContext): Promise<{ fresh: boolean; reason: string }>;
   /** Brings the checkpoint up to date; `force` runs it even when fresh (`--from`). */
-  run(context: PipelineContext, options: { force: boolean }): Promise<StepResult>;
+  run(context: StageContext, options: { force: boolean }): Promise<StepResult>;
 }
 
 export function emptySummary(status: StageSummary['status']): StageSummary {

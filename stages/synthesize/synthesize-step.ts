@@ -1,18 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
+import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
-import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
-import { synthesizeImages } from '../../stages/synthesize/synthesize-images.ts';
+import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from './synthesize-checkpoint.ts';
+import { synthesizeImages } from './synthesize-images.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../../lib/errors.ts';
 import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
-import type { PipelineContext } from '../pipeline-context.ts';
+import type { StageContext } from '../stage-context.ts';
 import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
-import type { StageStep, StepResult } from './stage-step.ts';
+import type { StageStep, StepResult } from '../stage-step.ts';
 
-export function fingerprintSynthesize(context: PipelineContext, prompts: readonly GenerationPrompt[]): string {
+export function fingerprintSynthesize(context: StageContext, prompts: readonly GenerationPrompt[]): string {
   return hashCanonical({
     prompts: prompts.map((prompt) => [prompt.key, prompt.sourceImage.path, prompt.variant]),
     settings: context.config.synthesize,
@@ -22,13 +22,13 @@ export function fingerprintSynthesize(context: PipelineContext, prompts: readonl
   });
 }
 
-async function readPrompts(context: PipelineContext): Promise<GenerationPrompt[]> {
+async function readPrompts(context: StageContext): Promise<GenerationPrompt[]> {
   const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
   if (!checkpoint) throw new CheckpointError({ message: 'There are no compiled prompts: run `chargen run` (or `chargen run --only compile`) first.' });
   return checkpoint.prompts;
 }
 
-async function outputsPresent(context: PipelineContext, checkpoint: SynthesizeCheckpoint): Promise<boolean> {
+async function outputsPresent(context: StageContext, checkpoint: SynthesizeCheckpoint): Promise<boolean> {
   for (const output of checkpoint.outputs) {
     for (const file of [output.image, output.sidecar]) {
       if (!(await stat(join(context.outputDirectory, file)).catch(() => undefined))) return false;

@@ -1,15 +1,15 @@
 import { join, relative, resolve } from 'node:path';
-import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
-import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
-import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
+import { compilePrompts } from './compile-prompts.ts';
+import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from './load-prompt-templates.ts';
+import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from './prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError, WorkspaceFileError } from '../../lib/errors.ts';
-import type { PipelineContext } from '../pipeline-context.ts';
-import type { StageStep } from './stage-step.ts';
+import type { StageContext } from '../stage-context.ts';
+import type { StageStep } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
+import { packageRoot } from '../../lib/package-root.ts';
 
-const packageRoot = join(import.meta.dirname, '..', '..');
 
 /** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
 export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
@@ -17,12 +17,12 @@ export async function readPromptTemplates(options: { cwd: string; templateDirect
   return compilePromptTemplates(await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates')));
 }
 
-export function loadPromptTemplates(context: PipelineContext): Promise<PromptTemplates> {
+export function loadPromptTemplates(context: StageContext): Promise<PromptTemplates> {
   return readPromptTemplates({ cwd: context.cwd, templateDirectory: context.config.compile.templateDirectory });
 }
 
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
-export async function planCompile(context: PipelineContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[] }> {
+export async function planCompile(context: StageContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[] }> {
   const analysis = await readAnalysisCheckpoint(context.workspace.directory);
   if (!analysis) throw new CheckpointError({ message: 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.' });
   const templates = await loadPromptTemplates(context);
@@ -37,7 +37,7 @@ export async function planCompile(context: PipelineContext): Promise<{ fingerpri
  * The prompts an earlier run compiled; `damaged` when the file is there but unreadable or invalid. Compiling costs
  * nothing, so a damaged file is replaced instead of stopping the run.
  */
-async function readPreviousPrompts(context: PipelineContext): Promise<{ checkpoint?: PromptsCheckpoint; damaged?: string }> {
+async function readPreviousPrompts(context: StageContext): Promise<{ checkpoint?: PromptsCheckpoint; damaged?: string }> {
   try {
     const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
     return checkpoint ? { checkpoint } : {};

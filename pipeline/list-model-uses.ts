@@ -1,6 +1,6 @@
-import type { ChargenConfig } from '../../schemas/chargen-config.ts';
-import type { ModelUse } from '../../lib/gemini/check-models.ts';
-import type { StageName } from './stage-step.ts';
+import type { ChargenConfig } from '../schemas/chargen-config.ts';
+import type { ModelUse } from '../lib/gemini/check-models.ts';
+import type { StageName } from '../stages/stage-step.ts';
 
 /** Pure: the models the selected stages call, with the method (batch or sync) and the config key naming each. */
 export function listModelUses(options: { config: ChargenConfig; stages: readonly StageName[] }): ModelUse[] {
