@@ -21,7 +21,7 @@
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
 import type { JobRecord } from '../lib/gemini/job-record.ts';
-import { contactSheetFileName } from '../pipeline/ui/write-contact-sheet.ts';
+import { contactSheetFileName } from '../stages/synthesize/write-contact-sheet.ts';
 import { readWorkspaceJobRecords } from '../test/support/read-workspace-job-records.ts';
 import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
 import { spawn, spawnSync } from 'node:child_process';

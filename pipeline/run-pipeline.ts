@@ -15,7 +15,7 @@ import { emptySummary, stageNames, type DeadLetter, type StageName, type StageSt
 import { synthesizeStep } from '../stages/synthesize/synthesize-step.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
-import { contactSheetFileName, writeContactSheet } from './ui/write-contact-sheet.ts';
+import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
 import { exitCodes } from './cli/exit-codes.ts';
 import { checkServedModels, describeModelWarnings } from '../lib/gemini/check-models.ts';
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';

@@ -1,29 +1,16 @@
 import { pickSamplingParameters } from '../../stages/analyze/build-analysis-request.ts';
 import { describeRetiredModel, findReplacementChain, toModelId } from '../../schemas/gemini-models.ts';
+import type { DoctorContext } from './doctor-context.ts';
+import type { Backend } from '../../lib/gemini/connected-backend.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
-import type { Backend, BackendChoice } from '../connect-backend.ts';
-import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from '../../lib/gemini/call-with-retry.ts';
+import { callWithRetry, toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
 import { describeModelWarnings, inspectServedModels, type ModelReport } from '../../lib/gemini/check-models.ts';
-import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
-import type { Logger } from '../../lib/logger.ts';
 import { listModelUses } from '../list-model-uses.ts';
 import { stageNames } from '../../stages/stage-step.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorCheck } from './doctor-report.ts';
 import { deleteUploadedFile, uploadRequestLines, type RequestLinesUpload } from './upload-request-lines.ts';
 
-/** What every check works with: the connected backend, the config (its models as written) and the retry policy. */
-export interface DoctorContext {
-  backend: Backend;
-  choice: BackendChoice;
-  /** The config, with the models as the file names them, even ids the config check refused (they are asked here). */
-  config: ChargenConfig;
-  settings: GeminiSettings;
-  retry: { policy: RetryPolicy; environment: RetryEnvironment };
-  /** The workspace in `workdir`, when there is one: its id names the probe's job, its backend folder holds the MIME type that worked. */
-  workspace: { id: string; stateDirectory: string } | undefined;
-  logger: Logger;
-}
 
 export const keyFix = 'set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env; get a key at https://aistudio.google.com/apikey';
 
@@ -129,3 +116,5 @@ export async function checkBatchList(context: DoctorContext): Promise<DoctorChec
     return { name: 'batches.list', status: needed ? 'failed' : 'warning', detail, fix: 'chargen finds and adopts its batch jobs through it: see the message; when it says the service is unavailable, try again later' };
   }
 }
+
+export type { DoctorContext };

@@ -5,7 +5,7 @@ import { callWithRetry, toGeminiCallError } from '../../lib/gemini/call-with-ret
 import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { workspaceJobPrefix } from '../../lib/gemini/workspace-jobs.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
-import type { DoctorContext } from './doctor-checks.ts';
+import type { DoctorContext } from './doctor-context.ts';
 import type { DoctorCheck } from './doctor-report.ts';
 import { deleteUploadedFile, uploadRequestLines } from './upload-request-lines.ts';
 

@@ -6,7 +6,7 @@ import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { createRequestFileUploader } from '../../lib/gemini/upload-request-file.ts';
 import { writeRequestFile } from '../../lib/gemini/write-request-file.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
-import type { DoctorContext } from './doctor-checks.ts';
+import type { DoctorContext } from './doctor-context.ts';
 
 export type RequestLinesUpload = { status: 'uploaded'; name: string; sizeBytes: number; mimeType: string } | { status: 'refused'; reason: string };
 

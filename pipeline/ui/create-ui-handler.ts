@@ -9,7 +9,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { stageNames } from '../../stages/stage-step.ts';
 import type { UiActions } from './create-ui-actions.ts';
 import type { UiState } from './create-ui-state.ts';
-import { imageTypeByExtension } from './describe-source-preview.ts';
+import { imageTypeByExtension } from '../../lib/media/describe-source-preview.ts';
 import { galleryStatuses } from './list-gallery-items.ts';
 import { resolveConfinedPath } from './resolve-confined-path.ts';
 

@@ -4,7 +4,7 @@ import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
-import { describeSourcePreview } from './describe-source-preview.ts';
+import { describeSourcePreview } from '../../lib/media/describe-source-preview.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
 
 export const galleryStatuses = ['done', 'failed', 'pending'] as const;

@@ -7,7 +7,7 @@ import { createStoredAnswerCheck } from './check-stored-answer.ts';
 import { chooseImage, type BlobReference } from './choose-image.ts';
 import { fileSize, type PendingEntry } from './plan-synthesis.ts';
 import { blobPath, storeInlineData } from './store-inline-data.ts';
-import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images.ts';
+import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';
 
 function describeEntry(entry: PendingEntry): string {
   return `${entry.prompt.sourceImage.path}${entry.prompt.variant > 1 ? ` variant ${entry.prompt.variant}` : ''}`;

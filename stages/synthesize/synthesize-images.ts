@@ -1,12 +1,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { GeminiExecutor, ExecuteReport } from '../../lib/gemini/gemini-executor.ts';
 import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
-import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
-import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
-import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { compareText } from '../../lib/compare-text.ts';
@@ -17,56 +13,10 @@ import { toBaseName } from './plan-output-names.ts';
 import { planSynthesis, type PendingEntry } from './plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
 import { buildLines, createBlobInspector, executeLines } from './request-images.ts';
-import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
+import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
+
+export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
 import { writeImageOutput } from './write-image-output.ts';
-
-export interface SynthesizeOutput {
-  sourcePath: string;
-  variant: number;
-  key: string;
-  image: string;
-  sidecar: string;
-  /** `unchanged`: the image from an earlier run is still current, nothing was asked or written. */
-  status: 'written' | 'unchanged';
-}
-
-export interface SynthesizeFailure {
-  sourcePath: string;
-  variant: number;
-  key: string;
-  reason: string;
-  /** Whether running again could help (a policy block will not). */
-  retryable: boolean;
-  fix: string;
-}
-
-export interface SynthesizeResult {
-  outputs: SynthesizeOutput[];
-  failures: SynthesizeFailure[];
-  warnings: string[];
-  report: Pick<ExecuteReport, 'cachedKeys' | 'sentLines' | 'jobsCreated' | 'jobsAdopted'> & { requests: number };
-}
-
-export interface SynthesizeImagesOptions {
-  prompts: readonly GenerationPrompt[];
-  /** Analysis records by source path, copied into each sidecar. */
-  records: ReadonlyMap<string, AnalysisRecord>;
-  settings: SynthesizeSettings;
-  /** Where the source images are, for prompts that send theirs as a reference. */
-  inputDirectory: string;
-  outputDirectory: string;
-  /** The workspace: the names given to outputs are kept there. */
-  workspaceDirectory: string;
-  /** The store of received images and signatures, by sha256 (the backend's part of the workspace); kept, never swept. */
-  blobDirectory: string;
-  upload: (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
-  executor: GeminiExecutor;
-  /** Reads batch result files streaming their images into a blob folder (given that folder). */
-  createResultReader: (blobDirectory: string) => ResultLineReader;
-  /** Names the backend in each sidecar; an output made by another backend is not current. */
-  backend: string;
-  logger: Logger;
-}
 
 type Good<T> = Extract<T, { ok: true }>;
 

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cassetteSchema } from '../../pipeline/cassette/cassette-schema.ts';
-import { serveRecordingProxy } from '../../pipeline/cassette/serve-recording-proxy.ts';
+import { cassetteSchema } from '../../emulator/cassette/cassette-schema.ts';
+import { serveRecordingProxy } from '../../emulator/cassette/serve-recording-proxy.ts';
 
 const secret = 'fakeKeyRecorderSecret-5b1d';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hashRequestBody } from '../../pipeline/cassette/hash-request-body.ts';
+import { hashRequestBody } from '../../emulator/cassette/hash-request-body.ts';
 import { createStreamRedactor, redactBytes } from '../../lib/redact-secret.ts';
-import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../pipeline/cassette/request-target.ts';
+import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../emulator/cassette/request-target.ts';
 
 const secret = 'fakeKeySecretKey-0123';
 

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CassetteError } from '../../pipeline/cassette/cassette-error.ts';
-import { createReplayHandler } from '../../pipeline/cassette/create-replay-handler.ts';
-import { serveReplayServer, type RunningReplayServer } from '../../pipeline/cassette/serve-replay-server.ts';
+import { CassetteError } from '../../emulator/cassette/cassette-error.ts';
+import { createReplayHandler } from '../../emulator/cassette/create-replay-handler.ts';
+import { serveReplayServer, type RunningReplayServer } from '../../emulator/cassette/serve-replay-server.ts';
 
 const emptyBodyHash = `sha256:${createHash('sha256').update('').digest('hex')}`;
 

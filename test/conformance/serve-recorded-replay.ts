@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { acceptsGzip } from '../../emulator/negotiate-gzip.ts';
-import { findRequestOrigin } from '../../pipeline/cassette/find-request-origin.ts';
-import { readRequestBody } from '../../pipeline/cassette/read-request-body.ts';
-import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../pipeline/cassette/request-target.ts';
-import { sendProxyError } from '../../pipeline/cassette/send-proxy-error.ts';
+import { findRequestOrigin } from '../../emulator/cassette/find-request-origin.ts';
+import { readRequestBody } from '../../emulator/cassette/read-request-body.ts';
+import { normalizeRequestTarget, rewriteHandedOutUrl } from '../../emulator/cassette/request-target.ts';
+import { sendProxyError } from '../../emulator/cassette/send-proxy-error.ts';
 import { serveHandler } from '../../lib/serve-handler.ts';
 import type { RecordedExchange } from './recorded-fixtures.ts';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../emulator/png/encode-png.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 import type { ImageInspection } from '../../lib/media/inspect-image.ts';
-import { buildHeif, concatBytes, isoBox, isoFullBox, uint16BigEndian, uint32BigEndian } from '../support/sample-heif.ts';
+import { buildHeif, concatBytes, uint16BigEndian, uint32BigEndian } from '../support/sample-heif.ts';
 
 // ---- byte builders ------------------------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 // The smoke test: a full `chargen run` of the sample images answered by the committed cassette alone. Nothing here
-// may import the emulator: every answer comes from test/fixtures/cassette/ (re-record it with
+// may import the emulator's answering code (only its cassette replay): every answer comes from test/fixtures/cassette/ (re-record it with
 // `npm run fixtures:record`), so this proves chargen against recorded traffic rather than against our own emulator.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveReplayServer, type RunningReplayServer } from '../../pipeline/cassette/serve-replay-server.ts';
+import { serveReplayServer, type RunningReplayServer } from '../../emulator/cassette/serve-replay-server.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { runNodeProcess, type ProcessResult } from '../support/chargen-process.ts';

@@ -7,7 +7,7 @@ import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import { writeJsonAtomic } from '../../lib/store/atomic-file.ts';
-import { escapeHtml, formatRelativeHref, renderContactSheet, writeContactSheet, type ContactSheetEntry, type ContactSheetFailure } from '../../pipeline/ui/write-contact-sheet.ts';
+import { escapeHtml, formatRelativeHref, renderContactSheet, writeContactSheet, type ContactSheetEntry, type ContactSheetFailure } from '../../stages/synthesize/write-contact-sheet.ts';
 import { writeAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import type { AnalyzedImage } from '../../stages/analyze/analysis-result.ts';
 import { writePromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';

@@ -1,5 +1,5 @@
-import type { ImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
-import { describeSourcePreview } from './describe-source-preview.ts';
+import type { ImageSidecar } from './image-sidecar.ts';
+import { describeSourcePreview } from '../../lib/media/describe-source-preview.ts';
 
 /**
  * A file's path from the folder the sheet is in, one item per path segment (`['..', 'input_images', 'bard.png']`),

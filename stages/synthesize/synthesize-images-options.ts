@@ -1,0 +1,55 @@
+import type { UploadFunction } from '../../lib/gemini/connected-backend.ts';
+import type { ExecuteReport, GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
+import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { AnalysisRecord } from '../../schemas/analysis.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
+
+export interface SynthesizeOutput {
+  sourcePath: string;
+  variant: number;
+  key: string;
+  image: string;
+  sidecar: string;
+  /** `unchanged`: the image from an earlier run is still current, nothing was asked or written. */
+  status: 'written' | 'unchanged';
+}
+
+export interface SynthesizeFailure {
+  sourcePath: string;
+  variant: number;
+  key: string;
+  reason: string;
+  /** Whether running again could help (a policy block will not). */
+  retryable: boolean;
+  fix: string;
+}
+
+export interface SynthesizeResult {
+  outputs: SynthesizeOutput[];
+  failures: SynthesizeFailure[];
+  warnings: string[];
+  report: Pick<ExecuteReport, 'cachedKeys' | 'sentLines' | 'jobsCreated' | 'jobsAdopted'> & { requests: number };
+}
+
+export interface SynthesizeImagesOptions {
+  prompts: readonly GenerationPrompt[];
+  /** Analysis records by source path, copied into each sidecar. */
+  records: ReadonlyMap<string, AnalysisRecord>;
+  settings: SynthesizeSettings;
+  /** Where the source images are, for prompts that send theirs as a reference. */
+  inputDirectory: string;
+  outputDirectory: string;
+  /** The workspace: the names given to outputs are kept there. */
+  workspaceDirectory: string;
+  /** The store of received images and signatures, by sha256 (the backend's part of the workspace); kept, never swept. */
+  blobDirectory: string;
+  upload: UploadFunction;
+  executor: GeminiExecutor;
+  /** Reads batch result files streaming their images into a blob folder (given that folder). */
+  createResultReader: (blobDirectory: string) => ResultLineReader;
+  /** Names the backend in each sidecar; an output made by another backend is not current. */
+  backend: string;
+  logger: Logger;
+}
