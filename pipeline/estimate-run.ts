@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
@@ -14,6 +13,7 @@ import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from '../stages
 import { planCompile } from '../stages/compile/compile-step.ts';
 import { storedAnswersDirectory } from '../lib/store/stored-answers.ts';
 import type { StageName } from '../stages/stage-step.ts';
+import { backendStateDirectory, resultCachePath } from '../lib/store/workspace-layout.ts';
 
 export interface StagePlan {
   items: number;
@@ -88,7 +88,7 @@ function countJobs(toSend: number, config: ChargenConfig): number {
  */
 export async function planRun(context: PipelineContext, options: { forced: ReadonlySet<StageName> }): Promise<RunPlan> {
   const { config } = context;
-  const stateDirectory = join(context.workspace.directory, 'backends', context.backendIdentity);
+  const stateDirectory = backendStateDirectory(context.workspace.directory, context.backendIdentity);
   const analysisFresh = !options.forced.has('analyze') && (await analyzeStep.isFresh(context)).fresh;
 
   let analyze: StagePlan;
@@ -98,7 +98,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
     const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context) });
-    const cachedKeys = await readCachedKeys(join(stateDirectory, 'results', 'analyze.jsonl'));
+    const cachedKeys = await readCachedKeys(resultCachePath(stateDirectory, 'analyze'));
     const template = await readAnalysisTemplate();
     const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
     const cached = keys.filter((key) => cachedKeys.has(key)).length;
@@ -123,7 +123,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const plan = await planSynthesis({ prompts, settings: config.synthesize, outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory, backend: context.backendIdentity });
     const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
-    const cached = await readCachedOutcomes({ path: join(stateDirectory, 'results', 'synthesize.jsonl'), keys: pendingKeys });
+    const cached = await readCachedOutcomes({ path: resultCachePath(stateDirectory, 'synthesize'), keys: pendingKeys });
     let toSend = 0;
     for (const key of pendingKeys) {
       const outcome = cached.get(key);

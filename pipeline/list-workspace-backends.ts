@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { BackendResolution } from './connect-backend.ts';
 import { formatCount } from '../lib/format-count.ts';
 import { loadJobRecords, type JobRecord } from '../lib/gemini/job-record.ts';
 import { readCachedKeys } from '../lib/gemini/result-cache.ts';
 import { stageNames } from '../stages/stage-step.ts';
 import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
+import { backendStateDirectory, resultCachePath } from '../lib/store/workspace-layout.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */
 export interface WorkspaceBackend {
@@ -20,11 +20,11 @@ export interface WorkspaceBackend {
 export async function listWorkspaceBackends(workspaceDirectory: string): Promise<WorkspaceBackend[]> {
   const backends: WorkspaceBackend[] = [];
   for (const remembered of await readRememberedBackends(workspaceDirectory)) {
-    const directory = join(workspaceDirectory, 'backends', remembered.identity);
+    const directory = backendStateDirectory(workspaceDirectory, remembered.identity);
     let answers = 0;
     const records: JobRecord[] = [];
     for (const stage of stageNames) {
-      answers += (await readCachedKeys(join(directory, 'results', `${stage}.jsonl`))).size;
+      answers += (await readCachedKeys(resultCachePath(directory, stage))).size;
       records.push(...(await loadJobRecords(directory, stage)));
     }
     backends.push({ identity: remembered.identity, label: describeBackend(remembered), ...(remembered.lastUsedAt ? { lastUsedAt: remembered.lastUsedAt } : {}), answers, records });

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { connectBackend, resolveBackend } from './connect-backend.ts';
 import type { ConnectedBackend, UploadFunction } from '../lib/gemini/connected-backend.ts';
@@ -17,6 +17,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
 import { rememberBackend } from '../lib/store/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
+import { backendStateDirectory, ephemeralBackendPaths, uploadRegistryPath } from '../lib/store/workspace-layout.ts';
 
 export { readCodeVersion };
 export type { ConnectedBackend, UploadFunction };
@@ -76,10 +77,10 @@ export async function createPipelineContext(options: {
     if (options.detach && backend.ephemeral) {
       throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
     }
-    const stateDirectory = join(workspace.directory, 'backends', backend.identity);
+    const stateDirectory = backendStateDirectory(workspace.directory, backend.identity);
     if (backend.ephemeral) {
       // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
-      for (const name of ['jobs', 'requests', 'downloads', 'uploads.jsonl']) await rm(join(stateDirectory, name), { recursive: true, force: true });
+      for (const path of ephemeralBackendPaths(stateDirectory)) await rm(path, { recursive: true, force: true });
     }
     const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
     const state = { directory: stateDirectory, id: workspace.id };
@@ -98,7 +99,7 @@ export async function createPipelineContext(options: {
       },
     };
     const registry = await openUploadRegistry({
-      path: join(stateDirectory, 'uploads.jsonl'),
+      path: uploadRegistryPath(stateDirectory),
       requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
       onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
     });

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
@@ -9,6 +9,7 @@ import { WorkspaceMissingError } from '../lib/errors.ts';
 import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.ts';
 import type { StageName } from '../stages/stage-step.ts';
 import { readLockHolder } from '../lib/store/workspace-lock.ts';
+import { workspaceFilePath } from '../lib/store/workspace-layout.ts';
 
 export interface JobStatus {
   stage: StageName;
@@ -49,7 +50,7 @@ export interface WorkspaceStatus {
 /** Throws a clear error when the folder is not a chargen workspace (status, jobs and clean need one). */
 export async function requireWorkspace(workspaceDirectory: string): Promise<void> {
   try {
-    await access(join(workspaceDirectory, 'workspace.json'));
+    await access(workspaceFilePath(workspaceDirectory));
   } catch {
     throw new WorkspaceMissingError({ directory: workspaceDirectory });
   }

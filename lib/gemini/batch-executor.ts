@@ -20,6 +20,7 @@ import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
 import { isFinal, openResultCache, type ResultCache } from './result-cache.ts';
 import { createChunkSubmitter, type ChunkSubmission } from './submit-chunk.ts';
 import { writeRequestFile } from './write-request-file.ts';
+import { downloadedResultPath, requestFileRelativePath, resultCachePath } from '../store/workspace-layout.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
   now: () => number;
@@ -67,7 +68,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   const retry: { policy: RetryPolicy; environment: RetryEnvironment } = { policy: toRetryPolicy(settings), environment };
   const submitter = createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger });
 
-  const resultFilePath = (record: JobRecord) => join(workspace.directory, 'downloads', record.stage, `${record.displayName}.jsonl`);
+  const resultFilePath = (record: JobRecord) => downloadedResultPath(workspace.directory, record.stage, record.displayName);
 
   async function download(record: JobRecord, fileName: string): Promise<string> {
     const destination = resultFilePath(record);
@@ -229,7 +230,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     const fingerprint = fingerprintChunk({ model: options.state.model, keys });
     const attempt = options.state.records.filter((record) => record.fingerprint === fingerprint).length + 1;
     const displayName = formatDisplayName({ workspaceId: workspace.id, stage: options.state.stage, fingerprint, attempt });
-    const requestFile = join('requests', options.state.stage, `${displayName}.jsonl`);
+    const requestFile = requestFileRelativePath(options.state.stage, displayName);
     await writeRequestFile(join(workspace.directory, requestFile), options.lines);
     const record: JobRecord = {
       version: 1,
@@ -252,7 +253,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   return {
     async execute(executeOptions) {
       const cache = await openResultCache({
-        path: join(workspace.directory, 'results', `${executeOptions.stage}.jsonl`),
+        path: resultCachePath(workspace.directory, executeOptions.stage),
         onSkippedLine: (line, reason) => logger.warn(`result cache line ${line}: ${reason}`),
       });
       const state: RunState = {

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.ts';
+import { jobRecordDirectory } from '../store/workspace-layout.ts';
 
 /**
  * The durable reference to one batch job, written before the job is created and updated as it moves on, so that
@@ -29,9 +30,7 @@ export type JobRecord = z.infer<typeof jobRecordSchema>;
 
 const fix = 'It is a chargen job record; if it was edited by hand, restore it or delete it (a deleted record makes chargen look the job up by its displayName).';
 
-export function jobRecordDirectory(workspaceDirectory: string, stage: string): string {
-  return join(workspaceDirectory, 'jobs', stage);
-}
+export { jobRecordDirectory };
 
 export async function saveJobRecord(workspaceDirectory: string, record: JobRecord): Promise<void> {
   await writeJsonAtomic(join(jobRecordDirectory(workspaceDirectory, record.stage), `${record.displayName}.json`), record);

@@ -1,5 +1,4 @@
 import type { GenerateContentParameters, GoogleGenAI } from '@google/genai';
-import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { formatCount } from '../format-count.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
@@ -10,6 +9,7 @@ import { type GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
+import { resultCachePath } from '../store/workspace-layout.ts';
 
 const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
 
@@ -43,7 +43,7 @@ export function createSyncExecutor(options: {
 
   return {
     async execute(executeOptions) {
-      const cache = await openResultCache({ path: join(options.workspace.directory, 'results', `${executeOptions.stage}.jsonl`) });
+      const cache = await openResultCache({ path: resultCachePath(options.workspace.directory, executeOptions.stage) });
       const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 };
       try {
         const todo: RequestLine[] = [];

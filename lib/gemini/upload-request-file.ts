@@ -1,11 +1,11 @@
 import type { GoogleGenAI } from '@google/genai';
-import { join } from 'node:path';
 import { z } from 'zod';
 import type { GeminiCallError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { readApiErrorMessage } from './read-api-error.ts';
+import { requestMimeTypePath } from '../store/workspace-layout.ts';
 
 /**
  * Tried, each once, after `gemini.jsonlMimeType` is refused: `jsonl` (Google's batch docs and cookbook), then
@@ -49,7 +49,7 @@ export function createRequestFileUploader(options: {
   logger: Logger;
 }): RequestFileUploader {
   const { logger, configuredMimeType } = options;
-  const memoryPath = join(options.workspaceDirectory, 'request-mime-type.json');
+  const memoryPath = requestMimeTypePath(options.workspaceDirectory);
   const refused = new Map<string, string>();
   let confirmed: string | undefined;
   let spellings: Promise<string[]> | undefined;

@@ -1,11 +1,11 @@
 import type { GoogleGenAI } from '@google/genai';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { loadJobRecords } from './job-record.ts';
 import type { UploadRecord } from './upload-registry.ts';
+import { jobsDirectory } from '../store/workspace-layout.ts';
 
 export interface WorkspaceJob {
   name: string;
@@ -80,7 +80,7 @@ export interface CleanReport {
 
 async function listStages(workspaceDirectory: string): Promise<string[]> {
   try {
-    return await readdir(join(workspaceDirectory, 'jobs'));
+    return await readdir(jobsDirectory(workspaceDirectory));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;

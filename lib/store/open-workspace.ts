@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from './atomic-file.ts';
+import { workspaceFilePath } from './workspace-layout.ts';
 
 const workspaceFileSchema = z
   .object({
@@ -20,7 +20,7 @@ export interface Workspace {
 
 /** Opens the workspace folder, giving it an id on first use. */
 export async function openWorkspace(options: { directory: string; now: () => number; generateId?: () => string; readOnly?: boolean }): Promise<Workspace> {
-  const path = join(options.directory, 'workspace.json');
+  const path = workspaceFilePath(options.directory);
   const existing = await readJsonFile(path, workspaceFileSchema, 'Restore it, or delete the whole workspace folder to start afresh (this forgets which answers were paid for).');
   if (existing) return { directory: options.directory, id: existing.id };
   // A dry run looks without leaving anything behind; its plan does not depend on the id.

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from './atomic-file.ts';
+import { backendFilePath, backendsDirectory, backendStateDirectory } from './workspace-layout.ts';
 
 /**
  * `backends/<identity>/backend.json`: which backend that folder's answers and jobs belong to, and when a run last
@@ -45,7 +46,7 @@ export function toStorableUrl(url: string): string {
 /** Records that a run uses this backend now (written when it connects, so a run killed later is remembered too). */
 export async function rememberBackend(options: { workspaceDirectory: string; identity: string; baseUrl?: string; now: () => number }): Promise<void> {
   const backend = toBackendKind(options.identity);
-  await writeJsonAtomic(join(options.workspaceDirectory, 'backends', options.identity, 'backend.json'), {
+  await writeJsonAtomic(backendFilePath(backendStateDirectory(options.workspaceDirectory, options.identity)), {
     kind: 'chargen-backend',
     version: 1,
     identity: options.identity,
@@ -57,14 +58,14 @@ export async function rememberBackend(options: { workspaceDirectory: string; ide
 
 /** Every backend the workspace holds answers or jobs of, the one used last first (unknown ones after, by name). */
 export async function readRememberedBackends(workspaceDirectory: string): Promise<RememberedBackend[]> {
-  const folder = join(workspaceDirectory, 'backends');
+  const folder = backendsDirectory(workspaceDirectory);
   const names = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
   });
   const backends: RememberedBackend[] = [];
   for (const entry of names.filter((name) => name.isDirectory())) {
-    const file = await readJsonFile(join(folder, entry.name, 'backend.json'), backendFileSchema, fix);
+    const file = await readJsonFile(backendFilePath(join(folder, entry.name)), backendFileSchema, fix);
     if (file && file.identity === entry.name) {
       backends.push({ identity: file.identity, backend: file.backend, ...(file.baseUrl ? { baseUrl: file.baseUrl } : {}), lastUsedAt: file.lastUsedAt });
     } else {

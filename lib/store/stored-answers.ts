@@ -1,5 +1,6 @@
 import { opendir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { backendsDirectory, backendStateDirectory, storedAnswersDirectory } from './workspace-layout.ts';
 
 /** How many received images and signatures the workspace keeps, and the disk they take. */
 export interface StoredAnswersSize {
@@ -7,18 +8,15 @@ export interface StoredAnswersSize {
   bytes: number;
 }
 
-/** Where a backend's received images and signatures are kept, named by the sha256 of their bytes. */
-export function storedAnswersDirectory(stateDirectory: string): string {
-  return join(stateDirectory, 'blobs', 'synthesize');
-}
+export { storedAnswersDirectory };
 
 /** Every backend's store in the workspace (`backends/<identity>/blobs/synthesize`), listed without holding all names. */
 async function* listStoredFiles(workspaceDirectory: string): AsyncGenerator<string> {
-  const backends = await opendir(join(workspaceDirectory, 'backends')).catch(() => undefined);
+  const backends = await opendir(backendsDirectory(workspaceDirectory)).catch(() => undefined);
   if (!backends) return;
   for await (const backend of backends) {
     if (!backend.isDirectory()) continue;
-    const store = await opendir(storedAnswersDirectory(join(workspaceDirectory, 'backends', backend.name))).catch(() => undefined);
+    const store = await opendir(storedAnswersDirectory(backendStateDirectory(workspaceDirectory, backend.name))).catch(() => undefined);
     if (!store) continue;
     for await (const entry of store) {
       if (entry.isFile()) yield join(store.path, entry.name);

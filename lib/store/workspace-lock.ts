@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { WorkspaceLockedError } from '../errors.ts';
+import { workspaceLockPath } from './workspace-layout.ts';
 
 const lockSchema = z.object({ pid: z.number().int(), hostname: z.string(), command: z.string(), startedAt: z.string() }).strict();
 export type LockHolder = z.infer<typeof lockSchema>;
@@ -23,7 +23,7 @@ function isAlive(pid: number): boolean {
  */
 export async function acquireWorkspaceLock(options: { directory: string; command: string; now: () => number }): Promise<{ release(): Promise<void> }> {
   await mkdir(options.directory, { recursive: true });
-  const path = join(options.directory, 'lock');
+  const path = workspaceLockPath(options.directory);
   const content = JSON.stringify({ pid: process.pid, hostname: hostname(), command: options.command, startedAt: new Date(options.now()).toISOString() });
   for (let attempt = 0; attempt < 3; attempt += 1) {
     // Written whole under a temporary name, then linked into place (which fails if a lock exists): the lock file is
@@ -61,7 +61,7 @@ export async function acquireWorkspaceLock(options: { directory: string; command
  * checked). A lock left by a process that is gone is nobody's.
  */
 export async function readLockHolder(directory: string): Promise<LockHolder | undefined> {
-  const text = await readFile(join(directory, 'lock'), 'utf8').catch(() => undefined);
+  const text = await readFile(workspaceLockPath(directory), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   let value: unknown;
   try {

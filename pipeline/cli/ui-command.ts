@@ -1,4 +1,4 @@
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { isLoopbackUrl, resolveBackend } from '../connect-backend.ts';
@@ -14,6 +14,7 @@ import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
 import { computeImageRequestKey } from '../../stages/synthesize/build-image-request.ts';
 import { exitCodes } from './exit-codes.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
+import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
 
 const flagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -64,7 +65,7 @@ export async function startUiServer(options: {
   // In a shell without the key, the workspace's own backend (remembered by its runs): its jobs and answers are shown.
   const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
   const backend = resolution.identity;
-  const stateDirectory = join(workspaceDirectory, 'backends', backend);
+  const stateDirectory = backendStateDirectory(workspaceDirectory, backend);
   // Read in full before serving: a missing or damaged workspace is an error here, not a blank page. The reader keeps
   // what it parsed for the first page.
   const reader = createWorkspaceFilesReader({ workspaceDirectory, stateDirectory });

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { ChargenError } from '../../lib/errors.ts';
@@ -15,6 +15,7 @@ import { isJobSettled, readWorkspaceStatus, requireWorkspace, type WorkspaceStat
 import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../../lib/store/stored-answers.ts';
 import { acquireWorkspaceLock } from '../../lib/store/workspace-lock.ts';
 import { exitCodes } from './exit-codes.ts';
+import { uploadRegistryPath } from '../../lib/store/workspace-layout.ts';
 
 export interface WorkspaceCommandOptions {
   cwd: string;
@@ -164,7 +165,7 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
   }
   return withBackend(options, async ({ backend }) => {
     const { retry } = backend;
-    const uploads = await readUploadRecords(join(backend.stateDirectory, 'uploads.jsonl'));
+    const uploads = await readUploadRecords(uploadRegistryPath(backend.stateDirectory));
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {

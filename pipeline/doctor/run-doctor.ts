@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redactText } from '../../lib/redact-secret.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
@@ -14,6 +14,7 @@ import { requireWorkspace } from '../workspace-status.ts';
 import { checkApiKey, checkBatchList, checkModels, checkUpload, keyFix, type DoctorContext } from './doctor-checks.ts';
 import { computeDoctorExitCode, type DoctorCheck, type DoctorReport } from './doctor-report.ts';
 import { probeBatchParser } from './probe-batch-parser.ts';
+import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
 
 export interface RunDoctorOptions {
   cwd: string;
@@ -42,7 +43,7 @@ async function findWorkspace(options: { cwd: string; config: ChargenConfig; back
   try {
     await requireWorkspace(directory);
     const { id } = await openWorkspace({ directory, now: Date.now, readOnly: true });
-    return { id, stateDirectory: join(directory, 'backends', options.backend.identity) };
+    return { id, stateDirectory: backendStateDirectory(directory, options.backend.identity) };
   } catch (error) {
     if (error instanceof ChargenError) return undefined;
     throw error;

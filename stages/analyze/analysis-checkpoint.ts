@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import { analysisCheckpointSchema, type AnalysisCheckpoint } from './analysis-result.ts';
+import { analysisCheckpointPath } from '../../lib/store/workspace-layout.ts';
 
-export function analysisCheckpointPath(workspaceDirectory: string): string {
-  return join(workspaceDirectory, 'analyze', 'analysis.json');
-}
+export { analysisCheckpointPath };
 
 export async function writeAnalysisCheckpoint(workspaceDirectory: string, result: Omit<AnalysisCheckpoint, 'kind' | 'version'>): Promise<void> {
   const checkpoint: AnalysisCheckpoint = { kind: 'chargen-analysis', version: 1, ...result };

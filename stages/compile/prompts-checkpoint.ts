@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
@@ -6,6 +5,7 @@ import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import type { CompileSettings } from '../../schemas/compile-settings.ts';
+import { promptsCheckpointPath } from '../../lib/store/workspace-layout.ts';
 
 export const promptsCheckpointSchema = z
   .object({
@@ -26,9 +26,7 @@ export function fingerprintCompile(options: { records: readonly AnalyzedImage[];
   return hashCanonical({ records, templates: options.templatesFingerprint, settings: options.settings, format: 1 });
 }
 
-export function promptsCheckpointPath(workspaceDirectory: string): string {
-  return join(workspaceDirectory, 'compile', 'prompts.json');
-}
+export { promptsCheckpointPath };
 
 export async function writePromptsCheckpoint(workspaceDirectory: string, checkpoint: { fingerprint: string; prompts: GenerationPrompt[] }): Promise<void> {
   await writeJsonAtomic(promptsCheckpointPath(workspaceDirectory), promptsCheckpointSchema.parse({ kind: 'chargen-prompts', version: 1, ...checkpoint }));

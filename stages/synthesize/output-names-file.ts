@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
+import { outputNamesPath, singleOutputNamesPath } from '../../lib/store/workspace-layout.ts';
 
 const outputNamesSchema = z
   .object({
@@ -22,12 +22,12 @@ const damagedAdvice = 'It records which output file belongs to which image; dele
  */
 function namesPath(options: { workspaceDirectory: string; outputDirectory: string }): string {
   const folderHash = createHash('sha256').update(options.outputDirectory).digest('hex').slice(0, 16);
-  return join(options.workspaceDirectory, 'synthesize', 'names', `${folderHash}.json`);
+  return outputNamesPath(options.workspaceDirectory, folderHash);
 }
 
 /** Before names were kept per folder: one file, for the last folder used. */
 function singleNamesPath(workspaceDirectory: string): string {
-  return join(workspaceDirectory, 'synthesize', 'names.json');
+  return singleOutputNamesPath(workspaceDirectory);
 }
 
 export async function readOutputNames(options: { workspaceDirectory: string; outputDirectory: string }): Promise<Map<string, string>> {

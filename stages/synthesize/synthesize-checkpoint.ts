@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../lib/store/atomic-file.ts';
+import { synthesizeCheckpointPath } from '../../lib/store/workspace-layout.ts';
 
 export const synthesizeCheckpointSchema = z
   .object({
@@ -30,9 +30,7 @@ export const synthesizeCheckpointSchema = z
   .strict();
 export type SynthesizeCheckpoint = z.infer<typeof synthesizeCheckpointSchema>;
 
-export function synthesizeCheckpointPath(workspaceDirectory: string): string {
-  return join(workspaceDirectory, 'synthesize', 'outputs.json');
-}
+export { synthesizeCheckpointPath };
 
 export async function writeSynthesizeCheckpoint(workspaceDirectory: string, checkpoint: Omit<SynthesizeCheckpoint, 'kind' | 'version'>): Promise<void> {
   await writeJsonAtomic(synthesizeCheckpointPath(workspaceDirectory), synthesizeCheckpointSchema.parse({ kind: 'chargen-synthesis', version: 1, ...checkpoint }));

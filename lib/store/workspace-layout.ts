@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+
+/**
+ * The one owner of the workspace's layout: every path inside a workspace is made here, from the workspace's root or
+ * from one backend's state folder (`<workspace>/backends/<identity>`). Pure: it names paths, it never touches them.
+ *
+ * ```
+ * <workspace>/workspace.json, lock
+ *   analyze/analysis.json   compile/prompts.json   synthesize/outputs.json, names.json, names/<folder hash>.json
+ *   backends/<identity>/backend.json, uploads.jsonl, request-mime-type.json
+ *     jobs/<stage>/<displayName>.json   requests/<stage>/<displayName>.jsonl   downloads/<stage>/<displayName>.jsonl
+ *     results/<stage>.jsonl   blobs/synthesize/<sha256>
+ * ```
+ */
+
+// The workspace's root.
+
+export function workspaceFilePath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'workspace.json');
+}
+
+export function workspaceLockPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'lock');
+}
+
+export function analysisCheckpointPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'analyze', 'analysis.json');
+}
+
+export function promptsCheckpointPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'compile', 'prompts.json');
+}
+
+export function synthesizeCheckpointPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'synthesize', 'outputs.json');
+}
+
+/** The output names given in one output folder, named by a hash of the folder's path. */
+export function outputNamesPath(workspaceDirectory: string, folderHash: string): string {
+  return join(workspaceDirectory, 'synthesize', 'names', `${folderHash}.json`);
+}
+
+/** Before names were kept per folder: one file, for the last folder used. */
+export function singleOutputNamesPath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'synthesize', 'names.json');
+}
+
+export function backendsDirectory(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'backends');
+}
+
+/** `<workspace>/backends/<identity>`: result caches, job records, uploads and blobs of one backend. */
+export function backendStateDirectory(workspaceDirectory: string, identity: string): string {
+  return join(backendsDirectory(workspaceDirectory), identity);
+}
+
+// One backend's state folder.
+
+export function backendFilePath(stateDirectory: string): string {
+  return join(stateDirectory, 'backend.json');
+}
+
+export function uploadRegistryPath(stateDirectory: string): string {
+  return join(stateDirectory, 'uploads.jsonl');
+}
+
+export function requestMimeTypePath(stateDirectory: string): string {
+  return join(stateDirectory, 'request-mime-type.json');
+}
+
+export function jobsDirectory(stateDirectory: string): string {
+  return join(stateDirectory, 'jobs');
+}
+
+export function jobRecordDirectory(stateDirectory: string, stage: string): string {
+  return join(jobsDirectory(stateDirectory), stage);
+}
+
+/** A request file's path relative to the state folder, as a job record keeps it. */
+export function requestFileRelativePath(stage: string, displayName: string): string {
+  return join('requests', stage, `${displayName}.jsonl`);
+}
+
+export function downloadedResultPath(stateDirectory: string, stage: string, displayName: string): string {
+  return join(stateDirectory, 'downloads', stage, `${displayName}.jsonl`);
+}
+
+export function resultCachePath(stateDirectory: string, stage: string): string {
+  return join(stateDirectory, 'results', `${stage}.jsonl`);
+}
+
+/** Where a backend's received images and signatures are kept, named by the sha256 of their bytes. */
+export function storedAnswersDirectory(stateDirectory: string): string {
+  return join(stateDirectory, 'blobs', 'synthesize');
+}
+
+/** What an ephemeral backend (the built-in emulator) leaves that means nothing to the next process. */
+export function ephemeralBackendPaths(stateDirectory: string): string[] {
+  return ['jobs', 'requests', 'downloads'].map((name) => join(stateDirectory, name)).concat(uploadRegistryPath(stateDirectory));
+}
