@@ -4,7 +4,7 @@ import type { RetryPolicy } from './call-with-retry.ts';
 import type { ExecutorEnvironment } from './batch-executor.ts';
 import type { GeminiConnection } from './create-gemini-client.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
-import type { UploadCandidate, UploadOutcome } from './upload-files.ts';
+import type { UploadFunction } from './upload-files.ts';
 
 export type BackendChoice = 'auto' | 'gemini' | 'emulator';
 
@@ -50,6 +50,5 @@ export interface ConnectedBackend {
   retry: { policy: RetryPolicy; environment: ExecutorEnvironment };
 }
 
-/** Puts images on the Files API (reusing earlier uploads); `refresh` names the ones to upload again regardless. */
-export type UploadFunction = (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
+export type { UploadFunction };
 

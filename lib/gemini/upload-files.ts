@@ -18,12 +18,20 @@ export type UploadOutcome =
   | { status: 'uploaded'; sha256: string; file: UploadRecord; reused: boolean }
   | { status: 'failed'; sha256: string; error: GeminiCallError };
 
+/** `refresh` names the images to upload again even if the registry holds a file for them (the API said it is gone). */
+export interface UploadRequestOptions {
+  refresh?: ReadonlySet<string>;
+}
+
+/** Puts images on the Files API (reusing earlier uploads): the one shape the stages see of `uploadFiles`. */
+export type UploadFunction = (candidates: readonly UploadCandidate[], options?: UploadRequestOptions) => Promise<Map<string, UploadOutcome>>;
+
 /**
  * Puts each distinct set of bytes on the Files API once: reuses a registered file that is far enough from expiry,
  * uploads the rest with bounded concurrency and retries, and records every upload as soon as it is done, so a crash
  * loses at most the uploads in flight.
  */
-export async function uploadFiles(options: {
+export async function uploadFiles(options: UploadRequestOptions & {
   client: GoogleGenAI;
   registry: UploadRegistry;
   candidates: readonly UploadCandidate[];
@@ -32,8 +40,6 @@ export async function uploadFiles(options: {
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   /** Aborted when the user interrupts: uploads not yet started are left for the next run. */
   signal?: AbortSignal;
-  /** Upload these again even if the registry holds a file for them (the API said the file is gone). */
-  refresh?: ReadonlySet<string>;
 }): Promise<Map<string, UploadOutcome>> {
   const distinct = [...new Map(options.candidates.map((candidate) => [candidate.sha256, candidate])).values()];
   const outcomes = await mapWithConcurrency({

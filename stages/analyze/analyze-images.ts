@@ -1,6 +1,6 @@
 import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import { isMissingFileError, type RequestLine } from '../../lib/gemini/line-outcome.ts';
-import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
+import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
@@ -20,7 +20,7 @@ export interface AnalyzeImagesOptions {
   /** Folders chargen writes to (output folder, workspace): never read as input, should they lie inside it. */
   exclude?: readonly { role: string; path: string }[];
   /** Puts bytes on the Files API (the Gemini layer's uploadFiles, bound to a client and registry). */
-  upload: (candidates: readonly UploadCandidate[], options?: { refresh?: ReadonlySet<string> }) => Promise<Map<string, UploadOutcome>>;
+  upload: UploadFunction;
   executor: GeminiExecutor;
   logger: Logger;
 }

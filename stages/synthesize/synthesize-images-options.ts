@@ -1,4 +1,4 @@
-import type { UploadFunction } from '../../lib/gemini/connected-backend.ts';
+import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
 import type { ExecuteReport, GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
