@@ -1,5 +1,7 @@
 import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
-import { isMissingFileError, type RequestLine } from '../../lib/gemini/line-outcome.ts';
+import { executeWithReupload } from '../../lib/gemini/execute-with-reupload.ts';
+import type { ExecuteReport } from '../../lib/gemini/gemini-executor.ts';
+import type { LineOutcome, RequestLine, ResponseValidator, ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
 import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
@@ -10,7 +12,7 @@ import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { describeUnmatchedFile } from './list-unmatched-files.ts';
 import { scanImages } from './scan-images.ts';
-import { parseAnalysisAnswer, validateAnalysisAnswer } from './validate-analysis-answer.ts';
+import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './validate-analysis-answer.ts';
 
 export interface AnalyzeImagesOptions {
   inputDirectory: string;
@@ -96,70 +98,94 @@ export function computeAnalysisKey(options: { image: { sha256: string; mimeType:
   }).key;
 }
 
-/**
- * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
- * rest go on; identical bytes under several names are uploaded and analysed once.
- */
-export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
-  const { settings, logger } = options;
-  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}) });
-  const { representatives, bySha, warnings } = collected;
-  const failures = [...collected.failures];
-  const fail = (failure: AnalyzeFailure) => {
-    failures.push(failure);
-    logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
+/** Judges analysis answers, parsing each once: the executor's check keeps what it parsed for the records. */
+function createAnalysisJudge(): { validate: (response: Record<string, unknown>) => ResponseVerdict; parse: (response: Record<string, unknown>) => ParsedAnalysis } {
+  const parsed = new WeakMap<Record<string, unknown>, ParsedAnalysis>();
+  const parse = (response: Record<string, unknown>): ParsedAnalysis => {
+    const known = parsed.get(response);
+    if (known) return known;
+    const fresh = parseAnalysisAnswer(response);
+    parsed.set(response, fresh);
+    return fresh;
   };
+  return { parse, validate: (response) => toAnalysisVerdict(parse(response)) };
+}
 
+/**
+ * Uploads the distinct images, asks for their analyses, and asks again (uploading afresh) for the ones whose upload
+ * is gone from the Files API. A failed upload is a failure of every name the image goes by.
+ */
+async function requestAnalyses(options: AnalyzeImagesOptions & { collected: CollectedImages; validate: ResponseValidator; fail: (failure: AnalyzeFailure) => void }) {
+  const { settings, logger, collected } = options;
   const toCandidate = (image: GoodImage) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath });
-  const uploads = await options.upload(representatives.map(toCandidate));
   const instruction = renderAnalysisInstruction(options.instructionTemplate);
   const responseSchema = buildResponseSchema(settings.schemaField);
   const keyBySha = new Map<string, string>();
-  const lines: RequestLine[] = [];
-  for (const image of representatives) {
-    const uploaded = uploads.get(image.sha256);
-    if (uploaded?.status !== 'uploaded') {
-      const reason = uploaded?.status === 'failed' ? uploaded.error.message : 'not uploaded';
-      for (const name of bySha.get(image.sha256) ?? []) {
-        fail({ sourcePath: name.relativePath, step: 'upload', reason: `upload failed: ${reason}`, fix: 'Run again; uploads that succeeded are kept.', retryable: true });
+  let first: ExecuteReport | undefined;
+  let lineCount = 0;
+  const send = async (images: readonly GoodImage[], refresh?: ReadonlySet<string>) => {
+    const candidates = images.map(toCandidate);
+    const uploads = refresh ? await options.upload(candidates, { refresh }) : await options.upload(candidates);
+    const lines: RequestLine[] = [];
+    for (const image of images) {
+      const uploaded = uploads.get(image.sha256);
+      if (uploaded?.status !== 'uploaded') {
+        // A second upload that fails leaves the image with the answer it had: its file is gone.
+        if (refresh) continue;
+        const reason = uploaded?.status === 'failed' ? uploaded.error.message : 'not uploaded';
+        for (const name of collected.bySha.get(image.sha256) ?? []) {
+          options.fail({ sourcePath: name.relativePath, step: 'upload', reason: `upload failed: ${reason}`, fix: 'Run again; uploads that succeeded are kept.', retryable: true });
+        }
+        continue;
       }
-      continue;
+      const line = buildAnalysisRequest({ image: { sha256: image.sha256, mimeType: image.mimeType, fileUri: uploaded.file.uri }, instruction, responseSchema, settings });
+      keyBySha.set(image.sha256, line.key);
+      lines.push(line);
     }
-    const line = buildAnalysisRequest({ image: { sha256: image.sha256, mimeType: image.mimeType, fileUri: uploaded.file.uri }, instruction, responseSchema, settings });
-    keyBySha.set(image.sha256, line.key);
-    lines.push(line);
-  }
-
-  logger.progress?.({ stage: 'analyze', done: 0, total: representatives.length });
-  const execute = (batch: RequestLine[]) => options.executor.execute({ stage: 'analyze', model: settings.model, lines: batch, validate: validateAnalysisAnswer });
-  const report = await execute(lines);
-  // An upload that expired or was deleted since it was registered: upload it again and ask once more.
-  const gone = representatives.filter((image) => {
-    const outcome = report.outcomes.get(keyBySha.get(image.sha256) ?? '');
-    return outcome?.status === 'failed' && isMissingFileError(outcome.error);
+    if (!refresh) {
+      lineCount = lines.length;
+      logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
+    }
+    const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: options.validate });
+    first ??= report;
+    return report.outcomes;
+  };
+  const outcomes = await executeWithReupload({
+    items: collected.representatives,
+    send,
+    keyOf: (image) => keyBySha.get(image.sha256),
+    uploadOf: (image) => image.sha256,
+    onReupload: (count) => logger.info(`analyze: ${count} uploaded images are gone from the Files API (expired or deleted); uploading them again`),
   });
-  if (gone.length > 0) {
-    logger.info(`analyze: ${gone.length} uploaded images are gone from the Files API (expired or deleted); uploading them again`);
-    const again = await options.upload(gone.map(toCandidate), { refresh: new Set(gone.map((image) => image.sha256)) });
-    const retryLines = gone.flatMap((image) => {
-      const uploaded = again.get(image.sha256);
-      if (uploaded?.status !== 'uploaded') return [];
-      return [buildAnalysisRequest({ image: { sha256: image.sha256, mimeType: image.mimeType, fileUri: uploaded.file.uri }, instruction, responseSchema, settings })];
-    });
-    const second = await execute(retryLines);
-    for (const [key, outcome] of second.outcomes) report.outcomes.set(key, outcome);
-  }
-  logger.progress?.({ stage: 'analyze', done: representatives.length, total: representatives.length });
+  logger.progress?.({ stage: 'analyze', done: collected.representatives.length, total: collected.representatives.length });
   reportStageSummary(logger, {
     stage: 'analyze',
-    summary: `analyze: ${formatCount(lines.length, 'distinct image')}, ${report.cachedKeys} from earlier runs, ${formatCount(report.sentLines, 'request')} sent`,
+    summary: `analyze: ${formatCount(lineCount, 'distinct image')}, ${first?.cachedKeys ?? 0} from earlier runs, ${formatCount(first?.sentLines ?? 0, 'request')} sent`,
   });
+  return { outcomes, keyBySha };
+}
 
+/** What a failed (or unparsable) answer tells the user to do. */
+function describeAnalysisFix(outcome: LineOutcome | undefined): string {
+  if (outcome?.status === 'failed' && outcome.fix) return outcome.fix;
+  if (outcome?.status === 'failed' && !outcome.retryable) return 'The model refused this image; replace it or change the analysis settings.';
+  return 'Run again to retry it (answers already received are kept), or try analyze.model "gemini-3.1-pro-preview".';
+}
+
+/** One record per name an analysed image goes by; one failure per name of an image without a usable answer. */
+function toAnalysisRecords(options: {
+  outcomes: ReadonlyMap<string, LineOutcome>;
+  keyBySha: ReadonlyMap<string, string>;
+  bySha: ReadonlyMap<string, GoodImage[]>;
+  model: string;
+  parse: (response: Record<string, unknown>) => ParsedAnalysis;
+  fail: (failure: AnalyzeFailure) => void;
+}): AnalyzedImage[] {
   const records: AnalyzedImage[] = [];
-  for (const [sha256, key] of keyBySha) {
-    const names = bySha.get(sha256) ?? [];
-    const outcome = report.outcomes.get(key);
-    const parsed = outcome?.status === 'succeeded' ? parseAnalysisAnswer(outcome.response) : undefined;
+  for (const [sha256, key] of options.keyBySha) {
+    const names = options.bySha.get(sha256) ?? [];
+    const outcome = options.outcomes.get(key);
+    const parsed = outcome?.status === 'succeeded' ? options.parse(outcome.response) : undefined;
     if (outcome?.status === 'succeeded' && parsed?.ok) {
       const usage = outcome.response['usageMetadata'];
       const first = names[0] as GoodImage;
@@ -170,7 +196,7 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
           mimeType: name.mimeType,
           width: name.width,
           height: name.height,
-          model: settings.model,
+          model: options.model,
           key,
           record: parsed.record,
           ...(typeof usage === 'object' && usage !== null ? { usage: usage as Record<string, unknown> } : {}),
@@ -179,15 +205,28 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
       }
     } else {
       const reason = outcome?.status === 'failed' ? outcome.reason : parsed && !parsed.ok ? parsed.reason : 'no answer';
-      const fix = outcome?.status === 'failed' && outcome.fix
-        ? outcome.fix
-        : outcome?.status === 'failed' && !outcome.retryable
-        ? 'The model refused this image; replace it or change the analysis settings.'
-        : 'Run again to retry it (answers already received are kept), or try analyze.model "gemini-3.1-pro-preview".';
       const retryable = outcome?.status === 'failed' ? outcome.retryable : true;
-      for (const name of names) fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix, retryable });
+      for (const name of names) options.fail({ sourcePath: name.relativePath, step: 'analyze', reason, fix: describeAnalysisFix(outcome), retryable });
     }
   }
+  return records;
+}
+
+/**
+ * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
+ * rest go on; identical bytes under several names are uploaded and analysed once.
+ */
+export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
+  const { settings, logger } = options;
+  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}) });
+  const failures = [...collected.failures];
+  const fail = (failure: AnalyzeFailure) => {
+    failures.push(failure);
+    logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
+  };
+  const judge = createAnalysisJudge();
+  const { outcomes, keyBySha } = await requestAnalyses({ ...options, collected, validate: judge.validate, fail });
+  const records = toAnalysisRecords({ outcomes, keyBySha, bySha: collected.bySha, model: settings.model, parse: judge.parse, fail });
   const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);
-  return { records: records.sort(byPath), failures: failures.sort(byPath), warnings };
+  return { records: records.sort(byPath), failures: failures.sort(byPath), warnings: collected.warnings };
 }

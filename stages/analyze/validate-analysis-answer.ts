@@ -33,6 +33,9 @@ export function parseAnalysisAnswer(response: Record<string, unknown>): ParsedAn
 
 /** For the Gemini layer: a bad answer is a retryable failure (the model may do better next time). */
 export function validateAnalysisAnswer(response: Record<string, unknown>): ResponseVerdict {
-  const parsed = parseAnalysisAnswer(response);
+  return toAnalysisVerdict(parseAnalysisAnswer(response));
+}
+
+export function toAnalysisVerdict(parsed: ParsedAnalysis): ResponseVerdict {
   return parsed.ok ? { ok: true } : { ok: false, reason: parsed.reason, retryable: true };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { isMissingFileError, type LineOutcome, type RequestLine, type ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
+import { executeWithReupload } from '../../lib/gemini/execute-with-reupload.ts';
+import { type LineOutcome, type RequestLine, type ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
 import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { inspectImageFile, type ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { buildImageRequest } from './build-image-request.ts';
@@ -30,7 +31,6 @@ export async function executeLines(context: {
   const descriptions = new Map(pending.map((entry) => [entry.key, describeEntry(entry)]));
   const storedAnswers = createStoredAnswerCheck({ blobDirectory, keepThoughts: options.settings.keepThoughts, describeKey: (key) => descriptions.get(key) ?? key, logger });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: context.lines.size };
-  const outcomes = new Map<string, LineOutcome>();
   const execute = async (batch: ReadonlyMap<string, { model: string; line: RequestLine }>) => {
     const byModel = new Map<string, RequestLine[]>();
     for (const [key, { model, line }] of batch) {
@@ -38,6 +38,7 @@ export async function executeLines(context: {
       modelLines.push({ ...line, key });
       byModel.set(model, modelLines);
     }
+    const outcomes = new Map<string, LineOutcome>();
     for (const [model, modelLines] of byModel) {
       const executed = await options.executor.execute({
         stage: 'synthesize',
@@ -55,16 +56,15 @@ export async function executeLines(context: {
       report.jobsCreated += executed.jobsCreated;
       report.jobsAdopted += executed.jobsAdopted;
     }
+    return outcomes;
   };
-  await execute(context.lines);
-  const gone = pending.filter((entry) => {
-    const outcome = outcomes.get(entry.key);
-    return entry.prompt.useReferenceImage && outcome?.status === 'failed' && isMissingFileError(outcome.error);
+  const outcomes = await executeWithReupload({
+    items: pending,
+    send: async (entries, refresh) => execute(refresh ? await buildLines({ pending: entries, options, fail: context.fail, refresh }) : context.lines),
+    keyOf: (entry) => entry.key,
+    uploadOf: (entry) => (entry.prompt.useReferenceImage ? entry.prompt.sourceImage.sha256 : undefined),
+    onReupload: (count) => logger.info(`synthesize: ${count} reference images are gone from the Files API (expired or deleted); uploading them again`),
   });
-  if (gone.length > 0) {
-    logger.info(`synthesize: ${gone.length} reference images are gone from the Files API (expired or deleted); uploading them again`);
-    await execute(await buildLines({ pending: gone, options, fail: context.fail, refresh: new Set(gone.map((entry) => entry.prompt.sourceImage.sha256)) }));
-  }
   const missing = storedAnswers.countMissing();
   if (missing > 0) logger.info(`synthesize: ${missing} answers received earlier had no image left in the workspace (dropped by \`chargen clean --answers\`, or from before images were kept); they were asked again`);
   return { outcomes, report };
