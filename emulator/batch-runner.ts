@@ -191,3 +191,14 @@ export async function settleJob(context: EmulatorContext, job: BatchJob, options
     await job.publishing;
   }
 }
+
+/** Starts the lines of jobs that have reached RUNNING and publishes finished ones (at every request, and on timers). */
+export async function advanceJobs(context: EmulatorContext): Promise<void> {
+  await Promise.all(context.batches.all().map((job) => settleJob(context, job, { waitMilliseconds: context.pollWaitMilliseconds })));
+}
+
+/** Marks every job cancelled, then waits until no batch work is under way (work added meanwhile too). */
+export async function waitForJobs(context: EmulatorContext): Promise<void> {
+  for (const job of context.batches.all()) job.cancelTime ??= context.clock.now();
+  while (context.activeWork.size > 0) await Promise.all([...context.activeWork]);
+}

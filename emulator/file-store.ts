@@ -57,18 +57,30 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export function createFileStore(options: {
+interface FileStoreOptions {
   directory: string;
   clock: Clock;
   generateId: (length: number) => string;
   timeToLiveMilliseconds: () => number;
-}): FileStore {
-  const files = new Map<string, StoredFile>();
-  const uploads = new Map<string, UploadSession>();
-  let temporaryCounter = 0;
+}
 
-  const isLive = (file: StoredFile) => options.clock.now() < file.expirationTime;
+/** The store's state, shared by its upload half and its file half. */
+interface FileStoreState {
+  options: FileStoreOptions;
+  files: Map<string, StoredFile>;
+  uploads: Map<string, UploadSession>;
+}
 
+export function createFileStore(options: FileStoreOptions): FileStore {
+  const state: FileStoreState = { options, files: new Map(), uploads: new Map() };
+  return { ...createUploadMethods(state), ...createFileMethods(state) };
+}
+
+type UploadMethods = Pick<FileStore, 'startUpload' | 'findUpload' | 'appendChunk' | 'discardLastChunk' | 'finalizeUpload' | 'abandonUpload'>;
+
+/** Resumable uploads: a session per upload, its bytes appended chunk by chunk to one `.part` file. */
+function createUploadMethods(state: FileStoreState): UploadMethods {
+  const { options, uploads } = state;
   return {
     startUpload(upload) {
       const uploadId = options.generateId(32);
@@ -85,24 +97,7 @@ export function createFileStore(options: {
       return session;
     },
     findUpload: (uploadId) => uploads.get(uploadId),
-    async appendChunk(session, body) {
-      let added = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          added += chunk.length;
-          callback(null, chunk);
-        },
-      });
-      try {
-        await pipeline(body, counter, createWriteStream(session.blobPath, { flags: 'a' }));
-      } catch (error) {
-        // A chunk cut off midway leaves nothing behind: the client resends it from the last offset we confirmed.
-        await truncate(session.blobPath, session.received).catch(() => undefined);
-        throw error;
-      }
-      session.received += added;
-      return added;
-    },
+    appendChunk,
     async discardLastChunk(session, bytes) {
       session.received -= bytes;
       await truncate(session.blobPath, session.received);
@@ -111,25 +106,50 @@ export function createFileStore(options: {
       uploads.delete(session.uploadId);
       const now = options.clock.now();
       const id = session.requestedId ?? options.generateId(12);
-      const file: StoredFile = {
+      return storeFile(state, {
         id,
-        ...(session.displayName !== undefined ? { displayName: session.displayName } : {}),
+        displayName: session.displayName,
         mimeType: session.mimeType,
         sizeBytes: session.received,
-        createTime: now,
-        updateTime: now,
-        expirationTime: now + options.timeToLiveMilliseconds(),
-        sha256Hex: await hashFile(session.blobPath),
+        now,
         source: 'UPLOADED',
         blobPath: session.blobPath,
-      };
-      files.set(id, file);
-      return file;
+      });
     },
     async abandonUpload(session) {
       uploads.delete(session.uploadId);
       await rm(session.blobPath, { force: true });
     },
+  };
+}
+
+async function appendChunk(session: UploadSession, body: Readable): Promise<number> {
+  let added = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      added += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, counter, createWriteStream(session.blobPath, { flags: 'a' }));
+  } catch (error) {
+    // A chunk cut off midway leaves nothing behind: the client resends it from the last offset we confirmed.
+    await truncate(session.blobPath, session.received).catch(() => undefined);
+    throw error;
+  }
+  session.received += added;
+  return added;
+}
+
+type FileMethods = Omit<FileStore, keyof UploadMethods>;
+
+/** Stored files: uploaded or generated, live until their expiration time on the emulator's clock. */
+function createFileMethods(state: FileStoreState): FileMethods {
+  const { options, files, uploads } = state;
+  let temporaryCounter = 0;
+  const isLive = (file: StoredFile) => options.clock.now() < file.expirationTime;
+  return {
     findLive(id) {
       const file = files.get(id);
       return file && isLive(file) ? file : undefined;
@@ -147,20 +167,16 @@ export function createFileStore(options: {
       const blobPath = join(options.directory, `file-${generated.id}`);
       await rename(generated.temporaryPath, blobPath);
       const now = options.clock.now();
-      const file: StoredFile = {
+      const sizeBytes = (await stat(blobPath)).size;
+      return storeFile(state, {
         id: generated.id,
-        ...(generated.displayName !== undefined ? { displayName: generated.displayName } : {}),
+        displayName: generated.displayName,
         mimeType: generated.mimeType,
-        sizeBytes: (await stat(blobPath)).size,
-        createTime: now,
-        updateTime: now,
-        expirationTime: now + options.timeToLiveMilliseconds(),
-        sha256Hex: await hashFile(blobPath),
+        sizeBytes,
+        now,
         source: 'GENERATED',
         blobPath,
-      };
-      files.set(generated.id, file);
-      return file;
+      });
     },
     temporaryPath: (label) => join(options.directory, `tmp-${label}-${temporaryCounter++}`),
     openRead: (file) => createReadStream(file.blobPath),
@@ -171,6 +187,27 @@ export function createFileStore(options: {
       await Promise.all(paths.map((path) => rm(path, { force: true })));
     },
   };
+}
+
+/** Records a file whose bytes are in place at `blobPath`, hashing them; it expires a time-to-live after `now`. */
+async function storeFile(
+  state: FileStoreState,
+  file: Pick<StoredFile, 'id' | 'mimeType' | 'sizeBytes' | 'source' | 'blobPath'> & { displayName: string | undefined; now: number },
+): Promise<StoredFile> {
+  const stored: StoredFile = {
+    id: file.id,
+    ...(file.displayName !== undefined ? { displayName: file.displayName } : {}),
+    mimeType: file.mimeType,
+    sizeBytes: file.sizeBytes,
+    createTime: file.now,
+    updateTime: file.now,
+    expirationTime: file.now + state.options.timeToLiveMilliseconds(),
+    sha256Hex: await hashFile(file.blobPath),
+    source: file.source,
+    blobPath: file.blobPath,
+  };
+  state.files.set(file.id, stored);
+  return stored;
 }
 
 /** The File resource as the API writes it (int64 as strings; `sha256Hash` is base64 of the hex digest, as observed). */
