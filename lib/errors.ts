@@ -1,12 +1,101 @@
 /**
- * One error base class: every failure chargen reports carries a stable `code`, structured fields, whether trying
- * again could help, and the underlying `cause`. Messages name the file or field, what was expected, and the fix.
+ * One error path. Every failure chargen reports is a ChargenError with a stable `code` from `errorCodes`, each code of
+ * one kind (what the user does about it), and `exitCodeFor` is the one place a failure or an outcome becomes an exit
+ * code: the table of README.md "Exit codes" and `chargen --help`, which is the contract.
  */
+
+/** The exit codes, as the README and `--help` list them. */
+export const exitCodes = { done: 0, error: 1, usage: 2, deadLettered: 3, pending: 4 } as const;
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+/**
+ * What kind of failure a code is. usage, config, input, workspace: fix the command, the config, the input folder or
+ * the workspace (exit 2). gemini: the API answered, with a failure, beyond retries; transient: no answer at all;
+ * system: this machine refused (a port taken); internal: chargen's own mistake (exit 1). resumable: stopped with
+ * everything saved, the next run goes on (exit 4).
+ */
+export const errorKinds = ['usage', 'config', 'input', 'workspace', 'gemini', 'transient', 'system', 'internal', 'resumable'] as const;
+export type ErrorKind = (typeof errorKinds)[number];
+
+/** Every error code chargen reports, with its kind. */
+export const errorCodes = {
+  usage: 'usage',
+  'confirmation-needed': 'usage',
+  forbidden: 'usage',
+  'not-found': 'usage',
+  'config-invalid': 'config',
+  'missing-api-key': 'config',
+  'template-invalid': 'config',
+  'model-not-served': 'config',
+  'cassette-invalid': 'config',
+  'input-invalid': 'input',
+  'workspace-file-invalid': 'workspace',
+  'workspace-missing': 'workspace',
+  'workspace-locked': 'workspace',
+  'checkpoint-missing': 'workspace',
+  'gemini-call-failed': 'gemini',
+  'download-failed': 'gemini',
+  'api-unreachable': 'transient',
+  'listen-failed': 'system',
+  'plan-missing': 'internal',
+  'schema-conversion-failed': 'internal',
+  internal: 'internal',
+  'jobs-pending': 'resumable',
+  interrupted: 'resumable',
+} as const satisfies Record<string, ErrorKind>;
+export type ErrorCode = keyof typeof errorCodes;
+
+const exitCodeByKind: Record<ErrorKind, ExitCode> = {
+  usage: exitCodes.usage,
+  config: exitCodes.usage,
+  input: exitCodes.usage,
+  workspace: exitCodes.usage,
+  gemini: exitCodes.error,
+  transient: exitCodes.error,
+  system: exitCodes.error,
+  internal: exitCodes.error,
+  resumable: exitCodes.pending,
+};
+
+/**
+ * How a command ended without a failure: `done` (for `emulator` and `ui`, stopped by the user), `planned` (a dry
+ * run), `declined` (a spend refused at the prompt), `dead-lettered` (done, but some items failed), `pending` (jobs
+ * still running), `interrupted` (stopped, state saved), `checks-failed` (`doctor`: an item failed).
+ */
+export const outcomeStatuses = ['done', 'planned', 'declined', 'dead-lettered', 'pending', 'interrupted', 'checks-failed'] as const;
+export type OutcomeStatus = (typeof outcomeStatuses)[number];
+
+const exitCodeByOutcome: Record<OutcomeStatus, ExitCode> = {
+  done: exitCodes.done,
+  planned: exitCodes.done,
+  declined: exitCodes.error,
+  'dead-lettered': exitCodes.deadLettered,
+  pending: exitCodes.pending,
+  interrupted: exitCodes.pending,
+  'checks-failed': exitCodes.usage,
+};
+
+/** Pure: the kind of an error code. */
+export function kindOf(code: ErrorCode): ErrorKind {
+  return errorCodes[code];
+}
+
+/**
+ * Pure: the one mapping to exit codes, of an outcome (by its `status`) or of a failure (by its code's kind; anything
+ * that is no ChargenError is an internal error, exit 1).
+ */
+export function exitCodeFor(subject: { readonly status: OutcomeStatus } | Error): ExitCode {
+  if (subject instanceof ChargenError) return exitCodeByKind[kindOf(subject.code)];
+  if (subject instanceof Error) return exitCodeByKind.internal;
+  return exitCodeByOutcome[subject.status];
+}
+
+/** The base of every error class: a stable `code`, whether trying again could help, and the underlying `cause`. */
 export class ChargenError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly isRetryable: boolean;
 
-  constructor(options: { code: string; message: string; isRetryable?: boolean; cause?: unknown }) {
+  constructor(options: { code: ErrorCode; message: string; isRetryable?: boolean; cause?: unknown }) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
@@ -14,11 +103,13 @@ export class ChargenError extends Error {
   }
 }
 
+/** No API key in this shell for a backend that needs one; the message says what to set (by default, the key itself). */
 export class MissingApiKeyError extends ChargenError {
-  constructor() {
+  constructor(options: { message?: string } = {}) {
     super({
       code: 'missing-api-key',
       message:
+        options.message ??
         'No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in a .env file in this folder. ' +
         'Get a key at https://aistudio.google.com/apikey. To try chargen without a key, use --backend emulator.',
     });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ChargenError } from '../lib/errors.ts';
+import { MissingApiKeyError } from '../lib/errors.ts';
 import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings } from '../schemas/gemini-settings.ts';
 import type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
@@ -63,7 +63,7 @@ export async function resolveBackendIdentity(options: { choice: BackendChoice; c
  */
 export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger; workspaceDirectory?: string; announce?: boolean }): Promise<Backend> {
   const resolution = await resolveBackend(options);
-  if (resolution.unavailable) throw new ChargenError({ code: 'missing-api-key', message: resolution.unavailable });
+  if (resolution.unavailable) throw new MissingApiKeyError({ message: resolution.unavailable });
   if (!resolution.builtIn && resolution.connection) {
     const { connection } = resolution;
     return {

@@ -2,13 +2,13 @@ import { join, relative, resolve } from 'node:path';
 import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { checkRunInputs } from './config/check-run-inputs.ts';
-import { ChargenError, CheckpointError, InterruptedError } from '../lib/errors.ts';
+import { ChargenError, CheckpointError, exitCodeFor, InterruptedError, JobsPendingError, type ExitCode } from '../lib/errors.ts';
 import { describePlan } from './describe-plan.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
 import { formatCount, formatUsd } from '../lib/format-count.ts';
 import type { ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createPipelineContext, JobsPendingError, type PipelineContext } from './pipeline-context.ts';
+import { createPipelineContext, type PipelineContext } from './pipeline-context.ts';
 import { analyzeStep } from '../stages/analyze/analyze-step.ts';
 import { compileStep } from '../stages/compile/compile-step.ts';
 import { emptySummary, stageNames, type DeadLetter, type StageName, type StageStep, type StageSummary } from '../stages/stage-step.ts';
@@ -16,7 +16,6 @@ import { synthesizeStep } from '../stages/synthesize/synthesize-step.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
-import { exitCodes } from './cli/exit-codes.ts';
 import { checkServedModels, describeModelWarnings } from '../lib/gemini/check-models.ts';
 import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
 import { listModelUses } from './list-model-uses.ts';
@@ -49,8 +48,7 @@ export interface RunPipelineOptions {
   commandFlags?: CommandFlags;
 }
 
-export interface PipelineSummary {
-  exitCode: number;
+interface RunReport {
   stages: Record<StageName, StageSummary>;
   outputs: { source: string; image: string; sidecar: string }[];
   deadLetter: DeadLetter[];
@@ -58,9 +56,29 @@ export interface PipelineSummary {
   plan?: RunPlan;
   /** One line for people: what happened and what to do next. */
   message: string;
+}
+
+/**
+ * How a run ended, told by `status` (as each item's outcome is): every item done, done with some dead-lettered, a
+ * dry run's plan, a spend declined at the prompt, jobs left running (`--detach`), or interrupted with state saved.
+ * A failure that stops the run is thrown, a ChargenError.
+ */
+type Outcome = RunReport &
+  (
+    | { status: 'done' | 'dead-lettered' | 'pending' | 'interrupted' }
+    | { status: 'planned' | 'declined'; plan: RunPlan }
+  );
+
+export type PipelineOutcome = Outcome & {
   /** The backend the run used (or, on a dry run, would use). */
   backend: { identity: string; label: string };
-}
+};
+
+/**
+ * The outcome, and its exit code for whoever shows it (`--json`, the page). The code is `exitCodeFor(outcome)`, the one
+ * mapping in lib/errors.ts: this file decides the outcome, never the number.
+ */
+export type PipelineSummary = PipelineOutcome & { exitCode: ExitCode };
 
 /** Pure: which stages run, and which of them run even when their checkpoint is current. */
 export function selectStages(options: { from?: StageName; only?: StageName }): { run: StageName[]; forced: Set<StageName> } {
@@ -129,7 +147,6 @@ export function describeFailures(options: { failed: number; retryable: number; r
   const which = options.retryable >= options.failed ? (options.failed === 1 ? 'it' : 'them') : `${options.retryable} of them`;
   return `${line}; trying again can mend ${which}: run \`${options.rerun}\``;
 }
-type Outcome = Omit<PipelineSummary, 'backend'>;
 
 /** A dry run's plan, or the spend confirmed (on a real backend, above confirmAboveUsd): an outcome stops the run. */
 async function planBeforeSpending(context: PipelineContext, selection: Selection, options: RunPipelineOptions, stages: Record<StageName, StageSummary>): Promise<Outcome | undefined> {
@@ -141,7 +158,7 @@ async function planBeforeSpending(context: PipelineContext, selection: Selection
     const backends = describeWorkspaceBackends({ backends: await listWorkspaceBackends(context.workspace.directory), resolution: context.backend });
     const [backendLine = '', ...inventory] = backends;
     const message = [backendLine, ...describePlan(plan), ...inventory, 'Dry run: nothing was sent, spent or written.'].join('\n');
-    return { exitCode: exitCodes.done, stages, outputs: [], deadLetter: [], plan, message };
+    return { status: 'planned', stages, outputs: [], deadLetter: [], plan, message };
   }
   if (plan.costUsd <= config.confirmAboveUsd) return undefined;
   const question = `${describePlan(plan).join('\n')}\nThis run may spend about ${formatUsd(plan.costUsd)} (above confirmAboveUsd ${formatUsd(config.confirmAboveUsd)}). Go on?`;
@@ -149,7 +166,7 @@ async function planBeforeSpending(context: PipelineContext, selection: Selection
     throw new ChargenError({ code: 'confirmation-needed', message: `${question.replace(/ Go on\?$/, '')} Run again with --yes to go ahead (or raise confirmAboveUsd).` });
   }
   if (await options.confirm(question)) return undefined;
-  return { exitCode: exitCodes.error, stages, outputs: [], deadLetter: [], plan, message: 'Stopped before spending anything.' };
+  return { status: 'declined', stages, outputs: [], deadLetter: [], plan, message: 'Stopped before spending anything.' };
 }
 
 /** Runs the selected stages in order; a stage left pending or interrupted ends the run resumably. */
@@ -168,7 +185,7 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
       if (error instanceof JobsPendingError) {
         stages[name] = partial;
         return {
-          exitCode: exitCodes.pending,
+          status: 'pending',
           stages,
           outputs: await collectOutputs(context),
           deadLetter,
@@ -178,7 +195,7 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
       if (error instanceof InterruptedError || context.signal.aborted) {
         stages[name] = { ...partial, status: 'interrupted' };
         return {
-          exitCode: exitCodes.pending,
+          status: 'interrupted',
           stages,
           outputs: await collectOutputs(context),
           deadLetter,
@@ -191,10 +208,9 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
   const outputs = await collectOutputs(context);
   // Only when synthesize was part of the run (its checkpoint is then for this output folder), and made something.
   if (stages.synthesize.status !== 'not-run' && outputs.length > 0) await tryWriteContactSheet(context);
-  const exitCode = deadLetter.length > 0 ? exitCodes.deadLettered : exitCodes.done;
   const made = stages.synthesize.status === 'not-run' ? '' : `${formatCount(outputs.length, 'image')} in ${relative(context.cwd, context.outputDirectory) || '.'}`;
   const failed = deadLetter.length > 0 ? describeFailures({ failed: deadLetter.length, retryable: await countRetryableFailures(context), rerun }) : '';
-  return { exitCode, stages, outputs, deadLetter, message: [made, failed].filter(Boolean).join('; ') || 'done' };
+  return { status: deadLetter.length > 0 ? 'dead-lettered' : 'done', stages, outputs, deadLetter, message: [made, failed].filter(Boolean).join('; ') || 'done' };
 }
 
 /** Everything after the workspace is open: the backend named, models checked, the spend confirmed, the stages run. */
@@ -220,7 +236,7 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
 
 /**
  * `chargen run`: brings the outputs up to date, stage by stage. A stage whose checkpoint is current is skipped; one
- * that runs reuses every answer paid for before. Returns the summary, never exits: the CLI prints it.
+ * that runs reuses every answer paid for before. Returns the outcome, never exits: the CLI prints it.
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineSummary> {
   const { config, logger } = options;
@@ -235,7 +251,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const outcome = await runInContext(context, options).catch((error: unknown) => {
       throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });
     });
-    return { ...outcome, backend: { identity: context.backend.identity, label: context.backend.label } };
+    return { ...outcome, backend: { identity: context.backend.identity, label: context.backend.label }, exitCode: exitCodeFor(outcome) };
   } finally {
     await context?.close();
     await lock?.release();

@@ -5,7 +5,7 @@ import { probeCostNotice } from '../doctor/probe-batch-parser.ts';
 import { describeConfiguredBackend, runDoctor } from '../doctor/run-doctor.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { exitCodes } from './exit-codes.ts';
+import { exitCodeFor, exitCodes } from '../../lib/errors.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z
@@ -64,7 +64,7 @@ async function confirmProbe(options: DoctorCommandOptions & { config: ChargenCon
   }
   if (await options.confirm('Go on with the probe?')) return undefined;
   options.logger.info('Stopped before checking or spending anything.');
-  return exitCodes.error;
+  return exitCodeFor({ status: 'declined' });
 }
 
 /** `chargen doctor`: the configured backend checked item by item; exit 0 when nothing failed, 2 when an item did. */

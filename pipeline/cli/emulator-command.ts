@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { faultConfigSchema } from '../../emulator/fault-config.ts';
 import { serveEmulator } from '../../emulator/serve-emulator.ts';
+import { exitCodes } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 
@@ -26,7 +27,7 @@ export async function runEmulatorCommand(options: {
   const flags = flagsSchema.safeParse(options.flags);
   if (!flags.success) {
     reportFlagProblems(logger, flags.error);
-    return 2;
+    return exitCodes.usage;
   }
   let faults: unknown = {};
   if (flags.data.faults) {
@@ -35,13 +36,13 @@ export async function runEmulatorCommand(options: {
       faults = JSON.parse(await readFile(path, 'utf8')) as unknown;
     } catch (error) {
       logger.error(`--faults ${path}: cannot read it as JSON (${error instanceof Error ? error.message : String(error)}).`);
-      return 2;
+      return exitCodes.usage;
     }
   }
   const parsedFaults = faultConfigSchema.safeParse(faults);
   if (!parsedFaults.success) {
     for (const issue of parsedFaults.error.issues) logger.error(`--faults: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    return 2;
+    return exitCodes.usage;
   }
   // An emulator that should demand one particular key reads it from the environment, never from the command line.
   const requiredKey = options.env['CHARGEN_EMULATOR_API_KEY'];
@@ -58,7 +59,7 @@ export async function runEmulatorCommand(options: {
     });
   } catch (error) {
     logger.error(`cannot listen on ${flags.data.host}:${flags.data.port}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return exitCodes.error;
   }
   logger.print(`chargen emulator: Gemini API (v1beta and v1) at ${running.baseUrl}`);
   logger.print(`Point a client at it: new GoogleGenAI({ apiKey: 'any-key', httpOptions: { baseUrl: '${running.baseUrl}' } })`);
@@ -67,5 +68,5 @@ export async function runEmulatorCommand(options: {
   await options.waitForStop();
   logger.info('chargen emulator: stopping');
   await running.close();
-  return 0;
+  return exitCodes.done;
 }

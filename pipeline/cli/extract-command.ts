@@ -4,7 +4,7 @@ import { extractResultFile } from '../../stages/synthesize/extract-result-file.t
 import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { describeResultFileProblem } from './describe-result-file-problem.ts';
-import { exitCodes } from './exit-codes.ts';
+import { exitCodeFor, exitCodes } from '../../lib/errors.ts';
 
 /** `chargen extract <results.jsonl> --out <dir>`: 0 when every line gave an image, 3 when some did not. */
 export async function runExtractCommand(options: {
@@ -37,7 +37,7 @@ export async function runExtractCommand(options: {
     createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
     logger,
   });
-  const exitCode = result.failures.length > 0 ? exitCodes.deadLettered : exitCodes.done;
+  const exitCode = exitCodeFor({ status: result.failures.length > 0 ? 'dead-lettered' : 'done' });
   const show = (path: string) => relative(options.cwd, path) || '.';
   if (options.flags.json) {
     logger.print(

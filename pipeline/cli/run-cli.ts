@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { exitCodes } from './exit-codes.ts';
+import { exitCodes } from '../../lib/errors.ts';
 import type { WorkspaceCommandOptions } from './workspace-commands.ts';
 import { createStreamLogger, type Logger } from '../../lib/logger.ts';
 import { createTerminalLogger } from './create-terminal-logger.ts';

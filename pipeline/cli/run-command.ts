@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
-import { ChargenError } from '../../lib/errors.ts';
+import { ChargenError, exitCodeFor, exitCodes, type ExitCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { CommandFlags } from '../format-command.ts';
 import { runPipeline, type PipelineSummary } from '../run-pipeline.ts';
 import { stageNames } from '../../stages/stage-step.ts';
-import { exitCodes } from './exit-codes.ts';
+import { reportCommandError } from './report-command-error.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 
 const flagsSchema = z
@@ -28,10 +28,11 @@ const flagsSchema = z
   .refine((flags) => !(flags.from && flags.only), { message: '--from and --only do not go together: --from X runs X and what follows, --only X runs X alone' });
 
 /** What `chargen run --json` prints on stdout: the summary, or (`error` set, no stages) why nothing ran. */
-export type RunJsonSummary = Pick<PipelineSummary, 'exitCode' | 'stages' | 'outputs' | 'deadLetter' | 'plan'> & { backend?: PipelineSummary['backend']; error?: { code: string; message: string } };
-
-/** Error codes that mean "fix the command, config or workspace", as opposed to a failure while running. */
-const usageCodes = new Set(['config-invalid', 'missing-api-key', 'workspace-file-invalid', 'checkpoint-missing', 'workspace-locked', 'workspace-missing', 'usage', 'template-invalid', 'confirmation-needed', 'cassette-invalid', 'model-not-served', 'input-invalid']);
+export type RunJsonSummary = Pick<PipelineSummary, 'stages' | 'outputs' | 'deadLetter' | 'plan'> & {
+  exitCode: ExitCode;
+  backend?: PipelineSummary['backend'];
+  error?: { code: ChargenError['code']; message: string };
+};
 
 /** Pure: the flags a hint repeats, as the user wrote them. */
 export function pickCommandFlags(flags: Record<string, unknown>): CommandFlags {
@@ -92,8 +93,9 @@ export async function runRunCommand(options: {
       command: options.command,
       commandFlags: pickCommandFlags(flags.data),
     });
+    const exitCode = exitCodeFor(summary);
     if (json) {
-      const printed: RunJsonSummary = { exitCode: summary.exitCode, backend: summary.backend, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
+      const printed: RunJsonSummary = { exitCode, backend: summary.backend, stages: summary.stages, outputs: summary.outputs, deadLetter: summary.deadLetter, ...(summary.plan ? { plan: summary.plan } : {}) };
       logger.print(JSON.stringify(printed));
       logger.info(summary.message);
     } else if (dryRun && summary.plan) {
@@ -101,12 +103,10 @@ export async function runRunCommand(options: {
     } else {
       printHuman(logger, summary);
     }
-    return summary.exitCode;
+    return exitCode;
   } catch (error) {
-    if (!(error instanceof ChargenError)) throw error;
-    logger.error(error.message);
-    const exitCode = usageCodes.has(error.code) ? exitCodes.usage : exitCodes.error;
-    if (json) logger.print(JSON.stringify({ exitCode, error: { code: error.code, message: error.message } }));
+    const exitCode = reportCommandError(logger, error);
+    if (json && error instanceof ChargenError) logger.print(JSON.stringify({ exitCode, error: { code: error.code, message: error.message } }));
     return exitCode;
   }
 }

@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load-config.ts';
 import { isLoopbackUrl, resolveBackend } from '../connect-backend.ts';
-import { ChargenError } from '../../lib/errors.ts';
+import { ChargenError, exitCodes } from '../../lib/errors.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -12,7 +12,7 @@ import { createUiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
 import { computeImageRequestKey } from '../../stages/synthesize/build-image-request.ts';
-import { exitCodes } from './exit-codes.ts';
+import { reportCommandError } from './report-command-error.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
 
@@ -147,8 +147,6 @@ export async function runUiCommand(options: {
     await ui.close();
     return exitCodes.done;
   } catch (error) {
-    if (!(error instanceof ChargenError)) throw error;
-    logger.error(error.message);
-    return error.code === 'gemini-call-failed' || error.code === 'api-unreachable' || error.code === 'listen-failed' ? exitCodes.error : exitCodes.usage;
+    return reportCommandError(logger, error);
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { readConfigFile, resolveConfig, type ConfigFlags } from '../config/load-config.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
-import { ChargenError } from '../../lib/errors.ts';
+import { exitCodeFor, exitCodes } from '../../lib/errors.ts';
 import { formatCommand } from '../format-command.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../../lib/gemini/workspace-jobs.ts';
@@ -14,8 +14,8 @@ import { withWorkspaceBackend } from '../with-workspace-backend.ts';
 import { isJobSettled, readWorkspaceStatus, requireWorkspace, type WorkspaceStatus } from '../workspace-status.ts';
 import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../../lib/store/stored-answers.ts';
 import { acquireWorkspaceLock } from '../../lib/store/workspace-lock.ts';
-import { exitCodes } from './exit-codes.ts';
 import { uploadRegistryPath } from '../../lib/store/workspace-layout.ts';
+import { reportCommandError } from './report-command-error.ts';
 
 export interface WorkspaceCommandOptions {
   cwd: string;
@@ -38,14 +38,8 @@ async function withBackend(
     const config = options.config ?? (await loadConfig(options));
     return await withWorkspaceBackend({ cwd: options.cwd, env: options.env, config, logger: options.logger }, work);
   } catch (error) {
-    return reportError(options.logger, error);
+    return reportCommandError(options.logger, error);
   }
-}
-
-function reportError(logger: Logger, error: unknown): number {
-  if (!(error instanceof ChargenError)) throw error;
-  logger.error(error.message);
-  return error.code === 'gemini-call-failed' || error.code === 'api-unreachable' ? exitCodes.error : exitCodes.usage;
 }
 
 /** Asks the API the state of the open jobs this shell can ask about (its backend's, when it outlives a process). */
@@ -85,7 +79,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
     const code = await lookUpOpenJobs({ ...options, config }, status);
     if (code !== exitCodes.done) return code;
     const pending = status.jobs.some((job) => !isJobSettled(job.state));
-    const exitCode = pending ? exitCodes.pending : exitCodes.done;
+    const exitCode = exitCodeFor({ status: pending ? 'pending' : 'done' });
     const { resolution: _resolution, ...printable } = status;
     const storedAnswers = await measureStoredAnswers({ workspaceDirectory: status.workspaceDirectory });
     if (options.flags.json) {
@@ -101,7 +95,7 @@ export async function runStatusCommand(options: WorkspaceCommandOptions): Promis
     if (pending) options.logger.print(`Jobs may still be running: \`${formatCommand('run', options.flags)}\` picks up their results when they finish.`);
     return exitCode;
   } catch (error) {
-    return reportError(options.logger, error);
+    return reportCommandError(options.logger, error);
   }
 }
 
@@ -160,7 +154,7 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
     try {
       answers = await cleanStoredAnswers(options);
     } catch (error) {
-      return reportError(options.logger, error);
+      return reportCommandError(options.logger, error);
     }
   }
   return withBackend(options, async ({ backend }) => {

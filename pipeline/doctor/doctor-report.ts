@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { exitCodes } from '../cli/exit-codes.ts';
+import { exitCodeFor } from '../../lib/errors.ts';
 
 export const doctorCheckSchema = z
   .object({
@@ -79,5 +79,5 @@ export function formatDoctorTable(options: { checks: readonly DoctorCheck[]; wid
 
 /** Pure: 2 when an item failed, else 0. */
 export function computeDoctorExitCode(checks: readonly DoctorCheck[]): number {
-  return checks.some((check) => check.status === 'failed') ? exitCodes.usage : exitCodes.done;
+  return exitCodeFor({ status: checks.some((check) => check.status === 'failed') ? 'checks-failed' : 'done' });
 }

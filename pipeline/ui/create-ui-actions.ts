@@ -1,5 +1,5 @@
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
-import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
+import { ChargenError, exitCodeFor, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
 import { cancelWorkspaceJob } from '../../lib/gemini/workspace-jobs.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { describePlan, runPipeline } from '../run-pipeline.ts';
@@ -98,13 +98,13 @@ export function createUiActions(options: {
         .then((summary) => {
           for (const letter of summary.deadLetter) keep(`failed (${letter.stage}) ${letter.source}: ${letter.reason}`);
           keep(summary.message);
-          last = { exitCode: summary.exitCode, message: summary.message, finishedAt: new Date(options.now()).toISOString() };
+          last = { exitCode: exitCodeFor(summary), message: summary.message, finishedAt: new Date(options.now()).toISOString() };
         })
         .catch((error: unknown) => {
           const message = error instanceof ChargenError ? error.message : `unexpected error: ${(error as Error).message}`;
           if (!(error instanceof ChargenError)) options.logger.error((error as Error).stack ?? message);
           keep(`error: ${message}`);
-          last = { exitCode: error instanceof ChargenError && error.code !== 'gemini-call-failed' && error.code !== 'api-unreachable' ? 2 : 1, message, finishedAt: new Date(options.now()).toISOString() };
+          last = { exitCode: exitCodeFor(error instanceof Error ? error : new Error(String(error))), message, finishedAt: new Date(options.now()).toISOString() };
         })
         .finally(() => {
           if (running === claim) running = undefined;

@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import { z } from 'zod';
 import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { analysisRecordSchema, analysisFieldNames } from '../../schemas/analysis.ts';
-import { toOpenApiSchema } from '../../schemas/to-openapi-schema.ts';
+import { toOpenApiSchema } from '../../lib/gemini/to-openapi-schema.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { checkResponseSchema, generateSchemaValue } from '../../emulator/schema/answer-schema.ts';
 import { analysisFieldNames, analysisRecordSchema } from '../../schemas/analysis.ts';
-import { toOpenApiSchema } from '../../schemas/to-openapi-schema.ts';
+import { toOpenApiSchema } from '../../lib/gemini/to-openapi-schema.ts';
 
 const jsonSchema = z.toJSONSchema(analysisRecordSchema) as Record<string, unknown>;
 const openApiSchema = toOpenApiSchema(jsonSchema);

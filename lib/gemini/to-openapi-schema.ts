@@ -1,4 +1,5 @@
-import { isRecord } from './is-record.ts';
+import { isRecord } from '../../schemas/is-record.ts';
+import { ChargenError } from '../errors.ts';
 
 /**
  * Converts the JSON Schema that zod 4's `z.toJSONSchema` writes into Gemini's OpenAPI-subset `responseSchema`:
@@ -7,7 +8,12 @@ import { isRecord } from './is-record.ts';
  */
 const keptFields = new Set(['format', 'title', 'description', 'enum', 'maxItems', 'minItems', 'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum']);
 
-export class SchemaConversionError extends Error {}
+/** A schema chargen wrote that has no form in Gemini's Schema message: chargen's own mistake, never the user's. */
+export class SchemaConversionError extends ChargenError {
+  constructor(message: string) {
+    super({ code: 'schema-conversion-failed', message });
+  }
+}
 
 function resolveReference(root: Record<string, unknown>, reference: string): unknown {
   if (!reference.startsWith('#/')) throw new SchemaConversionError(`unsupported $ref ${reference}`);
