@@ -121,15 +121,40 @@ interface CheckedConfig {
   thinkingLevel: string | undefined;
 }
 
+type GenerationConfig = NonNullable<NormalizedRequest['generationConfig']>;
+
+/** Refuses what the real API refuses (the first problem found is the one answered, so the checks keep their order) and reads what the answer depends on. */
 function checkRequest(options: AnswerOptions): CheckedConfig {
   const { request, model } = options;
   if (!request.contents || request.contents.length === 0) reject('* GenerateContentRequest.contents: contents is not specified\n');
-  for (const [index, setting] of (request.safetySettings ?? []).entries()) {
+  checkSafetySettings(request.safetySettings ?? []);
+  const config = request.generationConfig ?? {};
+  const { responseMimeType, schema } = checkResponseFormat(config);
+  const thinking = checkThinkingConfig(config);
+  const requestedModalities = checkModalities({ config, model });
+  const { aspectRatio, imageSize } = checkImageConfig({ config, model });
+  return {
+    wantsImage: requestedModalities.includes('IMAGE'),
+    wantsText: requestedModalities.includes('TEXT'),
+    aspectRatio,
+    imageSize,
+    ...(schema !== undefined ? { schema } : {}),
+    responseMimeType,
+    includeThoughts: thinking.includeThoughts === true,
+    thinkingLevel: thinking.thinkingLevel === undefined ? undefined : String(thinking.thinkingLevel).toUpperCase(),
+  };
+}
+
+function checkSafetySettings(safetySettings: NonNullable<NormalizedRequest['safetySettings']>): void {
+  for (const [index, setting] of safetySettings.entries()) {
     if (setting.method !== undefined) reject(`* GenerateContentRequest.safety_settings[${index}].method: method parameter is not supported in Gemini API.`);
     if (!harmCategories.has(String(setting.category))) invalidEnum(`safety_settings[${index}].category`, 'HarmCategory', setting.category);
     if (!harmThresholds.has(String(setting.threshold))) invalidEnum(`safety_settings[${index}].threshold`, 'SafetySetting.HarmBlockThreshold', setting.threshold);
   }
-  const config = request.generationConfig ?? {};
+}
+
+/** The response's MIME type and its schema (OpenAPI in `responseSchema`, JSON Schema in `responseJsonSchema`). */
+function checkResponseFormat(config: GenerationConfig): Pick<CheckedConfig, 'responseMimeType' | 'schema'> {
   const responseMimeType = typeof config.responseMimeType === 'string' ? config.responseMimeType : 'text/plain';
   if (!responseMimeTypes.has(responseMimeType)) {
     reject(`* GenerateContentRequest.generation_config.response_mime_type: allowed mimetypes are \`text/plain\`, \`application/json\`, \`text/x.enum\`.`);
@@ -142,10 +167,13 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
   if (schemaValue !== undefined && responseMimeType === 'text/plain') {
     reject(`* GenerateContentRequest.generation_config.response_mime_type: must be application/json or text/x.enum when a response schema is set.`);
   }
-  if (schemaValue !== undefined) {
-    const check = checkResponseSchema({ schema: schemaValue, kind: schemaKind });
-    if (!check.ok) reject(check.message);
-  }
+  if (schemaValue === undefined) return { responseMimeType };
+  const check = checkResponseSchema({ schema: schemaValue, kind: schemaKind });
+  if (!check.ok) reject(check.message);
+  return { responseMimeType, schema: { kind: schemaKind, value: schemaValue } };
+}
+
+function checkThinkingConfig(config: GenerationConfig): NonNullable<GenerationConfig['thinkingConfig']> {
   const thinking = config.thinkingConfig ?? {};
   if (thinking.thinkingBudget !== undefined && thinking.thinkingLevel !== undefined) {
     reject('thinking_budget and thinking_level are not supported together.');
@@ -153,6 +181,12 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
   if (thinking.thinkingLevel !== undefined && !thinkingLevels.has(String(thinking.thinkingLevel).toUpperCase())) {
     invalidEnum('generation_config.thinking_config.thinking_level', 'ThinkingConfig.ThinkingLevel', thinking.thinkingLevel);
   }
+  return thinking;
+}
+
+/** The modalities asked for (by default text, and images from an image model), each one the model can answer. */
+function checkModalities(options: { config: GenerationConfig; model: ModelInfo }): unknown[] {
+  const { config, model } = options;
   const requestedModalities = config.responseModalities ?? (model.generatesImages ? ['TEXT', 'IMAGE'] : ['TEXT']);
   if (!Array.isArray(requestedModalities)) reject('* GenerateContentRequest.generation_config.response_modalities: must be a list');
   for (const [index, modality] of requestedModalities.entries()) {
@@ -166,6 +200,12 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
   if (model.generatesImages && config.candidateCount !== undefined && Number(config.candidateCount) > 1) {
     reject('* GenerateContentRequest.generation_config.candidate_count: only 1 candidate is supported for this model.');
   }
+  return requestedModalities;
+}
+
+/** The image's aspect ratio and size (1:1 and 1K unless asked), each one the model serves. */
+function checkImageConfig(options: { config: GenerationConfig; model: ModelInfo }): Pick<CheckedConfig, 'aspectRatio' | 'imageSize'> {
+  const { config, model } = options;
   const imageConfig = config.imageConfig ?? {};
   const capabilities = model.served.image;
   if ((imageConfig.imageSize !== undefined || imageConfig.aspectRatio !== undefined) && !capabilities) reject('Image config is not supported for this model.');
@@ -177,16 +217,7 @@ function checkRequest(options: AnswerOptions): CheckedConfig {
   if (capabilities && !capabilities.imageSizes.includes(imageSize)) {
     reject(`* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size ${JSON.stringify(imageSize)} for ${model.name}; supported: ${capabilities.imageSizes.join(', ')}.`);
   }
-  return {
-    wantsImage,
-    wantsText: requestedModalities.includes('TEXT'),
-    aspectRatio,
-    imageSize,
-    ...(schemaValue !== undefined ? { schema: { kind: schemaKind, value: schemaValue } } : {}),
-    responseMimeType,
-    includeThoughts: thinking.includeThoughts === true,
-    thinkingLevel: thinking.thinkingLevel === undefined ? undefined : String(thinking.thinkingLevel).toUpperCase(),
-  };
+  return { aspectRatio, imageSize };
 }
 
 const descriptiveWords = [

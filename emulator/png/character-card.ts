@@ -131,6 +131,14 @@ export function layoutCard(options: { width: number; height: number; design: Car
 }
 
 // Returns the row's runs in painting order (later runs cover earlier ones); `y` is the sample row centre.
+/** Paints one row of the card: spans added in painting order, the later over the earlier. */
+interface RowPainter {
+  layout: CardLayout;
+  y: number;
+  addSpan(start: number, end: number, colour: Rgb): void;
+  addCircle(circle: { centreX: number; centreY: number; radiusX: number; radiusY: number; colour: Rgb }): void;
+}
+
 export function collectRowSpans(options: { layout: CardLayout; y: number }): Span[] {
   const { layout, y } = options;
   const { design, width, height, centreX } = layout;
@@ -140,38 +148,49 @@ export function collectRowSpans(options: { layout: CardLayout; y: number }): Spa
     const clampedEnd = Math.max(0, Math.min(width, Math.round(end)));
     if (clampedEnd > clampedStart) spans.push({ start: clampedStart, end: clampedEnd, colour });
   };
-  const addCircle = (circle: { centreX: number; centreY: number; radiusX: number; radiusY: number; colour: Rgb }): void => {
+  const addCircle: RowPainter['addCircle'] = (circle) => {
     const distance = (y - circle.centreY) / circle.radiusY;
     if (Math.abs(distance) >= 1) return;
     const halfWidth = circle.radiusX * Math.sqrt(1 - distance * distance);
     addSpan(circle.centreX - halfWidth, circle.centreX + halfWidth, circle.colour);
   };
+  const painter: RowPainter = { layout, y, addSpan, addCircle };
 
   const gradientPosition = y / height;
   addSpan(0, width, mixColours({ from: design.backgroundTop, to: design.backgroundBottom, amount: gradientPosition }));
-
   addCircle({ centreX, centreY: layout.baseY, radiusX: layout.shadowRadiusX, radiusY: layout.shadowRadiusY, colour: design.shadowColour });
-
-  if (y >= layout.bodyTop && y < layout.baseY) {
-    const bodyPosition = (y - layout.bodyTop) / (layout.baseY - layout.bodyTop);
-    let halfWidth = layout.shoulderHalfWidth + (layout.hemHalfWidth - layout.shoulderHalfWidth) * bodyPosition;
-    const rounding = layout.shoulderRounding;
-    const depth = y - layout.bodyTop;
-    if (depth < rounding) {
-      const rise = rounding - depth;
-      halfWidth -= rounding - Math.sqrt(rounding * rounding - rise * rise);
-    }
-    const inBelt = design.beltColour !== undefined && y >= layout.beltTop && y < layout.beltBottom;
-    addSpan(centreX - halfWidth, centreX + halfWidth, inBelt && design.beltColour ? design.beltColour : design.bodyColour);
-  }
-
+  paintBody(painter);
   const headRadius = layout.headRadius;
   addCircle({ centreX, centreY: layout.headCentreY, radiusX: headRadius, radiusY: headRadius, colour: design.headColour });
   for (const side of [-1, 1]) {
     const eye = { centreX: centreX + side * layout.eyeOffsetX, centreY: layout.eyeCentreY };
     addCircle({ ...eye, radiusX: layout.eyeRadius, radiusY: layout.eyeRadius, colour: design.eyeColour });
   }
+  paintHeadwear(painter);
+  paintFrame(painter);
+  return spans;
+}
 
+/** The body: a trapezoid from shoulders to hem, rounded at the shoulders, with the belt's colour across the belt. */
+function paintBody(painter: RowPainter): void {
+  const { layout, y } = painter;
+  const { design, centreX } = layout;
+  if (y < layout.bodyTop || y >= layout.baseY) return;
+  const bodyPosition = (y - layout.bodyTop) / (layout.baseY - layout.bodyTop);
+  let halfWidth = layout.shoulderHalfWidth + (layout.hemHalfWidth - layout.shoulderHalfWidth) * bodyPosition;
+  const rounding = layout.shoulderRounding;
+  const depth = y - layout.bodyTop;
+  if (depth < rounding) {
+    const rise = rounding - depth;
+    halfWidth -= rounding - Math.sqrt(rounding * rounding - rise * rise);
+  }
+  const inBelt = design.beltColour !== undefined && y >= layout.beltTop && y < layout.beltBottom;
+  painter.addSpan(centreX - halfWidth, centreX + halfWidth, inBelt && design.beltColour ? design.beltColour : design.bodyColour);
+}
+
+function paintHeadwear(painter: RowPainter): void {
+  const { layout, y, addSpan } = painter;
+  const { design, centreX, headRadius } = layout;
   const headTop = layout.headCentreY - headRadius;
   if (design.headwear === 'top-hat') {
     const brimBottom = headTop + headRadius * 0.3;
@@ -187,20 +206,22 @@ export function collectRowSpans(options: { layout: CardLayout; y: number }): Spa
       addSpan(centreX - halfWidth, centreX + halfWidth, design.hatColour);
     }
   }
+}
 
+function paintFrame(painter: RowPainter): void {
+  const { layout, y, addSpan } = painter;
+  const { design, width, height } = layout;
   const inset = layout.frameInset;
   const thickness = layout.frameThickness;
   const frameTop = inset;
   const frameBottom = height - inset;
-  if (y >= frameTop && y < frameBottom) {
-    if (y < frameTop + thickness || y >= frameBottom - thickness) {
-      addSpan(inset, width - inset, design.frameColour);
-    } else {
-      addSpan(inset, inset + thickness, design.frameColour);
-      addSpan(width - inset - thickness, width - inset, design.frameColour);
-    }
+  if (y < frameTop || y >= frameBottom) return;
+  if (y < frameTop + thickness || y >= frameBottom - thickness) {
+    addSpan(inset, width - inset, design.frameColour);
+  } else {
+    addSpan(inset, inset + thickness, design.frameColour);
+    addSpan(width - inset - thickness, width - inset, design.frameColour);
   }
-  return spans;
 }
 
 export function snapSpansToBlocks(options: { spans: readonly Span[]; blockSize: number; width: number }): Span[] {
