@@ -5,10 +5,10 @@ import type { GoogleGenAI } from '@google/genai';
  * backend without it the case is skipped, its title saying why, so nothing is dropped silently.
  */
 export const backendCapabilities = {
-  clock: 'moves the backend’s time by hand (job latency, file expiry)',
-  'fresh-state': 'starts every case on a project with no files or jobs',
-  'emulator-content': 'answers with the emulator’s own content: its model catalog, its deterministic stand-in answers (marker words, text naming the image)',
-  unmetered: 'costs nothing per call, so a case may make as many as it likes (on the real API only the cheap cases run)',
+  clock: 'time moved by hand (job latency, file expiry)',
+  'fresh-state': 'an empty project for each case',
+  'emulator-content': 'the emulator’s own model catalog and stand-in answers (marker words, text naming the image)',
+  unmetered: 'free calls (the real API runs only the cheap cases: models.get, a file uploaded and deleted, a batch cancelled)',
 } as const;
 
 export type BackendCapability = keyof typeof backendCapabilities;

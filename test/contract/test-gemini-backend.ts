@@ -13,7 +13,7 @@ export type DefineContractCase = (title: string, needs: readonly BackendCapabili
 const contractAreas: ((contractCase: DefineContractCase) => void)[] = [defineFilesCases, defineBatchCases, defineBatchInputCases, defineGenerateCases, defineModelsCases];
 
 function describeMissing(missing: readonly BackendCapability[]): string {
-  return missing.map((capability) => `${capability}: ${backendCapabilities[capability]}`).join('; ');
+  return missing.map((capability) => `${capability} (${backendCapabilities[capability]})`).join(', ');
 }
 
 /**
@@ -43,7 +43,7 @@ export function testGeminiBackend(options: GeminiBackendDefinition & { skipReaso
     const contractCase: DefineContractCase = (caseTitle, needs, run) => {
       const missing = needs.filter((need) => !options.capabilities.includes(need));
       if (missing.length > 0) {
-        it.skip(`${caseTitle} [skipped on ${options.name}, which lacks ${describeMissing(missing)}]`, () => undefined);
+        it.skip(`${caseTitle} [skipped on ${options.name}, which lacks: ${describeMissing(missing)}]`, () => undefined);
         return;
       }
       it(caseTitle, async () => {
