@@ -10,3 +10,11 @@ export async function expectApiError(promise: Promise<unknown>): Promise<ApiErro
   expect(error).toBeInstanceOf(ApiError);
   return error as ApiError;
 }
+
+/** The ApiError a call failed with, checked for its HTTP status and a text its message contains. */
+export async function expectApiErrorWith(promise: Promise<unknown>, status: number, text: string): Promise<ApiError> {
+  const apiError = await expectApiError(promise);
+  expect(apiError.status).toBe(status);
+  expect(apiError.message).toContain(text);
+  return apiError;
+}

@@ -2,6 +2,7 @@ import { GoogleGenAI } from '@google/genai';
 import { createManualClock, type ManualClock } from '../../emulator/clock.ts';
 import type { EmulatorOptionsInput } from '../../emulator/emulator-options.ts';
 import { serveEmulator, type RunningEmulator } from '../../emulator/serve-emulator.ts';
+import { createKeyedRequest } from './create-keyed-request.ts';
 
 export const testApiKey = 'test-key-not-a-secret';
 
@@ -24,14 +25,7 @@ export async function startTestEmulator(options: EmulatorOptionsInput = {}): Pro
   });
   const createClient = (clientOptions: { apiKey?: string } = {}) =>
     new GoogleGenAI({ apiKey: clientOptions.apiKey ?? testApiKey, apiVersion: 'v1beta', httpOptions: { baseUrl: running.baseUrl } });
-  const request = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const { json, ...rest } = init;
-    return fetch(`${running.baseUrl}${path}`, {
-      ...rest,
-      headers: { 'x-goog-api-key': testApiKey, 'content-type': 'application/json', ...(rest.headers as Record<string, string> | undefined) },
-      ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
-    });
-  };
+  const request = createKeyedRequest({ baseUrl: running.baseUrl, apiKey: testApiKey });
   return {
     ...running,
     clock,

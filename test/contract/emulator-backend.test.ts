@@ -1,0 +1,4 @@
+import { emulatorBackend } from './backends/emulator-backend.ts';
+import { testGeminiBackend } from './test-gemini-backend.ts';
+
+testGeminiBackend(emulatorBackend);
