@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
 import { backslashByte, carriageReturnByte, describeBadEscape, formatPathSegment, newlineByte, quoteByte, spaceByte, stepEscape, type ContainerFrame } from './json-syntax.ts';
 
-/** Where an image of a result now lives: `<blobDirectory>/<sha256>`, `bytes` long. */
-export interface BlobReference {
-  sha256: string;
-  bytes: number;
-}
 
 /**
  * `inline-data`: an image's `data`, replaced by `blob` beside it; `signature`: a part's `thoughtSignature` (about

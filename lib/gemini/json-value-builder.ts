@@ -1,4 +1,4 @@
-import type { BlobReference } from './base64-blob-reader.ts';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
 import { isSignatureName, setProperty, type ContainerFrame } from './json-syntax.ts';
 
 /** Deeper than this, a line is unreadable, so that what a file holds cannot grow the stack without bound. */

@@ -3,8 +3,6 @@ import { BlobSink } from './blob-sink.ts';
 import type { ResultLine, ResultLineReader } from './read-result-lines.ts';
 import { ResultLineParser } from './result-line-parser.ts';
 
-export type { BlobReference } from './base64-blob-reader.ts';
-
 export interface StreamingReaderOptions {
   /** Where decoded inlineData bytes go, as `<blobDirectory>/<sha256>` (hex, no extension). Created if missing. */
   blobDirectory: string;
