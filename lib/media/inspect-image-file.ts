@@ -12,8 +12,9 @@ const maxDimension = 65_535;
 
 /**
  * The on-disk entry of the one media inspector (`inspectImage` is the in-memory one; both take the formats' marks
- * from the per-format files). Checks a generated image on disk by its magic bytes, its decoded dimensions and its end marker, reading only a few
- * kilobytes of it: images are tens of MB and come by the thousand, so they are never read whole.
+ * from the per-format files). Checks a generated image on disk by its magic bytes, its decoded dimensions and its
+ * end marker, reading only a few kilobytes of it: images are tens of MB and come by the thousand, so they are never
+ * read whole (which is why it does not call inspectImage, which walks every byte).
  */
 export async function inspectImageFile(path: string): Promise<ImageFileInspection> {
   const handle = await open(path, 'r');
