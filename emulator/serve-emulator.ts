@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serveHandler } from '../lib/serve-handler.ts';
 import { createEmulator, type Emulator, type EmulatorDependencies } from './create-emulator.ts';
 import type { EmulatorOptionsInput } from './emulator-options.ts';
 
@@ -19,24 +19,13 @@ export async function serveEmulator(options: {
   dependencies?: EmulatorDependencies;
 } = {}): Promise<RunningEmulator> {
   const emulator = createEmulator(options.emulator ?? {}, options.dependencies ?? {});
-  const server = createServer((request, response) => emulator.handle(request, response));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const served = await serveHandler({ handler: (request, response) => emulator.handle(request, response), port: options.port ?? 0, host: options.host });
   return {
     emulator,
-    server,
-    baseUrl: `http://${shownHost}:${address.port}`,
+    server: served.server,
+    baseUrl: served.baseUrl,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await emulator.close();
     },
   };

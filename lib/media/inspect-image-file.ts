@@ -1,16 +1,20 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { isJpegStartOfFrame } from './inspect-jpeg.ts';
+import { PNG_SIGNATURE } from './inspect-png.ts';
 
 export type ImageFileInspection =
   | { ok: true; format: 'png' | 'jpeg' | 'webp'; mimeType: string; extension: string; width: number; height: number; bytes: number }
   | { ok: false; reason: string };
 
-const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const pngSignature = Buffer.from(PNG_SIGNATURE);
 const pngEnd = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 const maxDimension = 65_535;
 
 /**
- * Checks a generated image on disk by its magic bytes, its decoded dimensions and its end marker, reading only a few
- * kilobytes of it: images are tens of MB and come by the thousand, so they are never read whole.
+ * The on-disk entry of the one media inspector (`inspectImage` is the in-memory one; both take the formats' marks
+ * from the per-format files). Checks a generated image on disk by its magic bytes, its decoded dimensions and its
+ * end marker, reading only a few kilobytes of it: images are tens of MB and come by the thousand, so they are never
+ * read whole (which is why it does not call inspectImage, which walks every byte).
  */
 export async function inspectImageFile(path: string): Promise<ImageFileInspection> {
   const handle = await open(path, 'r');
@@ -49,10 +53,6 @@ function inspectPng(head: Buffer, tail: Buffer, size: number): ImageFileInspecti
   return accept({ format: 'png', width: head.readUInt32BE(16), height: head.readUInt32BE(20), bytes: size });
 }
 
-function isStartOfFrame(marker: number): boolean {
-  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-}
-
 async function inspectJpeg(handle: FileHandle, tail: Buffer, size: number): Promise<ImageFileInspection> {
   if (tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0) return { ok: false, reason: 'JPEG cut short (no end-of-image marker)' };
   // Walk the segments up to the frame header; APPn segments (EXIF, ICC) can be large, so each header is read alone.
@@ -65,7 +65,7 @@ async function inspectJpeg(handle: FileHandle, tail: Buffer, size: number): Prom
       position += 1;
       continue;
     }
-    if (isStartOfFrame(marker)) {
+    if (isJpegStartOfFrame(marker)) {
       if (header.length < 9) break;
       return accept({ format: 'jpeg', width: header.readUInt16BE(7), height: header.readUInt16BE(5), bytes: size });
     }

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
+import { blobPath } from '../../lib/gemini/blob-file.ts';
 import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkStoredBlob, type StoredBlobState } from './check-stored-blob.ts';
-import { chooseImage, type BlobReference } from './choose-image.ts';
-import { blobPath } from './store-inline-data.ts';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
+import { chooseImage } from './choose-image.ts';
 
 /** The files an answer places: its image, its signature and, when kept, its thought images. */
 function listPlacedBlobs(options: { outcome: Extract<LineOutcome, { status: 'succeeded' }>; keepThoughts: boolean }): BlobReference[] | undefined {

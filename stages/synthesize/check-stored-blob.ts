@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { BlobReference } from './choose-image.ts';
-import { blobPath } from './store-inline-data.ts';
+import { blobPath } from '../../lib/gemini/blob-file.ts';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
 
 /** `intact`: the bytes hash to the blob's name; `missing`: dropped (or never stored); `changed`: the bytes differ. */
 export type StoredBlobState = 'intact' | 'missing' | 'changed';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { blobPath } from '../../lib/gemini/blob-file.ts';
 import { describeLineError, inspectResponse } from '../../lib/gemini/line-outcome.ts';
 import type { ResultLine, ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -8,7 +9,6 @@ import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import { chooseImage } from './choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { toBaseName, toSafeName } from './plan-output-names.ts';
-import { blobPath } from './store-inline-data.ts';
 import { writeImageOutput } from './write-image-output.ts';
 
 export interface ExtractedImage {

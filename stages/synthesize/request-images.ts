@@ -1,13 +1,15 @@
 import { join } from 'node:path';
+import { blobPath } from '../../lib/gemini/blob-file.ts';
 import { executeWithReupload } from '../../lib/gemini/execute-with-reupload.ts';
 import { type LineOutcome, type RequestLine, type ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
 import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { inspectImageFile, type ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
 import { buildImageRequest } from './build-image-request.ts';
 import { createStoredAnswerCheck } from './check-stored-answer.ts';
-import { chooseImage, type BlobReference } from './choose-image.ts';
+import { chooseImage } from './choose-image.ts';
 import { fileSize, type PendingEntry } from './plan-synthesis.ts';
-import { blobPath, storeInlineData } from './store-inline-data.ts';
+import { storeInlineData } from './store-inline-data.ts';
 import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';
 
 function describeEntry(entry: PendingEntry): string {

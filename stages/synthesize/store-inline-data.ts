@@ -1,25 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { storeBlob } from '../../lib/gemini/blob-file.ts';
 import { isRecord } from '../../schemas/is-record.ts';
-import type { BlobReference } from './choose-image.ts';
-
-export function blobPath(options: { blobDirectory: string; blob: BlobReference }): string {
-  return join(options.blobDirectory, options.blob.sha256);
-}
-
-async function storeBlob(options: { blobDirectory: string; bytes: Buffer }): Promise<BlobReference> {
-  const sha256 = createHash('sha256').update(options.bytes).digest('hex');
-  await mkdir(options.blobDirectory, { recursive: true });
-  const temporary = join(options.blobDirectory, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, options.bytes);
-    await rename(temporary, join(options.blobDirectory, sha256));
-  } finally {
-    await rm(temporary, { force: true });
-  }
-  return { sha256, bytes: options.bytes.length };
-}
 
 function isInlineDataKey(key: string): boolean {
   return key === 'inlineData' || key === 'inline_data';

@@ -2,12 +2,12 @@ import { createHash, randomBytes as randomSuffix } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { blobPath } from '../../lib/gemini/blob-file.ts';
 import { writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import type { ImageChoice, ImagePart } from './choose-image.ts';
 import { imageSidecarSchema, type ImageSidecar } from './image-sidecar.ts';
-import { blobPath } from './store-inline-data.ts';
 
 type GoodInspection = Extract<ImageFileInspection, { ok: true }>;
 type ImageFile = ImageSidecar['image'];

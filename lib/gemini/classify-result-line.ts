@@ -1,0 +1,16 @@
+import { isRecord } from '../../schemas/is-record.ts';
+import type { ResultLine } from './read-result-lines.ts';
+
+/** What a whole line says, by the same rules as readResultLines: a response, an error, or why it is unreadable. */
+export function classifyResultLine(options: { root: unknown; lineNumber: number }): ResultLine {
+  const { root, lineNumber } = options;
+  if (!isRecord(root) || typeof root['key'] !== 'string' || root['key'] === '') {
+    return { kind: 'unreadable', lineNumber, problem: 'no string "key"' };
+  }
+  const key = root['key'];
+  const failure = root['error'] ?? root['status'];
+  if (failure !== undefined && failure !== null) return { kind: 'error', key, error: failure, lineNumber };
+  const response = root['response'];
+  if (isRecord(response)) return { kind: 'response', key, response, lineNumber };
+  return { kind: 'unreadable', lineNumber, key, problem: 'neither a "response" object nor an "error"' };
+}
