@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { connectBackend, resolveBackend } from './connect-backend.ts';
-import type { ConnectedBackend, UploadFunction } from '../lib/gemini/connected-backend.ts';
+import type { Backend, ConnectedBackend, UploadFunction } from '../lib/gemini/connected-backend.ts';
 import type { StageContext } from '../stages/stage-context.ts';
 import { InterruptedError, JobsPendingError, UsageError } from '../lib/errors.ts';
 import { createBatchExecutor, type ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
@@ -45,7 +45,7 @@ export function createInterruptibleSleep(signal: AbortSignal): (milliseconds: nu
     });
 }
 
-export async function createPipelineContext(options: {
+export interface PipelineContextOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   config: ChargenConfig;
@@ -56,7 +56,76 @@ export async function createPipelineContext(options: {
   environment?: Partial<ExecutorEnvironment>;
   /** A run: it has named its backend already, and the workspace remembers the backend once it connects. */
   forRun?: boolean;
-}): Promise<PipelineContext> {
+}
+
+/** What connecting needs besides the options: the run's clock and sleep, where reports go, what to close at the end. */
+type ConnectOptions = PipelineContextOptions & { environment: ExecutorEnvironment; reports: Map<string, ExecuteReport>; closers: (() => Promise<void>)[] };
+
+/** The executor the stages call: each stage's report kept, and a run interrupted or left pending stopped there. */
+function createStageExecutor(options: { inner: GeminiExecutor; detach: boolean; signal: AbortSignal; reports: Map<string, ExecuteReport> }): GeminiExecutor {
+  return {
+    async execute(executeOptions) {
+      const report = await options.inner.execute({ ...executeOptions, detach: options.detach });
+      options.reports.set(executeOptions.stage, report);
+      // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
+      if (options.signal.aborted) throw new InterruptedError();
+      if (report.pendingJobs > 0) throw new JobsPendingError({ stage: executeOptions.stage, pendingJobs: report.pendingJobs });
+      return report;
+    },
+  };
+}
+
+/** The backend connected and remembered, its state folder ready (a built-in emulator's emptied), --detach checked. */
+async function connectBackendState(options: ConnectOptions): Promise<{ backend: Backend; stateDirectory: string }> {
+  const { config, workspace } = options;
+  const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger: options.logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
+  options.closers.push(() => backend.close());
+  if (options.forRun) await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...(backend.kind === 'gemini' && backend.connection.baseUrl ? { baseUrl: backend.connection.baseUrl } : {}), now: options.environment.now });
+  if (options.detach && backend.ephemeral) {
+    throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
+  }
+  const stateDirectory = backendStateDirectory(workspace.directory, backend.identity);
+  if (backend.ephemeral) {
+    // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
+    for (const path of ephemeralBackendPaths(stateDirectory)) await rm(path, { recursive: true, force: true });
+  }
+  return { backend, stateDirectory };
+}
+
+/** Connects the backend for the stages: its settings, the executor of the configured mode, uploads through the registry. */
+async function connectForStages(options: ConnectOptions): Promise<ConnectedBackend> {
+  const { config, logger, environment, signal } = options;
+  const { backend, stateDirectory } = await connectBackendState(options);
+  const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
+  const state = { directory: stateDirectory, id: options.workspace.id };
+  const inner =
+    config.mode === 'sync'
+      ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
+      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
+  const registry = await openUploadRegistry({
+    path: uploadRegistryPath(stateDirectory),
+    requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
+    onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
+  });
+  options.closers.push(() => registry.close());
+  const retry = { policy: toRetryPolicy(settings), environment };
+  return {
+    backend,
+    settings,
+    stateDirectory,
+    executor: createStageExecutor({ inner, detach: options.detach, signal, reports: options.reports }),
+    retry,
+    async upload(candidates, uploadOptions) {
+      const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
+      // The network gone: one error for the run, not a failure per image.
+      throwIfNoUploadReachedTheApi(outcomes);
+      return outcomes;
+    },
+  };
+}
+
+/** The run's context; the backend is resolved now (named, not connected) and connected at the first stage that needs it. */
+export async function createPipelineContext(options: PipelineContextOptions): Promise<PipelineContext> {
   const { config, logger, workspace, signal } = options;
   const environment: ExecutorEnvironment = {
     sleep: createInterruptibleSleep(signal),
@@ -69,56 +138,6 @@ export async function createPipelineContext(options: {
   const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
   const closers: (() => Promise<void>)[] = [];
   let connected: Promise<ConnectedBackend> | undefined;
-
-  async function connect(): Promise<ConnectedBackend> {
-    const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
-    closers.push(() => backend.close());
-    if (options.forRun) await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...(backend.kind === 'gemini' && backend.connection.baseUrl ? { baseUrl: backend.connection.baseUrl } : {}), now: environment.now });
-    if (options.detach && backend.ephemeral) {
-      throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
-    }
-    const stateDirectory = backendStateDirectory(workspace.directory, backend.identity);
-    if (backend.ephemeral) {
-      // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
-      for (const path of ephemeralBackendPaths(stateDirectory)) await rm(path, { recursive: true, force: true });
-    }
-    const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
-    const state = { directory: stateDirectory, id: workspace.id };
-    const inner =
-      config.mode === 'sync'
-        ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
-        : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
-    const executor: GeminiExecutor = {
-      async execute(executeOptions) {
-        const report = await inner.execute({ ...executeOptions, detach: options.detach });
-        reports.set(executeOptions.stage, report);
-        // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
-        if (signal.aborted) throw new InterruptedError();
-        if (report.pendingJobs > 0) throw new JobsPendingError({ stage: executeOptions.stage, pendingJobs: report.pendingJobs });
-        return report;
-      },
-    };
-    const registry = await openUploadRegistry({
-      path: uploadRegistryPath(stateDirectory),
-      requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
-      onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
-    });
-    closers.push(() => registry.close());
-    const retry = { policy: toRetryPolicy(settings), environment };
-    return {
-      backend,
-      settings,
-      stateDirectory,
-      executor,
-      retry,
-      async upload(candidates, uploadOptions) {
-        const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
-        // The network gone: one error for the run, not a failure per image.
-        throwIfNoUploadReachedTheApi(outcomes);
-        return outcomes;
-      },
-    };
-  }
 
   return {
     cwd: options.cwd,
@@ -133,7 +152,7 @@ export async function createPipelineContext(options: {
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory: resolve(options.cwd, config.out),
     reports,
-    connect: () => (connected ??= connect()),
+    connect: () => (connected ??= connectForStages({ ...options, environment, reports, closers })),
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },

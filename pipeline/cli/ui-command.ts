@@ -8,7 +8,7 @@ import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { serveHandler, type ServedHandler } from '../../lib/serve-handler.ts';
 import { createUiActions } from '../ui/create-ui-actions.ts';
-import { createUiHandler } from '../ui/create-ui-handler.ts';
+import { createUiHandler, type UiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
 import { computeImageRequestKey } from '../../stages/synthesize/build-image-request.ts';
@@ -38,6 +38,20 @@ export interface RunningUi {
   backendLabel: string;
   /** Stops a run started from the page (resumably), then the server. */
   close(): Promise<void>;
+}
+
+/** Serves the handler on 127.0.0.1:`port`; a port it cannot take closes the handler and says why (listen-failed). */
+async function serveUiHandler(handler: UiHandler, port: number): Promise<ServedHandler> {
+  try {
+    return await serveHandler({ handler: (request, response) => handler.handle(request, response), port });
+  } catch (error) {
+    await handler.close();
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'it is in use (is another `chargen ui` running?); pass --port with another number, or 0 for any free one'
+        : (error as Error).message;
+    throw new ChargenError({ code: 'listen-failed', message: `cannot listen on 127.0.0.1:${port}: ${reason}`, cause: error });
+  }
 }
 
 /**
@@ -96,17 +110,7 @@ export async function startUiServer(options: {
     refreshMilliseconds: options.refreshMilliseconds ?? 1_000,
     secrets: connection ? [connection.apiKey] : [],
   });
-  let served: ServedHandler;
-  try {
-    served = await serveHandler({ handler: (request, response) => handler.handle(request, response), port: options.port });
-  } catch (error) {
-    await handler.close();
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? 'it is in use (is another `chargen ui` running?); pass --port with another number, or 0 for any free one'
-        : (error as Error).message;
-    throw new ChargenError({ code: 'listen-failed', message: `cannot listen on 127.0.0.1:${options.port}: ${reason}`, cause: error });
-  }
+  const served = await serveUiHandler(handler, options.port);
   return {
     url: `${served.baseUrl}/`,
     workspaceDirectory,

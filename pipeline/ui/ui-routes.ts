@@ -1,0 +1,25 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/logger.ts';
+import type { UiActions } from './create-ui-actions.ts';
+import type { UiState } from './create-ui-state.ts';
+import type { QueueStream } from './create-queue-stream.ts';
+
+export interface UiHandlerOptions {
+  state: UiState;
+  actions: UiActions;
+  inputDirectory: string;
+  outputDirectory: string;
+  logger: Logger;
+  /** How often open pages are sent the queue when it changed. */
+  refreshMilliseconds: number;
+  /** Text that must never reach a page (the API key), replaced wherever it would appear. */
+  secrets: readonly string[];
+}
+
+/** What the routes share: the handler's options, JSON answers (redacted), and the pages' event stream. */
+export interface UiRoutes {
+  options: UiHandlerOptions;
+  sendJson(response: ServerResponse, status: number, value: unknown): void;
+  queueStream: QueueStream;
+}
+
