@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { BlobReference } from './choose-image.ts';
+import type { BlobReference } from './core/choose-image.ts';
 import { blobPath } from './store-inline-data.ts';
 
 /** `intact`: the bytes hash to the blob's name; `missing`: dropped (or never stored); `changed`: the bytes differ. */

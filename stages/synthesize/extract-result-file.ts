@@ -5,9 +5,9 @@ import { describeLineError, inspectResponse } from '../../lib/gemini/line-outcom
 import type { ResultLine, ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
-import { chooseImage } from './choose-image.ts';
+import { chooseImage } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { toBaseName, toSafeName } from './plan-output-names.ts';
+import { toBaseName, toSafeName } from './core/plan-output-names.ts';
 import { blobPath } from './store-inline-data.ts';
 import { writeImageOutput } from './write-image-output.ts';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecord } from '../../schemas/is-record.ts';
-import type { BlobReference } from './choose-image.ts';
+import type { BlobReference } from './core/choose-image.ts';
 
 export function blobPath(options: { blobDirectory: string; blob: BlobReference }): string {
   return join(options.blobDirectory, options.blob.sha256);

@@ -6,13 +6,14 @@ import { formatCount } from '../../lib/format-count.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { compareText } from '../../lib/compare-text.ts';
-import { chooseImage, type ImageChoice } from './choose-image.ts';
+import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { writeOutputNames } from './output-names-file.ts';
-import { toBaseName } from './plan-output-names.ts';
-import { planSynthesis, type PendingEntry } from './plan-synthesis.ts';
+import { toBaseName } from './core/plan-output-names.ts';
+import { listOutputFolder } from './list-output-folder.ts';
+import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
-import { buildLines, createBlobInspector, executeLines } from './request-images.ts';
+import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
 import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
 
 export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
@@ -54,7 +55,8 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   // Names first, persisted before anything is written under them.
   await mkdir(outputDirectory, { recursive: true });
   await removeTemporaryFiles(outputDirectory);
-  const plan = await planSynthesis({ ...options, outputDirectory });
+  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.workspaceDirectory });
+  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend, listing });
   if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names: plan.names });
   await removeDoubles({ outputDirectory, doubles: plan.doubles, logger });
   outputs.push(...plan.unchanged);
@@ -63,8 +65,9 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   // The Gemini layer adds answers to this as they arrive; what was made before counts at once.
   logger.progress?.({ stage: 'synthesize', done: outputs.length, total: options.prompts.length });
   const inspect = createBlobInspector(options.blobDirectory);
+  const choose = createImageChooser();
   const lines = await buildLines({ pending, options, fail });
-  const { outcomes, report } = await executeLines({ lines, pending, options, inspect, fail });
+  const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
   reportStageSummary(logger, {
     stage: 'synthesize',
     summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`,
@@ -77,7 +80,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
       fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true, outcome?.fix);
       continue;
     }
-    const choice = chooseImage(outcome.response);
+    const choice = choose(outcome.response);
     const inspection = choice.ok ? await inspect(choice.image.blob) : undefined;
     if (!choice.ok || !inspection?.ok) {
       fail(entry, choice.ok ? `image unusable: ${inspection && !inspection.ok ? inspection.reason : 'unknown'}` : choice.reason, true);

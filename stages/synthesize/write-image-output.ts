@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
-import type { ImageChoice, ImagePart } from './choose-image.ts';
+import type { ImageChoice, ImagePart } from './core/choose-image.ts';
 import { imageSidecarSchema, type ImageSidecar } from './image-sidecar.ts';
 import { blobPath } from './store-inline-data.ts';
 

@@ -5,7 +5,7 @@ import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import { readResultLines, type ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
+import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
 import { compileSettingsSchema, type CompileSettings } from '../../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources } from '../../stages/compile/load-prompt-templates.ts';
 import { synthesizeImages, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isRecord } from '../../schemas/is-record.ts';
+import { isRecord } from '../../../schemas/is-record.ts';
 
 /** Where an image part's bytes were put on disk, in place of its base64 `data`. */
 export const blobReferenceSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
