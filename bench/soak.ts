@@ -21,6 +21,10 @@
  * /usr/bin/time exists, else VmHWM polled every 50 ms.
  */
 import type { JobRecord } from '../lib/gemini/job-record.ts';
+import { openWorkspace } from '../lib/store/open-workspace.ts';
+import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
+import { readImageSidecar } from '../stages/synthesize/image-sidecar.ts';
+import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import { contactSheetFileName } from '../stages/synthesize/write-contact-sheet.ts';
 import { readWorkspaceJobRecords } from '../test/support/read-workspace-job-records.ts';
 import { pollPeakRss, readTimePeakRss, timeBinary } from './measure-peak-rss.ts';
@@ -416,15 +420,13 @@ interface Failure {
 /** Dead letters as the checkpoints record them, with whether a rerun may fix them. */
 async function readFailures(project: Project): Promise<Failure[]> {
   const failures: Failure[] = [];
-  const analysis = await readFile(join(project.workspaceDirectory, 'analyze', 'analysis.json'), 'utf8')
-    .then((text) => JSON.parse(text) as { failures: { sourcePath: string; reason: string; fix: string; retryable?: boolean }[] })
-    .catch(() => undefined);
+  const analysis = await readAnalysisCheckpoint(project.workspaceDirectory).catch(() => undefined);
   // Older analysis checkpoints keep no retryable flag; their fix says "Run again…" exactly when a rerun may succeed
   // (stages/analyze/analyze-images.ts), as opposed to a refused or unreadable image.
   for (const failure of analysis?.failures ?? []) {
     failures.push({ stage: 'analyze', source: failure.sourcePath, reason: failure.reason, retryable: failure.retryable ?? /^Run again\b/.test(failure.fix) });
   }
-  const outputs = await readFile(join(project.workspaceDirectory, 'synthesize', 'outputs.json'), 'utf8').then((text) => JSON.parse(text) as { failures: { sourcePath: string; reason: string; retryable: boolean }[] }).catch(() => undefined);
+  const outputs = await readSynthesizeCheckpoint(project.workspaceDirectory).catch(() => undefined);
   for (const failure of outputs?.failures ?? []) failures.push({ stage: 'synthesize', source: failure.sourcePath, reason: failure.reason, retryable: failure.retryable });
   return failures;
 }
@@ -480,7 +482,11 @@ async function auditOutputs(options: { project: Project; failures: readonly Fail
   const broken: string[] = [];
   const referenced = new Set<string>();
   for (const name of names.filter((entry) => entry.endsWith('.json') && !isTemporaryName(entry))) {
-    const sidecar = JSON.parse(await readFile(join(project.outputDirectory, name), 'utf8')) as { source?: { path: string }; image: { file: string; bytes: number; sha256: string } };
+    const sidecar = await readImageSidecar(join(project.outputDirectory, name));
+    if (!sidecar) {
+      broken.push(name);
+      continue;
+    }
     referenced.add(sidecar.image.file);
     const image = await readFile(join(project.outputDirectory, sidecar.image.file)).catch(() => undefined);
     const whole = image !== undefined && image.length === sidecar.image.bytes && createHash('sha256').update(image).digest('hex') === sidecar.image.sha256;
@@ -491,7 +497,7 @@ async function auditOutputs(options: { project: Project; failures: readonly Fail
     wholeBySource.set(sidecar.source.path, (wholeBySource.get(sidecar.source.path) ?? 0) + 1);
   }
   const unfixable = new Set(options.failures.filter((failure) => !failure.retryable).map((failure) => failure.source));
-  const checkpoint = await readFile(join(project.workspaceDirectory, 'synthesize', 'outputs.json'), 'utf8').then((text) => JSON.parse(text) as { outputs: unknown[] }).catch(() => undefined);
+  const checkpoint = await readSynthesizeCheckpoint(project.workspaceDirectory).catch(() => undefined);
   return {
     inputs: project.inputNames.length,
     exactlyOnce: project.inputNames.filter((input) => wholeBySource.get(input) === 1).length,
@@ -527,7 +533,7 @@ interface JobAudit {
 }
 
 async function auditJobs(options: { project: Project; emulator: RunningEmulator; batchesCreated: number }): Promise<JobAudit> {
-  const workspace = JSON.parse(await readFile(join(options.project.workspaceDirectory, 'workspace.json'), 'utf8')) as { id: string };
+  const workspace = await openWorkspace({ directory: options.project.workspaceDirectory, now: Date.now, readOnly: true });
   const prefix = `chargen-${workspace.id}-`;
   const listed = (await options.emulator.listBatchJobs()).filter((job) => job.displayName.startsWith(prefix));
   const records = await readWorkspaceJobRecords(options.project.workspaceDirectory);
