@@ -30,7 +30,8 @@ export async function executeLines(context: {
   fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
 }): Promise<{ outcomes: Map<string, LineOutcome>; report: SynthesizeResult['report'] }> {
   const { pending, options, inspect, choose } = context;
-  const { blobDirectory, logger } = options;
+  const { logger } = options;
+  const { blobDirectory } = options.backend;
   const descriptions = new Map(pending.map((entry) => [entry.key, describeEntry(entry)]));
   const storedAnswers = createStoredAnswerCheck({ blobDirectory, keepThoughts: options.settings.keepThoughts, describeKey: (key) => descriptions.get(key) ?? key, logger, choose });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: context.lines.size };
@@ -43,12 +44,12 @@ export async function executeLines(context: {
     }
     const outcomes = new Map<string, LineOutcome>();
     for (const [model, modelLines] of byModel) {
-      const executed = await options.executor.execute({
+      const executed = await options.backend.executor.execute({
         stage: 'synthesize',
         model,
         lines: modelLines,
         validate: (response) => validateImageResponse({ response, inspect, choose }),
-        readResults: options.createResultReader(blobDirectory),
+        readResults: options.backend.createResultReader(blobDirectory),
         prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
         isCachedUsable: (outcome) => storedAnswers.isUsable(outcome),
         discardResultFiles: true,
@@ -84,12 +85,12 @@ export async function buildLines(context: {
   const references = new Map<string, UploadCandidate>();
   for (const entry of pending) {
     if (!entry.prompt.useReferenceImage || references.has(entry.prompt.sourceImage.sha256)) continue;
-    const path = join(options.inputDirectory, entry.prompt.sourceImage.path);
+    const path = join(options.folders.input, entry.prompt.sourceImage.path);
     const size = await fileSize(path);
     if (size === undefined) continue;
     references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
   }
-  const uploads = references.size > 0 ? await options.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
+  const uploads = references.size > 0 ? await options.backend.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
   const lines = new Map<string, { model: string; line: RequestLine }>();
   for (const entry of pending) {
     let referenceFileUri: string | undefined;

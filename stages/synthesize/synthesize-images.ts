@@ -42,7 +42,7 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
  */
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
   const { logger } = options;
-  const outputDirectory = resolve(options.outputDirectory);
+  const outputDirectory = resolve(options.folders.output);
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
@@ -55,16 +55,16 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   // Names first, persisted before anything is written under them.
   await mkdir(outputDirectory, { recursive: true });
   await removeTemporaryFiles(outputDirectory);
-  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.workspaceDirectory });
-  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend, listing });
-  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names: plan.names });
+  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.folders.workspace });
+  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing });
+  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.folders.workspace, outputDirectory, names: plan.names });
   await removeDoubles({ outputDirectory, doubles: plan.doubles, logger });
   outputs.push(...plan.unchanged);
   const { pending } = plan;
 
   // The Gemini layer adds answers to this as they arrive; what was made before counts at once.
   logger.progress?.({ stage: 'synthesize', done: outputs.length, total: options.prompts.length });
-  const inspect = createBlobInspector(options.blobDirectory);
+  const inspect = createBlobInspector(options.backend.blobDirectory);
   const choose = createImageChooser();
   const lines = await buildLines({ pending, options, fail });
   const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
@@ -124,14 +124,14 @@ async function writeEntry(context: {
   return writeImageOutput({
     outputDirectory: context.outputDirectory,
     baseName: entry.baseName,
-    blobDirectory: options.blobDirectory,
+    blobDirectory: options.backend.blobDirectory,
     choice,
     inspection,
     keepThoughts: options.settings.keepThoughts,
     ...(previous ? { previous } : {}),
     sidecar: {
       key: entry.key,
-      backend: options.backend,
+      backend: options.backend.identity,
       source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant },
       ...(analysis ? { analysis } : {}),
       prompt: entry.prompt.prompt,

@@ -68,14 +68,14 @@ export const synthesizeStep: StageStep = {
       prompts,
       records: new Map((analysis?.records ?? []).map((entry) => [entry.sourcePath, entry.record])),
       settings: context.config.synthesize,
-      inputDirectory: context.inputDirectory,
-      outputDirectory: context.outputDirectory,
-      workspaceDirectory: context.workspace.directory,
-      blobDirectory: storedAnswersDirectory(backend.stateDirectory),
-      upload: backend.upload,
-      executor: backend.executor,
-      createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
-      backend: backend.backend.identity,
+      folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
+      backend: {
+        identity: backend.backend.identity,
+        upload: backend.upload,
+        executor: backend.executor,
+        createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
+        blobDirectory: storedAnswersDirectory(backend.stateDirectory),
+      },
       logger: context.logger,
     });
     const checkpoint = {
