@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compilePrompts } from '../stages/compile/compile-prompts.ts';
+import { compilePrompts } from '../stages/compile/core/compile-prompts.ts';
 import { compileSettingsSchema } from '../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources } from '../stages/compile/load-prompt-templates.ts';
 import { hashCanonical } from '../lib/canonical-json.ts';

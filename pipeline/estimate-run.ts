@@ -1,7 +1,8 @@
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
-import { planSynthesis } from '../stages/synthesize/plan-synthesis.ts';
+import { planSynthesis } from '../stages/synthesize/core/plan-synthesis.ts';
+import { listOutputFolder } from '../stages/synthesize/list-output-folder.ts';
 import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
 import type { PriceTable } from '../schemas/price-table.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
@@ -97,7 +98,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
     analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
-    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context) });
+    const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context), scanned: (await context.listInput()).entries });
     const cachedKeys = await readCachedKeys(resultCachePath(stateDirectory, 'analyze'));
     const template = await readAnalysisTemplate();
     const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
@@ -120,7 +121,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   const imageSize = config.compile.imageConfig.imageSize;
   let synthesize: StagePlan;
   if (prompts) {
-    const plan = await planSynthesis({ prompts, settings: config.synthesize, outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory, backend: context.backendIdentity });
+    const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing: await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory }) });
     const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
     const cached = await readCachedOutcomes({ path: resultCachePath(stateDirectory, 'synthesize'), keys: pendingKeys });

@@ -18,6 +18,7 @@ import type { Workspace } from '../lib/store/open-workspace.ts';
 import { rememberBackend } from '../lib/store/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
 import { backendStateDirectory, ephemeralBackendPaths, uploadRegistryPath } from '../lib/store/workspace-layout.ts';
+import { listInputFolder, type InputListing } from '../stages/analyze/list-input-folder.ts';
 
 export { readCodeVersion };
 export type { ConnectedBackend, UploadFunction };
@@ -138,6 +139,7 @@ export async function createPipelineContext(options: PipelineContextOptions): Pr
   const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
   const closers: (() => Promise<void>)[] = [];
   let connected: Promise<ConnectedBackend> | undefined;
+  let inputListing: Promise<InputListing> | undefined;
 
   return {
     cwd: options.cwd,
@@ -152,6 +154,7 @@ export async function createPipelineContext(options: PipelineContextOptions): Pr
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory: resolve(options.cwd, config.out),
     reports,
+    listInput: () => (inputListing ??= listInputFolder({ inputDirectory: resolve(options.cwd, config.input), outputDirectory: resolve(options.cwd, config.out), workspaceDirectory: workspace.directory, settings: config.analyze })),
     connect: () => (connected ??= connectForStages({ ...options, environment, reports, closers })),
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);

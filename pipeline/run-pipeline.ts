@@ -17,7 +17,7 @@ import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
 import { checkServedModels, describeModelWarnings } from '../lib/gemini/check-models.ts';
-import { pickSamplingParameters } from '../stages/analyze/build-analysis-request.ts';
+import { pickSamplingParameters } from '../stages/analyze/core/build-analysis-request.ts';
 import { listModelUses } from './list-model-uses.ts';
 import { formatCommand, type CommandFlags } from './format-command.ts';
 import { toApiUnreachableError } from '../lib/gemini/detect-unreachable-api.ts';

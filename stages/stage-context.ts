@@ -4,6 +4,7 @@ import type { BackendResolution, ConnectedBackend } from '../lib/gemini/connecte
 import type { ExecuteReport } from '../lib/gemini/gemini-executor.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
+import type { InputListing } from './analyze/list-input-folder.ts';
 
 /**
  * What a stage's step reads of the run it is part of: the settings, the folders, the workspace and the backend, on
@@ -25,6 +26,8 @@ export interface StageContext {
   outputDirectory: string;
   /** Executor reports per stage, for the summary. */
   reports: Map<string, ExecuteReport>;
+  /** The input folder's listing, scanned once per run: analyze's fingerprint, the plan and the analysis share it. */
+  listInput(): Promise<InputListing>;
   /** Connects on first use: a run whose stages are all up to date never starts the emulator or touches the API. */
   connect(): Promise<ConnectedBackend>;
 }

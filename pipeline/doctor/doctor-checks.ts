@@ -1,4 +1,4 @@
-import { pickSamplingParameters } from '../../stages/analyze/build-analysis-request.ts';
+import { pickSamplingParameters } from '../../stages/analyze/core/build-analysis-request.ts';
 import { describeRetiredModel, findReplacementChain, toModelId } from '../../schemas/gemini-models.ts';
 import type { DoctorContext } from './doctor-context.ts';
 import type { Backend } from '../../lib/gemini/connected-backend.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { buildResponseSchema } from '../../stages/analyze/build-analysis-request.ts';
+import { buildResponseSchema } from '../../stages/analyze/core/build-analysis-request.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { callWithRetry, toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
 import type { RequestLine } from '../../lib/gemini/line-outcome.ts';

@@ -7,12 +7,12 @@ import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
 import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
-import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './build-analysis-request.ts';
+import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './core/build-analysis-request.ts';
 import { inspectInputImage, type InputImage } from './inspect-input-image.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { describeUnmatchedFile } from './list-unmatched-files.ts';
-import { scanImages } from './scan-images.ts';
-import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './validate-analysis-answer.ts';
+import { scanImages, type ScannedEntry } from './scan-images.ts';
+import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
 
 export interface AnalyzeImagesOptions {
   inputDirectory: string;
@@ -21,6 +21,8 @@ export interface AnalyzeImagesOptions {
   instructionTemplate: string;
   /** Folders chargen writes to (output folder, workspace): never read as input, should they lie inside it. */
   exclude?: readonly { role: string; path: string }[];
+  /** The input folder's scan, when the run has it already (else the folder is scanned here). */
+  scanned?: readonly ScannedEntry[];
   /** Puts bytes on the Files API (the Gemini layer's uploadFiles, bound to a client and registry). */
   upload: UploadFunction;
   executor: GeminiExecutor;
@@ -46,6 +48,8 @@ export async function collectInputImages(options: {
   settings: AnalyzeSettings;
   logger: Logger;
   exclude?: readonly { role: string; path: string }[];
+  /** The input folder's scan, when the run has it already (else the folder is scanned here). */
+  scanned?: readonly ScannedEntry[];
 }): Promise<CollectedImages> {
   const { settings, logger } = options;
   const failures: AnalyzeFailure[] = [];
@@ -54,7 +58,7 @@ export async function collectInputImages(options: {
     failures.push(failure);
     logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
   };
-  const scanned = await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, ...(options.exclude ? { exclude: options.exclude } : {}) });
+  const scanned = options.scanned ?? await scanImages({ inputDirectory: options.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, ...(options.exclude ? { exclude: options.exclude } : {}) });
   const good: GoodImage[] = [];
   for (const entry of scanned) {
     if (entry.kind === 'unmatched') {
@@ -218,7 +222,7 @@ function toAnalysisRecords(options: {
  */
 export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
   const { settings, logger } = options;
-  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}) });
+  const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}), ...(options.scanned ? { scanned: options.scanned } : {}) });
   const failures = [...collected.failures];
   const fail = (failure: AnalyzeFailure) => {
     failures.push(failure);

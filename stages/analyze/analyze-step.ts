@@ -1,10 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from './analysis-checkpoint.ts';
 import { analyzeImages } from './analyze-images.ts';
 import { describeLeftOut, findNestedFolders } from './find-nested-folders.ts';
-import { scanImages } from './scan-images.ts';
-import { hashCanonical } from '../../lib/canonical-json.ts';
+import { fingerprintAnalyze } from './core/fingerprint-analyze.ts';
+import { listWrittenFolders } from './list-input-folder.ts';
 import type { StageContext } from '../stage-context.ts';
 import type { StageStep, StepResult } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
@@ -15,27 +15,12 @@ export async function readAnalysisTemplate(): Promise<string> {
   return readFile(join(packageRoot, 'templates', 'analysis.hbs'), 'utf8');
 }
 
-/** The folders chargen writes to: never read as input, even when they lie inside the input folder. */
-export function listWrittenFolders(context: StageContext): { role: string; path: string }[] {
-  return [
-    { role: 'output folder', path: context.outputDirectory },
-    { role: 'workspace', path: context.workspace.directory },
-  ];
-}
+export { listWrittenFolders };
 
-/**
- * What analyze consumes, cheaply: each input's path, size and modification time (not its bytes: hashing a hundred
- * thousand images on every run would cost minutes), the settings, the instruction template, the backend, the code.
- */
-export async function fingerprintAnalyze(context: StageContext, options: { onChargenOutput?: (relativePath: string) => void } = {}): Promise<string> {
-  const settings = context.config.analyze;
-  const scanned = await scanImages({ inputDirectory: context.inputDirectory, patterns: settings.patterns, ignore: settings.ignore, exclude: listWrittenFolders(context), ...options }).catch(() => []);
-  const files = [];
-  for (const entry of scanned) {
-    const found = await stat(entry.path).catch(() => undefined);
-    files.push([entry.relativePath, found?.size ?? -1, found?.mtimeMs ?? -1]);
-  }
-  return hashCanonical({ files, settings, template: await readAnalysisTemplate(), backend: context.backendIdentity, code: context.codeVersion });
+/** The fingerprint of what analyze consumes now; an input folder that cannot be scanned has no files. */
+export async function fingerprintAnalyzeStep(context: StageContext): Promise<string> {
+  const listing = await context.listInput().catch(() => undefined);
+  return fingerprintAnalyze({ files: listing?.files ?? [], settings: context.config.analyze, template: await readAnalysisTemplate(), backend: context.backendIdentity, codeVersion: context.codeVersion });
 }
 
 function summarize(checkpoint: { records: unknown[]; failures: { sourcePath: string; reason: string }[] }, counts: { cached: number; requestsSent: number; skipped: boolean }): StepResult {
@@ -58,18 +43,15 @@ export const analyzeStep: StageStep = {
   async isFresh(context) {
     const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
     if (!checkpoint) return { fresh: false, reason: 'there is no analysis checkpoint yet' };
-    if (checkpoint.fingerprint !== (await fingerprintAnalyze(context))) return { fresh: false, reason: 'the images, the analyze settings or the backend changed since the last analysis' };
+    if (checkpoint.fingerprint !== (await fingerprintAnalyzeStep(context))) return { fresh: false, reason: 'the images, the analyze settings or the backend changed since the last analysis' };
     if (checkpoint.failures.some((failure) => failure.retryable)) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
-    const chargenOutputs: { count: number; example?: string } = { count: 0 };
-    const fingerprint = await fingerprintAnalyze(context, {
-      onChargenOutput: (relativePath) => {
-        chargenOutputs.count += 1;
-        chargenOutputs.example ??= relativePath;
-      },
-    });
+    const fingerprint = await fingerprintAnalyzeStep(context);
+    const listing = await context.listInput().catch(() => undefined);
+    const found = listing?.chargenOutputs ?? [];
+    const chargenOutputs = { count: found.length, ...(found[0] !== undefined ? { example: found[0] } : {}) };
     // Said once a run, whether or not the images are analysed again.
     const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: listWrittenFolders(context) });
     const leftOut = describeLeftOut({ nested, chargenOutputs });
@@ -86,6 +68,7 @@ export const analyzeStep: StageStep = {
       settings: context.config.analyze,
       instructionTemplate: await readAnalysisTemplate(),
       exclude: listWrittenFolders(context),
+      ...(listing ? { scanned: listing.entries } : {}),
       upload: backend.upload,
       executor: backend.executor,
       logger: context.logger,

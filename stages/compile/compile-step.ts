@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
-import { compilePrompts } from './compile-prompts.ts';
+import { compilePrompts } from './core/compile-prompts.ts';
 import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from './load-prompt-templates.ts';
 import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from './prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChargenError } from '../../lib/errors.ts';
 import { analysisFieldNames } from '../../schemas/analysis.ts';
-import { isEmptyValue } from './is-empty-value.ts';
+import { isEmptyValue } from './core/is-empty-value.ts';
 
 /** A template that cannot be parsed or rendered: the message names the template, the line and the field. */
 export class TemplateError extends ChargenError {

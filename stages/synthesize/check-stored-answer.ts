@@ -4,11 +4,11 @@ import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkStoredBlob, type StoredBlobState } from './check-stored-blob.ts';
 import type { BlobReference } from '../../schemas/blob-reference.ts';
-import { chooseImage } from './choose-image.ts';
+import { chooseImage, type ImageChoice } from './core/choose-image.ts';
 
 /** The files an answer places: its image, its signature and, when kept, its thought images. */
-function listPlacedBlobs(options: { outcome: Extract<LineOutcome, { status: 'succeeded' }>; keepThoughts: boolean }): BlobReference[] | undefined {
-  const choice = chooseImage(options.outcome.response);
+function listPlacedBlobs(options: { outcome: Extract<LineOutcome, { status: 'succeeded' }>; keepThoughts: boolean; choose?: (response: Record<string, unknown>) => ImageChoice }): BlobReference[] | undefined {
+  const choice = (options.choose ?? chooseImage)(options.outcome.response);
   if (!choice.ok) return undefined;
   const { image, thoughtImages } = choice;
   return [image.blob, ...(image.signature ? [image.signature] : []), ...(options.keepThoughts ? thoughtImages.map((part) => part.blob) : [])];
@@ -47,6 +47,8 @@ export function createStoredAnswerCheck(options: {
   /** Names a request key's image for messages (`hero.png`, `hero.png variant 2`). */
   describeKey: (key: string) => string;
   logger: Logger;
+  /** The run's image choice, so that each answer's image is chosen once. */
+  choose?: (response: Record<string, unknown>) => ImageChoice;
 }): StoredAnswerCheck {
   const states = new Map<string, Promise<StoredBlobState>>();
   const reported = new Set<string>();
@@ -62,7 +64,7 @@ export function createStoredAnswerCheck(options: {
   return {
     async isUsable(outcome) {
       if (outcome.status !== 'succeeded') return true;
-      const blobs = listPlacedBlobs({ outcome, keepThoughts: options.keepThoughts });
+      const blobs = listPlacedBlobs({ outcome, keepThoughts: options.keepThoughts, ...(options.choose ? { choose: options.choose } : {}) });
       if (!blobs) return false;
       for (const blob of blobs) {
         const state = await check(blob);

@@ -6,9 +6,9 @@ import { describeLineError, inspectResponse } from '../../lib/gemini/line-outcom
 import type { ResultLine, ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
-import { chooseImage } from './choose-image.ts';
+import { chooseImage } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { toBaseName, toSafeName } from './plan-output-names.ts';
+import { toBaseName, toSafeName } from './core/plan-output-names.ts';
 import { writeImageOutput } from './write-image-output.ts';
 
 export interface ExtractedImage {
@@ -29,48 +29,54 @@ export interface ExtractResult {
   failures: ExtractFailure[];
 }
 
-/**
- * `chargen extract`: the image stage's reader on any batch result file (one downloaded from AI Studio, say). Each
- * line's final image goes to the output folder under a name made from its key (made safe: a key is never a path),
- * with a sidecar; a line that cannot give an image is a failure with its line number and reason.
- */
-export async function extractResultFile(options: {
+interface ExtractOptions {
   resultFile: string;
   outputDirectory: string;
   keepThoughts: boolean;
   createResultReader: (blobDirectory: string) => ResultLineReader;
   logger: Logger;
-}): Promise<ExtractResult> {
+}
+
+/** What one extract keeps between lines: the folders, the names taken and given, the keys seen, the result. */
+interface ExtractRun {
+  options: ExtractOptions;
+  outputDirectory: string;
+  blobDirectory: string;
+  /** Base names of the files already in the output folder, and those given in this extract (lowercase). */
+  taken: Set<string>;
+  used: Set<string>;
+  seenKeys: Map<string, number | undefined>;
+  result: ExtractResult;
+  fail: (failure: ExtractFailure) => void;
+}
+
+/**
+ * `chargen extract`: the image stage's reader on any batch result file (one downloaded from AI Studio, say). Each
+ * line's final image goes to the output folder under a name made from its key (made safe: a key is never a path),
+ * with a sidecar; a line that cannot give an image is a failure with its line number and reason.
+ */
+export async function extractResultFile(options: ExtractOptions): Promise<ExtractResult> {
   const outputDirectory = resolve(options.outputDirectory);
   await mkdir(outputDirectory, { recursive: true });
   // Inside the output folder, so that placing an image is a rename on one file system.
   const blobDirectory = join(outputDirectory, `.chargen-extract-${randomBytes(6).toString('hex')}`);
-  const taken = new Set((await readdir(outputDirectory)).map((name) => toBaseName(name).toLowerCase()));
-  const used = new Set<string>();
-  const seenKeys = new Map<string, number | undefined>();
   const result: ExtractResult = { written: [], failures: [] };
-  const fail = (failure: ExtractFailure) => {
-    result.failures.push(failure);
-    options.logger.warn(`${options.resultFile}${failure.line !== undefined ? ` line ${failure.line}` : ''}${failure.key !== undefined ? ` (key ${JSON.stringify(failure.key.slice(0, 80))})` : ''}: ${failure.reason}`);
+  const run: ExtractRun = {
+    options,
+    outputDirectory,
+    blobDirectory,
+    taken: new Set((await readdir(outputDirectory)).map((name) => toBaseName(name).toLowerCase())),
+    used: new Set(),
+    seenKeys: new Map(),
+    result,
+    fail: (failure) => {
+      result.failures.push(failure);
+      options.logger.warn(`${options.resultFile}${failure.line !== undefined ? ` line ${failure.line}` : ''}${failure.key !== undefined ? ` (key ${JSON.stringify(failure.key.slice(0, 80))})` : ''}: ${failure.reason}`);
+    },
   };
-
-  async function chooseName(key: string): Promise<string> {
-    const base = toSafeName(key, 80);
-    for (let attempt = 0; ; attempt += 1) {
-      const name = attempt === 0 ? base : `${base}-${createHash('sha256').update(`${key}#${attempt}`).digest('hex').slice(0, 8)}`;
-      if (used.has(name.toLowerCase())) continue;
-      // A name from an earlier extract of the same key is this output's own; any other file is someone else's.
-      const ownEarlier = (await readImageSidecar(join(outputDirectory, `${name}.json`)))?.key === key;
-      if (ownEarlier || !taken.has(name.toLowerCase())) {
-        used.add(name.toLowerCase());
-        return name;
-      }
-    }
-  }
-
   try {
     for await (const line of options.createResultReader(blobDirectory)(resolve(options.resultFile))) {
-      await extractLine(line);
+      await extractLine(run, line);
       // Each line's blobs are placed or dropped before the next is read: the folder never holds more than one line's.
       for (const name of await readdir(blobDirectory).catch(() => [] as string[])) await rm(join(blobDirectory, name), { force: true });
     }
@@ -78,52 +84,69 @@ export async function extractResultFile(options: {
     await rm(blobDirectory, { recursive: true, force: true });
   }
   return result;
+}
 
-  async function extractLine(line: ResultLine): Promise<void> {
-    if (line.kind === 'unreadable') {
-      fail({ line: line.lineNumber, key: line.key, reason: line.problem });
-      return;
+/** A name made from the key, free in the folder (or this key's own from an earlier extract). */
+async function chooseName(run: ExtractRun, key: string): Promise<string> {
+  const base = toSafeName(key, 80);
+  for (let attempt = 0; ; attempt += 1) {
+    const name = attempt === 0 ? base : `${base}-${createHash('sha256').update(`${key}#${attempt}`).digest('hex').slice(0, 8)}`;
+    if (run.used.has(name.toLowerCase())) continue;
+    // A name from an earlier extract of the same key is this output's own; any other file is someone else's.
+    const ownEarlier = (await readImageSidecar(join(run.outputDirectory, `${name}.json`)))?.key === key;
+    if (ownEarlier || !run.taken.has(name.toLowerCase())) {
+      run.used.add(name.toLowerCase());
+      return name;
     }
-    if (seenKeys.has(line.key)) {
-      const first = seenKeys.get(line.key);
-      fail({ line: line.lineNumber, key: line.key, reason: `the key appeared before${first !== undefined ? ` on line ${first}` : ''}; this line is skipped` });
-      return;
-    }
-    seenKeys.set(line.key, line.lineNumber);
-    if (line.kind === 'error') {
-      fail({ line: line.lineNumber, key: line.key, reason: describeLineError(line.error).reason });
-      return;
-    }
-    const verdict = inspectResponse(line.response);
-    const choice = verdict.ok ? chooseImage(line.response) : verdict;
-    if (!choice.ok) {
-      fail({ line: line.lineNumber, key: line.key, reason: choice.reason });
-      return;
-    }
-    const inspection = await inspectImageFile(blobPath({ blobDirectory, blob: choice.image.blob }));
-    if (!inspection.ok) {
-      fail({ line: line.lineNumber, key: line.key, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}` });
-      return;
-    }
-    const usage = line.response['usageMetadata'];
-    const modelVersion = line.response['modelVersion'];
-    const written = await writeImageOutput({
-      outputDirectory,
-      baseName: await chooseName(line.key),
-      blobDirectory,
-      choice,
-      inspection,
-      keepThoughts: options.keepThoughts,
-      sidecar: {
-        key: line.key,
-        ...(line.lineNumber !== undefined ? { resultFile: { path: resolve(options.resultFile), line: line.lineNumber } } : {}),
-        ...(typeof modelVersion === 'string' ? { model: modelVersion } : {}),
-        finishReason: choice.finishReason,
-        ...(typeof usage === 'object' && usage !== null && !Array.isArray(usage) ? { usage: usage as Record<string, unknown> } : {}),
-        textParts: choice.textParts,
-        warnings: choice.onlyThoughts ? ['the response had only thought-flagged images; the last of them was kept'] : [],
-      },
-    });
-    result.written.push({ key: line.key, line: line.lineNumber, image: written.image, sidecar: written.sidecar });
   }
+}
+
+async function extractLine(run: ExtractRun, line: ResultLine): Promise<void> {
+  const { fail, blobDirectory } = run;
+  if (line.kind === 'unreadable') {
+    fail({ line: line.lineNumber, key: line.key, reason: line.problem });
+    return;
+  }
+  if (run.seenKeys.has(line.key)) {
+    const first = run.seenKeys.get(line.key);
+    fail({ line: line.lineNumber, key: line.key, reason: `the key appeared before${first !== undefined ? ` on line ${first}` : ''}; this line is skipped` });
+    return;
+  }
+  run.seenKeys.set(line.key, line.lineNumber);
+  if (line.kind === 'error') {
+    fail({ line: line.lineNumber, key: line.key, reason: describeLineError(line.error).reason });
+    return;
+  }
+  const verdict = inspectResponse(line.response);
+  const choice = verdict.ok ? chooseImage(line.response) : verdict;
+  if (!choice.ok) {
+    fail({ line: line.lineNumber, key: line.key, reason: choice.reason });
+    return;
+  }
+  const inspection = await inspectImageFile(blobPath({ blobDirectory, blob: choice.image.blob }));
+  if (!inspection.ok) {
+    fail({ line: line.lineNumber, key: line.key, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}` });
+    return;
+  }
+  const usage = line.response['usageMetadata'];
+  const modelVersion = line.response['modelVersion'];
+  const resultFile = resolve(run.options.resultFile);
+  const written = await writeImageOutput({
+    outputDirectory: run.outputDirectory,
+    baseName: await chooseName(run, line.key),
+    blobDirectory,
+    choice,
+    inspection,
+    keepThoughts: run.options.keepThoughts,
+    sidecar: {
+      key: line.key,
+      ...(line.lineNumber !== undefined ? { resultFile: { path: resultFile, line: line.lineNumber } } : {}),
+      ...(typeof modelVersion === 'string' ? { model: modelVersion } : {}),
+      finishReason: choice.finishReason,
+      ...(typeof usage === 'object' && usage !== null && !Array.isArray(usage) ? { usage: usage as Record<string, unknown> } : {}),
+      textParts: choice.textParts,
+      warnings: choice.onlyThoughts ? ['the response had only thought-flagged images; the last of them was kept'] : [],
+    },
+  });
+  run.result.written.push({ key: line.key, line: line.lineNumber, image: written.image, sidecar: written.sidecar });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readImageSidecar } from './image-sidecar.ts';
-import { formatEntryId, toBaseName } from './plan-output-names.ts';
+import { formatEntryId, toBaseName } from './core/plan-output-names.ts';
 
 /** An output chargen placed in a folder earlier, as its sidecar tells: whose it is, and which files are its. */
 export interface EarlierOutput {

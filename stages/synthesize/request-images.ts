@@ -5,10 +5,11 @@ import { type LineOutcome, type RequestLine, type ResponseVerdict } from '../../
 import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { inspectImageFile, type ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import type { BlobReference } from '../../schemas/blob-reference.ts';
-import { buildImageRequest } from './build-image-request.ts';
+import { buildImageRequest } from './core/build-image-request.ts';
 import { createStoredAnswerCheck } from './check-stored-answer.ts';
-import { chooseImage } from './choose-image.ts';
-import { fileSize, type PendingEntry } from './plan-synthesis.ts';
+import { chooseImage, type ImageChoice } from './core/choose-image.ts';
+import { fileSize } from './list-output-folder.ts';
+import type { PendingEntry } from './core/plan-synthesis.ts';
 import { storeInlineData } from './store-inline-data.ts';
 import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';
 
@@ -26,12 +27,15 @@ export async function executeLines(context: {
   pending: readonly PendingEntry[];
   options: SynthesizeImagesOptions;
   inspect: (blob: BlobReference) => Promise<ImageFileInspection>;
+  /** The run's image choice (see createImageChooser): the check of an answer and its placing share it. */
+  choose: (response: Record<string, unknown>) => ImageChoice;
   fail: (entry: PendingEntry, reason: string, retryable: boolean) => void;
 }): Promise<{ outcomes: Map<string, LineOutcome>; report: SynthesizeResult['report'] }> {
-  const { pending, options, inspect } = context;
-  const { blobDirectory, logger } = options;
+  const { pending, options, inspect, choose } = context;
+  const { logger } = options;
+  const { blobDirectory } = options.backend;
   const descriptions = new Map(pending.map((entry) => [entry.key, describeEntry(entry)]));
-  const storedAnswers = createStoredAnswerCheck({ blobDirectory, keepThoughts: options.settings.keepThoughts, describeKey: (key) => descriptions.get(key) ?? key, logger });
+  const storedAnswers = createStoredAnswerCheck({ blobDirectory, keepThoughts: options.settings.keepThoughts, describeKey: (key) => descriptions.get(key) ?? key, logger, choose });
   const report: SynthesizeResult['report'] = { cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, requests: context.lines.size };
   const execute = async (batch: ReadonlyMap<string, { model: string; line: RequestLine }>) => {
     const byModel = new Map<string, RequestLine[]>();
@@ -42,12 +46,12 @@ export async function executeLines(context: {
     }
     const outcomes = new Map<string, LineOutcome>();
     for (const [model, modelLines] of byModel) {
-      const executed = await options.executor.execute({
+      const executed = await options.backend.executor.execute({
         stage: 'synthesize',
         model,
         lines: modelLines,
-        validate: (response) => validateImageResponse({ response, inspect }),
-        readResults: options.createResultReader(blobDirectory),
+        validate: (response) => validateImageResponse({ response, inspect, choose }),
+        readResults: options.backend.createResultReader(blobDirectory),
         prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
         isCachedUsable: (outcome) => storedAnswers.isUsable(outcome),
         discardResultFiles: true,
@@ -83,12 +87,12 @@ export async function buildLines(context: {
   const references = new Map<string, UploadCandidate>();
   for (const entry of pending) {
     if (!entry.prompt.useReferenceImage || references.has(entry.prompt.sourceImage.sha256)) continue;
-    const path = join(options.inputDirectory, entry.prompt.sourceImage.path);
+    const path = join(options.folders.input, entry.prompt.sourceImage.path);
     const size = await fileSize(path);
     if (size === undefined) continue;
     references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
   }
-  const uploads = references.size > 0 ? await options.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
+  const uploads = references.size > 0 ? await options.backend.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
   const lines = new Map<string, { model: string; line: RequestLine }>();
   for (const entry of pending) {
     let referenceFileUri: string | undefined;
@@ -126,10 +130,30 @@ export function createBlobInspector(blobDirectory: string): (blob: BlobReference
 }
 
 /** A response is kept only when its chosen image is really an image: magic bytes, dimensions, an intact end. */
-async function validateImageResponse(options: { response: Record<string, unknown>; inspect: (blob: BlobReference) => Promise<ImageFileInspection> }): Promise<ResponseVerdict> {
-  const choice = chooseImage(options.response);
+async function validateImageResponse(options: {
+  response: Record<string, unknown>;
+  inspect: (blob: BlobReference) => Promise<ImageFileInspection>;
+  choose: (response: Record<string, unknown>) => ImageChoice;
+}): Promise<ResponseVerdict> {
+  const choice = options.choose(options.response);
   if (!choice.ok) return choice;
   const inspection = await options.inspect(choice.image.blob);
   if (!inspection.ok) return { ok: false, reason: `image part ${choice.image.index} is not a usable image: ${inspection.reason}`, retryable: true };
   return { ok: true };
+}
+
+/**
+ * Chooses each answer's image once per run: the executor's check, the store check of an earlier answer and the
+ * placing of the image all ask it of the same response object.
+ */
+export function createImageChooser(): (response: Record<string, unknown>) => ImageChoice {
+  const choices = new WeakMap<Record<string, unknown>, ImageChoice>();
+  return (response) => {
+    let choice = choices.get(response);
+    if (!choice) {
+      choice = chooseImage(response);
+      choices.set(response, choice);
+    }
+    return choice;
+  };
 }

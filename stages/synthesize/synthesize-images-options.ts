@@ -33,23 +33,34 @@ export interface SynthesizeResult {
   report: Pick<ExecuteReport, 'cachedKeys' | 'sentLines' | 'jobsCreated' | 'jobsAdopted'> & { requests: number };
 }
 
+/** The backend the images are asked of, and where its answers are kept. */
+export interface SynthesisBackend {
+  /** Names the backend in each sidecar; an output made by another backend is not current. */
+  identity: string;
+  upload: UploadFunction;
+  executor: GeminiExecutor;
+  /** Reads batch result files streaming their images into a blob folder (given that folder). */
+  createResultReader: (blobDirectory: string) => ResultLineReader;
+  /** The store of received images and signatures, by sha256 (the backend's part of the workspace); kept, never swept. */
+  blobDirectory: string;
+}
+
+/** The folders a synthesis reads and writes. */
+export interface SynthesisFolders {
+  /** Where the source images are, for prompts that send theirs as a reference. */
+  input: string;
+  output: string;
+  /** The workspace: the names given to outputs are kept there. */
+  workspace: string;
+}
+
+/** What synthesizeImages works on (the prompts, their records, the settings), where, and with which backend. */
 export interface SynthesizeImagesOptions {
   prompts: readonly GenerationPrompt[];
   /** Analysis records by source path, copied into each sidecar. */
   records: ReadonlyMap<string, AnalysisRecord>;
   settings: SynthesizeSettings;
-  /** Where the source images are, for prompts that send theirs as a reference. */
-  inputDirectory: string;
-  outputDirectory: string;
-  /** The workspace: the names given to outputs are kept there. */
-  workspaceDirectory: string;
-  /** The store of received images and signatures, by sha256 (the backend's part of the workspace); kept, never swept. */
-  blobDirectory: string;
-  upload: UploadFunction;
-  executor: GeminiExecutor;
-  /** Reads batch result files streaming their images into a blob folder (given that folder). */
-  createResultReader: (blobDirectory: string) => ResultLineReader;
-  /** Names the backend in each sidecar; an output made by another backend is not current. */
-  backend: string;
+  folders: SynthesisFolders;
+  backend: SynthesisBackend;
   logger: Logger;
 }

@@ -6,13 +6,14 @@ import { formatCount } from '../../lib/format-count.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { compareText } from '../../lib/compare-text.ts';
-import { chooseImage, type ImageChoice } from './choose-image.ts';
+import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { writeOutputNames } from './output-names-file.ts';
-import { toBaseName } from './plan-output-names.ts';
-import { planSynthesis, type PendingEntry } from './plan-synthesis.ts';
+import { toBaseName } from './core/plan-output-names.ts';
+import { listOutputFolder } from './list-output-folder.ts';
+import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
-import { buildLines, createBlobInspector, executeLines } from './request-images.ts';
+import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
 import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
 
 export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
@@ -41,7 +42,7 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
  */
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
   const { logger } = options;
-  const outputDirectory = resolve(options.outputDirectory);
+  const outputDirectory = resolve(options.folders.output);
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
@@ -54,17 +55,19 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   // Names first, persisted before anything is written under them.
   await mkdir(outputDirectory, { recursive: true });
   await removeTemporaryFiles(outputDirectory);
-  const plan = await planSynthesis({ ...options, outputDirectory });
-  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory, names: plan.names });
+  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.folders.workspace });
+  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing });
+  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.folders.workspace, outputDirectory, names: plan.names });
   await removeDoubles({ outputDirectory, doubles: plan.doubles, logger });
   outputs.push(...plan.unchanged);
   const { pending } = plan;
 
   // The Gemini layer adds answers to this as they arrive; what was made before counts at once.
   logger.progress?.({ stage: 'synthesize', done: outputs.length, total: options.prompts.length });
-  const inspect = createBlobInspector(options.blobDirectory);
+  const inspect = createBlobInspector(options.backend.blobDirectory);
+  const choose = createImageChooser();
   const lines = await buildLines({ pending, options, fail });
-  const { outcomes, report } = await executeLines({ lines, pending, options, inspect, fail });
+  const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
   reportStageSummary(logger, {
     stage: 'synthesize',
     summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`,
@@ -77,7 +80,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
       fail(entry, outcome?.reason ?? 'not answered', outcome?.retryable ?? true, outcome?.fix);
       continue;
     }
-    const choice = chooseImage(outcome.response);
+    const choice = choose(outcome.response);
     const inspection = choice.ok ? await inspect(choice.image.blob) : undefined;
     if (!choice.ok || !inspection?.ok) {
       fail(entry, choice.ok ? `image unusable: ${inspection && !inspection.ok ? inspection.reason : 'unknown'}` : choice.reason, true);
@@ -121,14 +124,14 @@ async function writeEntry(context: {
   return writeImageOutput({
     outputDirectory: context.outputDirectory,
     baseName: entry.baseName,
-    blobDirectory: options.blobDirectory,
+    blobDirectory: options.backend.blobDirectory,
     choice,
     inspection,
     keepThoughts: options.settings.keepThoughts,
     ...(previous ? { previous } : {}),
     sidecar: {
       key: entry.key,
-      backend: options.backend,
+      backend: options.backend.identity,
       source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant },
       ...(analysis ? { analysis } : {}),
       prompt: entry.prompt.prompt,

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
-import { hashCanonical } from '../../lib/canonical-json.ts';
+import { fingerprintSynthesize } from './core/fingerprint-synthesize.ts';
 import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from './synthesize-checkpoint.ts';
 import { synthesizeImages } from './synthesize-images.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
@@ -12,14 +12,9 @@ import type { StageContext } from '../stage-context.ts';
 import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
 import type { StageStep, StepResult } from '../stage-step.ts';
 
-export function fingerprintSynthesize(context: StageContext, prompts: readonly GenerationPrompt[]): string {
-  return hashCanonical({
-    prompts: prompts.map((prompt) => [prompt.key, prompt.sourceImage.path, prompt.variant]),
-    settings: context.config.synthesize,
-    out: context.outputDirectory,
-    backend: context.backendIdentity,
-    code: context.codeVersion,
-  });
+/** What synthesize consumes: the prompts (key, source, variant), its settings, the output folder, the backend, the code. */
+export function fingerprintSynthesizeStep(context: StageContext, prompts: readonly GenerationPrompt[]): string {
+  return fingerprintSynthesize({ prompts, settings: context.config.synthesize, outputDirectory: context.outputDirectory, backend: context.backendIdentity, codeVersion: context.codeVersion });
 }
 
 async function readPrompts(context: StageContext): Promise<GenerationPrompt[]> {
@@ -54,14 +49,14 @@ export const synthesizeStep: StageStep = {
   async isFresh(context) {
     const checkpoint = await readSynthesizeCheckpoint(context.workspace.directory);
     if (!checkpoint) return { fresh: false, reason: 'no images were made yet' };
-    if (checkpoint.fingerprint !== fingerprintSynthesize(context, await readPrompts(context))) return { fresh: false, reason: 'the prompts or settings changed' };
+    if (checkpoint.fingerprint !== fingerprintSynthesizeStep(context, await readPrompts(context))) return { fresh: false, reason: 'the prompts or settings changed' };
     if (!(await outputsPresent(context, checkpoint))) return { fresh: false, reason: 'some images are missing from the output folder' };
     if (checkpoint.failures.some((failure) => failure.retryable)) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
     const prompts = await readPrompts(context);
-    const fingerprint = fingerprintSynthesize(context, prompts);
+    const fingerprint = fingerprintSynthesizeStep(context, prompts);
     const previous = options.force ? undefined : await readSynthesizeCheckpoint(context.workspace.directory);
     if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable) && (await outputsPresent(context, previous))) {
       context.logger.info(`synthesize: ${previous.outputs.length} images unchanged`);
@@ -73,14 +68,14 @@ export const synthesizeStep: StageStep = {
       prompts,
       records: new Map((analysis?.records ?? []).map((entry) => [entry.sourcePath, entry.record])),
       settings: context.config.synthesize,
-      inputDirectory: context.inputDirectory,
-      outputDirectory: context.outputDirectory,
-      workspaceDirectory: context.workspace.directory,
-      blobDirectory: storedAnswersDirectory(backend.stateDirectory),
-      upload: backend.upload,
-      executor: backend.executor,
-      createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
-      backend: backend.backend.identity,
+      folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
+      backend: {
+        identity: backend.backend.identity,
+        upload: backend.upload,
+        executor: backend.executor,
+        createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
+        blobDirectory: storedAnswersDirectory(backend.stateDirectory),
+      },
       logger: context.logger,
     });
     const checkpoint = {

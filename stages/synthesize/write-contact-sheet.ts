@@ -6,7 +6,7 @@ import type { AnalysisCheckpoint } from '../analyze/analysis-result.ts';
 import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { formatEntryId } from './plan-output-names.ts';
+import { formatEntryId } from './core/plan-output-names.ts';
 import { readSynthesizeCheckpoint, type SynthesizeCheckpoint } from './synthesize-checkpoint.ts';
 import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
 import { writeFileAtomic } from '../../lib/store/atomic-file.ts';

@@ -6,7 +6,7 @@ import { blobPath } from '../../lib/gemini/blob-file.ts';
 import { writeJsonAtomic } from '../../lib/store/atomic-file.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
-import type { ImageChoice, ImagePart } from './choose-image.ts';
+import type { ImageChoice, ImagePart } from './core/choose-image.ts';
 import { imageSidecarSchema, type ImageSidecar } from './image-sidecar.ts';
 
 type GoodInspection = Extract<ImageFileInspection, { ok: true }>;

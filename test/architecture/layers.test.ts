@@ -11,7 +11,7 @@ describe('the layers', () => {
 
   it('reads the imports of every product folder', () => {
     expect(edges.length).toBeGreaterThan(300);
-    expect(edges).toContainEqual({ from: 'stages/analyze/analyze-step.ts', to: 'lib/canonical-json.ts' });
+    expect(edges).toContainEqual({ from: 'stages/analyze/core/fingerprint-analyze.ts', to: 'lib/canonical-json.ts' });
   });
 
   it('imports only downwards: bin → pipeline → stages, emulator → lib → schemas', () => {
@@ -26,7 +26,7 @@ describe('the layers', () => {
     expect(findLayerViolations([{ from: 'stages/analyze/analyze-step.ts', to: 'pipeline/pipeline-context.ts' }])).toEqual([
       'stages/analyze/analyze-step.ts imports pipeline/pipeline-context.ts: stages/ may import stages, lib, schemas only',
     ]);
-    expect(findLayerViolations([{ from: 'lib/gemini/batch-executor.ts', to: 'stages/synthesize/choose-image.ts' }])).toHaveLength(1);
+    expect(findLayerViolations([{ from: 'lib/gemini/batch-executor.ts', to: 'stages/synthesize/core/choose-image.ts' }])).toHaveLength(1);
     expect(findImportCycles([{ from: 'lib/a.ts', to: 'lib/b.ts' }, { from: 'lib/b.ts', to: 'lib/a.ts' }])).toEqual([['lib/a.ts', 'lib/b.ts', 'lib/a.ts']]);
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
+import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
 import { compileSettingsSchema } from '../../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources, TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';

@@ -15,7 +15,7 @@ import { uploadFiles } from '../../lib/gemini/upload-files.ts';
 import { openUploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { cleanWorkspaceFiles, listWorkspaceJobs } from '../../lib/gemini/workspace-jobs.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
-import { chooseImage } from '../../stages/synthesize/choose-image.ts';
+import { chooseImage } from '../../stages/synthesize/core/choose-image.ts';
 import { storeInlineData } from '../../stages/synthesize/store-inline-data.ts';
 import { createSeededRandom } from '../support/gemini-fixture.ts';
 import { loadRecordedAnswer, loadRecordedExchange, loadRecordedLines, recordedJson, substituteText } from './recorded-fixtures.ts';

@@ -5,7 +5,7 @@ import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import { readResultLines, type ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { AnalysisRecord } from '../../schemas/analysis.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { compilePrompts } from '../../stages/compile/compile-prompts.ts';
+import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
 import { compileSettingsSchema, type CompileSettings } from '../../schemas/compile-settings.ts';
 import { compilePromptTemplates, readTemplateSources } from '../../stages/compile/load-prompt-templates.ts';
 import { synthesizeImages, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
@@ -54,22 +54,22 @@ export async function createSynthesizeFixture(...parameters: Parameters<typeof c
         prompts: options.prompts,
         records: options.records ?? new Map(),
         settings: synthesizeSettingsSchema.parse(options.settings ?? {}),
-        inputDirectory,
-        outputDirectory: options.outputDirectory ?? outputDirectory,
-        workspaceDirectory: gemini.workspaceDirectory,
-        blobDirectory: join(gemini.workspaceDirectory, 'blobs', 'synthesize'),
-        upload: async (candidates, uploadOptions) => {
-          const registry = await openUploadRegistry({ path: join(gemini.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 0 });
-          try {
-            const retry = { policy: { attempts: 3, initialDelayMilliseconds: 10, maxDelayMilliseconds: 100 }, environment: gemini.environment };
-            return await uploadFiles({ client: gemini.emulator.client, registry, candidates, concurrency: 4, now: gemini.environment.now, retry, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
-          } finally {
-            await registry.close();
-          }
+        folders: { input: inputDirectory, output: options.outputDirectory ?? outputDirectory, workspace: gemini.workspaceDirectory },
+        backend: {
+          identity: 'emulator',
+          blobDirectory: join(gemini.workspaceDirectory, 'blobs', 'synthesize'),
+          upload: async (candidates, uploadOptions) => {
+            const registry = await openUploadRegistry({ path: join(gemini.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 0 });
+            try {
+              const retry = { policy: { attempts: 3, initialDelayMilliseconds: 10, maxDelayMilliseconds: 100 }, environment: gemini.environment };
+              return await uploadFiles({ client: gemini.emulator.client, registry, candidates, concurrency: 4, now: gemini.environment.now, retry, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
+            } finally {
+              await registry.close();
+            }
+          },
+          executor: options.executor ?? gemini.createBatchExecutor(),
+          createResultReader: options.createResultReader ?? (() => readResultLines),
         },
-        executor: options.executor ?? gemini.createBatchExecutor(),
-        createResultReader: options.createResultReader ?? (() => readResultLines),
-        backend: 'emulator',
         logger: gemini.logger,
       });
     },

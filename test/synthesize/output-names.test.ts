@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../emulator/png/encode-png.ts';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
-import { chooseImage } from '../../stages/synthesize/choose-image.ts';
-import { formatBaseName, planOutputNames, toSafeName } from '../../stages/synthesize/plan-output-names.ts';
+import { chooseImage } from '../../stages/synthesize/core/choose-image.ts';
+import { formatBaseName, planOutputNames, toSafeName } from '../../stages/synthesize/core/plan-output-names.ts';
 import { createSampleJpeg } from '../support/sample-images.ts';
 
 const blob = (digit: string) => ({ sha256: digit.repeat(64), bytes: 10 });

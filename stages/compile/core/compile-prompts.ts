@@ -1,10 +1,10 @@
-import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import type { AnalyzedImage } from '../analyze/analysis-result.ts';
-import { hashCanonical } from '../../lib/canonical-json.ts';
-import { compareText } from '../../lib/compare-text.ts';
+import { generationPromptSchema, type GenerationPrompt } from '../../../schemas/generation-prompt.ts';
+import type { AnalyzedImage } from '../../analyze/analysis-result.ts';
+import { hashCanonical } from '../../../lib/canonical-json.ts';
+import { compareText } from '../../../lib/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
-import type { CompileSettings } from '../../schemas/compile-settings.ts';
-import type { PromptTemplates } from './load-prompt-templates.ts';
+import type { CompileSettings } from '../../../schemas/compile-settings.ts';
+import type { PromptTemplates } from '../load-prompt-templates.ts';
 
 /**
  * Stage two, pure: records in, prompts out. The same records (in any order), templates and settings always give

@@ -1,8 +1,8 @@
-import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
-import { findServedModel } from '../../schemas/gemini-models.ts';
-import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { hashCanonical } from '../../lib/canonical-json.ts';
-import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
+import type { RequestLine } from '../../../lib/gemini/line-outcome.ts';
+import { findServedModel } from '../../../schemas/gemini-models.ts';
+import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
+import { hashCanonical } from '../../../lib/canonical-json.ts';
+import type { SynthesizeSettings } from '../../../schemas/synthesize-settings.ts';
 
 const modalities: Record<SynthesizeSettings['responseModalities'], string[]> = {
   IMAGE: ['IMAGE'],

@@ -1,5 +1,5 @@
-import { blobReferenceSchema, type BlobReference } from '../../schemas/blob-reference.ts';
-import { isRecord } from '../../schemas/is-record.ts';
+import { blobReferenceSchema, type BlobReference } from '../../../schemas/blob-reference.ts';
+import { isRecord } from '../../../schemas/is-record.ts';
 
 export interface ImagePart {
   blob: BlobReference;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compareText } from '../../lib/compare-text.ts';
+import { compareText } from '../../../lib/compare-text.ts';
 
 /** One output the run should have: a source image's variant. Several may share a request key (same bytes). */
 export interface OutputEntry {

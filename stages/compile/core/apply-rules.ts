@@ -1,7 +1,7 @@
-import type { AnalysisRecord } from '../../schemas/analysis.ts';
-import { toCanonicalJson } from '../../lib/canonical-json.ts';
+import type { AnalysisRecord } from '../../../schemas/analysis.ts';
+import { toCanonicalJson } from '../../../lib/canonical-json.ts';
 import { isEmptyValue } from './is-empty-value.ts';
-import type { CompileSettings } from '../../schemas/compile-settings.ts';
+import type { CompileSettings } from '../../../schemas/compile-settings.ts';
 
 /**
  * The config's rules, in order: `defaults` fill empty fields, `overrides` force fields, then each `when` rule sets

@@ -1,7 +1,7 @@
-import type { ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
-import { isRecord } from '../../schemas/is-record.ts';
-import { analysisRecordSchema, type AnalysisRecord } from '../../schemas/analysis.ts';
-import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
+import type { ResponseVerdict } from '../../../lib/gemini/line-outcome.ts';
+import { isRecord } from '../../../schemas/is-record.ts';
+import { analysisRecordSchema, type AnalysisRecord } from '../../../schemas/analysis.ts';
+import { formatZodIssues } from '../../../schemas/format-zod-issues.ts';
 
 /** The answer's text: every non-thought text part of the first candidate. */
 export function readAnswerText(response: Record<string, unknown>): string {

@@ -1,11 +1,10 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { join } from 'node:path';
+import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
 import { computeImageRequestKey } from './build-image-request.ts';
-import { readOutputNames } from './output-names-file.ts';
 import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
-import { readEarlierOutputs, type EarlierOutput } from './read-earlier-outputs.ts';
-import type { SynthesizeSettings } from '../../schemas/synthesize-settings.ts';
+import type { EarlierOutput } from '../read-earlier-outputs.ts';
+import type { OutputFolderListing } from '../list-output-folder.ts';
+import type { SynthesizeSettings } from '../../../schemas/synthesize-settings.ts';
 
 /** An output the run makes (or places from the store): its prompt, its file's base name and its request's key. */
 export interface PendingEntry {
@@ -33,14 +32,6 @@ export interface SynthesisPlan {
   doubles: EarlierOutput[];
 }
 
-export async function fileSize(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return undefined;
-  }
-}
-
 function groupByEntry(outputs: ReadonlyMap<string, EarlierOutput>): Map<string, string[]> {
   const byEntry = new Map<string, string[]>();
   for (const output of outputs.values()) byEntry.set(output.entryId, [...(byEntry.get(output.entryId) ?? []), output.baseName]);
@@ -52,26 +43,18 @@ function sameNames(left: ReadonlyMap<string, string>, right: ReadonlyMap<string,
 }
 
 /**
- * What synthesize would do, spending and writing nothing: the name of every output (names given in this folder
- * kept, chargen's earlier outputs recognised by their sidecars), the outputs whose sidecar already names the current
- * request and backend, the rest (still to make or to place from the store), and chargen's doubles to remove.
+ * What synthesize would do, spending and writing nothing, decided from the output folder's listing: the name of
+ * every output (names given in this folder kept, chargen's earlier outputs recognised by their sidecars), the outputs
+ * whose sidecar already names the current request and backend, the rest (still to make or to place from the store),
+ * and chargen's doubles to remove.
  */
-export async function planSynthesis(options: {
-  prompts: readonly GenerationPrompt[];
-  settings: SynthesizeSettings;
-  outputDirectory: string;
-  workspaceDirectory: string;
-  backend: string;
-}): Promise<SynthesisPlan> {
-  const outputDirectory = resolve(options.outputDirectory);
-  const existingFiles = (await readdir(outputDirectory).catch(() => [] as string[])).filter((name) => !name.startsWith('.'));
-  const earlier = await readEarlierOutputs({ outputDirectory, fileNames: existingFiles });
+export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; settings: SynthesizeSettings; backend: string; listing: OutputFolderListing }): SynthesisPlan {
+  const { outputDirectory, earlier, assigned } = options.listing;
   const earlierByEntry = groupByEntry(earlier);
-  const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
   const names = planOutputNames({
     entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
     assigned,
-    existingBaseNames: existingFiles.map(toBaseName),
+    existingBaseNames: options.listing.fileNames.map(toBaseName),
     earlier: earlierByEntry,
   });
   const unchanged: UnchangedOutput[] = [];
@@ -84,7 +67,7 @@ export async function planSynthesis(options: {
     for (const other of earlierByEntry.get(entryId) ?? []) if (other !== baseName) doubles.push(earlier.get(other) as EarlierOutput);
     const current = earlier.get(baseName);
     const sidecarPath = join(outputDirectory, `${baseName}.json`);
-    if (current?.entryId === entryId && current.key === key && current.backend === options.backend && (await fileSize(join(outputDirectory, current.image.file))) === current.image.bytes) {
+    if (current?.entryId === entryId && current.key === key && current.backend === options.backend && options.listing.imageSizes.get(current.image.file) === current.image.bytes) {
       unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
     } else {
       pending.push({ prompt, baseName, key });

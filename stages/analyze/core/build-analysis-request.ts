@@ -1,10 +1,10 @@
 import Handlebars from 'handlebars';
 import { z } from 'zod';
-import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
-import { analysisRecordSchema, analysisFieldNames } from '../../schemas/analysis.ts';
-import { toOpenApiSchema } from '../../lib/gemini/to-openapi-schema.ts';
-import { hashCanonical } from '../../lib/canonical-json.ts';
-import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
+import type { RequestLine } from '../../../lib/gemini/line-outcome.ts';
+import { analysisRecordSchema, analysisFieldNames } from '../../../schemas/analysis.ts';
+import { toOpenApiSchema } from '../../../lib/gemini/to-openapi-schema.ts';
+import { hashCanonical } from '../../../lib/canonical-json.ts';
+import type { AnalyzeSettings } from '../../../schemas/analyze-settings.ts';
 
 /** The sampling parameters the user set, and no others. */
 export function pickSamplingParameters(settings: Pick<AnalyzeSettings, 'temperature' | 'topP' | 'topK'>): Record<string, number> {

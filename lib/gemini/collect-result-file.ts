@@ -1,0 +1,62 @@
+import { callWithRetry } from './call-with-retry.ts';
+import { downloadResultFile } from './download-result-file.ts';
+import type { JobRecord } from './job-record.ts';
+import { describeLineError, judgeResponse, type LineOutcome } from './line-outcome.ts';
+import { settleOutcome, type BatchDependencies, type RunState } from './batch-run-state.ts';
+import { downloadedResultPath } from '../store/workspace-layout.ts';
+
+const defaultBaseUrl = 'https://generativelanguage.googleapis.com';
+
+/** Where a job's result file is downloaded to, in the backend's state folder. */
+export function resultFilePath(dependencies: Pick<BatchDependencies, 'workspace'>, record: JobRecord): string {
+  return downloadedResultPath(dependencies.workspace.directory, record.stage, record.displayName);
+}
+
+/** Downloads a finished job's result file (resuming a cut download through the retries); returns its path. */
+export async function downloadResults(dependencies: BatchDependencies, record: JobRecord, fileName: string): Promise<string> {
+  const destination = resultFilePath(dependencies, record);
+  const { baseUrl = defaultBaseUrl, apiKey } = dependencies.connection;
+  const idleTimeoutMilliseconds = dependencies.settings.downloadIdleTimeoutMilliseconds;
+  const call = () => downloadResultFile({ baseUrl, apiKey, fileName, destination, idleTimeoutMilliseconds });
+  await callWithRetry({ operation: `download ${fileName}`, ...dependencies.retry, call });
+  return destination;
+}
+
+/**
+ * Reads a job's result file and settles every line of it: an answer is judged (after the stage's preparation), an
+ * error line fails with its reason. Lines of keys the job did not send are counted and ignored; keys the file lacks
+ * keep a reason for the next round.
+ */
+export async function collectResultFile(dependencies: BatchDependencies, record: JobRecord, path: string, state: RunState): Promise<void> {
+  const { logger } = dependencies;
+  const expected = new Set(record.keys);
+  const seen = new Set<string>();
+  let unknown = 0;
+  const read = state.options.readResults ?? dependencies.readResults;
+  for await (const line of read(path)) {
+    if (line.kind === 'unreadable') {
+      logger.warn(`${state.stage}: ${path} line ${line.lineNumber}: ${line.problem}; skipped`);
+      continue;
+    }
+    if (!expected.has(line.key)) {
+      unknown += 1;
+      continue;
+    }
+    if (seen.has(line.key)) continue;
+    seen.add(line.key);
+    const { validate, prepareResponse } = state.options;
+    const outcome: LineOutcome =
+      line.kind === 'error'
+        ? { key: line.key, status: 'failed', ...describeLineError(line.error), error: line.error }
+        : await judgeResponse({
+            key: line.key,
+            response: prepareResponse ? await prepareResponse(line.response) : line.response,
+            ...(validate ? { validate } : {}),
+          });
+    await settleOutcome(outcome, state, logger);
+  }
+  if (unknown > 0) logger.warn(`${state.stage}: ${path}: ${unknown} lines with keys this job did not send; ignored`);
+  for (const key of record.keys) {
+    if (!seen.has(key)) state.lastReasons.set(key, `missing from the results of ${record.jobName ?? record.displayName}`);
+  }
+}

@@ -1,0 +1,98 @@
+import { rm } from 'node:fs/promises';
+import { InterruptedError } from '../errors.ts';
+import { toGeminiCallError } from './call-with-retry.ts';
+import { saveJobRecord, type JobRecord } from './job-record.ts';
+import { pollBatchJob } from './poll-batch-job.ts';
+import type { ChunkSubmission } from './submit-chunk.ts';
+import type { BatchDependencies, RunState } from './batch-run-state.ts';
+import { collectResultFile, downloadResults, resultFilePath } from './collect-result-file.ts';
+import { prepareChunk } from './prepare-chunk.ts';
+
+/** A job's life: submitted (or adopted), polled to its end, its results collected, its record marked finished. */
+async function runChunk(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
+  const { environment, logger, workspace, client, settings, retry } = dependencies;
+  if (environment.signal?.aborted) throw new InterruptedError();
+  if (!record.jobName) {
+    const submission = await dependencies.submitter.submit(record, { lookFirst: resumed });
+    if (submission.status === 'refused') return refuseLines(dependencies, record, submission, state);
+    if (submission.status === 'adopted') {
+      state.report.jobsAdopted += 1;
+      logger.info(`${state.stage}: adopted ${submission.jobName} (${record.displayName}), created by an earlier attempt`);
+    } else {
+      state.report.jobsCreated += 1;
+      state.report.sentLines += record.keys.length;
+    }
+    record.jobName = submission.jobName;
+    record.status = 'submitted';
+    await saveJobRecord(workspace.directory, record);
+    logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
+  }
+  const result = await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger });
+  if (!result.final) {
+    state.report.pendingJobs += 1;
+    for (const key of record.keys) state.heldKeys.add(key);
+    logger.info(`${state.stage}: ${record.jobName} is ${result.state}; left running`);
+    return;
+  }
+  if (result.fileName) {
+    const path = await downloadResults(dependencies, record, result.fileName);
+    await collectResultFile(dependencies, record, path, state);
+  } else {
+    logger.warn(`${state.stage}: ${record.jobName} ended ${result.state}; its ${record.keys.length} lines go into the next round`);
+    for (const key of record.keys) state.lastReasons.set(key, `job ${record.jobName} ended ${result.state}`);
+  }
+  record.status = 'finished';
+  record.finalState = result.state;
+  await saveJobRecord(workspace.directory, record);
+  if (result.fileName && state.options.discardResultFiles) await rm(resultFilePath(dependencies, record), { force: true });
+}
+
+/**
+ * Lines the API refused before a job existed fail for good in this run, with the API's reason; they are not cached,
+ * so a later run (after a fix) asks again. The chunk's other lines go again at once, in a job of their own.
+ */
+async function refuseLines(dependencies: BatchDependencies, record: JobRecord, submission: Extract<ChunkSubmission, { status: 'refused' }>, state: RunState): Promise<void> {
+  const { logger } = dependencies;
+  for (const [key, reason] of submission.reasons) {
+    state.report.outcomes.set(key, { key, status: 'failed', reason, retryable: false, fix: submission.fix });
+    state.lastReasons.delete(key);
+  }
+  logger.progress?.({ stage: state.stage, withoutRequest: submission.reasons.size });
+  const [firstReason = ''] = submission.reasons.values();
+  if (!state.refusalsLogged.has(firstReason)) logger.warn(`${state.stage}: ${submission.reasons.size} of the ${record.keys.length} lines of ${record.displayName} refused, no job created: ${firstReason}`);
+  state.refusalsLogged.add(firstReason);
+  record.status = 'finished';
+  record.finalState = 'REFUSED';
+  await saveJobRecord(dependencies.workspace.directory, record);
+  const rest = record.keys.filter((key) => !submission.reasons.has(key)).flatMap((key) => state.wanted.get(key) ?? []);
+  if (rest.length === 0) return;
+  logger.info(`${state.stage}: the other ${rest.length} lines of ${record.displayName} go again in a new job`);
+  await runBatchJob(dependencies, await prepareChunk(dependencies, { lines: rest, state }), state, false);
+}
+
+/**
+ * Submits (or resumes) one chunk's job, waits for it, and accounts for every one of its keys. One chunk's trouble
+ * must not stop the others: its keys get the reason, and are held if their job exists.
+ */
+export async function runBatchJob(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
+  try {
+    await runChunk(dependencies, record, state, resumed);
+  } catch (caught) {
+    const error = toGeminiCallError(`${state.stage} ${record.jobName ?? record.displayName}`, caught);
+    if (caught instanceof InterruptedError) {
+      // Stopped by the user: the job record stays as it is and the next run resumes from it.
+      for (const key of record.keys) state.heldKeys.add(key);
+      return;
+    }
+    dependencies.logger.error(error.message);
+    for (const key of record.keys) {
+      if (state.report.outcomes.has(key)) continue;
+      if (record.jobName) {
+        state.heldKeys.add(key);
+        state.lastReasons.set(key, `job ${record.jobName} could not be followed (${error.message}); run again to pick it up`);
+      } else {
+        state.lastReasons.set(key, error.message);
+      }
+    }
+  }
+}
