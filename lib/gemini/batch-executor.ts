@@ -1,31 +1,17 @@
-import type { GoogleGenAI } from '@google/genai';
-import type { Logger } from '../logger.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
-import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
-import type { GeminiConnection } from './create-gemini-client.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
 import { loadJobRecords } from './job-record.ts';
-import { readResultLines, type ResultLineReader } from './read-result-lines.ts';
+import { readResultLines } from './read-result-lines.ts';
 import { openResultCache } from './result-cache.ts';
 import { createChunkSubmitter } from './submit-chunk.ts';
-import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type ExecutorEnvironment } from './batch-run-state.ts';
+import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
 import { planRound } from './prepare-chunk.ts';
 import { runBatchJob } from './run-batch-job.ts';
 import { resultCachePath } from '../store/workspace-layout.ts';
 
-export type { ExecutorEnvironment };
+export type { BatchExecutorOptions, ExecutorEnvironment };
 
-export interface BatchExecutorOptions {
-  client: GoogleGenAI;
-  connection: GeminiConnection;
-  workspace: { directory: string; id: string };
-  settings: GeminiSettings;
-  environment: ExecutorEnvironment;
-  logger: Logger;
-  /** How result files are read; the image stage streams its images to disk with its own. */
-  readResults?: ResultLineReader;
-}
 
 /**
  * The Batch API behind the executor port. One `execute` settles what needs no request (cached answers, lines that

@@ -18,14 +18,19 @@ export interface ExecutorEnvironment extends RetryEnvironment {
   signal?: AbortSignal;
 }
 
-/** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
-export interface BatchDependencies {
+export interface BatchExecutorOptions {
   client: GoogleGenAI;
   connection: GeminiConnection;
   workspace: { directory: string; id: string };
   settings: GeminiSettings;
   environment: ExecutorEnvironment;
   logger: Logger;
+  /** How result files are read; the image stage streams its images to disk with its own. */
+  readResults?: ResultLineReader;
+}
+
+/** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
+export interface BatchDependencies extends BatchExecutorOptions {
   readResults: ResultLineReader;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   submitter: ChunkSubmitter;
