@@ -1,7 +1,12 @@
 import { isRecord } from '../../schemas/is-record.ts';
-import type { ResultLine } from './read-result-lines.ts';
 
-/** What a whole line says, by the same rules as readResultLines: a response, an error, or why it is unreadable. */
+/** One line of a batch result file, as far as the executor needs to know it. */
+export type ResultLine =
+  | { kind: 'response'; key: string; response: Record<string, unknown>; lineNumber?: number }
+  | { kind: 'error'; key: string; error: unknown; lineNumber?: number }
+  | { kind: 'unreadable'; lineNumber: number; problem: string; key?: string };
+
+/** What a whole line says, the one rule for both readers (readResultLines, and the streaming parser): a response, an error, or why it is unreadable. */
 export function classifyResultLine(options: { root: unknown; lineNumber: number }): ResultLine {
   const { root, lineNumber } = options;
   if (!isRecord(root) || typeof root['key'] !== 'string' || root['key'] === '') {
