@@ -46,8 +46,11 @@ export function createOffsetClock(base: Clock): OffsetClock {
   };
 }
 
-/** RFC 3339 with nanosecond precision, as the real API writes timestamps. */
-export function formatTimestamp(epochMilliseconds: number): string {
+/**
+ * RFC 3339 with the fraction the real API writes: nanoseconds for batch times and a file's `expirationTime`,
+ * microseconds for a file's `createTime` and `updateTime` (test/fixtures/recorded/files-crud.json).
+ */
+export function formatTimestamp(epochMilliseconds: number, precision: 'nanoseconds' | 'microseconds' = 'nanoseconds'): string {
   const iso = new Date(epochMilliseconds).toISOString();
-  return `${iso.slice(0, -1)}000000Z`;
+  return `${iso.slice(0, -1)}${precision === 'nanoseconds' ? '000000' : '000'}Z`;
 }

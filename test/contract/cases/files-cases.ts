@@ -26,8 +26,14 @@ export function defineFilesCases(contractCase: DefineContractCase): void {
       const hexDigest = createHash('sha256').update(bytes).digest('hex');
       expect(Buffer.from(file.sha256Hash ?? '', 'base64').toString('utf8')).toBe(hexDigest);
       const created = Date.parse(file.createTime ?? '');
-      expect(Date.parse(file.expirationTime ?? '') - created).toBe(48 * 3600 * 1000);
-      expect(file.createTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      // Recorded: the file expires 48 h after its upload began, a fraction of a second before its createTime + 48 h.
+      const lifetime = Date.parse(file.expirationTime ?? '') - created;
+      expect(lifetime).toBeGreaterThan(48 * 3600 * 1000 - 5000);
+      expect(lifetime).toBeLessThanOrEqual(48 * 3600 * 1000);
+      // Recorded (files-crud.json): microseconds in createTime and updateTime, nanoseconds in expirationTime.
+      expect(file.createTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      expect(file.updateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      expect(file.expirationTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
       await backend.client.files.delete({ name: file.name ?? '' });
     });
 
