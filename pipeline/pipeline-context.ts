@@ -10,6 +10,7 @@ import type { ExecuteReport, GeminiExecutor } from '../lib/gemini/gemini-executo
 import { emulatorGeminiSettings, geminiSettingsSchema } from '../schemas/gemini-settings.ts';
 import { computeRequiredUploadLifetime, toRetryPolicy } from '../lib/gemini/apply-gemini-settings.ts';
 import { createSyncExecutor } from '../lib/gemini/sync-executor.ts';
+import { createJobLimiter } from '../lib/gemini/job-limiter.ts';
 import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-api.ts';
 import { uploadFiles } from '../lib/gemini/upload-files.ts';
 import { openUploadRegistry } from '../lib/gemini/upload-registry.ts';
@@ -62,12 +63,28 @@ export interface PipelineContextOptions {
 /** What connecting needs besides the options: the run's clock and sleep, where reports go, what to close at the end. */
 type ConnectOptions = PipelineContextOptions & { environment: ExecutorEnvironment; reports: Map<string, ExecuteReport>; closers: (() => Promise<void>)[] };
 
+/**
+ * A stage's counts add up over its calls (its chunks, its models, a second call for uploads that were gone); the
+ * outcomes are the stage's own to keep, so only the last call's are held here, never a copy of them all.
+ */
+function addReports(earlier: ExecuteReport | undefined, report: ExecuteReport): ExecuteReport {
+  if (!earlier) return report;
+  return {
+    outcomes: report.outcomes,
+    cachedKeys: earlier.cachedKeys + report.cachedKeys,
+    sentLines: earlier.sentLines + report.sentLines,
+    jobsCreated: earlier.jobsCreated + report.jobsCreated,
+    jobsAdopted: earlier.jobsAdopted + report.jobsAdopted,
+    pendingJobs: earlier.pendingJobs + report.pendingJobs,
+  };
+}
+
 /** The executor the stages call: each stage's report kept, and a run interrupted or left pending stopped there. */
 function createStageExecutor(options: { inner: GeminiExecutor; detach: boolean; signal: AbortSignal; reports: Map<string, ExecuteReport> }): GeminiExecutor {
   return {
     async execute(executeOptions) {
       const report = await options.inner.execute({ ...executeOptions, detach: options.detach });
-      options.reports.set(executeOptions.stage, report);
+      options.reports.set(executeOptions.stage, addReports(options.reports.get(executeOptions.stage), report));
       // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
       if (options.signal.aborted) throw new InterruptedError();
       if (report.pendingJobs > 0) throw new JobsPendingError({ stage: executeOptions.stage, pendingJobs: report.pendingJobs });
@@ -102,7 +119,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   const inner =
     config.mode === 'sync'
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
-      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
+      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }) });
   const registry = await openUploadRegistry({
     path: uploadRegistryPath(stateDirectory),
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),

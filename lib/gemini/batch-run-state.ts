@@ -10,6 +10,7 @@ import { isMissingFileError, type LineOutcome, type RequestLine } from './line-o
 import type { ResultLineReader } from './read-result-lines.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
+import type { JobLimiter } from './job-limiter.ts';
 import { formatCount } from '../format-count.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
@@ -27,6 +28,8 @@ export interface BatchExecutorOptions {
   logger: Logger;
   /** How result files are read; the image stage streams its images to disk with its own. */
   readResults?: ResultLineReader;
+  /** Shared by every executor of the run on this backend (maxJobsInFlight); one of its own when absent. */
+  jobLimiter?: JobLimiter;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
@@ -81,6 +84,8 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
 export async function settleOutcome(outcome: LineOutcome, state: RunState, logger: Logger): Promise<void> {
   if (isFinal(outcome)) {
     await state.cache.put(outcome);
+    // A job of an earlier run may hold keys another call of this run wants: cached for it, reported by it.
+    if (!state.wanted.has(outcome.key)) return;
     state.report.outcomes.set(outcome.key, outcome);
     state.lastReasons.delete(outcome.key);
     logger.progress?.({ stage: state.stage, answered: 1 });
