@@ -56,7 +56,10 @@ async function runScenario(options: { root: string; name: string; binary: string
     const admin = createEmulatorAdmin(emulator.baseUrl);
     const stats = await admin.readStats();
     const jobs = await auditFlowJobs({ jobs: await admin.listBatchJobs(apiKey), workspaceDirectory: project.workspaceDirectory, now: Date.parse(stats.clock.now) });
-    return { run, jobs, doubled: Math.max(0, (stats.requestsByModel[imageModel] ?? 0) - run.images) };
+    // Images paid for twice: answers the emulator gave beyond the distinct keys the run asked for (or, without job
+    // records, beyond the images placed, which a run stopped mid-way can make look worse than it is).
+    const answered = stats.requestsByModel[imageModel] ?? 0;
+    return { run, jobs, doubled: Math.max(0, answered - (jobs.imageKeys ?? run.images)) };
   } finally {
     await emulator.stop();
   }

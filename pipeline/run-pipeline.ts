@@ -230,6 +230,8 @@ async function runSelectedStages(context: PipelineContext, selection: Selection,
       }
     }
   }
+  // Every job of the run is done: no pending job references its uploads, so they leave the Files API's storage.
+  await context.releaseHeldUploads().catch((error: unknown) => context.logger.warn(`could not delete this run's uploads (they expire on their own 48 h after upload): ${(error as Error).message}`));
   const outputs = await collectOutputs(context);
   // Only when synthesize was part of the run (its checkpoint is then for this output folder), and made something.
   if (stages.synthesize.status !== 'not-run' && outputs.length > 0) await tryWriteContactSheet(context);

@@ -9,6 +9,8 @@ export interface JobAudit {
   linesInTwoLiveJobs: number;
   /** Where the lines came from: job records found in the workspace, or (without them) chunks by displayName. */
   source: 'job records' | 'displayName';
+  /** Distinct keys the synthesize job records hold (undefined without records): what a run asked images for. */
+  imageKeys: number | undefined;
 }
 
 async function readJobKeys(workspaceDirectory: string): Promise<Map<string, string[]>> {
@@ -55,5 +57,11 @@ export async function auditFlowJobs(options: { jobs: readonly ListedJob[]; works
       }
     }
   }
-  return { jobsCreated: jobs.length, linesInTwoLiveJobs: doubled.size + unknownPairs, source: keysByName.size > 0 ? 'job records' : 'displayName' };
+  const imageKeys = new Set([...keysByName].filter(([name]) => name.includes('-synthesize-')).flatMap(([, keys]) => keys));
+  return {
+    jobsCreated: jobs.length,
+    linesInTwoLiveJobs: doubled.size + unknownPairs,
+    source: keysByName.size > 0 ? 'job records' : 'displayName',
+    imageKeys: keysByName.size > 0 ? imageKeys.size : undefined,
+  };
 }

@@ -8,7 +8,7 @@ import { createRunState, failUnanswered, settleWithoutSending, type BatchDepende
 import { planRound } from './prepare-chunk.ts';
 import { runBatchJob } from './run-batch-job.ts';
 import { createJobLimiter } from './job-limiter.ts';
-import { createSharedResultCaches } from './shared-result-caches.ts';
+import { createSharedResultCaches, findAnsweredKeys } from './shared-result-caches.ts';
 import type { JobRecord } from './job-record.ts';
 import type { RunState } from './batch-run-state.ts';
 import { resultCachePath } from '../store/workspace-layout.ts';
@@ -48,6 +48,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     return followed.then(() => undefined).finally(() => following.delete(item.record.displayName));
   };
   return {
+    findAnswered: (findOptions) => findAnsweredKeys(caches, findOptions),
     async execute(executeOptions) {
       const { cache, release } = await caches.acquire(executeOptions.stage);
       const records = await loadJobRecords(workspace.directory, executeOptions.stage);

@@ -40,3 +40,13 @@ export function createSharedResultCaches(options: { open: (stage: string) => Pro
     },
   };
 }
+
+/** Of these keys, the ones the stage's cache holds a final answer for: their requests need no upload and no line sent. */
+export async function findAnsweredKeys(caches: SharedResultCaches, options: { stage: string; keys: Iterable<string> }): Promise<Set<string>> {
+  const { cache, release } = await caches.acquire(options.stage);
+  try {
+    return new Set([...options.keys].filter((key) => cache.get(key) !== undefined));
+  } finally {
+    await release();
+  }
+}

@@ -9,6 +9,8 @@ export const uploadRecordSchema = z
     mimeType: z.string().min(1),
     sizeBytes: z.number().int().nonnegative(),
     expirationTime: z.iso.datetime({ offset: true }),
+    /** Set on the line that says the file was deleted (or found gone): it is held no more and never reused. */
+    deletedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
@@ -24,6 +26,10 @@ const version = 1;
 export interface UploadRegistry {
   findUsable(options: { sha256: string; now: number }): UploadRecord | undefined;
   record(upload: UploadRecord): Promise<void>;
+  /** Says the file of these bytes was deleted (or is gone): a line of its own, so the log keeps the history. */
+  recordDeletion(options: { sha256: string; now: number }): Promise<void>;
+  /** The files held now: uploaded, not deleted, not expired. */
+  listHeld(now: number): UploadRecord[];
   all(): UploadRecord[];
   close(): Promise<void>;
 }
@@ -41,13 +47,21 @@ export async function openUploadRegistry(options: {
   return {
     findUsable({ sha256, now }) {
       const record = latest.get(sha256);
-      if (!record) return undefined;
+      if (!record || record.deletedAt !== undefined) return undefined;
       return Date.parse(record.expirationTime) - options.requiredLifetimeMilliseconds > now ? record : undefined;
     },
     async record(upload) {
       latest.set(upload.sha256, upload);
       await log.append(upload);
     },
+    async recordDeletion({ sha256, now }) {
+      const record = latest.get(sha256);
+      if (!record || record.deletedAt !== undefined) return;
+      const deleted = { ...record, deletedAt: new Date(now).toISOString() };
+      latest.set(sha256, deleted);
+      await log.append(deleted);
+    },
+    listHeld: (now) => listHeldUploads([...latest.values()], now),
     all: () => [...latest.values()],
     close: () => log.close(),
   };
@@ -56,4 +70,11 @@ export async function openUploadRegistry(options: {
 /** The registry's records, read without opening it for writing (for `chargen clean`). */
 export async function readUploadRecords(path: string): Promise<UploadRecord[]> {
   return readAppendLog({ path, kind, version, schema: uploadRecordSchema });
+}
+
+/** Of the registry's records (the latest per sha256), the files held now: not deleted, not expired. */
+export function listHeldUploads(records: readonly UploadRecord[], now: number): UploadRecord[] {
+  const latest = new Map<string, UploadRecord>();
+  for (const record of records) latest.set(record.sha256, record);
+  return [...latest.values()].filter((record) => record.deletedAt === undefined && Date.parse(record.expirationTime) > now);
 }

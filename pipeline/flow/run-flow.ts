@@ -59,7 +59,8 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
   const names = [...collected.bySha.values()].flat();
   const entries = names.flatMap((image) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: image.relativePath, variant: index + 1 })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
-  const chunks = planFlowChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines });
+  // Half the budget a chunk: one chunk's images go up while another's are still held by its jobs.
+  const chunks = planFlowChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.budgetBytes / 2, sizeOf: (image) => image.sizeBytes });
   logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);
@@ -70,14 +71,20 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
     work: async (images, index): Promise<ChunkEnd> => {
       let stage: StageName = 'analyze';
       if (stopped) return { status: 'stopped', stage, error: undefined };
+      // The chunk's images are uploaded only once their bytes fit the storage budget, and deleted once its jobs are
+      // done; a chunk that stops keeps them (a pending job may read them), and the run's end deletes what is left.
+      const giveBack = await backend.storage.reserve(images.reduce((sum, image) => sum + image.sizeBytes, 0));
       try {
         const chunkLabel = formatChunkLabel({ index, count: chunks.length });
         const result = await runFlowChunk({ context, backend, collected: toChunkCollection(collected, images), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), ...(chunkLabel ? { chunkLabel } : {}) });
+        await backend.releaseUploads(images.map((image) => image.sha256));
         return { status: 'done', result };
       } catch (error) {
         // Jobs left running hold their own chunk only; anything else stops the run from starting more chunks.
         if (!(error instanceof JobsPendingError)) stopped = true;
         return { status: 'stopped', stage, error };
+      } finally {
+        giveBack();
       }
     },
   });

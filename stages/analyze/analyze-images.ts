@@ -2,7 +2,7 @@ import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import { executeWithReupload } from '../../lib/gemini/execute-with-reupload.ts';
 import type { ExecuteReport } from '../../lib/gemini/gemini-executor.ts';
 import type { LineOutcome, RequestLine, ResponseValidator, ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
-import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
+import type { UploadFunction, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
@@ -127,12 +127,16 @@ async function requestAnalyses(options: AnalyzeCollectedOptions & { validate: Re
   const keyBySha = new Map<string, string>();
   let first: ExecuteReport | undefined;
   let lineCount = 0;
+  const placeholderUri = '';
   const send = async (images: readonly GoodImage[], refresh?: ReadonlySet<string>) => {
-    const candidates = images.map(toCandidate);
-    const uploads = refresh ? await options.upload(candidates, { refresh }) : await options.upload(candidates);
+    // An image answered before (a chunk done before a kill) is not uploaded again: its key leaves the URI out, and
+    // the executor answers it from the workspace without sending the line.
+    const answered = refresh ? new Set<string>() : await findAnsweredImages({ executor: options.executor, images, keyOf: (image) => buildAnalysisRequest({ image: { ...image, fileUri: placeholderUri }, instruction, responseSchema, settings }).key });
+    const candidates = images.filter((image) => !answered.has(image.sha256)).map(toCandidate);
+    const uploads = candidates.length === 0 ? new Map<string, UploadOutcome>() : refresh ? await options.upload(candidates, { refresh }) : await options.upload(candidates);
     const lines: RequestLine[] = [];
     for (const image of images) {
-      const uploaded = uploads.get(image.sha256);
+      const uploaded = answered.has(image.sha256) ? { status: 'uploaded' as const, file: { uri: placeholderUri } } : uploads.get(image.sha256);
       if (uploaded?.status !== 'uploaded') {
         // A second upload that fails leaves the image with the answer it had: its file is gone.
         if (refresh) continue;
@@ -163,6 +167,14 @@ async function requestAnalyses(options: AnalyzeCollectedOptions & { validate: Re
     summary: `analyze: ${formatCount(lineCount, 'distinct image')}, ${first?.cachedKeys ?? 0} from earlier runs, ${formatCount(first?.sentLines ?? 0, 'request')} sent${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
   });
   return { outcomes, keyBySha };
+}
+
+/** The sha256s of the images whose analysis (by its key) the workspace holds an answer for. */
+async function findAnsweredImages(options: { executor: GeminiExecutor; images: readonly GoodImage[]; keyOf: (image: GoodImage) => string }): Promise<Set<string>> {
+  if (!options.executor.findAnswered || options.images.length === 0) return new Set();
+  const shaByKey = new Map(options.images.map((image) => [options.keyOf(image), image.sha256]));
+  const keys = await options.executor.findAnswered({ stage: 'analyze', keys: shaByKey.keys() });
+  return new Set([...keys].flatMap((key) => shaByKey.get(key) ?? []));
 }
 
 /** What a failed (or unparsable) answer tells the user to do. */

@@ -22,17 +22,17 @@ afterEach(async () => {
   for (const project of projects.splice(0)) await rm(project, { recursive: true, force: true });
 });
 
-async function createProject(): Promise<{ project: string; output: string }> {
+async function createProject(value: object = config): Promise<{ project: string; output: string; value: object }> {
   const project = await mkdtemp(join(tmpdir(), 'chargen-flow-'));
   projects.push(project);
   await mkdir(join(project, 'input_images'));
   for (const name of names) await writeFile(join(project, 'input_images', `${name}.png`), createSamplePng(name));
-  await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
-  return { project, output: join(project, 'final_characters') };
+  await writeFile(join(project, 'chargen.config.json'), JSON.stringify(value));
+  return { project, output: join(project, 'final_characters'), value };
 }
 
-function run(options: { project: string; baseUrl: string; signal?: AbortSignal }) {
-  const file = { path: join(options.project, 'chargen.config.json'), value: config };
+function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' }) {
+  const file = { path: join(options.project, 'chargen.config.json'), value: options.value ?? config };
   const logger = createMemoryLogger();
   const summary = runPipeline({
     cwd: options.project,
@@ -40,7 +40,10 @@ function run(options: { project: string; baseUrl: string; signal?: AbortSignal }
     logger,
     config: resolveConfig({ file, env: {}, flags: {} }),
     yes: true,
+    // The emulator's clock is the test's: files it makes expire 48 h after its now, not the machine's.
+    environment: { now: () => (emulator as TestEmulator).clock.now() },
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.from ? { from: options.from } : {}),
   });
   return { summary, logger };
 }
@@ -105,5 +108,44 @@ describe('chunks flow through the stages', () => {
     expect(second.exitCode, second.message).toBe(0);
     expect(second.stages).toMatchObject({ analyze: { status: 'skipped' }, compile: { status: 'skipped' }, synthesize: { status: 'skipped' } });
     expect(await emulator.stats()).toEqual(stats);
+  });
+
+  it('holds at most gemini.storageBudgetBytes of images on the Files API, deletes a chunk\'s uploads once its jobs are done, and a rerun from analyze uploads nothing again', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const largest = Math.max(...names.map((name) => createSamplePng(name).length));
+    // Half the budget a chunk: two images each, whatever chunkMaxLines allows.
+    const storageBudgetBytes = Math.max(1024, 4 * largest);
+    const { project, output, value } = await createProject({ gemini: { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes } });
+    const client = emulator.client;
+    const measureHeld = async () => {
+      const pager = await client.files.list({ config: { pageSize: 100 } });
+      let bytes = 0;
+      for await (const file of pager) if (file.mimeType?.startsWith('image/')) bytes += Number(file.sizeBytes ?? 0);
+      return bytes;
+    };
+    let peak = 0;
+    let running = true;
+    const watching = (async () => {
+      while (running) {
+        peak = Math.max(peak, await measureHeld());
+        await sleep(5);
+      }
+    })();
+    const first = await run({ project, baseUrl: emulator.baseUrl, value }).summary;
+    running = false;
+    await watching;
+    expect(first.exitCode, first.message).toBe(0);
+    expect(await listImages(output)).toHaveLength(names.length);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+    expect(await measureHeld()).toBe(0);
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    expect(jobs.filter((job) => job.displayName.includes('-synthesize-')).length).toBeGreaterThanOrEqual(Math.ceil((names.length * largest) / (storageBudgetBytes / 2)));
+
+    const uploadsBefore = (await emulator.stats())['uploads'];
+    const again = await run({ project, baseUrl: emulator.baseUrl, value, from: 'analyze' }).summary;
+    expect(again.exitCode, again.message).toBe(0);
+    expect(again.stages).toMatchObject({ analyze: { requestsSent: 0 }, synthesize: { requestsSent: 0 } });
+    expect((await emulator.stats())['uploads']).toBe(uploadsBefore);
   });
 });
