@@ -34,9 +34,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         now: environment.now,
         onSkippedLine: (file, line, reason) => logger.warn(`${file} line ${line}: ${reason}`),
       });
-      const records = await loadJobRecords(workspace.directory, executeOptions.stage);
-      const state = createRunState({ executeOptions, cache, records });
       try {
+        const records = await loadJobRecords(workspace.directory, executeOptions.stage);
+        const state = createRunState({ executeOptions, cache, records });
         await settleWithoutSending(state, logger);
         const unfinished = records.filter(
           (record) => record.status !== 'finished' && record.model === state.model && record.keys.some((key) => state.wanted.has(key) && !state.report.outcomes.has(key)),

@@ -1,8 +1,8 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readAppendLog } from '../store/append-log.ts';
-import type { WorkspaceDatabase } from '../store/workspace-database.ts';
-import { legacyResultsDirectory } from '../store/workspace-layout.ts';
+import { openWorkspaceDatabase, type WorkspaceDatabase } from '../store/workspace-database.ts';
+import { backendsDirectory, backendStateDirectory, legacyResultsDirectory, stateDatabasePath } from '../store/workspace-layout.ts';
 import { WorkspaceFileError } from '../errors.ts';
 import { lineOutcomeSchema, type LineOutcome } from './line-outcome.ts';
 
@@ -65,4 +65,31 @@ export async function importResultLogs(options: {
   }
   await rmdir(legacyResultsDirectory(options.stateDirectory)).catch(() => undefined);
   return imported;
+}
+
+/**
+ * At the start of a run, under the workspace lock: every backend's result logs moved into its database, so the
+ * migration happens once and whole, whether or not a stage of this run opens its outcomes.
+ */
+export async function importWorkspaceResultLogs(options: {
+  workspaceDirectory: string;
+  now: () => number;
+  onSkippedLine?: (file: string, lineNumber: number, reason: string) => void;
+}): Promise<{ files: number; outcomes: number }> {
+  const total = { files: 0, outcomes: 0 };
+  const backends = await readdir(backendsDirectory(options.workspaceDirectory), { withFileTypes: true }).catch(() => []);
+  for (const backend of backends) {
+    if (!backend.isDirectory()) continue;
+    const stateDirectory = backendStateDirectory(options.workspaceDirectory, backend.name);
+    if ((await listResultLogs(stateDirectory)).length === 0) continue;
+    const database = openWorkspaceDatabase({ path: stateDatabasePath(stateDirectory), now: options.now });
+    try {
+      const imported = await importResultLogs({ database, stateDirectory, now: options.now, ...(options.onSkippedLine ? { onSkippedLine: options.onSkippedLine } : {}) });
+      total.files += imported.files;
+      total.outcomes += imported.outcomes;
+    } finally {
+      database.close();
+    }
+  }
+  return total;
 }
