@@ -4,7 +4,7 @@
  * The goal of issue 17: the largest count's peak within 1.2× of the smallest's (memory must not grow per image).
  *
  * Run: npm run bench:rss -- [--images 2000,20000] [--chunk-lines 1000] [--chargen /other/checkout/bin/chargen.js]
- *      [--node-options "--heap-prof --heap-prof-dir=/tmp/heap"] [--keep]
+ *      [--node-options="--heap-prof --heap-prof-dir=/tmp/heap"] [--keep]
  * `--chargen` measures another checkout's CLI with the same images and emulator (main against a branch, say).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
