@@ -7,6 +7,7 @@
  *      [--node-options="--heap-prof --heap-prof-dir=/tmp/heap"] [--keep]
  * `--chargen` measures another checkout's CLI with the same images and emulator (main against a branch, say).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,10 +20,22 @@ import { spawnMeasured } from './soak/spawn-measured.ts';
 
 interface Measurement {
   images: number;
+  /** The last line the run had printed when its RSS (sampled every 250 ms) was highest: which phase holds the peak. */
+  peakDuring: string;
   code: number | undefined;
   seconds: number;
   peakRssMegabytes: number;
   jobsCreated: number;
+}
+
+function readRssKilobytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function measureOne(options: { root: string; count: number; chunkLines: number; binary: string; nodeOptions: string }): Promise<Measurement> {
@@ -32,12 +45,30 @@ async function measureOne(options: { root: string; count: number; chunkLines: nu
     const project = await createProject({ root: options.root, name: `project-${options.count}`, images, chunkLines: options.chunkLines });
     const env = { ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl, NO_COLOR: '1', NODE_OPTIONS: options.nodeOptions };
     const startedAt = performance.now();
-    const spawned = spawnMeasured({ args: [options.binary, 'run', '--yes', '--json', '--poll-interval', '200'], cwd: project.directory, env, statsFile: join(options.root, `run-${options.count}.time`) });
+    let lastLine = '(start-up)';
+    let lastStageLine = '';
+    const spawned = spawnMeasured({
+      args: [options.binary, 'run', '--yes', '--json', '--poll-interval', '200'],
+      cwd: project.directory,
+      env,
+      statsFile: join(options.root, `run-${options.count}.time`),
+      onStderrLine: (line) => {
+        lastLine = /^(analyze|compile|synthesize|contact sheet):/.test(line) ? line : `${lastStageLine} … ${line}`;
+        if (/^(analyze|compile|synthesize|contact sheet):/.test(line)) lastStageLine = line;
+      },
+    });
+    const peak = { kilobytes: 0, during: lastLine };
+    const pid = await spawned.resolvePid();
+    const sampler = setInterval(() => {
+      const kilobytes = readRssKilobytes(pid);
+      if (kilobytes !== undefined && kilobytes > peak.kilobytes) Object.assign(peak, { kilobytes, during: lastLine });
+    }, 250);
     const { code, peakRssKilobytes } = await spawned.finished;
+    clearInterval(sampler);
     const seconds = (performance.now() - startedAt) / 1000;
     if (code !== 0) process.stderr.write(spawned.stderrLines.slice(-20).map((line) => line.text).join('\n') + '\n');
     const stats = await emulator.readStats();
-    return { images: options.count, code, seconds, peakRssMegabytes: Math.round(peakRssKilobytes / 1024), jobsCreated: stats.batchesCreated };
+    return { images: options.count, peakDuring: peak.during.slice(0, 160), code, seconds, peakRssMegabytes: Math.round(peakRssKilobytes / 1024), jobsCreated: stats.batchesCreated };
   } finally {
     await emulator.stop();
   }
@@ -64,7 +95,7 @@ async function main(): Promise<void> {
     for (const count of counts) {
       process.stderr.write(`${count} images with ${binary}…\n`);
       const measured = await measureOne({ root, count, chunkLines: Number(values['chunk-lines']), binary, nodeOptions: values['node-options'] });
-      process.stderr.write(`  exit ${measured.code}, ${measured.seconds.toFixed(1)} s, peak RSS ${measured.peakRssMegabytes} MB, ${measured.jobsCreated} jobs\n`);
+      process.stderr.write(`  exit ${measured.code}, ${measured.seconds.toFixed(1)} s, peak RSS ${measured.peakRssMegabytes} MB, ${measured.jobsCreated} jobs; peak after "${measured.peakDuring}"\n`);
       results.push(measured);
     }
   } finally {
