@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 import { loadJobRecords, saveJobRecord } from '../../lib/gemini/job-record.ts';
-import { resultCachePath } from '../../lib/store/workspace-layout.ts';
+import { stateDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
 /**
@@ -30,9 +30,14 @@ function readAnswered(stats: Record<string, unknown>): number {
   return ((stats['requestsByModel'] ?? {}) as Record<string, number>)[model] ?? 0;
 }
 
+/** The keys the stage's outcomes hold in the backend's database (one row per key: a key put twice is one row). */
 async function readCachedKeys(workspaceDirectory: string, stage: string): Promise<string[]> {
-  const text = await readFile(resultCachePath(workspaceDirectory, stage), 'utf8');
-  return text.split('\n').filter((line) => line.includes('"key"')).map((line) => (JSON.parse(line) as { key: string }).key);
+  const database = new Database(stateDatabasePath(workspaceDirectory), { readonly: true });
+  try {
+    return database.prepare('SELECT key FROM outcomes WHERE stage = ? ORDER BY key').pluck().all(stage) as string[];
+  } finally {
+    database.close();
+  }
 }
 
 describe('stragglers: a job still PENDING at its deadline', () => {
