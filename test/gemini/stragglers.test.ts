@@ -141,7 +141,7 @@ describe('stragglers: a job still PENDING at its deadline', () => {
 });
 
 describe('settled once', () => {
-  it('drops a late answer for a key already answered: one outcome, one cache line, one progress tick per key', async () => {
+  it('drops a late answer for a key already answered: one outcome, one stored answer, one progress tick per key', async () => {
     fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 1_000, runningMilliseconds: 1_000 } });
     const lines = createTextLines(3);
     await fixture.createBatchExecutor().execute({ stage: 'analyze', model, lines, detach: true });
@@ -151,9 +151,15 @@ describe('settled once', () => {
     const { jobName: _jobName, ...unsent } = first;
     await saveJobRecord(fixture.workspaceDirectory, { ...unsent, displayName: `${first.displayName}-twin`, status: 'preparing' });
 
+    // Each answer placed is one progress tick: a key placed twice would count twice.
+    let answeredTicks = 0;
+    fixture.logger.progress = (event) => {
+      answeredTicks += event.answered ?? 0;
+    };
     const report = await fixture.createBatchExecutor().execute({ stage: 'analyze', model, lines });
     expect(report.outcomes.size).toBe(3);
     expect(readAnswered(await fixture.emulator.stats())).toBe(6);
+    expect(answeredTicks).toBe(3);
     expect((await readCachedKeys(fixture.workspaceDirectory, 'analyze')).sort()).toEqual(lines.map((line) => line.key).sort());
     expect(fixture.logger.lines.some((line) => /3 late answers for keys already answered dropped/.test(line.text))).toBe(true);
   });
