@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
-import { loadJobRecords, saveJobRecord } from '../../lib/gemini/job-record.ts';
+import { loadJobRecords, saveJobRecord, type JobRecord } from '../../lib/gemini/job-record.ts';
+import { describeStraggler } from '../../lib/gemini/describe-straggler.ts';
 import { stateDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
@@ -81,6 +82,23 @@ describe('stragglers: a job still PENDING at its deadline', () => {
     const [record] = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
     expect(record?.cancelRequestedAt).toBeUndefined();
     expect(record?.pendingDeadlineAt).toBeDefined();
+  });
+
+  it('keeps the answers of a straggler whose cancel lost the race (it SUCCEEDED first), and sends nothing again', async () => {
+    // PENDING until 10 s, done at 10.1 s; the deadline at 9 s asks a cancel that would land at 14 s: too late.
+    fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 10_000, runningMilliseconds: 100, cancelMilliseconds: 5_000 } });
+    const report = await fixture.createBatchExecutor({ settings: { pendingDeadlineMilliseconds: 9_000 } }).execute({ stage: 'analyze', model, lines: createTextLines(3) });
+    expect([...report.outcomes.values()].map((outcome) => outcome.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(report.jobsCreated).toBe(1);
+    const stats = await fixture.emulator.stats();
+    expect(readCount(stats, 'batchesCreated')).toBe(1);
+    expect(readAnswered(stats)).toBe(3);
+    expect(readCount(stats, 'batchesCancelled')).toBe(0);
+    const [record] = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
+    expect(record).toMatchObject({ status: 'finished', finalState: 'JOB_STATE_SUCCEEDED' });
+    expect(record?.cancelRequestedAt).toBeDefined();
+    expect(record?.replacedBy).toBeUndefined();
+    expect(describeStraggler(record as JobRecord)).toBe(`straggler: still PENDING at its deadline ${record?.pendingDeadlineAt}, cancel asked; it ended SUCCEEDED with every line answered`);
   });
 
   it('waits with the setting at 0: no deadline in the record, no cancel', async () => {
