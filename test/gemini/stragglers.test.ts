@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from '../../lib/gemini/job-record.ts';
 import { describeStraggler } from '../../lib/gemini/describe-straggler.ts';
+import { stampPendingDeadline } from '../../lib/gemini/replace-straggler.ts';
 import { stateDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
@@ -155,6 +156,30 @@ describe('stragglers: a job still PENDING at its deadline', () => {
     const stats = await fixture.emulator.stats();
     expect(readCount(stats, 'batchesCreated')).toBe(2);
     expect(readAnswered(stats)).toBe(4);
+  });
+});
+
+describe('the pending deadline a job gets', () => {
+  const base: JobRecord = { version: 1, displayName: 'a-1', stage: 'analyze', model, fingerprint: 'f'.repeat(64), attempt: 1, keys: ['k'], requestFile: 'r.jsonl', status: 'submitted', createdAt: '2026-11-21T12:00:00.000Z' };
+  const now = Date.UTC(2026, 10, 21, 12);
+
+  it('is its submission plus the setting, once; a chain of replacements stops at maxRounds jobs; 0 gives none', () => {
+    const first = { ...base };
+    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now })).toBe(true);
+    expect(first).toMatchObject({ submittedAt: '2026-11-21T12:00:00.000Z', pendingDeadlineAt: '2026-11-21T12:01:00.000Z' });
+    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now: now + 5 })).toBe(false);
+    const second: JobRecord = { ...base, displayName: 'a-2', replaces: 'a-1' };
+    const third: JobRecord = { ...base, displayName: 'a-3', replaces: 'a-2' };
+    const records = [first, second, third];
+    stampPendingDeadline({ record: second, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
+    stampPendingDeadline({ record: third, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
+    expect(second.pendingDeadlineAt).toBeDefined();
+    expect(third.pendingDeadlineAt).toBeUndefined();
+    const once = { ...base };
+    stampPendingDeadline({ record: once, records: [once], deadlineMilliseconds: 60_000, maxRounds: 1, now });
+    const off = { ...base };
+    stampPendingDeadline({ record: off, records: [off], deadlineMilliseconds: 0, maxRounds: 3, now });
+    expect([once.pendingDeadlineAt, off.pendingDeadlineAt, off.submittedAt]).toEqual([undefined, undefined, '2026-11-21T12:00:00.000Z']);
   });
 });
 
