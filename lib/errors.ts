@@ -164,7 +164,8 @@ export class DiskFullError extends ChargenError {
   readonly neededBytes: number;
 
   constructor(options: { directory: string; neededBytes: number; freeBytes: number; fileName: string }) {
-    const megabytes = (bytes: number) => `${Math.ceil(bytes / 1_000_000).toLocaleString('en-US')} MB`;
+    const megabytes = (bytes: number) =>
+      bytes >= 1_000_000 ? `${(bytes / 1_000_000).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MB` : `${bytes.toLocaleString('en-US')} bytes`;
     super({
       code: 'disk-full',
       message: `Not enough disk space in ${options.directory} for ${options.fileName}: it needs ${megabytes(options.neededBytes)}, ${megabytes(options.freeBytes)} are free. Free some space there, then run again (finished work is kept).`,

@@ -1,3 +1,4 @@
+import { DiskFullError } from '../errors.ts';
 import { callWithRetry } from './call-with-retry.ts';
 import { downloadResultFile } from './download-result-file.ts';
 import type { JobRecord } from './job-record.ts';
@@ -23,11 +24,22 @@ export async function downloadResults(dependencies: BatchDependencies, options: 
   const { baseUrl = defaultBaseUrl, apiKey } = dependencies.connection;
   const idleTimeoutMilliseconds = dependencies.settings.downloadIdleTimeoutMilliseconds;
   const room = { reserve: slot.reserveRoom, end: slot.endDownload };
+  // No room is no API failure: it leaves the retries as it is, to stop the run with its own message.
+  let diskFull: DiskFullError | undefined;
   const call = async () => {
-    const result = await downloadResultFile({ baseUrl, apiKey, fileName, destination, idleTimeoutMilliseconds, room });
-    if (result.resumedFrom > 0) dependencies.logger.info(`download of ${fileName} resumed at byte ${result.resumedFrom} of ${result.bytes}`);
+    try {
+      const result = await downloadResultFile({ baseUrl, apiKey, fileName, destination, idleTimeoutMilliseconds, room });
+      if (result.resumedFrom > 0) dependencies.logger.info(`download of ${fileName} resumed at byte ${result.resumedFrom} of ${result.bytes}`);
+    } catch (error) {
+      if (error instanceof DiskFullError) diskFull = error;
+      throw error;
+    }
   };
-  await callWithRetry({ operation: `download ${fileName}`, ...dependencies.retry, call });
+  try {
+    await callWithRetry({ operation: `download ${fileName}`, ...dependencies.retry, call });
+  } catch (error) {
+    throw diskFull ?? error;
+  }
   return destination;
 }
 

@@ -95,9 +95,11 @@ async function finishFile(options: DownloadOptions, file: { validator: PartValid
 async function attemptDownload(options: DownloadOptions, stall: Stall): Promise<AttemptOutcome> {
   const room = options.room ?? unlimitedRoom;
   const partial = await readPartialDownload(options);
-  // A range applies to the bytes as sent; a gzip encoding made on the fly cannot be continued from decoded bytes,
-  // so a resume asks for them plain. A fresh download takes gzip, as a front end may send it anyway.
-  const headers: Record<string, string> = partial && partial.bytes > 0 ? { range: `bytes=${partial.bytes}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'gzip' };
+  // Plain bytes asked for: under gzip the size of the file is not known before its last byte (content-length is the
+  // encoded size, gzip's own length is in its trailer), so room on disk could not be checked; and a range applies to
+  // the bytes as sent, so a gzip encoding made on the fly could not be continued from decoded ones. A front end that
+  // encodes anyway is still read (strictly), its content-length then a lower bound of the room needed.
+  const headers: Record<string, string> = { 'accept-encoding': 'identity', ...(partial && partial.bytes > 0 ? { range: `bytes=${partial.bytes}-` } : {}) };
   const url = new URL(`${options.baseUrl.replace(/\/+$/, '')}/v1beta/${options.fileName}:download?alt=media`);
   stall.arm();
   const response = await openFollowingRedirects({ url, apiKey: options.apiKey, fileName: options.fileName, stall, headers });
@@ -166,7 +168,7 @@ function abandon(response: IncomingMessage, reason: string): AttemptOutcome {
 
 /**
  * Streams a generated file (a batch's results) to disk, as a real front end serves it: through a redirect, and
- * gzip-encoded when it chooses. The SDK's own download pipes without passing on a body error, so a cut connection
+ * gzip-encoded if it chooses (plain bytes are asked for). The SDK's own download pipes without passing on a body error, so a cut connection
  * can leave it waiting forever; and fetch decodes gzip leniently (a truncated stream with whole framing reads as a
  * short, clean body) while keeping `content-length` as the encoded size. So node:http, and checks: the bytes on the
  * wire against `content-length`, the decoded stream by a strict decoder, the whole file against the served

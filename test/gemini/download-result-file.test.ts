@@ -29,25 +29,29 @@ async function serveFrontEnd(listener: RequestListener): Promise<{ baseUrl: stri
 interface ObservedRequest {
   url: string;
   range: string | undefined;
+  /** As the client asked, before a `forceGzip` proxy changed it. */
   acceptEncoding: string | undefined;
   status: number;
+  contentEncoding: string | undefined;
 }
 
 /**
  * Forwards every request to the emulator as it came (Range and Accept-Encoding included) and the answer back as it
  * went, streamed, so a cut stays a cut; records what was asked and answered. `stripRange` plays a server that ignores
- * Range, `hash` one that serves another X-Goog-Hash.
+ * Range, `hash` one that serves another X-Goog-Hash, `forceGzip` one that gzip-encodes whatever the client asked.
  */
-async function serveObservingProxy(emulator: TestEmulator, options: { stripRange?: boolean; hash?: string } = {}): Promise<{ baseUrl: string; requests: ObservedRequest[] }> {
+async function serveObservingProxy(emulator: TestEmulator, options: { stripRange?: boolean; hash?: string; forceGzip?: boolean } = {}): Promise<{ baseUrl: string; requests: ObservedRequest[] }> {
   const requests: ObservedRequest[] = [];
   let baseUrl = '';
   const proxy = await serveFrontEnd((request, response) => {
     const headers = { ...request.headers, host: new URL(emulator.baseUrl).host };
     if (options.stripRange) delete headers.range;
-    const observed: ObservedRequest = { url: request.url ?? '/', range: headers.range, acceptEncoding: headers['accept-encoding'], status: 0 };
+    const observed: ObservedRequest = { url: request.url ?? '/', range: headers.range, acceptEncoding: headers['accept-encoding'], status: 0, contentEncoding: undefined };
+    if (options.forceGzip) headers['accept-encoding'] = 'gzip';
     requests.push(observed);
     const forwarded = sendHttpRequest(`${emulator.baseUrl}${request.url ?? '/'}`, { headers }, (answer) => {
       observed.status = answer.statusCode ?? 0;
+      observed.contentEncoding = answer.headers['content-encoding'];
       const answerHeaders = { ...answer.headers };
       if (typeof answerHeaders.location === 'string') answerHeaders.location = answerHeaders.location.replace(emulator.baseUrl, baseUrl);
       if (options.hash && answerHeaders['x-goog-hash']) answerHeaders['x-goog-hash'] = options.hash;
@@ -97,23 +101,27 @@ function destinationFor(name: string): string {
 
 describe('downloadResultFile', () => {
   it.each([
-    ['behind a redirecting, gzip-encoding front end (the default)', {}],
-    ['with the front end quirks switched off', { quirks: { redirectDownloads: false, gzipResponses: false } }],
-  ] as const)('streams the result file %s, byte for byte', async (label, options) => {
+    ['behind the redirecting front end, asking plain bytes', {}, false],
+    ['behind a front end that gzip-encodes whatever was asked', {}, true],
+    ['with the front end quirks switched off', { quirks: { redirectDownloads: false, gzipResponses: false } }, false],
+  ] as const)('streams the result file %s, byte for byte', async (label, options, forceGzip) => {
     const emulator = await startEmulator(options);
     const { fileName, plain } = await createResultFile(emulator);
+    const seen = await serveObservingProxy(emulator, { forceGzip });
     const destination = destinationFor(label.replace(/\W+/g, '-'));
-    const result = await downloadResultFile({ baseUrl: emulator.baseUrl, apiKey: testApiKey, fileName, destination, idleTimeoutMilliseconds: 60_000 });
+    const result = await downloadResultFile({ baseUrl: seen.baseUrl, apiKey: testApiKey, fileName, destination, idleTimeoutMilliseconds: 60_000 });
     expect(result.bytes).toBe(plain.length);
     expect((await readFile(destination)).equals(plain)).toBe(true);
     expect((await emulator.stats())['downloads']).toBe(2);
+    const last = seen.requests.at(-1)!;
+    expect([last.acceptEncoding, last.contentEncoding]).toEqual(['identity', forceGzip ? 'gzip' : undefined]);
   });
 
   it('resumes a download cut under gzip with a Range from its .part, and the file comes whole', async () => {
     const emulator = await startEmulator();
     // Large enough that the half sent before the cut has been decoded and written in part.
     const { fileName, plain } = await createResultFile(emulator, 3000);
-    const seen = await serveObservingProxy(emulator);
+    const seen = await serveObservingProxy(emulator, { forceGzip: true });
     await fetch(`${emulator.baseUrl}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ cutDownloads: 1 }) });
     const destination = destinationFor('cut');
     const download = () => downloadResultFile({ baseUrl: seen.baseUrl, apiKey: testApiKey, fileName, destination, idleTimeoutMilliseconds: 60_000 });
@@ -129,11 +137,10 @@ describe('downloadResultFile', () => {
     expect((await readFile(destination)).equals(plain)).toBe(true);
     expect(await readdir(join(workDirectory, 'cut'))).toEqual(['results.jsonl']);
     const downloads = seen.requests.filter((request) => request.url.startsWith('/download/'));
-    expect(downloads.map((request) => [request.range, request.status])).toEqual([
-      [undefined, 200],
-      [`bytes=${kept}-`, 206],
+    expect(downloads.map((request) => [request.range, request.status, request.contentEncoding])).toEqual([
+      [undefined, 200, 'gzip'],
+      [`bytes=${kept}-`, 206, undefined],
     ]);
-    expect(downloads[1]!.acceptEncoding).toBe('identity');
   });
 
   it('starts over when the server ignores the Range (200), and on a 416 asks for the whole file', async () => {
