@@ -12,6 +12,13 @@ export const geminiSettingsSchema = z
     jobDeadlineMilliseconds: z
       .number().int().min(0).max(47 * 60 * minute).default(24 * 60 * minute)
       .describe('how long a batch job is planned to take at most (the API targets 24 h, and expires jobs at 48 h): a file it references must live that long'),
+    pendingDeadlineMilliseconds: z
+      .number().int().min(0).max(47 * 60 * minute).default(6 * 60 * minute)
+      .describe(
+        'a batch job still PENDING this long after it was submitted is a straggler: it is cancelled, and once the cancel is ' +
+          'confirmed its unanswered lines go into a new job (a job that started RUNNING is left to finish); 0 turns this off. ' +
+          'Jobs stuck PENDING for a day and more are the most reported Batch API problem (python-genai#1482, #2221, #2974)',
+      ),
     chunkMaxLines: z.number().int().min(1).default(5_000).describe('request lines per batch job'),
     chunkMaxBytes: z
       .number().int().min(1024).max(1_900_000_000).default(256 * 1024 * 1024)
@@ -48,4 +55,6 @@ export const emulatorGeminiSettings: GeminiSettingsInput = {
   pollMaxMilliseconds: 2_000,
   retryInitialMilliseconds: 50,
   retryMaxMilliseconds: 2_000,
+  // Emulator jobs start in seconds: one still pending after 20 s is stuck (the STUCK_PENDING fault).
+  pendingDeadlineMilliseconds: 20_000,
 };

@@ -49,6 +49,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           await mapWithConcurrency({ items: work, concurrency: settings.maxJobsInFlight, work: (item) => runBatchJob(dependencies, item.record, state, item.resumed) });
         }
         failUnanswered(state, settings.maxRounds);
+        if (state.stragglersReplaced > 0 || state.lateResultsDropped > 0) {
+          logger.info(`${state.stage}: ${state.stragglersReplaced} stragglers replaced; ${state.lateResultsDropped} late answers for keys already answered dropped`);
+        }
         return state.report;
       } finally {
         await cache.close();

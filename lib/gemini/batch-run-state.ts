@@ -59,6 +59,9 @@ export interface RunState {
   heldKeys: Set<string>;
   /** Refusals said once, however many chunks they hit (every chunk's upload refused for its MIME type, say). */
   refusalsLogged: Set<string>;
+  /** Stragglers cancelled and replaced in this call, and answers dropped because their key was already answered. */
+  stragglersReplaced: number;
+  lateResultsDropped: number;
   report: ExecuteReport;
 }
 
@@ -77,15 +80,26 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
     missingFileKeys: new Set(),
     heldKeys: new Set(),
     refusalsLogged: new Set(),
+    stragglersReplaced: 0,
+    lateResultsDropped: 0,
     report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
   };
 }
 
-/** A final outcome is cached and reported; a failed one leaves its reason for the next round (or the end). */
+/**
+ * A final outcome is cached and reported; a failed one leaves its reason for the next round (or the end). Settled
+ * once: a late answer for a key already answered (a straggler's, a job adopted twice over) is dropped, never placed
+ * or cached again.
+ */
 export async function settleOutcome(outcome: LineOutcome, state: RunState, logger: Logger): Promise<void> {
+  if (state.report.outcomes.has(outcome.key)) {
+    state.lateResultsDropped += 1;
+    return;
+  }
   if (isFinal(outcome)) {
-    await state.cache.put(outcome);
+    // Claimed before the await: two jobs' results read at once must not both pass the check above.
     state.report.outcomes.set(outcome.key, outcome);
+    await state.cache.put(outcome);
     state.lastReasons.delete(outcome.key);
     logger.progress?.({ stage: state.stage, answered: 1 });
   } else if (outcome.status === 'failed') {

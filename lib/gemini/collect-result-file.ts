@@ -65,6 +65,11 @@ export async function collectResultFile(dependencies: BatchDependencies, record:
     }
     if (seen.has(line.key)) continue;
     seen.add(line.key);
+    // Answered already (by a straggler's replacement, say): dropped before the stage prepares it, never placed twice.
+    if (state.report.outcomes.has(line.key)) {
+      state.lateResultsDropped += 1;
+      continue;
+    }
     const { validate, prepareResponse } = state.options;
     const outcome: LineOutcome =
       line.kind === 'error'

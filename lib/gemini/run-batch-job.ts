@@ -7,6 +7,7 @@ import type { ChunkSubmission } from './submit-chunk.ts';
 import type { BatchDependencies, RunState } from './batch-run-state.ts';
 import { collectResultFile, downloadResults } from './collect-result-file.ts';
 import { prepareChunk } from './prepare-chunk.ts';
+import { cancelStraggler, prepareReplacement, readPendingDeadline, stampPendingDeadline } from './replace-straggler.ts';
 
 /** A job's life: submitted (or adopted), polled to its end, its results collected, its record marked finished. */
 async function runChunk(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
@@ -27,7 +28,15 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     await saveJobRecord(workspace.directory, record);
     logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
   }
-  const result = await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger });
+  const deadline = { record, records: state.records, deadlineMilliseconds: settings.pendingDeadlineMilliseconds, maxReplacements: settings.maxRounds, now: environment.now() };
+  if (stampPendingDeadline(deadline)) await saveJobRecord(workspace.directory, record);
+  const pendingDeadlineAt = readPendingDeadline(record);
+  // A straggler whose cancel was asked before a crash goes straight on to its replacement.
+  const polled =
+    record.cancelRequestedAt === undefined
+      ? await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger, now: environment.now, ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) })
+      : undefined;
+  const result = polled === undefined || polled.overdue ? await cancelStraggler(dependencies, record, state) : polled;
   if (!result.final) {
     state.report.pendingJobs += 1;
     for (const key of record.keys) state.heldKeys.add(key);
@@ -36,13 +45,16 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
   }
   if (result.fileName) {
     await fetchAndCollect(dependencies, { record, fileName: result.fileName, state });
-  } else {
+  } else if (record.cancelRequestedAt === undefined) {
     logger.warn(`${state.stage}: ${record.jobName} ended ${result.state}; its ${record.keys.length} lines go into the next round`);
     for (const key of record.keys) state.lastReasons.set(key, `job ${record.jobName} ended ${result.state}`);
   }
   record.status = 'finished';
   record.finalState = result.state;
   await saveJobRecord(workspace.directory, record);
+  if (record.cancelRequestedAt === undefined) return;
+  const replacement = await prepareReplacement(dependencies, record, state);
+  if (replacement) await runBatchJob(dependencies, replacement, state, false);
 }
 
 /**

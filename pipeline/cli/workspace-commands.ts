@@ -64,6 +64,7 @@ function printBackends(logger: Logger, status: WorkspaceStatus): void {
     for (const job of status.jobs.filter((candidate) => candidate.backend === backend.identity)) {
       const state = job.note ? `${job.state} (${job.note})` : job.state;
       logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${state}, ${formatCount(job.requests, 'request')}, created ${job.createdAt}`);
+      if (job.straggler) logger.print(`    ${job.straggler}`);
     }
   }
 }

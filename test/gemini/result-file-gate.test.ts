@@ -53,15 +53,17 @@ describe('result files on disk', () => {
   it('waits for a read file to be deleted when the disk has room for one file only', async () => {
     fixture = await createGeminiFixture();
     const directory = join(fixture.workspaceDirectory, 'downloads', 'analyze');
-    // One job's result file, to size the pretend disk: room for one and a half of them.
-    const sizing = { bytes: 0 };
+    // The same lines once under another stage, to size the pretend disk: room for one and a half of the largest
+    // result file, so that one always fits and no two do.
+    const sizes: number[] = [];
     const sizingReader: ResultLineReader = async function* (path) {
-      sizing.bytes = (await stat(path)).size;
+      sizes.push((await stat(path)).size);
       yield* readResultLines(path);
     };
-    await fixture.createBatchExecutor({ settings: { chunkMaxLines: 5 }, readResults: sizingReader }).execute({ stage: 'sizing', model, lines: createTextLines(5, 'sizing') });
-    expect(sizing.bytes).toBeGreaterThan(0);
-    const capacity = Math.floor(sizing.bytes * 1.5);
+    await fixture.createBatchExecutor({ settings: { chunkMaxLines: 5 }, readResults: sizingReader }).execute({ stage: 'sizing', model, lines: createTextLines(30) });
+    expect(sizes).toHaveLength(6);
+    expect(Math.min(...sizes) * 2).toBeGreaterThan(Math.max(...sizes) * 1.5);
+    const capacity = Math.floor(Math.max(...sizes) * 1.5);
     const readFreeBytes = async () => capacity - (await listResultFiles(directory)).bytes;
     const seen = { most: 0 };
     const executor = fixture.createBatchExecutor({
