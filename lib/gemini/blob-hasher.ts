@@ -94,7 +94,8 @@ export function createWorkerBlobHasher(): BlobHasher {
     async update(id, pieces) {
       if (failure) throw failure;
       for (const piece of pieces) queuedBytes += piece.length;
-      worker.postMessage({ id, pieces });
+      // A message copies each piece's whole backing store: a view into a larger one (a pool slab) is copied out first.
+      worker.postMessage({ id, pieces: pieces.map((piece) => (piece.byteLength * 2 < piece.buffer.byteLength ? Buffer.from(piece) : piece)) });
       while (queuedBytes > maxQueuedBytes && failure === undefined) await new Promise<void>((resolve) => drained.push(resolve));
       if (failure) throw failure;
     },
