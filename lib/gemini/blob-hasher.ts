@@ -8,7 +8,10 @@ import { Worker } from 'node:worker_threads';
 export interface BlobHasher {
   /** A new blob's hash; `update` and `digest` take the id it returns. */
   start(): number;
-  /** Takes the pieces (copied, if kept: the caller may reuse them); resolves when more may be given. */
+  /**
+   * Takes the pieces, whose memory is handed over: the caller must not touch them afterwards (a worker takes them
+   * without a copy). Resolves when more may be given.
+   */
   update(id: number, pieces: readonly Buffer[]): Promise<void>;
   digest(id: number): Promise<string>;
   close(): Promise<void>;
@@ -60,7 +63,19 @@ parentPort.on('message', (message) => {
 `;
 
 /** Bytes handed to the worker and not yet hashed, past which the reader waits: memory stays flat if hashing lags. */
-const maxQueuedBytes = 16 * 1024 * 1024;
+const maxQueuedBytes = 8 * 1024 * 1024;
+
+/**
+ * The backing stores a message can move rather than copy: those a piece fills (a decoded piece owns its own); a small
+ * piece in a shared pool slab is copied with the message instead, since moving the slab would take it from others.
+ */
+function collectTransferable(pieces: readonly Buffer[]): ArrayBuffer[] {
+  const stores = new Set<ArrayBuffer>();
+  for (const piece of pieces) {
+    if (piece.buffer instanceof ArrayBuffer && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength) stores.add(piece.buffer);
+  }
+  return [...stores];
+}
 
 /**
  * Hashing on a worker thread, so that the reader's thread only decodes and writes: sha256 and base64 decoding cost
@@ -94,8 +109,7 @@ export function createWorkerBlobHasher(): BlobHasher {
     async update(id, pieces) {
       if (failure) throw failure;
       for (const piece of pieces) queuedBytes += piece.length;
-      // A message copies each piece's whole backing store: a view into a larger one (a pool slab) is copied out first.
-      worker.postMessage({ id, pieces: pieces.map((piece) => (piece.byteLength * 2 < piece.buffer.byteLength ? Buffer.from(piece) : piece)) });
+      worker.postMessage({ id, pieces }, collectTransferable(pieces));
       while (queuedBytes > maxQueuedBytes && failure === undefined) await new Promise<void>((resolve) => drained.push(resolve));
       if (failure) throw failure;
     },
