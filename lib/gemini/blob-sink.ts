@@ -34,11 +34,12 @@ export class BlobSink {
     const blob = this.blobs[this.blobs.length - 1]!;
     await blob.pendingWrite;
     if (event.type === 'blob-data') {
-      // Hashed once written: the hasher takes the pieces' memory (no copy), so the write must be done with them.
-      const write = blob.file.write(event.data).then(() => this.hasher.update(blob.hashId, event.data));
+      const write = blob.file.write(event.data);
       // Awaited before the next write or at the end; this only keeps an early failure from counting as unhandled.
       write.catch(() => undefined);
       blob.pendingWrite = write;
+      // Hashed while the write goes on; waits only when the hasher is a full buffer behind.
+      await this.hasher.update(blob.hashId, event.data);
     } else {
       await blob.file.close();
       await this.name(blob, event.reference);

@@ -13,14 +13,15 @@ describe.each([
       const second = hasher.start();
       const firstBytes: Buffer[] = [];
       const secondBytes: Buffer[] = [];
-      // 40 MB through a queue bounded at 8 MB: update waits when the hashing lags. Pieces of their own backing store
-      // (as decoded pieces are) and views into a shared one (as a pool slab is).
+      // 20 MB through 8 MB of slots, in pieces that straddle slots: update waits when the hashing lags, and the
+      // caller may reuse a piece once update resolved.
       const slab = randomBytes(300_000);
       for (let index = 0; index < 64; index += 1) {
         const own = randomBytes(300_000);
         const view = slab.subarray(index * 10, index * 10 + 1000);
         (index % 2 === 0 ? firstBytes : secondBytes).push(Buffer.from(own), Buffer.from(view));
         await hasher.update(index % 2 === 0 ? first : second, [own, view]);
+        own.fill(0);
       }
       expect(slab.length).toBe(300_000);
       const empty = hasher.start();
