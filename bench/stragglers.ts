@@ -5,6 +5,7 @@
  * emulator, reset to the same fault, and is stopped after --limit seconds. Per run: wall time, images made, batch jobs
  * created and cancelled (the emulator's counters), and the exit code.
  * Run: npx tsx bench/stragglers.ts [--images 8] [--chunk-lines 2] [--limit 90] [--baseline /work/main/bin/chargen.js]
+ *                                  [--healthy]   (this checkout once more with no stuck job, for reference)
  *
  * On this checkout the built-in deadline against an emulator on this machine is 20 s
  * (gemini.pendingDeadlineMilliseconds), so the stuck job is cancelled 20 s after it was submitted and replaced.
@@ -24,6 +25,7 @@ const apiKey = 'bench-key-stragglers';
 
 interface Measured {
   chargen: string;
+  stuck: boolean;
   seconds: number;
   images: number;
   jobsCreated: number;
@@ -65,6 +67,7 @@ async function runBench(): Promise<void> {
       'chunk-lines': { type: 'string', default: '2' },
       limit: { type: 'string', default: '90' },
       baseline: { type: 'string', multiple: true, default: [] },
+      healthy: { type: 'boolean', default: false },
     },
   });
   const images = Number(values.images);
@@ -74,14 +77,15 @@ async function runBench(): Promise<void> {
   const admin = createEmulatorAdmin(emulator.baseUrl);
   const results: Measured[] = [];
   try {
-    for (const chargen of [chargenBinary, ...values.baseline]) {
+    const plan = [...[chargenBinary, ...values.baseline].map((chargen) => ({ chargen, stuck: true })), ...(values.healthy ? [{ chargen: chargenBinary, stuck: false }] : [])];
+    for (const { chargen, stuck } of plan) {
       await admin.reset();
-      await admin.replaceFaults({ jobOutcomes: [{ outcome: 'STUCK_PENDING', displayNameContains: '-analyze-', count: 1 }] });
+      await admin.replaceFaults({ jobOutcomes: stuck ? [{ outcome: 'STUCK_PENDING', displayNameContains: '-analyze-', count: 1 }] : [] });
       const project = await createProject({ images, chunkLines });
       const run = await runOnce({ chargen, project, baseUrl: emulator.baseUrl, limitSeconds });
       const stats = await admin.readStats();
       const made = (await readdir(join(project, 'final_characters')).catch(() => [] as string[])).filter((name) => name.endsWith('.jpg')).length;
-      results.push({ chargen, seconds: run.seconds, images: made, jobsCreated: readNumber(stats, 'batchesCreated'), jobsCancelled: readNumber(stats, 'batchesCancelled'), exit: run.exit });
+      results.push({ chargen, stuck, seconds: run.seconds, images: made, jobsCreated: readNumber(stats, 'batchesCreated'), jobsCancelled: readNumber(stats, 'batchesCancelled'), exit: run.exit });
       await rm(project, { recursive: true, force: true });
     }
   } finally {
@@ -89,7 +93,7 @@ async function runBench(): Promise<void> {
   }
   console.log(`${images} images, chunks of ${chunkLines} lines, one analysis job STUCK_PENDING; jobs PENDING 3 s, RUNNING 6 s; limit ${limitSeconds} s`);
   for (const result of results) {
-    console.log(`${result.chargen}: ${result.seconds.toFixed(1)} s (${result.exit}), ${result.images}/${images} images, ${result.jobsCreated} jobs created, ${result.jobsCancelled} cancelled`);
+    console.log(`${result.chargen}${result.stuck ? '' : ' (no stuck job)'}: ${result.seconds.toFixed(1)} s (${result.exit}), ${result.images}/${images} images, ${result.jobsCreated} jobs created, ${result.jobsCancelled} cancelled`);
   }
 }
 
