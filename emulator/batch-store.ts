@@ -26,6 +26,7 @@ export interface BatchJob {
   requestCount: number;
   /** Set by a fault rule: how this job ends instead of succeeding. */
   outcome?: JobOutcome;
+  /** When a requested cancel takes effect (the request's time plus the cancel latency). */
   cancelTime?: number;
   /** Lines are answered from the moment the job is RUNNING; nothing is visible before it has SUCCEEDED. */
   processing?: Promise<void>;
@@ -46,6 +47,7 @@ export interface BatchTimings {
   pendingMilliseconds: number;
   runningMilliseconds: number;
   jobExpiryMilliseconds: number;
+  cancelMilliseconds: number;
 }
 
 /** When a job that is not cancelled reaches its final state (success or its fault outcome). */
@@ -60,7 +62,8 @@ export function finishTimeOf(job: BatchJob, timings: BatchTimings): number {
  */
 export function stateOf(job: BatchJob, options: { now: number; timings: BatchTimings }): BatchState {
   const { now, timings } = options;
-  if (job.cancelTime !== undefined) return 'BATCH_STATE_CANCELLED';
+  // A requested cancel takes effect after the cancel latency; until then the job reads as it did.
+  if (job.cancelTime !== undefined && now >= job.cancelTime) return 'BATCH_STATE_CANCELLED';
   if (job.outcome === 'STUCK_PENDING') {
     return now < finishTimeOf(job, timings) ? 'BATCH_STATE_PENDING' : 'BATCH_STATE_EXPIRED';
   }
@@ -113,6 +116,15 @@ export function createBatchStore(): BatchStore {
 /** The clock has reached the job's RUNNING phase, so its lines may be answered. */
 export function isRunningTime(job: BatchJob, options: { now: number; timings: BatchTimings }): boolean {
   return job.cancelTime === undefined && job.outcome === undefined && options.now >= job.createTime + options.timings.pendingMilliseconds;
+}
+
+/**
+ * When a cancel asked for now takes effect, or undefined when it comes too late: the job reaches its own final state
+ * first (cancel is best effort).
+ */
+export function computeCancelTime(job: BatchJob, options: { now: number; timings: BatchTimings }): number | undefined {
+  const cancelTime = options.now + options.timings.cancelMilliseconds;
+  return finishTimeOf(job, options.timings) < cancelTime ? undefined : cancelTime;
 }
 
 export function isClockDue(job: BatchJob, options: { now: number; timings: BatchTimings }): boolean {

@@ -19,6 +19,12 @@ export const latencySchema = z
     runningMilliseconds: z.number().int().min(0).default(2_000).describe('time a batch then stays RUNNING'),
     fileTimeToLiveMilliseconds: z.number().int().positive().default(48 * hour).describe('uploaded files expire this long after creation'),
     jobExpiryMilliseconds: z.number().int().positive().default(48 * hour).describe('a job still pending or running this long is EXPIRED'),
+    cancelMilliseconds: z
+      .number().int().min(0).default(500)
+      .describe(
+        'time from batches.cancel until the job reads CANCELLED (the REST reference calls cancel asynchronous and best effort; ' +
+          'a job that reaches its own final state first keeps it); a cancelled job has no results',
+      ),
     pollWaitMilliseconds: z
       .number().int().min(0).default(1_000)
       .describe('how long a poll of a due job waits for its last lines before answering RUNNING'),

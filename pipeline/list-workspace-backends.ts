@@ -1,10 +1,10 @@
 import type { BackendResolution } from './connect-backend.ts';
 import { formatCount } from '../lib/format-count.ts';
 import { loadJobRecords, type JobRecord } from '../lib/gemini/job-record.ts';
-import { readCachedKeys } from '../lib/gemini/result-cache.ts';
+import { countCachedOutcomes } from '../lib/gemini/result-cache.ts';
 import { stageNames } from '../stages/stage-step.ts';
 import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
-import { backendStateDirectory, resultCachePath, uploadRegistryPath } from '../lib/store/workspace-layout.ts';
+import { backendStateDirectory } from '../lib/store/workspace-layout.ts';
 import { listHeldUploads, readUploadRecords } from '../lib/gemini/upload-registry.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */
@@ -27,10 +27,10 @@ export async function listWorkspaceBackends(workspaceDirectory: string): Promise
     let answers = 0;
     const records: JobRecord[] = [];
     for (const stage of stageNames) {
-      answers += (await readCachedKeys(resultCachePath(directory, stage))).size;
+      answers += await countCachedOutcomes({ stateDirectory: directory, stage });
       records.push(...(await loadJobRecords(directory, stage)));
     }
-    const held = listHeldUploads(await readUploadRecords(uploadRegistryPath(directory)).catch(() => []), Date.now());
+    const held = listHeldUploads(await readUploadRecords({ stateDirectory: directory }).catch(() => []), Date.now());
     const uploadedBytes = held.reduce((sum, record) => sum + record.sizeBytes, 0);
     backends.push({ identity: remembered.identity, label: describeBackend(remembered), ...(remembered.lastUsedAt ? { lastUsedAt: remembered.lastUsedAt } : {}), answers, records, uploadedBytes });
   }

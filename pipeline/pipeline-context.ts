@@ -15,12 +15,12 @@ import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-a
 import { uploadFiles } from '../lib/gemini/upload-files.ts';
 import { createStorageBudget } from '../lib/gemini/storage-budget.ts';
 import { deleteUploads } from '../lib/gemini/delete-uploads.ts';
-import { openUploadRegistry } from '../lib/gemini/upload-registry.ts';
+import { forgetUploadRecords, openUploadRegistry } from '../lib/gemini/upload-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
 import { rememberBackend } from '../lib/store/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
-import { backendStateDirectory, ephemeralBackendPaths, uploadRegistryPath } from '../lib/store/workspace-layout.ts';
+import { backendStateDirectory, ephemeralBackendPaths } from '../lib/store/workspace-layout.ts';
 import { listInputFolder, type InputListing } from '../stages/analyze/list-input-folder.ts';
 
 export { readCodeVersion };
@@ -115,6 +115,7 @@ async function connectBackendState(options: ConnectOptions): Promise<{ backend: 
   if (backend.ephemeral) {
     // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
     for (const path of ephemeralBackendPaths(stateDirectory)) await rm(path, { recursive: true, force: true });
+    await forgetUploadRecords({ stateDirectory, now: options.environment.now });
   }
   return { backend, stateDirectory };
 }
@@ -130,8 +131,9 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
       : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }) });
   const registry = await openUploadRegistry({
-    path: uploadRegistryPath(stateDirectory),
+    stateDirectory,
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
+    now: environment.now,
     onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
   });
   options.closers.push(() => registry.close());
@@ -144,7 +146,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
     retry,
     storage: createStorageBudget({ budgetBytes: settings.storageBudgetBytes }),
     async releaseUploads(sha256s) {
-      const chosen = sha256s ?? registry.all().filter((record) => record.deletedAt === undefined).map((record) => record.sha256);
+      const chosen = sha256s ?? registry.listUndeleted().map((record) => record.sha256);
       const report = await deleteUploads({ client: backend.client, registry, sha256s: chosen, concurrency: settings.uploadConcurrency, now: environment.now, retry });
       for (const failed of report.failed) logger.warn(`could not delete ${failed.name} (it expires on its own 48 h after upload): ${failed.reason}`);
       return report;

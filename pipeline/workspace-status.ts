@@ -10,6 +10,7 @@ import { isRecordOpen, listWorkspaceBackends } from './list-workspace-backends.t
 import type { StageName } from '../stages/stage-step.ts';
 import { readLockHolder } from '../lib/store/workspace-lock.ts';
 import { workspaceFilePath } from '../lib/store/workspace-layout.ts';
+import { describeStraggler } from '../lib/gemini/describe-straggler.ts';
 
 export interface JobStatus {
   stage: StageName;
@@ -23,6 +24,10 @@ export interface JobStatus {
   createdAt: string;
   /** Why the state is the record's, not the API's (this shell cannot ask that backend). */
   note?: string;
+  /** Still PENDING at this moment, the job is cancelled and replaced (gemini.pendingDeadlineMilliseconds). */
+  pendingDeadlineAt?: string;
+  /** Its deadline and what became of it as a straggler (describe-straggler.ts), when there is something to say. */
+  straggler?: string;
 }
 
 export interface BackendStatus {
@@ -93,6 +98,7 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
     backend.records.map((record): JobStatus => {
       const gone = backend.identity === 'emulator' && isRecordOpen(record) && !emulatorAlive;
       const note = gone ? goneNote : isRecordOpen(record) ? explainUnaskable({ backend: backend.identity, resolution }) : undefined;
+      const straggler = describeStraggler(record);
       return {
         stage: record.stage as StageName,
         backend: backend.identity,
@@ -102,6 +108,8 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
         requests: record.keys.length,
         createdAt: record.createdAt,
         ...(note ? { note } : {}),
+        ...(record.pendingDeadlineAt ? { pendingDeadlineAt: record.pendingDeadlineAt } : {}),
+        ...(straggler ? { straggler } : {}),
       };
     }),
   );

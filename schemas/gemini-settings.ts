@@ -12,6 +12,14 @@ export const geminiSettingsSchema = z
     jobDeadlineMilliseconds: z
       .number().int().min(0).max(47 * 60 * minute).default(24 * 60 * minute)
       .describe('how long a batch job is planned to take at most (the API targets 24 h, and expires jobs at 48 h): a file it references must live that long'),
+    pendingDeadlineMilliseconds: z
+      .number().int().min(0).max(47 * 60 * minute).default(6 * 60 * minute)
+      .describe(
+        'a batch job still PENDING this long after it was submitted is a straggler: it is cancelled, and once the cancel is ' +
+          'confirmed its unanswered lines go into a new job (a job that started RUNNING is left to finish; a straggler and its ' +
+          'replacements are at most maxRounds jobs, the last one waited for); 0 turns this off. ' +
+          'Jobs stuck PENDING for a day and more are the most reported Batch API problem (python-genai#1482, #2221, #2974)',
+      ),
     chunkMaxLines: z.number().int().min(1).default(5_000).describe('request lines per batch job'),
     chunkMaxBytes: z
       .number().int().min(1024).max(1_900_000_000).default(256 * 1024 * 1024)
@@ -29,6 +37,9 @@ export const geminiSettingsSchema = z
     downloadIdleTimeoutMilliseconds: z
       .number().int().min(1).default(2 * minute)
       .describe('give up on a result download that sends nothing for this long, and try again'),
+    maxResultFilesOnDisk: z
+      .number().int().min(1).max(64).default(2)
+      .describe('downloaded batch result files on disk at once (image results run to gigabytes): each is read, then deleted, before another takes its place'),
     syncConcurrency: z.number().int().min(1).max(64).default(4).describe('generateContent calls in flight in --mode sync'),
     jsonlMimeType: z
       .string().min(1).default('application/json')
@@ -51,4 +62,6 @@ export const emulatorGeminiSettings: GeminiSettingsInput = {
   pollMaxMilliseconds: 2_000,
   retryInitialMilliseconds: 50,
   retryMaxMilliseconds: 2_000,
+  // Emulator jobs start in seconds: one still pending after 20 s is stuck (the STUCK_PENDING fault).
+  pendingDeadlineMilliseconds: 20_000,
 };

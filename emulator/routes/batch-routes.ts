@@ -1,6 +1,6 @@
 import { notFound } from '../api-error.ts';
 import { rm } from 'node:fs/promises';
-import { stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
+import { computeCancelTime, stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
 import { versionPattern, type EmulatorContext, type Route } from '../emulator-context.ts';
 import { HttpRejection, sendJson } from '../http-io.ts';
 import { toOperation } from './operation.ts';
@@ -56,13 +56,15 @@ export const batchRoutes: Route[] = [
     handle: async (context, input) => {
       input.request.resume();
       const job = requireJob(context, input.parameters['id']);
-      // Best effort, as the API describes cancel: a job already in a final state stays as it is.
-      const state = stateOf(job, { now: context.clock.now(), timings: context.timings() });
-      if (terminalStates.has(state)) {
+      // Asynchronous and best effort, as the REST reference describes cancel: the job reads as before until the
+      // cancel latency has passed; a job already final, or final before the cancel would land, stays as it is.
+      const timing = { now: context.clock.now(), timings: context.timings() };
+      const cancelTime = job.cancelTime === undefined && !terminalStates.has(stateOf(job, timing)) ? computeCancelTime(job, timing) : undefined;
+      if (cancelTime === undefined) {
         sendJson(input.response, 200, {});
         return;
       }
-      job.cancelTime = context.clock.now();
+      job.cancelTime = cancelTime;
       await discardUnpublishedOutput(job);
       context.stats.batchesCancelled += 1;
       sendJson(input.response, 200, {});

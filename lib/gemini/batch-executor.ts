@@ -2,6 +2,7 @@ import { toRetryPolicy } from './apply-gemini-settings.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
 import { loadJobRecords } from './job-record.ts';
 import { readResultLines } from './read-result-lines.ts';
+import { createResultFileGate } from './result-file-gate.ts';
 import { openResultCache } from './result-cache.ts';
 import { createChunkSubmitter } from './submit-chunk.ts';
 import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
@@ -11,7 +12,6 @@ import { createJobLimiter } from './job-limiter.ts';
 import { createSharedResultCaches, findAnsweredKeys } from './shared-result-caches.ts';
 import type { JobRecord } from './job-record.ts';
 import type { RunState } from './batch-run-state.ts';
-import { resultCachePath } from '../store/workspace-layout.ts';
 
 export type { BatchExecutorOptions, ExecutorEnvironment };
 
@@ -27,12 +27,13 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   const dependencies: BatchDependencies = {
     ...options,
     readResults: options.readResults ?? readResultLines,
+    resultFileGate: options.resultFileGate ?? createResultFileGate({ maxFiles: settings.maxResultFilesOnDisk }),
     retry,
     submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger }),
   };
   const jobLimiter = options.jobLimiter ?? createJobLimiter({ limit: settings.maxJobsInFlight });
   const caches = createSharedResultCaches({
-    open: (stage) => openResultCache({ path: resultCachePath(workspace.directory, stage), onSkippedLine: (line, reason) => logger.warn(`result cache line ${line}: ${reason}`) }),
+    open: (stage) => openResultCache({ stateDirectory: workspace.directory, stage, now: environment.now, onSkippedLine: (file, line, reason) => logger.warn(`${file} line ${line}: ${reason}`) }),
   });
   // A job is followed once however many calls running at once want its keys (a record of an earlier run may span
   // two chunks of this one): the others wait for it and take its answers from the shared cache.
@@ -51,9 +52,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     findAnswered: (findOptions) => findAnsweredKeys(caches, findOptions),
     async execute(executeOptions) {
       const { cache, release } = await caches.acquire(executeOptions.stage);
-      const records = await loadJobRecords(workspace.directory, executeOptions.stage);
-      const state = createRunState({ executeOptions, cache, records });
       try {
+        const records = await loadJobRecords(workspace.directory, executeOptions.stage);
+        const state = createRunState({ executeOptions, cache, records });
         await settleWithoutSending(state, logger);
         const unfinished = records.filter(
           (record) => record.status !== 'finished' && record.model === state.model && record.keys.some((key) => state.wanted.has(key) && !state.report.outcomes.has(key)),
@@ -65,6 +66,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           await Promise.all(work.map((item) => follow(item, state)));
         }
         failUnanswered(state, settings.maxRounds);
+        if (state.stragglersReplaced > 0 || state.lateResultsDropped > 0) {
+          logger.info(`${state.stage}: ${state.stragglersReplaced} stragglers replaced; ${state.lateResultsDropped} late answers for keys already answered dropped`);
+        }
         return state.report;
       } finally {
         await release();

@@ -8,6 +8,7 @@ import type { ExecuteOptions, ExecuteReport } from './gemini-executor.ts';
 import type { JobRecord } from './job-record.ts';
 import { isMissingFileError, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import type { ResultLineReader } from './read-result-lines.ts';
+import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
 import type { JobLimiter } from './job-limiter.ts';
@@ -30,11 +31,14 @@ export interface BatchExecutorOptions {
   readResults?: ResultLineReader;
   /** Shared by every executor of the run on this backend (maxJobsInFlight); one of its own when absent. */
   jobLimiter?: JobLimiter;
+  /** The places for downloaded result files, shared by a run's executors; by default one of this executor's own. */
+  resultFileGate?: ResultFileGate;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
 export interface BatchDependencies extends BatchExecutorOptions {
   readResults: ResultLineReader;
+  resultFileGate: ResultFileGate;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   submitter: ChunkSubmitter;
 }
@@ -58,6 +62,9 @@ export interface RunState {
   heldKeys: Set<string>;
   /** Refusals said once, however many chunks they hit (every chunk's upload refused for its MIME type, say). */
   refusalsLogged: Set<string>;
+  /** Stragglers cancelled and replaced in this call, and answers dropped because their key was already answered. */
+  stragglersReplaced: number;
+  lateResultsDropped: number;
   report: ExecuteReport;
 }
 
@@ -76,17 +83,31 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
     missingFileKeys: new Set(),
     heldKeys: new Set(),
     refusalsLogged: new Set(),
+    stragglersReplaced: 0,
+    lateResultsDropped: 0,
     report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
   };
 }
 
-/** A final outcome is cached and reported; a failed one leaves its reason for the next round (or the end). */
+/**
+ * A final outcome is cached and reported; a failed one leaves its reason for the next round (or the end). Settled
+ * once: a late answer for a key already answered (a straggler's, a job adopted twice over) is dropped, never placed
+ * or cached again.
+ */
 export async function settleOutcome(outcome: LineOutcome, state: RunState, logger: Logger): Promise<void> {
+  if (state.report.outcomes.has(outcome.key)) {
+    state.lateResultsDropped += 1;
+    return;
+  }
   if (isFinal(outcome)) {
-    await state.cache.put(outcome);
-    // A job of an earlier run may hold keys another call of this run wants: cached for it, reported by it.
-    if (!state.wanted.has(outcome.key)) return;
+    // Claimed before the await: two jobs' results read at once must not both pass the check above.
     state.report.outcomes.set(outcome.key, outcome);
+    await state.cache.put(outcome);
+    if (!state.wanted.has(outcome.key)) {
+      // A job of an earlier run may hold keys another call of this run wants: cached for it, reported by it.
+      state.report.outcomes.delete(outcome.key);
+      return;
+    }
     state.lastReasons.delete(outcome.key);
     logger.progress?.({ stage: state.stage, answered: 1 });
   } else if (outcome.status === 'failed') {

@@ -26,7 +26,7 @@ export async function deleteUploads(options: {
 }): Promise<DeleteUploadsReport> {
   const wanted = new Set(options.sha256s);
   // Expired ones too, by this clock: the API's may differ, and a file gone already costs one 404.
-  const held = options.registry.all().filter((record) => record.deletedAt === undefined && wanted.has(record.sha256));
+  const held = options.registry.listUndeleted().filter((record) => wanted.has(record.sha256));
   const report: DeleteUploadsReport = { deletedBytes: 0, deleted: 0, gone: 0, failed: [] };
   await mapWithConcurrency({
     items: held,

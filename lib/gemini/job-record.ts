@@ -24,6 +24,17 @@ export const jobRecordSchema = z
     status: z.enum(['preparing', 'submitted', 'finished']),
     finalState: z.string().optional(),
     createdAt: z.iso.datetime(),
+    // Stragglers (replace-straggler.ts); optional, so records written before them still read.
+    /** When the job was created (or adopted) on the API. */
+    submittedAt: z.iso.datetime().optional(),
+    /** Still PENDING at this moment, the job is cancelled and its lines go into a new job. */
+    pendingDeadlineAt: z.iso.datetime().optional(),
+    /** Written before `batches.cancel` is called: a rerun finishes the replacement instead of waiting again. */
+    cancelRequestedAt: z.iso.datetime().optional(),
+    /** The displayName of the job that took over this one's unanswered lines. */
+    replacedBy: z.string().min(1).optional(),
+    /** The displayName of the straggler this job replaces. */
+    replaces: z.string().min(1).optional(),
   })
   .strict();
 export type JobRecord = z.infer<typeof jobRecordSchema>;

@@ -7,10 +7,22 @@ const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JO
 
 export interface PolledJob {
   state: string;
-  /** The result file, once the job SUCCEEDED with one. */
+  /** The result file, once the job SUCCEEDED with one (or ended otherwise and still shows one). */
   fileName?: string;
-  /** Whether the job is in a final state; false only when asked to look `once`. */
+  /** Whether the job is in a final state; false when asked to look `once`, or when it is overdue. */
   final: boolean;
+  /** Still PENDING at its pending deadline: a straggler (see replace-straggler.ts). */
+  overdue?: boolean;
+}
+
+/**
+ * How long to wait before the next poll: the backoff's jittered delay, but never past a pending job's deadline, so a
+ * straggler is seen as soon as it is one.
+ */
+function computePollWait(options: { delay: number; random: number; state: string; now: number; pendingDeadlineAt?: number }): number {
+  const wait = options.delay / 2 + options.random * (options.delay / 2);
+  if (options.pendingDeadlineAt === undefined || options.state !== 'JOB_STATE_PENDING') return wait;
+  return Math.max(1, Math.min(wait, options.pendingDeadlineAt - options.now));
 }
 
 /** Polls a job with exponential backoff and jitter until it is final (or once), saying each change of state. */
@@ -22,6 +34,9 @@ export async function pollBatchJob(options: {
   settings: GeminiSettings;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   logger: Logger;
+  /** Epoch milliseconds: a job still PENDING then is returned as overdue instead of waited for. */
+  pendingDeadlineAt?: number;
+  now: () => number;
 }): Promise<PolledJob> {
   const { jobName, settings, logger } = options;
   const { environment } = options.retry;
@@ -37,9 +52,14 @@ export async function pollBatchJob(options: {
     lastState = state;
     // SUCCEEDED without a result file is not ready yet (seen on the real API).
     if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
-    if (terminalFailures.has(state)) return { state, final: true };
+    // A job that ended otherwise keeps what it answered if the API shows a result file (a cancel that landed
+    // mid-run may; no recording shows it either way): those answers are paid for, so they are read.
+    if (terminalFailures.has(state)) return { state, final: true, ...(job.dest?.fileName ? { fileName: job.dest.fileName } : {}) };
+    const { pendingDeadlineAt, now } = options;
+    // Only a job never seen RUNNING is a straggler: one that started is left to finish.
+    if (state === 'JOB_STATE_PENDING' && pendingDeadlineAt !== undefined && now() >= pendingDeadlineAt) return { state, final: false, overdue: true };
     if (options.once) return { state, final: false };
-    await environment.sleep(delay / 2 + environment.random() * (delay / 2));
+    await environment.sleep(computePollWait({ delay, random: environment.random(), state, now: now(), ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) }));
     delay = Math.min(settings.pollMaxMilliseconds, delay * 2);
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
  * Writes one chunk's request file and its job record (numbered by the attempts of the same chunk before it). The
  * record is persisted before the job exists: a crash after `create` leaves a record to look the job up by.
  */
-export async function prepareChunk(dependencies: BatchDependencies, options: { lines: RequestLine[]; state: RunState }): Promise<JobRecord> {
+export async function prepareChunk(dependencies: BatchDependencies, options: { lines: RequestLine[]; state: RunState; replaces?: string }): Promise<JobRecord> {
   const { workspace, environment } = dependencies;
   const keys = options.lines.map((line) => line.key);
   const fingerprint = fingerprintChunk({ model: options.state.model, keys });
@@ -29,6 +29,8 @@ export async function prepareChunk(dependencies: BatchDependencies, options: { l
     requestFile,
     status: 'preparing',
     createdAt: new Date(environment.now()).toISOString(),
+    // In the first write: a rerun finds a straggler's replacement by it, and never makes a second one.
+    ...(options.replaces !== undefined ? { replaces: options.replaces } : {}),
   };
   await saveJobRecord(workspace.directory, record);
   options.state.records.push(record);

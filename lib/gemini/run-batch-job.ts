@@ -1,12 +1,13 @@
 import { rm } from 'node:fs/promises';
-import { InterruptedError } from '../errors.ts';
+import { DiskFullError, InterruptedError } from '../errors.ts';
 import { toGeminiCallError } from './call-with-retry.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { pollBatchJob } from './poll-batch-job.ts';
 import type { ChunkSubmission } from './submit-chunk.ts';
 import type { BatchDependencies, RunState } from './batch-run-state.ts';
-import { collectResultFile, downloadResults, resultFilePath } from './collect-result-file.ts';
+import { collectResultFile, downloadResults } from './collect-result-file.ts';
 import { prepareChunk } from './prepare-chunk.ts';
+import { cancelStraggler, prepareReplacement, readPendingDeadline, stampPendingDeadline } from './replace-straggler.ts';
 
 /** A job's life: submitted (or adopted), polled to its end, its results collected, its record marked finished. */
 async function runChunk(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
@@ -27,7 +28,15 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     await saveJobRecord(workspace.directory, record);
     logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
   }
-  const result = await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger });
+  const deadline = { record, records: state.records, deadlineMilliseconds: settings.pendingDeadlineMilliseconds, maxRounds: settings.maxRounds, now: environment.now() };
+  if (stampPendingDeadline(deadline)) await saveJobRecord(workspace.directory, record);
+  const pendingDeadlineAt = readPendingDeadline(record);
+  // A straggler whose cancel was asked before a crash goes straight on to its replacement.
+  const polled =
+    record.cancelRequestedAt === undefined
+      ? await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger, now: environment.now, ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) })
+      : undefined;
+  const result = polled === undefined || polled.overdue ? await cancelStraggler(dependencies, record, state) : polled;
   if (!result.final) {
     state.report.pendingJobs += 1;
     for (const key of record.keys) state.heldKeys.add(key);
@@ -35,16 +44,36 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     return;
   }
   if (result.fileName) {
-    const path = await downloadResults(dependencies, record, result.fileName);
-    await collectResultFile(dependencies, record, path, state);
-  } else {
+    await fetchAndCollect(dependencies, { record, fileName: result.fileName, state });
+  } else if (record.cancelRequestedAt === undefined) {
     logger.warn(`${state.stage}: ${record.jobName} ended ${result.state}; its ${record.keys.length} lines go into the next round`);
     for (const key of record.keys) state.lastReasons.set(key, `job ${record.jobName} ended ${result.state}`);
   }
   record.status = 'finished';
   record.finalState = result.state;
   await saveJobRecord(workspace.directory, record);
-  if (result.fileName && state.options.discardResultFiles) await rm(resultFilePath(dependencies, record), { force: true });
+  if (record.cancelRequestedAt === undefined) return;
+  const replacement = await prepareReplacement(dependencies, record, state);
+  if (replacement) await runBatchJob(dependencies, replacement, state, false);
+}
+
+/**
+ * A result file takes one of the run's few places on disk from before its download until it is read and deleted
+ * (image results are gigabytes). Deleted once read: every line is settled and cached by then, and a rerun that finds
+ * the job unfinished downloads it again.
+ */
+async function fetchAndCollect(dependencies: BatchDependencies, options: { record: JobRecord; fileName: string; state: RunState }): Promise<void> {
+  const slot = await dependencies.resultFileGate.acquire();
+  try {
+    const path = await downloadResults(dependencies, { record: options.record, fileName: options.fileName, slot });
+    try {
+      await collectResultFile(dependencies, options.record, path, options.state);
+    } finally {
+      await rm(path, { force: true });
+    }
+  } finally {
+    slot.release();
+  }
 }
 
 /**
@@ -79,6 +108,8 @@ export async function runBatchJob(dependencies: BatchDependencies, record: JobRe
     await runChunk(dependencies, record, state, resumed);
   } catch (caught) {
     const error = toGeminiCallError(`${state.stage} ${record.jobName ?? record.displayName}`, caught);
+    // No room on disk stops the run (exit 1): no other job's file would fit either. The job stays for the next run.
+    if (caught instanceof DiskFullError) throw caught;
     if (caught instanceof InterruptedError) {
       // Stopped by the user: the job record stays as it is and the next run resumes from it.
       for (const key of record.keys) state.heldKeys.add(key);

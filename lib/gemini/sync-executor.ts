@@ -10,7 +10,6 @@ import { toRetryPolicy } from './apply-gemini-settings.ts';
 import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
 import { createSharedResultCaches, findAnsweredKeys } from './shared-result-caches.ts';
-import { resultCachePath } from '../store/workspace-layout.ts';
 
 const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
 
@@ -42,7 +41,7 @@ export function createSyncExecutor(options: {
   const { settings } = options;
   const policy = toRetryPolicy(settings);
   // Chunks of a run execute side by side: one open cache per stage for all of them (see shared-result-caches.ts).
-  const caches = createSharedResultCaches({ open: (stage) => openResultCache({ path: resultCachePath(options.workspace.directory, stage) }) });
+  const caches = createSharedResultCaches({ open: (stage) => openResultCache({ stateDirectory: options.workspace.directory, stage }) });
 
   return {
     findAnswered: (findOptions) => findAnsweredKeys(caches, findOptions),

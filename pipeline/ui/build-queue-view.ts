@@ -1,6 +1,7 @@
 import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
 import { stageNames, type StageName } from '../../stages/stage-step.ts';
 import { isJobSettled } from '../workspace-status.ts';
+import { describeStraggler } from '../../lib/gemini/describe-straggler.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
 
 export interface JobView {
@@ -22,6 +23,8 @@ export interface JobView {
   endedAt?: string;
   /** Why the API ended the job, when it said. */
   error?: string;
+  /** Its pending deadline and what became of it as a straggler (describe-straggler.ts). */
+  straggler?: string;
 }
 
 export interface StageView {
@@ -78,6 +81,7 @@ function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView
   const settled = finished || orphan || isJobSettled(state);
   const endedAt = live?.endTime ?? (finished ? updatedAt : undefined);
   const error = live?.error ?? (orphan ? orphanedReason : undefined);
+  const straggler = describeStraggler(record);
   return {
     stage: record.stage,
     displayName: record.displayName,
@@ -93,6 +97,7 @@ function toJobView(entry: WorkspaceFiles['jobs'][number], lastLook: BatchJobView
     updatedAt: live?.updateTime ?? updatedAt,
     ...(endedAt ? { endedAt } : {}),
     ...(error ? { error } : {}),
+    ...(straggler ? { straggler } : {}),
   };
 }
 

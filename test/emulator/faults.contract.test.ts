@@ -126,6 +126,28 @@ describe('faults: batch jobs and lines', () => {
     expect((await emulator.client.batches.get({ name: stuck.name ?? '' })).state).toBe(JobState.JOB_STATE_EXPIRED);
   });
 
+  it('keeps a stuck job PENDING until a cancel lands, after the cancel latency; then CANCELLED with no results', async () => {
+    await setFaults({ jobOutcomes: [{ outcome: 'STUCK_PENDING' }] });
+    const stuck = await inlineJob(emulator.client, 'stuck-cancelled');
+    emulator.clock.advance(60_000);
+    await emulator.client.batches.cancel({ name: stuck.name ?? '' });
+    expect((await emulator.client.batches.get({ name: stuck.name ?? '' })).state).toBe(JobState.JOB_STATE_PENDING);
+    emulator.clock.advance(500);
+    const cancelled = await emulator.client.batches.get({ name: stuck.name ?? '' });
+    expect(cancelled.state).toBe(JobState.JOB_STATE_CANCELLED);
+    expect(cancelled.dest).toBeUndefined();
+  });
+
+  it('loses a cancel to a job that finishes before the cancel would land (cancel is best effort)', async () => {
+    const job = await inlineJob(emulator.client, 'finishes-first');
+    emulator.clock.advance(1_800);
+    await emulator.client.batches.cancel({ name: job.name ?? '' });
+    emulator.clock.advance(1_000);
+    const finished = await emulator.client.batches.get({ name: job.name ?? '' });
+    expect(finished.state).toBe(JobState.JOB_STATE_SUCCEEDED);
+    expect(finished.dest?.inlinedResponses).toHaveLength(1);
+  });
+
   it('applies a rule to `count` jobs only', async () => {
     await setFaults({ jobOutcomes: [{ outcome: 'FAILED', count: 2 }] });
     const jobs = [await inlineJob(emulator.client, 'a'), await inlineJob(emulator.client, 'b'), await inlineJob(emulator.client, 'c')];

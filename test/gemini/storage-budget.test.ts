@@ -37,10 +37,9 @@ describe('the upload registry records deletions', () => {
   it('a deleted file is held no more, never reused, and stays deleted when the registry is read again', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'chargen-registry-'));
     try {
-      const path = join(directory, 'uploads.jsonl');
       const now = Date.UTC(2026, 11, 1);
       const expirationTime = new Date(now + 47 * 3_600_000).toISOString();
-      const registry = await openUploadRegistry({ path, requiredLifetimeMilliseconds: 0 });
+      const registry = await openUploadRegistry({ stateDirectory: directory, requiredLifetimeMilliseconds: 0, now: () => now });
       for (const digit of ['a', 'b']) await registry.record({ sha256: sha(digit), name: `files/${digit}`, uri: `uri-${digit}`, mimeType: 'image/png', sizeBytes: 10, expirationTime });
       expect(registry.listHeld(now).map((record) => record.name)).toEqual(['files/a', 'files/b']);
       await registry.recordDeletion({ sha256: sha('a'), now });
@@ -50,11 +49,11 @@ describe('the upload registry records deletions', () => {
       // Past its expiration a file is held no more either.
       expect(registry.listHeld(now + 48 * 3_600_000)).toEqual([]);
       await registry.close();
-      const reopened = await openUploadRegistry({ path, requiredLifetimeMilliseconds: 0 });
+      const reopened = await openUploadRegistry({ stateDirectory: directory, requiredLifetimeMilliseconds: 0, now: () => now });
       expect(reopened.findUsable({ sha256: sha('a'), now })).toBeUndefined();
       expect(reopened.listHeld(now).map((record) => record.name)).toEqual(['files/b']);
       await reopened.close();
-      expect((await readUploadRecords(path)).filter((record) => record.deletedAt !== undefined)).toHaveLength(1);
+      expect((await readUploadRecords({ stateDirectory: directory })).filter((record) => record.deletedAt !== undefined)).toHaveLength(1);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -30,6 +30,7 @@ describe("a workspace's jobs and files", () => {
     const theirs = await client.batches.create({ model: 'gemini-3-flash-preview', src: inline, config: { displayName: 'other-tool-job' } });
     const retry = { policy: defaultRetryPolicy, environment: fixture.environment };
     await cancelWorkspaceJob({ client, workspaceId: 'ws1', name: ours.name ?? '', retry });
+    fixture.emulator.clock.advance(500); // a cancel lands after the emulator's cancel latency
     expect((await client.batches.get({ name: ours.name ?? '' })).state).toBe(JobState.JOB_STATE_CANCELLED);
     await expect(cancelWorkspaceJob({ client, workspaceId: 'ws1', name: theirs.name ?? '', retry })).rejects.toThrow('not a job of this workspace');
     expect((await client.batches.get({ name: theirs.name ?? '' })).state).toBe(JobState.JOB_STATE_PENDING);

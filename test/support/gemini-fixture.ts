@@ -6,6 +6,7 @@ import type { JobLimiter } from '../../lib/gemini/job-limiter.ts';
 import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../schemas/gemini-settings.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
+import type { ResultFileGate } from '../../lib/gemini/result-file-gate.ts';
 import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from './start-test-emulator.ts';
@@ -16,7 +17,7 @@ export interface GeminiFixture {
   workspaceDirectory: string;
   environment: ExecutorEnvironment & { sleeps: number[] };
   logger: ReturnType<typeof createMemoryLogger>;
-  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; jobLimiter?: JobLimiter }): ReturnType<typeof createBatchExecutor>;
+  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; jobLimiter?: JobLimiter; resultFileGate?: ResultFileGate }): ReturnType<typeof createBatchExecutor>;
   createSyncExecutor(options?: { settings?: GeminiSettingsInput }): ReturnType<typeof createSyncExecutor>;
   close(): Promise<void>;
 }
@@ -66,6 +67,7 @@ export async function createGeminiFixture(emulatorOptions: EmulatorOptionsInput 
         logger,
         ...(options.readResults ? { readResults: options.readResults } : {}),
         ...(options.jobLimiter ? { jobLimiter: options.jobLimiter } : {}),
+        ...(options.resultFileGate ? { resultFileGate: options.resultFileGate } : {}),
       }),
     createSyncExecutor: (options = {}) =>
       createSyncExecutor({ client, workspace: { directory: workspaceDirectory }, settings: settingsOf(options.settings), environment, logger }),

@@ -92,6 +92,32 @@ describe('the queue view', () => {
   });
 });
 
+describe('stragglers in the queue view', () => {
+  it('shows a line per straggler: its deadline, the cancel, and the job that took its lines; the replacement names it', () => {
+    const straggler = {
+      record: {
+        ...createRecord({ stage: 'analyze', status: 'finished', finalState: 'JOB_STATE_CANCELLED', jobName: 'batches/stuck' }),
+        pendingDeadlineAt: '2026-11-21T16:00:00.000Z',
+        cancelRequestedAt: '2026-11-21T16:00:01.000Z',
+        replacedBy: 'chargen-abcdef1234-analyze-0123456789abcdef-2',
+      },
+      updatedAt: '2026-11-21T16:00:02.000Z',
+    };
+    const replacement = {
+      record: { ...createRecord({ stage: 'analyze', status: 'submitted', jobName: 'batches/next' }), displayName: 'chargen-abcdef1234-analyze-0123456789abcdef-2', attempt: 2, replaces: straggler.record.displayName, pendingDeadlineAt: '2026-11-21T22:00:02.000Z' },
+      updatedAt: '2026-11-21T16:00:03.000Z',
+    };
+    const view = buildView({ ...emptyFiles, jobs: [straggler, replacement] }, { backend: 'gemini' });
+    expect(view.jobs.map((job) => job.straggler)).toEqual([
+      'straggler: still PENDING at its deadline 2026-11-21T16:00:00.000Z, cancelled; its unanswered lines went into chargen-abcdef1234-analyze-0123456789abcdef-2',
+      `replaces the straggler ${straggler.record.displayName}; replaced if still PENDING at 2026-11-21T22:00:02.000Z`,
+    ]);
+    // A job without a deadline, or finished before it, has nothing to say.
+    const plain = { record: createRecord({ stage: 'analyze', status: 'submitted', jobName: 'batches/plain' }), updatedAt: '2026-11-21T10:01:00.000Z' };
+    expect(buildView({ ...emptyFiles, jobs: [plain] }, { backend: 'gemini' }).jobs[0]?.straggler).toBeUndefined();
+  });
+});
+
 describe('the gallery index', () => {
   const requestKeyOf = (prompt: GenerationPrompt) => `request-of-${prompt.prompt}`;
   const prompts = { kind: 'chargen-prompts' as const, version: 1 as const, fingerprint: hex('1'), prompts: [createPrompt('a.png', 1, 'alpha'), createPrompt('b.png', 1, 'beta'), createPrompt('c.png', 1, 'gamma')] };

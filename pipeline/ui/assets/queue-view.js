@@ -52,6 +52,7 @@ function renderJobs(queue) {
       if (job.pending) counts.push(`${job.pending} pending`);
       const stateCell = createElement('td', {}, [createElement('span', { className: `badge ${chooseStateClass(job.state)}`, text: formatState(job.state), attributes: { 'data-state': job.state } })]);
       if (job.error) stateCell.append(createElement('div', { className: 'muted', text: job.error }));
+      if (job.straggler) stateCell.append(createElement('div', { className: 'muted straggler', text: job.straggler }));
       const actions = createElement('td');
       if (!job.settled && job.name) {
         const cancel = createElement('button', { className: 'danger', text: 'Cancel', attributes: { type: 'button', 'data-cancel': job.name } });
