@@ -5,7 +5,8 @@
  * the jobs created, images paid for twice and lines held by two live jobs at once. With `--compare <chargen.js>`
  * (another checkout, e.g. main's) the same runs go through that binary too, and the ratios are of this run.
  *
- *   npm run bench:flow -- [--images 400] [--chunk 50] [--pending-ms 3000] [--running-ms 6000] [--window 60] [--compare ../main/bin/chargen.js]
+ *   npm run bench:flow -- [--images 400] [--chunk 50] [--pending-ms 3000] [--running-ms 6000] [--window 60]
+ *     [--straggler-deadline-ms 0] [--compare ../main/bin/chargen.js]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,9 @@ const { values } = parseArgs({
     'running-ms': { type: 'string', default: '6000' },
     window: { type: 'string', default: '60' },
     compare: { type: 'string' },
+    // The stragglers' deadline (gemini.pendingDeadlineMilliseconds): 0, the default here, leaves a stuck job waiting,
+    // which is what "images made while the straggler waits" measures; give one to see it replaced.
+    'straggler-deadline-ms': { type: 'string', default: '0' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -50,6 +54,8 @@ async function runScenario(options: { root: string; name: string; binary: string
   const emulator = await startEmulatorProcess({ ...latency, faultsPath });
   try {
     const project = await createProject({ root: options.root, name: options.name, images: createInputImages({ count, seed: 'flow-bench' }), chunkLines });
+    const config = { compile: { imageConfig: { aspectRatio: '1:1', imageSize: '1K' } }, gemini: { chunkMaxLines: chunkLines, pendingDeadlineMilliseconds: Number(values['straggler-deadline-ms']) } };
+    await writeFile(join(project.directory, 'chargen.config.json'), JSON.stringify(config, null, 2));
     const env = { ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
     // No fault: the run goes to its end (ten minutes at most); stuck: it is watched for the window, then stopped.
     const run = await measureFlowRun({ binary: options.binary, project: project.directory, outputDirectory: project.outputDirectory, env, windowMilliseconds: options.stuck ? windowMilliseconds : 600_000 });
@@ -82,7 +88,8 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'chargen-flow-bench-'));
   const binaries = [{ label: 'this checkout', binary: chargenBinary }, ...(values.compare ? [{ label: `compare (${values.compare})`, binary: resolve(values.compare) }] : [])];
   const chunks = Math.ceil(count / chunkLines);
-  console.log(`flow bench: ${count} images, chunkMaxLines ${chunkLines} (${chunks} chunks), jobs pending ${seconds(latency.pendingMilliseconds)} / running ${seconds(latency.runningMilliseconds)}, stuck window ${seconds(windowMilliseconds)}`);
+  const deadline = Number(values['straggler-deadline-ms']);
+  console.log(`flow bench: ${count} images, chunkMaxLines ${chunkLines} (${chunks} chunks), jobs pending ${seconds(latency.pendingMilliseconds)} / running ${seconds(latency.runningMilliseconds)}, stuck window ${seconds(windowMilliseconds)}, straggler deadline ${deadline > 0 ? seconds(deadline) : 'off'}`);
   const results: { label: string; clean: ScenarioResult; stuck: ScenarioResult }[] = [];
   try {
     for (const [index, { label, binary }] of binaries.entries()) {
