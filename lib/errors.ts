@@ -142,10 +142,13 @@ export class GeminiCallError extends ChargenError {
 /** A durable workspace file that is missing, unreadable or fails validation. */
 export class WorkspaceFileError extends ChargenError {
   readonly path: string;
+  /** What is wrong with the file, without its path or the fix (for a caller that words the fix itself). */
+  readonly problem: string;
 
   constructor(options: { path: string; problem: string; fix: string; cause?: unknown }) {
     super({ code: 'workspace-file-invalid', message: `${options.path}: ${options.problem}. ${options.fix}`, cause: options.cause });
     this.path = options.path;
+    this.problem = options.problem;
   }
 }
 

@@ -14,7 +14,7 @@ import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from '../stages
 import { planCompile } from '../stages/compile/compile-step.ts';
 import { storedAnswersDirectory } from '../lib/store/stored-answers.ts';
 import type { StageName } from '../stages/stage-step.ts';
-import { backendStateDirectory, resultCachePath } from '../lib/store/workspace-layout.ts';
+import { backendStateDirectory } from '../lib/store/workspace-layout.ts';
 
 export interface StagePlan {
   items: number;
@@ -99,7 +99,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
     const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context), scanned: (await context.listInput()).entries });
-    const cachedKeys = await readCachedKeys(resultCachePath(stateDirectory, 'analyze'));
+    const cachedKeys = await readCachedKeys({ stateDirectory, stage: 'analyze' });
     const template = await readAnalysisTemplate();
     const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
     const cached = keys.filter((key) => cachedKeys.has(key)).length;
@@ -124,7 +124,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing: await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory }) });
     const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
-    const cached = await readCachedOutcomes({ path: resultCachePath(stateDirectory, 'synthesize'), keys: pendingKeys });
+    const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: pendingKeys });
     let toSend = 0;
     for (const key of pendingKeys) {
       const outcome = cached.get(key);

@@ -1,10 +1,10 @@
 import type { BackendResolution } from './connect-backend.ts';
 import { formatCount } from '../lib/format-count.ts';
 import { loadJobRecords, type JobRecord } from '../lib/gemini/job-record.ts';
-import { readCachedKeys } from '../lib/gemini/result-cache.ts';
+import { countCachedOutcomes } from '../lib/gemini/result-cache.ts';
 import { stageNames } from '../stages/stage-step.ts';
 import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
-import { backendStateDirectory, resultCachePath } from '../lib/store/workspace-layout.ts';
+import { backendStateDirectory } from '../lib/store/workspace-layout.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */
 export interface WorkspaceBackend {
@@ -24,7 +24,7 @@ export async function listWorkspaceBackends(workspaceDirectory: string): Promise
     let answers = 0;
     const records: JobRecord[] = [];
     for (const stage of stageNames) {
-      answers += (await readCachedKeys(resultCachePath(directory, stage))).size;
+      answers += await countCachedOutcomes({ stateDirectory: directory, stage });
       records.push(...(await loadJobRecords(directory, stage)));
     }
     backends.push({ identity: remembered.identity, label: describeBackend(remembered), ...(remembered.lastUsedAt ? { lastUsedAt: remembered.lastUsedAt } : {}), answers, records });

@@ -8,6 +8,7 @@ import { planRun, type RunPlan } from './estimate-run.ts';
 import { formatCount, formatUsd } from '../lib/format-count.ts';
 import type { ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
 import type { Logger } from '../lib/logger.ts';
+import { importWorkspaceResultLogs } from '../lib/gemini/import-result-logs.ts';
 import { createPipelineContext, type PipelineContext } from './pipeline-context.ts';
 import { analyzeStep } from '../stages/analyze/analyze-step.ts';
 import { compileStep } from '../stages/compile/compile-step.ts';
@@ -234,6 +235,16 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
   return (await planBeforeSpending(context, selection, options, stages)) ?? (await runSelectedStages(context, selection, stages, options.commandFlags ?? {}));
 }
 
+/** Result logs of an older chargen moved into the backends' databases, once, and said so. */
+async function moveResultLogs(options: { workspaceDirectory: string; logger: Logger }): Promise<void> {
+  const moved = await importWorkspaceResultLogs({
+    workspaceDirectory: options.workspaceDirectory,
+    now: Date.now,
+    onSkippedLine: (file, line, reason) => options.logger.warn(`${file} line ${line}: ${reason}`),
+  });
+  if (moved.files > 0) options.logger.info(`workspace: ${formatCount(moved.outcomes, 'answer')} moved from ${formatCount(moved.files, 'result log')} into state.sqlite`);
+}
+
 /**
  * `chargen run`: brings the outputs up to date, stage by stage. A stage whose checkpoint is current is skipped; one
  * that runs reuses every answer paid for before. Returns the outcome, never exits: the CLI prints it.
@@ -247,6 +258,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let context: PipelineContext | undefined;
   try {
     const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
+    if (!options.dryRun) await moveResultLogs({ workspaceDirectory, logger });
     context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, forRun: true, ...(options.environment ? { environment: options.environment } : {}) });
     const outcome = await runInContext(context, options).catch((error: unknown) => {
       throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });

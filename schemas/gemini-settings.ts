@@ -16,7 +16,8 @@ export const geminiSettingsSchema = z
       .number().int().min(0).max(47 * 60 * minute).default(6 * 60 * minute)
       .describe(
         'a batch job still PENDING this long after it was submitted is a straggler: it is cancelled, and once the cancel is ' +
-          'confirmed its unanswered lines go into a new job (a job that started RUNNING is left to finish); 0 turns this off. ' +
+          'confirmed its unanswered lines go into a new job (a job that started RUNNING is left to finish; a straggler and its ' +
+          'replacements are at most maxRounds jobs, the last one waited for); 0 turns this off. ' +
           'Jobs stuck PENDING for a day and more are the most reported Batch API problem (python-genai#1482, #2221, #2974)',
       ),
     chunkMaxLines: z.number().int().min(1).default(5_000).describe('request lines per batch job'),

@@ -9,7 +9,6 @@ import { createChunkSubmitter } from './submit-chunk.ts';
 import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
 import { planRound } from './prepare-chunk.ts';
 import { runBatchJob } from './run-batch-job.ts';
-import { resultCachePath } from '../store/workspace-layout.ts';
 
 export type { BatchExecutorOptions, ExecutorEnvironment };
 
@@ -32,12 +31,14 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   return {
     async execute(executeOptions) {
       const cache = await openResultCache({
-        path: resultCachePath(workspace.directory, executeOptions.stage),
-        onSkippedLine: (line, reason) => logger.warn(`result cache line ${line}: ${reason}`),
+        stateDirectory: workspace.directory,
+        stage: executeOptions.stage,
+        now: environment.now,
+        onSkippedLine: (file, line, reason) => logger.warn(`${file} line ${line}: ${reason}`),
       });
-      const records = await loadJobRecords(workspace.directory, executeOptions.stage);
-      const state = createRunState({ executeOptions, cache, records });
       try {
+        const records = await loadJobRecords(workspace.directory, executeOptions.stage);
+        const state = createRunState({ executeOptions, cache, records });
         await settleWithoutSending(state, logger);
         const unfinished = records.filter(
           (record) => record.status !== 'finished' && record.model === state.model && record.keys.some((key) => state.wanted.has(key) && !state.report.outcomes.has(key)),

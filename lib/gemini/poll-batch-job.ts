@@ -7,7 +7,7 @@ const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JO
 
 export interface PolledJob {
   state: string;
-  /** The result file, once the job SUCCEEDED with one. */
+  /** The result file, once the job SUCCEEDED with one (or ended otherwise and still shows one). */
   fileName?: string;
   /** Whether the job is in a final state; false when asked to look `once`, or when it is overdue. */
   final: boolean;
@@ -52,7 +52,9 @@ export async function pollBatchJob(options: {
     lastState = state;
     // SUCCEEDED without a result file is not ready yet (seen on the real API).
     if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
-    if (terminalFailures.has(state)) return { state, final: true };
+    // A job that ended otherwise keeps what it answered if the API shows a result file (a cancel that landed
+    // mid-run may; no recording shows it either way): those answers are paid for, so they are read.
+    if (terminalFailures.has(state)) return { state, final: true, ...(job.dest?.fileName ? { fileName: job.dest.fileName } : {}) };
     const { pendingDeadlineAt, now } = options;
     // Only a job never seen RUNNING is a straggler: one that started is left to finish.
     if (state === 'JOB_STATE_PENDING' && pendingDeadlineAt !== undefined && now() >= pendingDeadlineAt) return { state, final: false, overdue: true };

@@ -11,7 +11,7 @@ import type { BatchDependencies, RunState } from './batch-run-state.ts';
  * the replacement: it never waits again, loses a line, or makes a second replacement.
  */
 
-/** How many stragglers stand before this job (a replacement of a replacement is 2): past maxRounds, no deadline. */
+/** How many stragglers stand before this job (a replacement of a replacement is 2). */
 function countReplacements(record: JobRecord, records: readonly JobRecord[]): number {
   let count = 0;
   let current: JobRecord | undefined = record;
@@ -28,12 +28,13 @@ function countReplacements(record: JobRecord, records: readonly JobRecord[]): nu
  * Writes when the job was submitted and, when deadlines are on, the moment a still-PENDING job becomes a straggler;
  * records from before deadlines existed get theirs from now. Returns whether the record changed (to be saved).
  */
-export function stampPendingDeadline(options: { record: JobRecord; records: readonly JobRecord[]; deadlineMilliseconds: number; maxReplacements: number; now: number }): boolean {
+export function stampPendingDeadline(options: { record: JobRecord; records: readonly JobRecord[]; deadlineMilliseconds: number; maxRounds: number; now: number }): boolean {
   const { record } = options;
   if (record.submittedAt !== undefined) return false;
   record.submittedAt = new Date(options.now).toISOString();
-  // A chain of stuck replacements stops here: the last one is waited for (the API expires it at 48 h).
-  if (options.deadlineMilliseconds > 0 && countReplacements(record, options.records) < options.maxReplacements) {
+  // A replacement sends lines again, as a round does: a straggler and its replacements are at most maxRounds jobs,
+  // and the last is waited for (the API expires it at 48 h). With maxRounds 1 nothing is replaced.
+  if (options.deadlineMilliseconds > 0 && countReplacements(record, options.records) + 1 < options.maxRounds) {
     record.pendingDeadlineAt = new Date(options.now + options.deadlineMilliseconds).toISOString();
   }
   return true;

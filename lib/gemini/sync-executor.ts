@@ -9,7 +9,6 @@ import { type GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
-import { resultCachePath } from '../store/workspace-layout.ts';
 
 const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
 
@@ -43,7 +42,7 @@ export function createSyncExecutor(options: {
 
   return {
     async execute(executeOptions) {
-      const cache = await openResultCache({ path: resultCachePath(options.workspace.directory, executeOptions.stage) });
+      const cache = await openResultCache({ stateDirectory: options.workspace.directory, stage: executeOptions.stage });
       const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 };
       try {
         const todo: RequestLine[] = [];

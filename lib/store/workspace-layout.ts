@@ -7,9 +7,9 @@ import { join } from 'node:path';
  * ```
  * <workspace>/workspace.json, lock
  *   analyze/analysis.json   compile/prompts.json   synthesize/outputs.json, names.json, names/<folder hash>.json
- *   backends/<identity>/backend.json, uploads.jsonl, request-mime-type.json
+ *   backends/<identity>/backend.json, state.sqlite, request-mime-type.json
  *     jobs/<stage>/<displayName>.json   requests/<stage>/<displayName>.jsonl   downloads/<stage>/<displayName>.jsonl
- *     results/<stage>.jsonl   blobs/synthesize/<sha256>
+ *     blobs/synthesize/<sha256>   (results/<stage>.jsonl, uploads.jsonl: before state.sqlite, moved into it once)
  * ```
  */
 
@@ -60,6 +60,7 @@ export function backendFilePath(stateDirectory: string): string {
   return join(stateDirectory, 'backend.json');
 }
 
+/** The upload registry before the database: moved into it on first open, then removed. */
 export function uploadRegistryPath(stateDirectory: string): string {
   return join(stateDirectory, 'uploads.jsonl');
 }
@@ -85,8 +86,18 @@ export function downloadedResultPath(stateDirectory: string, stage: string, disp
   return join(stateDirectory, 'downloads', stage, `${displayName}.jsonl`);
 }
 
+/** One backend's database: its final outcomes by stage and key (lib/store/workspace-database.ts). */
+export function stateDatabasePath(stateDirectory: string): string {
+  return join(stateDirectory, 'state.sqlite');
+}
+
+/** Where outcomes were kept before the database, as append logs: imported into it on first open, then removed. */
+export function legacyResultsDirectory(stateDirectory: string): string {
+  return join(stateDirectory, 'results');
+}
+
 export function resultCachePath(stateDirectory: string, stage: string): string {
-  return join(stateDirectory, 'results', `${stage}.jsonl`);
+  return join(legacyResultsDirectory(stateDirectory), `${stage}.jsonl`);
 }
 
 /** Where a backend's received images and signatures are kept, named by the sha256 of their bytes. */

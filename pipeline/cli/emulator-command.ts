@@ -12,6 +12,7 @@ const flagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   pendingMs: z.coerce.number().int().min(0),
   runningMs: z.coerce.number().int().min(0),
+  cancelMs: z.coerce.number().int().min(0).default(500),
   faults: z.string().optional(),
 });
 
@@ -53,7 +54,7 @@ export async function runEmulatorCommand(options: {
       port: flags.data.port,
       emulator: {
         ...(requiredKey ? { apiKey: requiredKey } : {}),
-        latency: { pendingMilliseconds: flags.data.pendingMs, runningMilliseconds: flags.data.runningMs },
+        latency: { pendingMilliseconds: flags.data.pendingMs, runningMilliseconds: flags.data.runningMs, cancelMilliseconds: flags.data.cancelMs },
         faults: parsedFaults.data,
       },
     });

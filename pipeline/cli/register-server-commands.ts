@@ -9,6 +9,7 @@ export function registerEmulatorCommand({ program, cli, logger, setExitCode }: C
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
     .option('--pending-ms <ms>', 'how long a new batch job stays PENDING', '1000')
     .option('--running-ms <ms>', 'how long a batch job then stays RUNNING', '2000')
+    .option('--cancel-ms <ms>', 'how long a batch job takes to read CANCELLED after batches.cancel', '500')
     .option('--faults <file>', 'JSON file of fault settings (see docs/emulator.md, "Faults")')
     .action(async (flags: Record<string, string | undefined>) => {
       const { runEmulatorCommand } = await import('./emulator-command.ts');

@@ -48,7 +48,7 @@ interface ProjectFolders {
   project: string;
   outputDirectory: string;
   workspaceDirectory: string;
-  /** `.chargen/backends/<identity>`: job records, result caches and the upload registry of this emulator. */
+  /** `.chargen/backends/<identity>`: job records and the database (outcomes, uploads) of this emulator. */
   backendDirectory: string;
 }
 
@@ -158,18 +158,16 @@ const scenarios: Scenario[] = [
     requiredMoment: 0,
   },
   {
-    // pipeline/workspace/append-log.ts openAppendLog: `open(path, 'a+')`, then the header line. Killed in between,
-    // the log is empty, which readAppendLog reads as a log with nothing in it yet.
-    name: 'killed between creating an append log and writing its header, the next run goes on',
+    // lib/store/workspace-database.ts: the outcomes are committed one by one while the database is open; killed with
+    // its write-ahead log in use, the next run recovers the last commit and sends nothing already answered.
+    name: 'killed while the backend database is open for writing, the next run goes on',
     createMoments: ({ backendDirectory }) => [
       {
-        label: 'between creating uploads.jsonl (or a result cache) and writing its header',
-        cues: [
-          { kind: 'file', directory: backendDirectory, pattern: /^uploads\.jsonl$/, state: 'empty' },
-          { kind: 'file', directory: join(backendDirectory, 'results'), pattern: /\.jsonl$/, state: 'empty' },
-        ],
+        label: 'while state.sqlite-wal is there',
+        cues: [{ kind: 'file', directory: backendDirectory, pattern: /^state\.sqlite-wal$/, state: 'present' }],
         attempts: 5,
       },
+      { label: 'as a result file downloads (its outcomes committed next)', cues: [{ kind: 'counter', counter: 'downloads', delayMilliseconds: 0 }] },
     ],
     requiredMoment: 0,
   },
@@ -244,7 +242,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     const identity = await resolveBackendIdentity({ choice: 'auto', cwd: project, env: createEnvironment() });
     const folders = { project, outputDirectory: join(project, 'final_characters'), workspaceDirectory, backendDirectory: join(workspaceDirectory, 'backends', identity) };
     // Made beforehand (chargen makes them when missing) so that a cue can watch them from the first run on.
-    for (const directory of [folders.outputDirectory, join(folders.backendDirectory, 'results')]) await mkdir(directory, { recursive: true });
+    for (const directory of [folders.outputDirectory, folders.backendDirectory]) await mkdir(directory, { recursive: true });
     return { folders, inputs };
   }
 

@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
-import { loadJobRecords, saveJobRecord } from '../../lib/gemini/job-record.ts';
-import { resultCachePath } from '../../lib/store/workspace-layout.ts';
+import { loadJobRecords, saveJobRecord, type JobRecord } from '../../lib/gemini/job-record.ts';
+import { describeStraggler } from '../../lib/gemini/describe-straggler.ts';
+import { stampPendingDeadline } from '../../lib/gemini/replace-straggler.ts';
+import { stateDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
 /**
@@ -30,9 +32,14 @@ function readAnswered(stats: Record<string, unknown>): number {
   return ((stats['requestsByModel'] ?? {}) as Record<string, number>)[model] ?? 0;
 }
 
+/** The keys the stage's outcomes hold in the backend's database (one row per key: a key put twice is one row). */
 async function readCachedKeys(workspaceDirectory: string, stage: string): Promise<string[]> {
-  const text = await readFile(resultCachePath(workspaceDirectory, stage), 'utf8');
-  return text.split('\n').filter((line) => line.includes('"key"')).map((line) => (JSON.parse(line) as { key: string }).key);
+  const database = new Database(stateDatabasePath(workspaceDirectory), { readonly: true });
+  try {
+    return database.prepare('SELECT key FROM outcomes WHERE stage = ? ORDER BY key').pluck().all(stage) as string[];
+  } finally {
+    database.close();
+  }
 }
 
 describe('stragglers: a job still PENDING at its deadline', () => {
@@ -76,6 +83,23 @@ describe('stragglers: a job still PENDING at its deadline', () => {
     const [record] = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
     expect(record?.cancelRequestedAt).toBeUndefined();
     expect(record?.pendingDeadlineAt).toBeDefined();
+  });
+
+  it('keeps the answers of a straggler whose cancel lost the race (it SUCCEEDED first), and sends nothing again', async () => {
+    // PENDING until 10 s, done at 10.1 s; the deadline at 9 s asks a cancel that would land at 14 s: too late.
+    fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 10_000, runningMilliseconds: 100, cancelMilliseconds: 5_000 } });
+    const report = await fixture.createBatchExecutor({ settings: { pendingDeadlineMilliseconds: 9_000 } }).execute({ stage: 'analyze', model, lines: createTextLines(3) });
+    expect([...report.outcomes.values()].map((outcome) => outcome.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(report.jobsCreated).toBe(1);
+    const stats = await fixture.emulator.stats();
+    expect(readCount(stats, 'batchesCreated')).toBe(1);
+    expect(readAnswered(stats)).toBe(3);
+    expect(readCount(stats, 'batchesCancelled')).toBe(0);
+    const [record] = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
+    expect(record).toMatchObject({ status: 'finished', finalState: 'JOB_STATE_SUCCEEDED' });
+    expect(record?.cancelRequestedAt).toBeDefined();
+    expect(record?.replacedBy).toBeUndefined();
+    expect(describeStraggler(record as JobRecord)).toBe(`straggler: still PENDING at its deadline ${record?.pendingDeadlineAt}, cancel asked; it ended SUCCEEDED with every line answered`);
   });
 
   it('waits with the setting at 0: no deadline in the record, no cancel', async () => {
@@ -135,8 +159,32 @@ describe('stragglers: a job still PENDING at its deadline', () => {
   });
 });
 
+describe('the pending deadline a job gets', () => {
+  const base: JobRecord = { version: 1, displayName: 'a-1', stage: 'analyze', model, fingerprint: 'f'.repeat(64), attempt: 1, keys: ['k'], requestFile: 'r.jsonl', status: 'submitted', createdAt: '2026-11-21T12:00:00.000Z' };
+  const now = Date.UTC(2026, 10, 21, 12);
+
+  it('is its submission plus the setting, once; a chain of replacements stops at maxRounds jobs; 0 gives none', () => {
+    const first = { ...base };
+    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now })).toBe(true);
+    expect(first).toMatchObject({ submittedAt: '2026-11-21T12:00:00.000Z', pendingDeadlineAt: '2026-11-21T12:01:00.000Z' });
+    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now: now + 5 })).toBe(false);
+    const second: JobRecord = { ...base, displayName: 'a-2', replaces: 'a-1' };
+    const third: JobRecord = { ...base, displayName: 'a-3', replaces: 'a-2' };
+    const records = [first, second, third];
+    stampPendingDeadline({ record: second, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
+    stampPendingDeadline({ record: third, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
+    expect(second.pendingDeadlineAt).toBeDefined();
+    expect(third.pendingDeadlineAt).toBeUndefined();
+    const once = { ...base };
+    stampPendingDeadline({ record: once, records: [once], deadlineMilliseconds: 60_000, maxRounds: 1, now });
+    const off = { ...base };
+    stampPendingDeadline({ record: off, records: [off], deadlineMilliseconds: 0, maxRounds: 3, now });
+    expect([once.pendingDeadlineAt, off.pendingDeadlineAt, off.submittedAt]).toEqual([undefined, undefined, '2026-11-21T12:00:00.000Z']);
+  });
+});
+
 describe('settled once', () => {
-  it('drops a late answer for a key already answered: one outcome, one cache line, one progress tick per key', async () => {
+  it('drops a late answer for a key already answered: one outcome, one stored answer, one progress tick per key', async () => {
     fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 1_000, runningMilliseconds: 1_000 } });
     const lines = createTextLines(3);
     await fixture.createBatchExecutor().execute({ stage: 'analyze', model, lines, detach: true });
@@ -146,9 +194,15 @@ describe('settled once', () => {
     const { jobName: _jobName, ...unsent } = first;
     await saveJobRecord(fixture.workspaceDirectory, { ...unsent, displayName: `${first.displayName}-twin`, status: 'preparing' });
 
+    // Each answer placed is one progress tick: a key placed twice would count twice.
+    let answeredTicks = 0;
+    fixture.logger.progress = (event) => {
+      answeredTicks += event.answered ?? 0;
+    };
     const report = await fixture.createBatchExecutor().execute({ stage: 'analyze', model, lines });
     expect(report.outcomes.size).toBe(3);
     expect(readAnswered(await fixture.emulator.stats())).toBe(6);
+    expect(answeredTicks).toBe(3);
     expect((await readCachedKeys(fixture.workspaceDirectory, 'analyze')).sort()).toEqual(lines.map((line) => line.key).sort());
     expect(fixture.logger.lines.some((line) => /3 late answers for keys already answered dropped/.test(line.text))).toBe(true);
   });

@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectImageFile } from '../../lib/media/inspect-image-file.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
 import { createSynthesizeFixture, type SynthesizeFixture } from '../support/synthesize-fixture.ts';
+import { openResultCache } from '../../lib/gemini/result-cache.ts';
 
 let fixture: SynthesizeFixture;
 beforeEach(async () => {
@@ -154,8 +155,10 @@ describe('synthesizeImages on the emulator', () => {
     const result = await fixture.synthesize({ prompts, executor: fixture.createSyncExecutor() });
     expect(result.failures).toEqual([]);
     expect(result.outputs).toHaveLength(2);
-    const cache = await stat(join(fixture.workspaceDirectory, 'results', 'synthesize.jsonl'));
-    expect(cache.size).toBeLessThan(20_000);
+    const cache = await openResultCache({ stateDirectory: fixture.workspaceDirectory, stage: 'synthesize' });
+    const stored = result.outputs.map((output) => JSON.stringify(cache.get(output.key) ?? null));
+    await cache.close();
+    expect(stored.every((text) => text.length > 2 && text.length < 10_000)).toBe(true);
   });
 
   it('names outputs safely and uniquely, and never touches a file it did not write', async () => {

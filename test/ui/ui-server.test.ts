@@ -329,6 +329,7 @@ describe('chargen ui server, while batch jobs run', () => {
     const cancelled = await post(ui, '/api/jobs/cancel', { name });
     expect(cancelled.status, cancelled.text).toBe(200);
     expect(JSON.parse(cancelled.text)).toEqual({ cancelled: { name, displayName: synthesize?.displayName } });
+    emulator.clock.advance(500); // a cancel lands after the emulator's cancel latency
     const live = await emulator.request(`/v1beta/${name}`, { method: 'GET' });
     expect(((await live.json()) as { metadata: { state: string } }).metadata.state).toBe('BATCH_STATE_CANCELLED');
 

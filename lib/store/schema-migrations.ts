@@ -1,0 +1,45 @@
+/**
+ * The workspace database's schema, one step per version: a step is applied once, in a transaction with its row in
+ * `schema_version`, and never edited after it ships (a new need is a new step).
+ */
+export interface SchemaMigration {
+  version: number;
+  sql: string;
+}
+
+export const schemaMigrations: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    sql: `
+      -- Final outcomes by stage and request key (was results/<stage>.jsonl): whatever is here is never sent again.
+      -- The outcome is kept whole as JSON (checked against lineOutcomeSchema when read back).
+      CREATE TABLE outcomes (
+        stage TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (stage, key)
+      ) STRICT, WITHOUT ROWID;
+      -- The JSON files imported into the database, so a file left behind by a crash after its import is not read again.
+      CREATE TABLE imported_files (
+        name TEXT PRIMARY KEY,
+        records INTEGER NOT NULL,
+        imported_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      -- Which bytes are on the Files API, by sha256 (was uploads.jsonl): the latest upload of each content.
+      CREATE TABLE uploads (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        expiration_time TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+];
