@@ -12,12 +12,12 @@ import { computeRequiredUploadLifetime, toRetryPolicy } from '../lib/gemini/appl
 import { createSyncExecutor } from '../lib/gemini/sync-executor.ts';
 import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-api.ts';
 import { uploadFiles } from '../lib/gemini/upload-files.ts';
-import { openUploadRegistry } from '../lib/gemini/upload-registry.ts';
+import { forgetUploadRecords, openUploadRegistry } from '../lib/gemini/upload-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
 import { rememberBackend } from '../lib/store/remember-backend.ts';
 import { readCodeVersion } from './read-code-version.ts';
-import { backendStateDirectory, ephemeralBackendPaths, uploadRegistryPath } from '../lib/store/workspace-layout.ts';
+import { backendStateDirectory, ephemeralBackendPaths } from '../lib/store/workspace-layout.ts';
 import { listInputFolder, type InputListing } from '../stages/analyze/list-input-folder.ts';
 
 export { readCodeVersion };
@@ -89,6 +89,7 @@ async function connectBackendState(options: ConnectOptions): Promise<{ backend: 
   if (backend.ephemeral) {
     // Jobs and files of an earlier built-in emulator died with it; its answers (deterministic) stay cached.
     for (const path of ephemeralBackendPaths(stateDirectory)) await rm(path, { recursive: true, force: true });
+    await forgetUploadRecords({ stateDirectory, now: options.environment.now });
   }
   return { backend, stateDirectory };
 }
@@ -104,8 +105,9 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
       : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
   const registry = await openUploadRegistry({
-    path: uploadRegistryPath(stateDirectory),
+    stateDirectory,
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
+    now: environment.now,
     onSkippedLine: (line, reason) => logger.warn(`uploads.jsonl line ${line}: ${reason}`),
   });
   options.closers.push(() => registry.close());

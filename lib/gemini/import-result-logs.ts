@@ -49,7 +49,7 @@ export async function importResultLogs(options: {
         if (!(error instanceof WorkspaceFileError)) throw error;
         throw new WorkspaceFileError({
           path,
-          problem: `cannot be moved into the workspace database (${error.message})`,
+          problem: `cannot be moved into the workspace database: ${error.problem}`,
           fix: 'Restore it from a backup, or delete it to start this stage afresh (its answers would be paid for again).',
           cause: error,
         });

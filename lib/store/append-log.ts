@@ -1,18 +1,14 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { WorkspaceFileError } from '../errors.ts';
 
 /**
- * An append-only JSONL log for records that grow one by one (uploads, results): each line is written whole and
- * synced, so a crash can only tear the last line, which reading skips. The first line names the kind and schema
- * version; every other line is validated with the record schema when read back.
+ * The append-only JSONL logs a workspace kept before its database (`results/<stage>.jsonl`, `uploads.jsonl`), read
+ * once to move them into it. Each line was written whole and synced, so a crash could only tear the last line, which
+ * reading skips. The first line names the kind and schema version; every other line is validated with the record
+ * schema.
  */
-export interface AppendLog<T> {
-  append(record: T): Promise<void>;
-  close(): Promise<void>;
-}
 
 const headerSchema = z.object({ kind: z.string(), version: z.number().int() }).strict();
 
@@ -30,7 +26,7 @@ export async function readAppendLog<T>(options: {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new WorkspaceFileError({ path: options.path, problem: 'cannot be read', fix: 'Check its permissions.', cause: error });
   }
-  // Empty: created by openAppendLog and cut off before its header was written; it holds nothing yet.
+  // Empty: created and cut off before its header was written; it holds nothing.
   if (text === '') return [];
   const lines = text.split('\n');
   const endsWhole = text.endsWith('\n');
@@ -69,34 +65,4 @@ function safeParseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-export async function openAppendLog<T>(options: { path: string; kind: string; version: number }): Promise<AppendLog<T>> {
-  await mkdir(dirname(options.path), { recursive: true });
-  const handle = await open(options.path, 'a+');
-  const { size } = await handle.stat();
-  if (size === 0) {
-    await handle.write(`${JSON.stringify({ kind: options.kind, version: options.version })}\n`);
-    await handle.sync();
-  } else {
-    // A torn last line must not glue itself to the next record.
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    if (last[0] !== 0x0a) await handle.write('\n');
-  }
-  let queue: Promise<void> = Promise.resolve();
-  return {
-    append(record) {
-      const line = `${JSON.stringify(record)}\n`;
-      queue = queue.then(async () => {
-        await handle.write(line);
-        await handle.datasync();
-      });
-      return queue;
-    },
-    async close() {
-      await queue;
-      await handle.close();
-    },
-  };
 }

@@ -28,4 +28,18 @@ export const schemaMigrations: readonly SchemaMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Which bytes are on the Files API, by sha256 (was uploads.jsonl): the latest upload of each content.
+      CREATE TABLE uploads (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        expiration_time TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { WorkspaceFileError } from '../errors.ts';
@@ -88,6 +88,8 @@ export function openWorkspaceDatabase(options: { path: string; now: () => number
  * there is none yet, and an error when its schema is not the one this chargen reads.
  */
 export function openWorkspaceDatabaseForReading(options: { path: string; migrations?: readonly SchemaMigration[] }): WorkspaceDatabase | undefined {
+  // No database yet (nor, maybe, its folder): nothing to read, and nothing is created.
+  if (!existsSync(options.path)) return undefined;
   let connection: Database.Database;
   try {
     connection = new Database(options.path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMilliseconds });

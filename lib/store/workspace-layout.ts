@@ -7,9 +7,9 @@ import { join } from 'node:path';
  * ```
  * <workspace>/workspace.json, lock
  *   analyze/analysis.json   compile/prompts.json   synthesize/outputs.json, names.json, names/<folder hash>.json
- *   backends/<identity>/backend.json, state.sqlite, uploads.jsonl, request-mime-type.json
+ *   backends/<identity>/backend.json, state.sqlite, request-mime-type.json
  *     jobs/<stage>/<displayName>.json   requests/<stage>/<displayName>.jsonl   downloads/<stage>/<displayName>.jsonl
- *     blobs/synthesize/<sha256>   (results/<stage>.jsonl: before state.sqlite, imported into it once)
+ *     blobs/synthesize/<sha256>   (results/<stage>.jsonl, uploads.jsonl: before state.sqlite, moved into it once)
  * ```
  */
 
@@ -60,6 +60,7 @@ export function backendFilePath(stateDirectory: string): string {
   return join(stateDirectory, 'backend.json');
 }
 
+/** The upload registry before the database: moved into it on first open, then removed. */
 export function uploadRegistryPath(stateDirectory: string): string {
   return join(stateDirectory, 'uploads.jsonl');
 }

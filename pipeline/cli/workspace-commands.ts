@@ -14,7 +14,6 @@ import { withWorkspaceBackend } from '../with-workspace-backend.ts';
 import { isJobSettled, readWorkspaceStatus, requireWorkspace, type WorkspaceStatus } from '../workspace-status.ts';
 import { dropStoredAnswers, formatByteCount, measureStoredAnswers, type StoredAnswersSize } from '../../lib/store/stored-answers.ts';
 import { acquireWorkspaceLock } from '../../lib/store/workspace-lock.ts';
-import { uploadRegistryPath } from '../../lib/store/workspace-layout.ts';
 import { reportCommandError } from './report-command-error.ts';
 
 export interface WorkspaceCommandOptions {
@@ -160,7 +159,7 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
   }
   return withBackend(options, async ({ backend }) => {
     const { retry } = backend;
-    const uploads = await readUploadRecords(uploadRegistryPath(backend.stateDirectory));
+    const uploads = await readUploadRecords({ stateDirectory: backend.stateDirectory });
     const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {

@@ -50,7 +50,7 @@ describe('analyzeImages on the emulator', () => {
     const instructionTemplate = await readFile(join(import.meta.dirname, '..', '..', 'templates', 'analysis.hbs'), 'utf8');
     const settings = analyzeSettingsSchema.parse({});
     const run = async () => {
-      const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 2 * 3600 * 1000 });
+      const registry = await openUploadRegistry({ stateDirectory: current.workspaceDirectory, requiredLifetimeMilliseconds: 2 * 3600 * 1000 });
       try {
         return await analyzeImages({
           inputDirectory: input,

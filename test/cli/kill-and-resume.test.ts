@@ -48,7 +48,7 @@ interface ProjectFolders {
   project: string;
   outputDirectory: string;
   workspaceDirectory: string;
-  /** `.chargen/backends/<identity>`: job records, result caches and the upload registry of this emulator. */
+  /** `.chargen/backends/<identity>`: job records and the database (outcomes, uploads) of this emulator. */
   backendDirectory: string;
 }
 
@@ -152,19 +152,6 @@ const scenarios: Scenario[] = [
       {
         label: 'while the lock is being written',
         cues: [{ kind: 'file', directory: workspaceDirectory, pattern: /^lock(\..+\.tmp)?$/, state: 'present' }],
-        attempts: 5,
-      },
-    ],
-    requiredMoment: 0,
-  },
-  {
-    // lib/store/append-log.ts openAppendLog: `open(path, 'a+')`, then the header line. Killed in between,
-    // the log is empty, which readAppendLog reads as a log with nothing in it yet.
-    name: 'killed between creating an append log and writing its header, the next run goes on',
-    createMoments: ({ backendDirectory }) => [
-      {
-        label: 'between creating uploads.jsonl and writing its header',
-        cues: [{ kind: 'file', directory: backendDirectory, pattern: /^uploads\.jsonl$/, state: 'empty' }],
         attempts: 5,
       },
     ],

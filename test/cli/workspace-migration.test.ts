@@ -17,12 +17,13 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 
 /**
  * Turns a backend's database back into the result logs chargen kept before it (`results/<stage>.jsonl`: a header
- * line naming the kind and version, then one outcome per line, as lib/store/append-log.ts wrote them), and deletes
- * the database: the workspace an older chargen left, with every answer it paid for.
+ * line naming the kind and version, then one outcome per line, as lib/store/append-log.ts wrote them) and the upload
+ * registry (`uploads.jsonl`), and deletes the database: the workspace an older chargen left, with every answer it paid for.
  */
 async function downgradeToResultLogs(backendDirectory: string, options: { tornLastLine?: boolean } = {}): Promise<Record<string, number>> {
   const database = new Database(join(backendDirectory, 'state.sqlite'), { readonly: true });
   const rows = database.prepare('SELECT stage, outcome FROM outcomes ORDER BY stage, key').all() as { stage: string; outcome: string }[];
+  const uploadRows = database.prepare('SELECT sha256, name, uri, mime_type AS mimeType, size_bytes AS sizeBytes, expiration_time AS expirationTime FROM uploads').all();
   database.close();
   const byStage = new Map<string, string[]>();
   for (const row of rows) byStage.set(row.stage, [...(byStage.get(row.stage) ?? []), row.outcome]);
@@ -31,6 +32,8 @@ async function downgradeToResultLogs(backendDirectory: string, options: { tornLa
     const torn = options.tornLastLine ? '{"key":"cut-sh' : '';
     await writeFile(join(backendDirectory, 'results', `${stage}.jsonl`), `${JSON.stringify({ kind: 'chargen-result-cache', version: 1 })}\n${lines.join('\n')}\n${torn}`);
   }
+  const uploads = uploadRows.map((row) => JSON.stringify(row));
+  await writeFile(join(backendDirectory, 'uploads.jsonl'), `${JSON.stringify({ kind: 'chargen-upload-registry', version: 1 })}\n${uploads.map((line) => `${line}\n`).join('')}`);
   for (const suffix of ['', '-wal', '-shm']) await rm(join(backendDirectory, `state.sqlite${suffix}`), { force: true });
   return Object.fromEntries([...byStage].map(([stage, lines]) => [stage, lines.length]));
 }
@@ -44,12 +47,15 @@ describe('a workspace of result logs (before the database) is moved into it once
   const requestsByModel = async () =>
     ((await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { requestsByModel: Record<string, number> }).requestsByModel;
 
-  async function run(): Promise<{ code: number | undefined; sent: number; stderr: string }> {
+  const countUploads = async () => ((await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { uploads: number }).uploads;
+
+  async function run(): Promise<{ code: number | undefined; sent: number; uploads: number; stderr: string }> {
     const before = await requestsByModel();
+    const uploadsBefore = await countUploads();
     const result = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', '--json', '--yes', '--poll-interval', '50'], env });
     const after = await requestsByModel();
     const sent = Object.entries(after).reduce((total, [model, count]) => total + count - (before[model] ?? 0), 0);
-    return { code: result.code ?? undefined, sent, stderr: result.stderr };
+    return { code: result.code ?? undefined, sent, uploads: (await countUploads()) - uploadsBefore, stderr: result.stderr };
   }
 
   beforeAll(async () => {
@@ -80,15 +86,31 @@ describe('a workspace of result logs (before the database) is moved into it once
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.sent).toBe(0);
     expect(await exists(join(backendDirectory, 'results'))).toBe(false);
+    expect(await exists(join(backendDirectory, 'uploads.jsonl'))).toBe(false);
     const database = new Database(join(backendDirectory, 'state.sqlite'), { readonly: true });
     expect(database.prepare('SELECT name, records FROM imported_files ORDER BY name').all()).toEqual([
       { name: join('results', 'analyze.jsonl'), records: 2 },
       { name: join('results', 'synthesize.jsonl'), records: 2 },
+      { name: 'uploads.jsonl', records: 2 },
     ]);
     database.close();
     const report = await describeOutputFolder(join(project, 'final_characters'));
     expect(report.problems).toEqual([]);
     expect(report.bySource.size).toBe(2);
+  }, 120_000);
+
+  it('keeps the uploads: new image requests reuse the files uploaded before the migration', async () => {
+    // Imported in the test above; a second variant needs new image requests, each pointing at its reference image.
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ ...config, compile: { ...config.compile, variants: 2 } }));
+    try {
+      const rerun = await run();
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.sent).toBeGreaterThan(0);
+      // One upload: the image job's request file. The two reference images are the files the registry kept.
+      expect(rerun.uploads).toBe(1);
+    } finally {
+      await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
+    }
   }, 120_000);
 
   it('a log left behind after its import (a crash before its removal) is only removed', async () => {

@@ -83,7 +83,7 @@ describe('the Files API, as recorded (maruel/genai FileCRUD.yaml)', () => {
     const path = join(folder, 'test.txt');
     await writeFile(path, recordedUploadText);
     const digest = sha256(recordedUploadText);
-    const registry = await openUploadRegistry({ path: join(folder, 'uploads.jsonl'), requiredLifetimeMilliseconds: 0 });
+    const registry = await openUploadRegistry({ stateDirectory: folder, requiredLifetimeMilliseconds: 0 });
     const outcomes = await uploadFiles({
       client,
       registry,

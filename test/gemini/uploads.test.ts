@@ -38,9 +38,8 @@ describe('uploadFiles', () => {
     const current = fixture;
     const client = createGeminiClient({ apiKey: testApiKey, baseUrl: current.emulator.baseUrl });
     const candidates = await writeImages(join(current.workspaceDirectory, 'images'), ['elf', 'orc', 'elf-copy']);
-    const registryPath = join(current.workspaceDirectory, 'uploads.jsonl');
     const run = async () => {
-      const registry = await openUploadRegistry({ path: registryPath, requiredLifetimeMilliseconds: 2 * hour });
+      const registry = await openUploadRegistry({ stateDirectory: current.workspaceDirectory, requiredLifetimeMilliseconds: 2 * hour });
       try {
         return await uploadFiles({
           client,
@@ -82,7 +81,7 @@ describe('uploadFiles', () => {
     const settings = geminiSettingsSchema.parse({});
     expect(computeRequiredUploadLifetime({ settings, mode: 'batch' })).toBe(26 * hour);
     const run = async (mode: 'batch' | 'sync') => {
-      const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode }) });
+      const registry = await openUploadRegistry({ stateDirectory: current.workspaceDirectory, requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode }) });
       try {
         const outcomes = await uploadFiles({ client, registry, candidates, concurrency: 1, now: () => current.emulator.clock.now(), retry: { policy: defaultRetryPolicy, environment: current.environment } });
         const [outcome] = outcomes.values();
@@ -107,7 +106,7 @@ describe('uploadFiles', () => {
     const current = fixture;
     const client = createGeminiClient({ apiKey: testApiKey, baseUrl: current.emulator.baseUrl });
     const candidates = await writeImages(join(current.workspaceDirectory, 'images'), Array.from({ length: 12 }, (_unused, index) => `hero-${index}`));
-    const registry = await openUploadRegistry({ path: join(current.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 2 * hour });
+    const registry = await openUploadRegistry({ stateDirectory: current.workspaceDirectory, requiredLifetimeMilliseconds: 2 * hour });
     const outcomes = await uploadFiles({
       client,
       registry,

@@ -69,6 +69,7 @@ describe('openWorkspaceDatabase', () => {
 describe('openWorkspaceDatabaseForReading', () => {
   it('finds nothing where no database is, and creates none', () => {
     expect(openWorkspaceDatabaseForReading({ path: join(directory, 'state.sqlite') })).toBeUndefined();
+    expect(openWorkspaceDatabaseForReading({ path: join(directory, 'no-such-folder', 'state.sqlite') })).toBeUndefined();
     expect(openWorkspaceDatabaseForReading({ path: join(directory, 'state.sqlite') })).toBeUndefined();
   });
 

@@ -59,7 +59,7 @@ export async function createSynthesizeFixture(...parameters: Parameters<typeof c
           identity: 'emulator',
           blobDirectory: join(gemini.workspaceDirectory, 'blobs', 'synthesize'),
           upload: async (candidates, uploadOptions) => {
-            const registry = await openUploadRegistry({ path: join(gemini.workspaceDirectory, 'uploads.jsonl'), requiredLifetimeMilliseconds: 0 });
+            const registry = await openUploadRegistry({ stateDirectory: gemini.workspaceDirectory, requiredLifetimeMilliseconds: 0 });
             try {
               const retry = { policy: { attempts: 3, initialDelayMilliseconds: 10, maxDelayMilliseconds: 100 }, environment: gemini.environment };
               return await uploadFiles({ client: gemini.emulator.client, registry, candidates, concurrency: 4, now: gemini.environment.now, retry, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
