@@ -2,7 +2,9 @@
  * `chargen extract` on a large result file: throughput and peak memory, against a baseline measured in the same run
  * on the same file (read in 1 MiB chunks, `Buffer.from(…, 'base64')` of the image spans, written to one file: the
  * floor of what decoding to disk costs on this machine). Both run as child processes, measured the same way.
- * Run: npm run bench:extract -- [--gigabytes 2] [--line-megabytes 40] [--rounds 2] [--keep]
+ * Run: npm run bench:extract -- [--gigabytes 2] [--line-megabytes 40] [--rounds 2] [--keep] [--compare <checkout>]
+ * --compare runs another checkout's `bin/chargen.js extract` (main's, say, as a worktree with node_modules linked) on
+ * the same file in every round, measured the same way, and reports this checkout's speed against it.
  * MB and GB are decimal (10^6, 10^9 bytes). Rounds alternate baseline and extract; the table takes each side's fastest
  * round and highest peak RSS. --keep leaves the temporary folder (result file included) in place, to profile by hand.
  */
@@ -235,6 +237,23 @@ function pickFigures(rounds: RoundFigures[]): { megabytesPerSecond: number; peak
   return { megabytesPerSecond: Math.max(...rounds.map((round) => round.megabytesPerSecond)), peakRssMegabytes: Math.max(...rounds.map((round) => round.peakRssMegabytes)) };
 }
 
+/** One `chargen extract` of the file by `binary` (this checkout's or the compared one's), checked to have written every image. */
+async function measureExtract(options: { binary: string; directory: string; resultFile: string; lineCount: number; bytes: number }): Promise<RoundFigures> {
+  const { directory, lineCount } = options;
+  const extractOutput = join(directory, 'out');
+  await mkdir(extractOutput);
+  const extract = await measureChild({ args: [options.binary, 'extract', options.resultFile, '--out', extractOutput, '--json'], statsFile: join(directory, 'extract.time') });
+  const summary = JSON.parse(extract.stdout || '{}') as { written?: unknown[] };
+  if (extract.exitCode !== 0 || summary.written?.length !== lineCount) {
+    throw new Error(`${options.binary} extract did not write every image (exit ${extract.exitCode}, ${summary.written?.length ?? 0} of ${lineCount}): ${extract.stderr.slice(0, 2000)}`);
+  }
+  const images = (await readdir(extractOutput)).filter((name) => name.endsWith('.png'));
+  if (images.length !== lineCount) throw new Error(`expected ${lineCount} images in the output folder, found ${images.length}`);
+  await rm(extractOutput, { recursive: true, force: true });
+  flushFileSystems();
+  return summarise({ measurement: extract, bytes: options.bytes });
+}
+
 async function runBench(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -242,8 +261,11 @@ async function runBench(): Promise<void> {
       'line-megabytes': { type: 'string', default: '40' },
       rounds: { type: 'string', default: '2' },
       keep: { type: 'boolean', default: false },
+      compare: { type: 'string' },
     },
   });
+  const compareBinary = values.compare === undefined ? undefined : join(values.compare, 'bin', 'chargen.js');
+  if (compareBinary !== undefined && !existsSync(compareBinary)) throw new Error(`--compare: no ${compareBinary}`);
   const gigabytes = Number(values.gigabytes);
   const lineMegabytes = Number(values['line-megabytes']);
   const roundCount = Number(values.rounds);
@@ -286,6 +308,7 @@ async function runBench(): Promise<void> {
 
     const baselineRounds: RoundFigures[] = [];
     const extractRounds: RoundFigures[] = [];
+    const compareRounds: RoundFigures[] = [];
     // Interleaved, so that a burst of other load on the machine hits both sides alike.
     for (let round = 1; round <= roundCount; round += 1) {
       const baselineOutput = join(directory, 'baseline.bin');
@@ -298,19 +321,11 @@ async function runBench(): Promise<void> {
       flushFileSystems();
       baselineRounds.push(summarise({ measurement: baseline, bytes }));
 
-      const extractOutput = join(directory, 'out');
-      await mkdir(extractOutput);
-      const extract = await measureChild({ args: [chargenBinary, 'extract', resultFile, '--out', extractOutput, '--json'], statsFile: join(directory, 'extract.time') });
-      const summary = JSON.parse(extract.stdout || '{}') as { written?: unknown[] };
-      if (extract.exitCode !== 0 || summary.written?.length !== lineCount) {
-        throw new Error(`chargen extract did not write every image (exit ${extract.exitCode}, ${summary.written?.length ?? 0} of ${lineCount}): ${extract.stderr.slice(0, 2000)}`);
-      }
-      const images = (await readdir(extractOutput)).filter((name) => name.endsWith('.png'));
-      if (images.length !== lineCount) throw new Error(`expected ${lineCount} images in the output folder, found ${images.length}`);
-      await rm(extractOutput, { recursive: true, force: true });
-      flushFileSystems();
-      extractRounds.push(summarise({ measurement: extract, bytes }));
-      process.stderr.write(`round ${round}: baseline ${JSON.stringify(baselineRounds.at(-1))}, extract ${JSON.stringify(extractRounds.at(-1))}\n`);
+      extractRounds.push(await measureExtract({ binary: chargenBinary, directory, resultFile, lineCount, bytes }));
+      if (compareBinary !== undefined) compareRounds.push(await measureExtract({ binary: compareBinary, directory, resultFile, lineCount, bytes }));
+      process.stderr.write(
+        `round ${round}: baseline ${JSON.stringify(baselineRounds.at(-1))}, extract ${JSON.stringify(extractRounds.at(-1))}${compareBinary !== undefined ? `, compared ${JSON.stringify(compareRounds.at(-1))}` : ''}\n`,
+      );
     }
 
     const baseline = pickFigures(baselineRounds);
@@ -325,6 +340,9 @@ async function runBench(): Promise<void> {
       extract,
       extractToBaseline: Number(ratio.toFixed(3)),
       target: { peakRssUnder150Megabytes: extract.peakRssMegabytes < 150, atLeast70PercentOfBaseline: ratio >= 0.7 },
+      ...(compareBinary !== undefined
+        ? { compared: { checkout: values.compare, rounds: compareRounds, ...pickFigures(compareRounds), extractToCompared: Number((extract.megabytesPerSecond / pickFigures(compareRounds).megabytesPerSecond).toFixed(3)) } }
+        : {}),
       peakRssMeasuredBy: rssMethod,
       node: process.version,
     };
@@ -333,6 +351,12 @@ async function runBench(): Promise<void> {
     process.stdout.write(
       `| ${figures.resultFileGigabytes} GB, ${lineCount} lines of ${lineMegabytes} MB base64 | ${baseline.megabytesPerSecond} MB/s, ${baseline.peakRssMegabytes} MB peak RSS | ${extract.megabytesPerSecond} MB/s, ${extract.peakRssMegabytes} MB peak RSS | ${(ratio * 100).toFixed(0)} % | best of ${roundCount} rounds; peak RSS by ${rssMethod}; Node ${process.version}, ${availableParallelism()} CPUs |\n`,
     );
+    if (figures.compared !== undefined) {
+      const compared = figures.compared;
+      process.stdout.write(
+        `\nthis checkout: ${extract.megabytesPerSecond} MB/s, ${extract.peakRssMegabytes} MB peak RSS; ${compared.checkout}: ${compared.megabytesPerSecond} MB/s, ${compared.peakRssMegabytes} MB peak RSS (${(compared.extractToCompared * 100).toFixed(0)} %)\n`,
+      );
+    }
   } finally {
     if (values.keep) process.stderr.write(`kept ${directory}\n`);
     else await rm(directory, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { updateCrc32c } from '../lib/crc32c.ts';
 import { formatTimestamp, type Clock } from './clock.ts';
 
 export interface StoredFile {
@@ -15,6 +16,8 @@ export interface StoredFile {
   updateTime: number;
   expirationTime: number;
   sha256Hex: string;
+  /** What the download front end sends as `X-Goog-Hash: crc32c=…`. */
+  crc32c: number;
   source: 'UPLOADED' | 'GENERATED';
   blobPath: string;
 }
@@ -47,14 +50,20 @@ export interface FileStore {
   /** Registers a generated file whose bytes were written to `temporaryPath` (moved into the store). */
   registerGenerated(options: { id: string; mimeType: string; temporaryPath: string; displayName?: string }): Promise<StoredFile>;
   temporaryPath(label: string): string;
-  openRead(file: StoredFile): ReadStream;
+  /** Streams the file's bytes, or those from `start` to `end` (inclusive byte offsets, for a Range). */
+  openRead(file: StoredFile, options?: { start: number; end: number }): ReadStream;
   clear(): Promise<void>;
 }
 
-async function hashFile(path: string): Promise<string> {
+/** Both hashes in one read: the sha256 of the File resource and the crc32c of the download's X-Goog-Hash. */
+async function hashFile(path: string): Promise<{ sha256Hex: string; crc32c: number }> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
+  let crc32c = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    crc32c = updateCrc32c(crc32c, chunk);
+  }
+  return { sha256Hex: hash.digest('hex'), crc32c };
 }
 
 interface FileStoreOptions {
@@ -179,7 +188,7 @@ function createFileMethods(state: FileStoreState): FileMethods {
       });
     },
     temporaryPath: (label) => join(options.directory, `tmp-${label}-${temporaryCounter++}`),
-    openRead: (file) => createReadStream(file.blobPath),
+    openRead: (file, range) => createReadStream(file.blobPath, range),
     async clear() {
       const paths = [...[...files.values()].map((file) => file.blobPath), ...[...uploads.values()].map((upload) => upload.blobPath)];
       files.clear();
@@ -202,7 +211,7 @@ async function storeFile(
     createTime: file.now,
     updateTime: file.now,
     expirationTime: file.now + state.options.timeToLiveMilliseconds(),
-    sha256Hex: await hashFile(file.blobPath),
+    ...(await hashFile(file.blobPath)),
     source: file.source,
     blobPath: file.blobPath,
   };

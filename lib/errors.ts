@@ -37,6 +37,7 @@ export const errorCodes = {
   'download-failed': 'gemini',
   'api-unreachable': 'transient',
   'listen-failed': 'system',
+  'disk-full': 'system',
   'plan-missing': 'internal',
   'schema-conversion-failed': 'internal',
   internal: 'internal',
@@ -157,6 +158,23 @@ export class DownloadError extends ChargenError {
   constructor(options: { fileName: string; message: string; isRetryable?: boolean; cause?: unknown }) {
     super({ code: 'download-failed', message: `download of ${options.fileName}: ${options.message}`, isRetryable: options.isRetryable ?? true, cause: options.cause });
     this.fileName = options.fileName;
+  }
+}
+
+/** Not room enough on disk for a result file, even with every other download read and deleted: one line, with what and where. */
+export class DiskFullError extends ChargenError {
+  readonly directory: string;
+  readonly neededBytes: number;
+
+  constructor(options: { directory: string; neededBytes: number; freeBytes: number; fileName: string }) {
+    const megabytes = (bytes: number) =>
+      bytes >= 1_000_000 ? `${(bytes / 1_000_000).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MB` : `${bytes.toLocaleString('en-US')} bytes`;
+    super({
+      code: 'disk-full',
+      message: `Not enough disk space in ${options.directory} for ${options.fileName}: it needs ${megabytes(options.neededBytes)}, ${megabytes(options.freeBytes)} are free. Free some space there, then run again (finished work is kept).`,
+    });
+    this.directory = options.directory;
+    this.neededBytes = options.neededBytes;
   }
 }
 

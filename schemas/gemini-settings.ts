@@ -31,6 +31,9 @@ export const geminiSettingsSchema = z
     downloadIdleTimeoutMilliseconds: z
       .number().int().min(1).default(2 * minute)
       .describe('give up on a result download that sends nothing for this long, and try again'),
+    maxResultFilesOnDisk: z
+      .number().int().min(1).max(64).default(2)
+      .describe('downloaded batch result files on disk at once (image results run to gigabytes): each is read, then deleted, before another takes its place'),
     syncConcurrency: z.number().int().min(1).max(64).default(4).describe('generateContent calls in flight in --mode sync'),
     jsonlMimeType: z
       .string().min(1).default('application/json')

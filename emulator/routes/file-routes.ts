@@ -1,11 +1,8 @@
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileAccessDenied, invalidArgument, notFound, toErrorEnvelope, type RpcStatus } from '../api-error.ts';
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { toFileResource, type UploadSession } from '../file-store.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendJson } from '../http-io.ts';
-import { isGzipNegotiated } from '../negotiate-gzip.ts';
-import { openDownloadBody } from '../open-download-body.ts';
+import { downloadRoute } from './download-route.ts';
 import { pageOf } from './paging.ts';
 
 const fileIdPattern = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -195,51 +192,5 @@ export const fileRoutes: Route[] = [
       sendJson(input.response, 200, {});
     },
   },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^(?:/download)?/${versionPattern}/files/(?<id>[^/:]+):download$`),
-    endpoint: 'files.download',
-    requiresKey: true,
-    handle: async (context, input) => {
-      if (input.url.searchParams.get('alt') !== 'media') {
-        throw new HttpRejection(invalidArgument('Downloads need the query parameter alt=media.'));
-      }
-      const file = context.files.findLive(input.parameters['id'] ?? '');
-      if (!file) throw new HttpRejection(notFound());
-      if (file.source !== 'GENERATED') {
-        throw new HttpRejection(invalidArgument('Only generated files can be downloaded; this file was uploaded.'));
-      }
-      context.stats.downloads += 1;
-      const cut = context.faults.takeDownloadCut();
-      const body = await openDownloadBody({ open: () => context.files.openRead(file), sizeBytes: file.sizeBytes, gzip: isGzipNegotiated(input.response) });
-      // content-disposition as on the recorded real download (maruel/genai GenAsync-Video.yaml, interaction 59).
-      input.response.writeHead(200, { 'content-type': file.mimeType, 'content-disposition': 'attachment', ...body.headers });
-      const source = body.stream;
-      if (!cut) {
-        await pipeline(source, input.response);
-        return;
-      }
-      // Send about half the body (encoded, if it is), then drop the connection: the client sees a body shorter than
-      // content-length, which it must report as an error, never as a short file.
-      let remaining = Math.floor(body.bytes / 2);
-      const limiter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          if (remaining <= 0) return callback();
-          const slice = chunk.subarray(0, remaining);
-          remaining -= slice.length;
-          callback(null, slice);
-        },
-      });
-      await new Promise<void>((resolve) => {
-        const finish = () => {
-          source.destroy();
-          input.response.socket?.destroy();
-          resolve();
-        };
-        limiter.once('end', finish);
-        input.response.once('close', finish);
-        source.pipe(limiter).pipe(input.response, { end: false });
-      });
-    },
-  },
+  downloadRoute,
 ];

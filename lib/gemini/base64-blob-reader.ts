@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { BlobReference } from '../../schemas/blob-reference.ts';
 import { backslashByte, carriageReturnByte, describeBadEscape, formatPathSegment, newlineByte, quoteByte, spaceByte, stepEscape, type ContainerFrame } from './json-syntax.ts';
 
 
@@ -55,14 +53,13 @@ export function describeBlobLocation(options: { stack: readonly ContainerFrame[]
 }
 
 /**
- * Decodes one base64 string of a result line as its bytes arrive, hashing them and handing them to `emit`, from
- * after its opening quote to its closing one. It never keeps a reference to a chunk.
+ * Decodes one base64 string of a result line as its bytes arrive and hands them to `emit`, from after its opening
+ * quote to its closing one. It never keeps a reference to a chunk. Hashing is the sink's (off this thread).
  */
 export class Base64BlobReader {
   /** Names the string in problems. */
   private readonly description: string;
   private readonly emit: (data: Buffer) => void;
-  private readonly hash = createHash('sha256');
   private bytes = 0;
   /** Base64 characters taken so far (escapes count as the one character they stand for), for offsets in problems. */
   private characters = 0;
@@ -82,8 +79,8 @@ export class Base64BlobReader {
     return this.escapeSequence === undefined ? this.readText(chunk, position) : this.readEscape(chunk, position);
   }
 
-  /** At the closing quote: the last group's bytes go out and the string is named by its hash, or it was not base64. */
-  finish(): { ok: true; reference: BlobReference } | { ok: false; problem: string } {
+  /** At the closing quote: the last group's bytes go out and the count of bytes is final, or it was not base64. */
+  finish(): { ok: true; bytes: number } | { ok: false; problem: string } {
     const carried = this.carry.length;
     if (this.paddingLength > 0 && (carried < 2 || carried + this.paddingLength !== 4)) {
       return { ok: false, problem: `${this.description} is not base64 (misplaced '=' padding at offset ${this.paddingOffset})` };
@@ -92,7 +89,7 @@ export class Base64BlobReader {
       return { ok: false, problem: `${this.description} is not base64 (its ${this.characters} characters leave a lone character at the end)` };
     }
     if (carried > 0) this.emitData(Buffer.from(this.carry, 'base64'));
-    return { ok: true, reference: { sha256: this.hash.digest('hex'), bytes: this.bytes } };
+    return { ok: true, bytes: this.bytes };
   }
 
   /**
@@ -205,7 +202,6 @@ export class Base64BlobReader {
   }
 
   private emitData(data: Buffer): void {
-    this.hash.update(data);
     this.bytes += data.length;
     this.emit(data);
   }

@@ -3,6 +3,7 @@ import { toRetryPolicy } from './apply-gemini-settings.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
 import { loadJobRecords } from './job-record.ts';
 import { readResultLines } from './read-result-lines.ts';
+import { createResultFileGate } from './result-file-gate.ts';
 import { openResultCache } from './result-cache.ts';
 import { createChunkSubmitter } from './submit-chunk.ts';
 import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
@@ -23,6 +24,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   const dependencies: BatchDependencies = {
     ...options,
     readResults: options.readResults ?? readResultLines,
+    resultFileGate: options.resultFileGate ?? createResultFileGate({ maxFiles: settings.maxResultFilesOnDisk }),
     retry,
     submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger }),
   };

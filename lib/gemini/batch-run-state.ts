@@ -8,6 +8,7 @@ import type { ExecuteOptions, ExecuteReport } from './gemini-executor.ts';
 import type { JobRecord } from './job-record.ts';
 import { isMissingFileError, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import type { ResultLineReader } from './read-result-lines.ts';
+import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
 import { formatCount } from '../format-count.ts';
@@ -27,11 +28,14 @@ export interface BatchExecutorOptions {
   logger: Logger;
   /** How result files are read; the image stage streams its images to disk with its own. */
   readResults?: ResultLineReader;
+  /** The places for downloaded result files, shared by a run's executors; by default one of this executor's own. */
+  resultFileGate?: ResultFileGate;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
 export interface BatchDependencies extends BatchExecutorOptions {
   readResults: ResultLineReader;
+  resultFileGate: ResultFileGate;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   submitter: ChunkSubmitter;
 }

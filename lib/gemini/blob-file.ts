@@ -35,12 +35,18 @@ export class BlobFile {
     return new BlobFile({ directory, path, handle });
   }
 
-  async write(pieces: Buffer[]): Promise<void> {
-    const data = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written);
-      written += bytesWritten;
+  /** The pieces in order, in one writev (no copy into one buffer); a short write goes on where it stopped. */
+  async write(pieces: readonly Buffer[]): Promise<void> {
+    let remaining = pieces.filter((piece) => piece.length > 0);
+    while (remaining.length > 0) {
+      let { bytesWritten } = await this.handle.writev(remaining);
+      let index = 0;
+      while (index < remaining.length && bytesWritten >= remaining[index]!.length) {
+        bytesWritten -= remaining[index]!.length;
+        index += 1;
+      }
+      remaining = remaining.slice(index);
+      if (remaining.length > 0 && bytesWritten > 0) remaining[0] = remaining[0]!.subarray(bytesWritten);
     }
   }
 

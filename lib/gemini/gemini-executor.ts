@@ -14,8 +14,6 @@ export interface ExecuteOptions {
   prepareResponse?: (response: Record<string, unknown>) => Promise<Record<string, unknown>>;
   /** Whether a cached success can still be used (its image file may be gone); an unusable one is asked again. */
   isCachedUsable?: (outcome: LineOutcome) => Promise<boolean>;
-  /** Delete a downloaded result file once every line of it is accounted for (image results are gigabytes). */
-  discardResultFiles?: boolean;
   /** Submit (or look at) the jobs once and return without waiting; their keys are left out of the outcomes. */
   detach?: boolean;
 }

@@ -5,12 +5,14 @@ import { byteOrderMark, closeBraceByte, closeBracketByte, colonByte, commaByte, 
 import { JsonValueBuilder, maxNestingDepth } from './json-value-builder.ts';
 import { classifyResultLine } from './classify-result-line.ts';
 import type { ResultLine } from './read-result-lines.ts';
+import type { BlobReference } from '../../schemas/blob-reference.ts';
 
 /** What the parser saw in a chunk: an image's bytes to write (start, data, end), or a finished line. */
 export type ParserEvent =
   | { type: 'blob-start' }
   | { type: 'blob-data'; data: Buffer[] }
-  | { type: 'blob-end'; sha256: string }
+  /** `reference.sha256` is empty here: the sink that hashes the bytes fills it in before the line goes out. */
+  | { type: 'blob-end'; reference: BlobReference }
   | { type: 'line'; result: ResultLine };
 
 /** Where the parser is: which bytes it accepts next. */
@@ -353,8 +355,8 @@ export class ResultLineParser {
     const blob = this.blob!;
     const finished = blob.reader.finish();
     if (!finished.ok) return this.failLine(finished.problem, quote);
-    const reference = finished.reference;
-    this.events.push({ type: 'blob-end', sha256: reference.sha256 });
+    const reference: BlobReference = { sha256: '', bytes: finished.bytes };
+    this.events.push({ type: 'blob-end', reference });
     this.lineBlobBytes += this.offsetAt(quote) - blob.startOffset;
     this.blob = undefined;
     this.value.attachBlob({ target: blob.target, propertyName: blob.propertyName, reference });

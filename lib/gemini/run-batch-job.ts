@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
-import { InterruptedError } from '../errors.ts';
+import { DiskFullError, InterruptedError } from '../errors.ts';
 import { toGeminiCallError } from './call-with-retry.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { pollBatchJob } from './poll-batch-job.ts';
 import type { ChunkSubmission } from './submit-chunk.ts';
 import type { BatchDependencies, RunState } from './batch-run-state.ts';
-import { collectResultFile, downloadResults, resultFilePath } from './collect-result-file.ts';
+import { collectResultFile, downloadResults } from './collect-result-file.ts';
 import { prepareChunk } from './prepare-chunk.ts';
 import { cancelStraggler, prepareReplacement, readPendingDeadline, stampPendingDeadline } from './replace-straggler.ts';
 
@@ -44,8 +44,7 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     return;
   }
   if (result.fileName) {
-    const path = await downloadResults(dependencies, record, result.fileName);
-    await collectResultFile(dependencies, record, path, state);
+    await fetchAndCollect(dependencies, { record, fileName: result.fileName, state });
   } else if (record.cancelRequestedAt === undefined) {
     logger.warn(`${state.stage}: ${record.jobName} ended ${result.state}; its ${record.keys.length} lines go into the next round`);
     for (const key of record.keys) state.lastReasons.set(key, `job ${record.jobName} ended ${result.state}`);
@@ -53,10 +52,28 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
   record.status = 'finished';
   record.finalState = result.state;
   await saveJobRecord(workspace.directory, record);
-  if (result.fileName && state.options.discardResultFiles) await rm(resultFilePath(dependencies, record), { force: true });
   if (record.cancelRequestedAt === undefined) return;
   const replacement = await prepareReplacement(dependencies, record, state);
   if (replacement) await runBatchJob(dependencies, replacement, state, false);
+}
+
+/**
+ * A result file takes one of the run's few places on disk from before its download until it is read and deleted
+ * (image results are gigabytes). Deleted once read: every line is settled and cached by then, and a rerun that finds
+ * the job unfinished downloads it again.
+ */
+async function fetchAndCollect(dependencies: BatchDependencies, options: { record: JobRecord; fileName: string; state: RunState }): Promise<void> {
+  const slot = await dependencies.resultFileGate.acquire();
+  try {
+    const path = await downloadResults(dependencies, { record: options.record, fileName: options.fileName, slot });
+    try {
+      await collectResultFile(dependencies, options.record, path, options.state);
+    } finally {
+      await rm(path, { force: true });
+    }
+  } finally {
+    slot.release();
+  }
 }
 
 /**
@@ -91,6 +108,8 @@ export async function runBatchJob(dependencies: BatchDependencies, record: JobRe
     await runChunk(dependencies, record, state, resumed);
   } catch (caught) {
     const error = toGeminiCallError(`${state.stage} ${record.jobName ?? record.displayName}`, caught);
+    // No room on disk stops the run (exit 1): no other job's file would fit either. The job stays for the next run.
+    if (caught instanceof DiskFullError) throw caught;
     if (caught instanceof InterruptedError) {
       // Stopped by the user: the job record stays as it is and the next run resumes from it.
       for (const key of record.keys) state.heldKeys.add(key);

@@ -1,4 +1,5 @@
 import { mkdir, open } from 'node:fs/promises';
+import { createWorkerBlobHasher } from './blob-hasher.ts';
 import { BlobSink } from './blob-sink.ts';
 import type { ResultLine, ResultLineReader } from './read-result-lines.ts';
 import { ResultLineParser } from './result-line-parser.ts';
@@ -19,7 +20,8 @@ const defaultChunkBytes = 1024 * 1024;
 async function* readStreamingResultLines(options: { path: string; blobDirectory: string; maxLineTextBytes: number; chunkBytes: number }): AsyncIterable<ResultLine> {
   await mkdir(options.blobDirectory, { recursive: true });
   const file = await open(options.path, 'r');
-  const sink = new BlobSink(options.blobDirectory);
+  const hasher = createWorkerBlobHasher();
+  const sink = new BlobSink({ directory: options.blobDirectory, hasher });
   const parser = new ResultLineParser({ maxLineTextBytes: options.maxLineTextBytes });
   try {
     const chunk = Buffer.allocUnsafe(options.chunkBytes);
@@ -39,6 +41,7 @@ async function* readStreamingResultLines(options: { path: string; blobDirectory:
     }
   } finally {
     await sink.discard();
+    await hasher.close();
     await file.close();
   }
 }

@@ -54,7 +54,6 @@ export async function executeLines(context: {
         readResults: options.backend.createResultReader(blobDirectory),
         prepareResponse: (response) => storeInlineData({ blobDirectory, response }),
         isCachedUsable: (outcome) => storedAnswers.isUsable(outcome),
-        discardResultFiles: true,
       });
       for (const [key, outcome] of executed.outcomes) outcomes.set(key, outcome);
       report.cachedKeys += executed.cachedKeys;

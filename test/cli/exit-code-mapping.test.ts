@@ -53,6 +53,7 @@ const expectedExitCodes: Record<ErrorCode, number> = {
   'download-failed': 1,
   'api-unreachable': 1,
   'listen-failed': 1,
+  'disk-full': 1,
   'plan-missing': 1,
   'schema-conversion-failed': 1,
   internal: 1,

@@ -290,6 +290,9 @@ describe('a batch job, as recorded', () => {
     const second = await fetch(first.headers.get('location') ?? '', { headers: { 'x-goog-api-key': testApiKey } });
     expect(second.status).toBe(download.response.status);
     expect(second.headers.get('content-disposition')).toBe(download.response.headers['content-disposition']);
+    // The recorded form: crc32c of the whole file, 4 bytes big-endian in base64.
+    expect(download.response.headers['x-goog-hash']).toMatch(/^crc32c=[A-Za-z0-9+/]{6}==$/);
+    expect(second.headers.get('x-goog-hash')).toMatch(/^crc32c=[A-Za-z0-9+/]{6}==$/);
     // The recorded 200 (a video) came plain; whether a results file comes gzip-encoded is not recorded, so the
     // emulator's gzip here is left as the harder case for a reader.
     const [line] = (await second.text()).trim().split('\n').map((text) => JSON.parse(text) as Json);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatCrc32c, updateCrc32c } from '../../lib/crc32c.ts';
 import { loadRecordedAnswer, loadRecordedExchange, loadRecordedLines, substituteText } from './recorded-fixtures.ts';
 import { answerFrom, routeFrom, type ReplayRoute } from './serve-recorded-replay.ts';
 
@@ -77,7 +78,11 @@ export function recordedBatchRoutes(options: { model: string; results: Buffer })
       answers: [answerFrom(loadRecordedExchange('batch-operations.json', 'get running')), answerFrom(loadRecordedExchange('batch-operations.json', 'get succeeded'))],
     },
     routeFrom(download('redirect')),
-    // The recorded bytes were a video; a results file has another type, which no reader looks at.
-    routeFrom(download('download'), { body: options.results, headers: { 'content-type': 'application/octet-stream' } }),
+    // The recorded bytes were a video; a results file has another type, which no reader looks at, and its own crc32c
+    // in the recorded X-Goog-Hash form (the client checks it).
+    routeFrom(download('download'), {
+      body: options.results,
+      headers: { 'content-type': 'application/octet-stream', 'x-goog-hash': `crc32c=${formatCrc32c(updateCrc32c(0, options.results))}` },
+    }),
   ];
 }

@@ -5,6 +5,7 @@ import { createBatchExecutor, type ExecutorEnvironment } from '../../lib/gemini/
 import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../schemas/gemini-settings.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
+import type { ResultFileGate } from '../../lib/gemini/result-file-gate.ts';
 import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from './start-test-emulator.ts';
@@ -15,7 +16,7 @@ export interface GeminiFixture {
   workspaceDirectory: string;
   environment: ExecutorEnvironment & { sleeps: number[] };
   logger: ReturnType<typeof createMemoryLogger>;
-  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader }): ReturnType<typeof createBatchExecutor>;
+  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; resultFileGate?: ResultFileGate }): ReturnType<typeof createBatchExecutor>;
   createSyncExecutor(options?: { settings?: GeminiSettingsInput }): ReturnType<typeof createSyncExecutor>;
   close(): Promise<void>;
 }
@@ -64,6 +65,7 @@ export async function createGeminiFixture(emulatorOptions: EmulatorOptionsInput 
         environment,
         logger,
         ...(options.readResults ? { readResults: options.readResults } : {}),
+        ...(options.resultFileGate ? { resultFileGate: options.resultFileGate } : {}),
       }),
     createSyncExecutor: (options = {}) =>
       createSyncExecutor({ client, workspace: { directory: workspaceDirectory }, settings: settingsOf(options.settings), environment, logger }),
