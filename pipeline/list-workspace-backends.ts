@@ -5,6 +5,7 @@ import { countCachedOutcomes } from '../lib/gemini/result-cache.ts';
 import { stageNames } from '../stages/stage-step.ts';
 import { describeBackend, readRememberedBackends } from '../lib/store/remember-backend.ts';
 import { backendStateDirectory } from '../lib/store/workspace-layout.ts';
+import { listHeldUploads, readUploadRecords } from '../lib/gemini/upload-registry.ts';
 
 /** One backend's share of a workspace: the answers kept from it and the batch jobs made on it. */
 export interface WorkspaceBackend {
@@ -14,6 +15,8 @@ export interface WorkspaceBackend {
   /** Final answers kept, by request key (never sent again to this backend). */
   answers: number;
   records: JobRecord[];
+  /** Bytes of images this workspace holds on that backend's Files API now (uploaded, not deleted, not expired). */
+  uploadedBytes: number;
 }
 
 /** Every backend the workspace has answers or jobs of, the one used last first; read from files, nothing asked. */
@@ -27,7 +30,9 @@ export async function listWorkspaceBackends(workspaceDirectory: string): Promise
       answers += await countCachedOutcomes({ stateDirectory: directory, stage });
       records.push(...(await loadJobRecords(directory, stage)));
     }
-    backends.push({ identity: remembered.identity, label: describeBackend(remembered), ...(remembered.lastUsedAt ? { lastUsedAt: remembered.lastUsedAt } : {}), answers, records });
+    const held = listHeldUploads(await readUploadRecords({ stateDirectory: directory }).catch(() => []), Date.now());
+    const uploadedBytes = held.reduce((sum, record) => sum + record.sizeBytes, 0);
+    backends.push({ identity: remembered.identity, label: describeBackend(remembered), ...(remembered.lastUsedAt ? { lastUsedAt: remembered.lastUsedAt } : {}), answers, records, uploadedBytes });
   }
   return backends;
 }

@@ -10,8 +10,11 @@ import type { ExecuteReport, GeminiExecutor } from '../lib/gemini/gemini-executo
 import { emulatorGeminiSettings, geminiSettingsSchema } from '../schemas/gemini-settings.ts';
 import { computeRequiredUploadLifetime, toRetryPolicy } from '../lib/gemini/apply-gemini-settings.ts';
 import { createSyncExecutor } from '../lib/gemini/sync-executor.ts';
+import { createJobLimiter } from '../lib/gemini/job-limiter.ts';
 import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-api.ts';
 import { uploadFiles } from '../lib/gemini/upload-files.ts';
+import { createStorageBudget } from '../lib/gemini/storage-budget.ts';
+import { deleteUploads } from '../lib/gemini/delete-uploads.ts';
 import { forgetUploadRecords, openUploadRegistry } from '../lib/gemini/upload-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
@@ -26,6 +29,11 @@ export { JobsPendingError };
 
 /** The run's context: what the stages read (StageContext), and closing what was opened for it. */
 export interface PipelineContext extends StageContext {
+  /**
+   * Deletes every upload the backend holds on the Files API, when a run that connected has finished: no job of it is
+   * pending, so none needs them (a later run uploads what it needs again). Nothing when the run never connected.
+   */
+  releaseHeldUploads(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,12 +70,30 @@ export interface PipelineContextOptions {
 /** What connecting needs besides the options: the run's clock and sleep, where reports go, what to close at the end. */
 type ConnectOptions = PipelineContextOptions & { environment: ExecutorEnvironment; reports: Map<string, ExecuteReport>; closers: (() => Promise<void>)[] };
 
+/**
+ * A stage's counts add up over its calls (its chunks, its models, a second call for uploads that were gone); the
+ * outcomes are the stage's own to keep, so only the last call's are held here, never a copy of them all.
+ */
+function addReports(earlier: ExecuteReport | undefined, report: ExecuteReport): ExecuteReport {
+  if (!earlier) return report;
+  return {
+    outcomes: report.outcomes,
+    cachedKeys: earlier.cachedKeys + report.cachedKeys,
+    sentLines: earlier.sentLines + report.sentLines,
+    jobsCreated: earlier.jobsCreated + report.jobsCreated,
+    jobsAdopted: earlier.jobsAdopted + report.jobsAdopted,
+    pendingJobs: earlier.pendingJobs + report.pendingJobs,
+  };
+}
+
 /** The executor the stages call: each stage's report kept, and a run interrupted or left pending stopped there. */
 function createStageExecutor(options: { inner: GeminiExecutor; detach: boolean; signal: AbortSignal; reports: Map<string, ExecuteReport> }): GeminiExecutor {
+  const { findAnswered } = options.inner;
   return {
+    ...(findAnswered ? { findAnswered: (findOptions: { stage: string; keys: Iterable<string> }) => findAnswered(findOptions) } : {}),
     async execute(executeOptions) {
       const report = await options.inner.execute({ ...executeOptions, detach: options.detach });
-      options.reports.set(executeOptions.stage, report);
+      options.reports.set(executeOptions.stage, addReports(options.reports.get(executeOptions.stage), report));
       // A stage must not record results it has only partly: stop here, the job records and caches keep the rest.
       if (options.signal.aborted) throw new InterruptedError();
       if (report.pendingJobs > 0) throw new JobsPendingError({ stage: executeOptions.stage, pendingJobs: report.pendingJobs });
@@ -103,7 +129,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   const inner =
     config.mode === 'sync'
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
-      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger });
+      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }) });
   const registry = await openUploadRegistry({
     stateDirectory,
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
@@ -118,6 +144,13 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
     stateDirectory,
     executor: createStageExecutor({ inner, detach: options.detach, signal, reports: options.reports }),
     retry,
+    storage: createStorageBudget({ budgetBytes: settings.storageBudgetBytes }),
+    async releaseUploads(sha256s) {
+      const chosen = sha256s ?? registry.listUndeleted().map((record) => record.sha256);
+      const report = await deleteUploads({ client: backend.client, registry, sha256s: chosen, concurrency: settings.uploadConcurrency, now: environment.now, retry });
+      for (const failed of report.failed) logger.warn(`could not delete ${failed.name} (it expires on its own 48 h after upload): ${failed.reason}`);
+      return report;
+    },
     async upload(candidates, uploadOptions) {
       const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
       // The network gone: one error for the run, not a failure per image.
@@ -158,6 +191,9 @@ export async function createPipelineContext(options: PipelineContextOptions): Pr
     reports,
     listInput: () => (inputListing ??= listInputFolder({ inputDirectory: resolve(options.cwd, config.input), outputDirectory: resolve(options.cwd, config.out), workspaceDirectory: workspace.directory, settings: config.analyze })),
     connect: () => (connected ??= connectForStages({ ...options, environment, reports, closers })),
+    async releaseHeldUploads() {
+      if (connected) await (await connected).releaseUploads();
+    },
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },

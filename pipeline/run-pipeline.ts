@@ -14,6 +14,7 @@ import { analyzeStep } from '../stages/analyze/analyze-step.ts';
 import { compileStep } from '../stages/compile/compile-step.ts';
 import { emptySummary, stageNames, type DeadLetter, type StageName, type StageStep, type StageSummary } from '../stages/stage-step.ts';
 import { synthesizeStep } from '../stages/synthesize/synthesize-step.ts';
+import { runFlow } from './flow/run-flow.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
@@ -170,42 +171,68 @@ async function planBeforeSpending(context: PipelineContext, selection: Selection
   return { status: 'declined', stages, outputs: [], deadLetter: [], plan, message: 'Stopped before spending anything.' };
 }
 
-/** Runs the selected stages in order; a stage left pending or interrupted ends the run resumably. */
+/** A stage left pending or interrupted ends the run resumably, as an outcome; any other error is thrown on. */
+async function describeStop(context: PipelineContext, options: { error: unknown; name: StageName; stages: Record<StageName, StageSummary>; deadLetter: DeadLetter[]; flags: CommandFlags }): Promise<Outcome> {
+  const { error, name, stages, deadLetter, flags } = options;
+  const rerun = formatCommand('run', flags);
+  const report = context.reports.get(name);
+  const partial = { ...emptySummary('pending'), cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0 };
+  if (error instanceof JobsPendingError) {
+    stages[name] = partial;
+    return {
+      status: 'pending',
+      stages,
+      outputs: await collectOutputs(context),
+      deadLetter,
+      message: `${error.message}. They run on without this process: \`${formatCommand('status', flags)}\` shows them, \`${rerun}\` picks them up.`,
+    };
+  }
+  if (error instanceof InterruptedError || context.signal.aborted) {
+    stages[name] = { ...partial, status: 'interrupted' };
+    return {
+      status: 'interrupted',
+      stages,
+      outputs: await collectOutputs(context),
+      deadLetter,
+      message: `Interrupted during ${name}; everything finished so far is saved${context.backend.builtIn ? ` (the built-in emulator's jobs ended with it; their requests go again, free)` : ' and submitted batch jobs keep running'}. Run \`${rerun}\` again to resume.`,
+    };
+  }
+  throw error;
+}
+
+/** Whether the run flows chunk by chunk: all three stages, from an analysis that must run (forced or out of date). */
+async function shouldFlow(context: PipelineContext, selection: Selection): Promise<boolean> {
+  if (selection.run.length !== stageNames.length) return false;
+  if (selection.forced.has('analyze')) return true;
+  return !(await analyzeStep.isFresh(context).catch(() => ({ fresh: false }))).fresh;
+}
+
+/** Runs the selected stages: chunk by chunk through all three (pipeline/flow/), or stage after stage. */
 async function runSelectedStages(context: PipelineContext, selection: Selection, stages: Record<StageName, StageSummary>, flags: CommandFlags): Promise<Outcome> {
   const rerun = formatCommand('run', flags);
   const deadLetter: DeadLetter[] = [];
-  for (const name of selection.run) {
-    const step = steps[stageNames.indexOf(name)] as StageStep;
-    try {
-      const result = await step.run(context, { force: selection.forced.has(name) });
-      stages[name] = result.summary;
-      deadLetter.push(...result.deadLetter);
-    } catch (error) {
-      const report = context.reports.get(name);
-      const partial = { ...emptySummary('pending'), cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0 };
-      if (error instanceof JobsPendingError) {
-        stages[name] = partial;
-        return {
-          status: 'pending',
-          stages,
-          outputs: await collectOutputs(context),
-          deadLetter,
-          message: `${error.message}. They run on without this process: \`${formatCommand('status', flags)}\` shows them, \`${rerun}\` picks them up.`,
-        };
+  if (await shouldFlow(context, selection)) {
+    const flowed = await runFlow(context, { forced: selection.forced });
+    if (flowed.status === 'stopped') {
+      const error = flowed.error instanceof JobsPendingError ? new JobsPendingError({ stage: flowed.stage, pendingJobs: flowed.pendingJobs }) : flowed.error;
+      return describeStop(context, { error, name: flowed.stage, stages, deadLetter, flags });
+    }
+    Object.assign(stages, flowed.stages);
+    deadLetter.push(...flowed.deadLetter);
+  } else {
+    for (const name of selection.run) {
+      const step = steps[stageNames.indexOf(name)] as StageStep;
+      try {
+        const result = await step.run(context, { force: selection.forced.has(name) });
+        stages[name] = result.summary;
+        deadLetter.push(...result.deadLetter);
+      } catch (error) {
+        return describeStop(context, { error, name, stages, deadLetter, flags });
       }
-      if (error instanceof InterruptedError || context.signal.aborted) {
-        stages[name] = { ...partial, status: 'interrupted' };
-        return {
-          status: 'interrupted',
-          stages,
-          outputs: await collectOutputs(context),
-          deadLetter,
-          message: `Interrupted during ${name}; everything finished so far is saved${context.backend.builtIn ? ` (the built-in emulator's jobs ended with it; their requests go again, free)` : ' and submitted batch jobs keep running'}. Run \`${rerun}\` again to resume.`,
-        };
-      }
-      throw error;
     }
   }
+  // Every job of the run is done: no pending job references its uploads, so they leave the Files API's storage.
+  await context.releaseHeldUploads().catch((error: unknown) => context.logger.warn(`could not delete this run's uploads (they expire on their own 48 h after upload): ${(error as Error).message}`));
   const outputs = await collectOutputs(context);
   // Only when synthesize was part of the run (its checkpoint is then for this output folder), and made something.
   if (stages.synthesize.status !== 'not-run' && outputs.length > 0) await tryWriteContactSheet(context);

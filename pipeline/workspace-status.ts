@@ -39,6 +39,8 @@ export interface BackendStatus {
   answers: number;
   jobs: number;
   openJobs: number;
+  /** Bytes of images held on its Files API now, as the upload registry knows them (deletions recorded). */
+  uploadedBytes: number;
 }
 
 export interface WorkspaceStatus {

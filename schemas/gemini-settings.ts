@@ -24,6 +24,12 @@ export const geminiSettingsSchema = z
     chunkMaxBytes: z
       .number().int().min(1024).max(1_900_000_000).default(256 * 1024 * 1024)
       .describe('bytes of request JSONL per batch job (the API takes up to 2 GB)'),
+    storageBudgetBytes: z
+      .number().int().min(1024).max(20 * 1000 * 1000 * 1000).default(10 * 1024 * 1024 * 1024)
+      .describe(
+        'bytes of images held on the Files API at once (a project may hold 20 GB there): a run uploads chunk by chunk, ' +
+          'each chunk of images at most half of this, and deletes its uploads once no pending job needs them',
+      ),
     maxJobsInFlight: z.number().int().min(1).max(90).default(16).describe('batch jobs pending or running at once (the API allows 100)'),
     maxRounds: z.number().int().min(1).max(10).default(3).describe('how often a retryable failure or a missing key is sent again'),
     pollInitialMilliseconds: z.number().int().min(1).default(15_000).describe('first wait between polls of a job'),

@@ -1,4 +1,3 @@
-import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { formatCount } from '../format-count.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
@@ -10,6 +9,10 @@ import { createChunkSubmitter } from './submit-chunk.ts';
 import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
 import { planRound } from './prepare-chunk.ts';
 import { runBatchJob } from './run-batch-job.ts';
+import { createJobLimiter } from './job-limiter.ts';
+import { createSharedResultCaches, findAnsweredKeys } from './shared-result-caches.ts';
+import type { JobRecord } from './job-record.ts';
+import type { RunState } from './batch-run-state.ts';
 
 export type { BatchExecutorOptions, ExecutorEnvironment };
 
@@ -29,14 +32,27 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     retry,
     submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger }),
   };
+  const jobLimiter = options.jobLimiter ?? createJobLimiter({ limit: settings.maxJobsInFlight });
+  const caches = createSharedResultCaches({
+    open: (stage) => openResultCache({ stateDirectory: workspace.directory, stage, now: environment.now, onSkippedLine: (file, line, reason) => logger.warn(`${file} line ${line}: ${reason}`) }),
+  });
+  // A job is followed once however many calls running at once want its keys (a record of an earlier run may span
+  // two chunks of this one): the others wait for it and take its answers from the shared cache.
+  const following = new Map<string, Promise<JobRecord>>();
+  const follow = (item: { record: JobRecord; resumed: boolean }, state: RunState): Promise<void> => {
+    const existing = following.get(item.record.displayName);
+    if (existing) return existing.then((followed) => takeFollowedAnswers(state, followed));
+    const followed = jobLimiter.run(async () => {
+      await runBatchJob(dependencies, item.record, state, item.resumed);
+      return item.record;
+    });
+    following.set(item.record.displayName, followed);
+    return followed.then(() => undefined).finally(() => following.delete(item.record.displayName));
+  };
   return {
+    findAnswered: (findOptions) => findAnsweredKeys(caches, findOptions),
     async execute(executeOptions) {
-      const cache = await openResultCache({
-        stateDirectory: workspace.directory,
-        stage: executeOptions.stage,
-        now: environment.now,
-        onSkippedLine: (file, line, reason) => logger.warn(`${file} line ${line}: ${reason}`),
-      });
+      const { cache, release } = await caches.acquire(executeOptions.stage);
       try {
         const records = await loadJobRecords(workspace.directory, executeOptions.stage);
         const state = createRunState({ executeOptions, cache, records });
@@ -48,7 +64,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
           const { work, todo } = await planRound(dependencies, { state, round, unfinished });
           if (work.length === 0) break;
           if (round > 1) logger.info(`${state.stage}: round ${round}: ${todo} lines again`);
-          await mapWithConcurrency({ items: work, concurrency: settings.maxJobsInFlight, work: (item) => runBatchJob(dependencies, item.record, state, item.resumed) });
+          await Promise.all(work.map((item) => follow(item, state)));
         }
         failUnanswered(state, settings.maxRounds);
         if (state.stragglersReplaced > 0 || state.lateResultsDropped > 0) {
@@ -56,8 +72,32 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         }
         return state.report;
       } finally {
-        await cache.close();
+        await release();
       }
     },
   };
+}
+
+/**
+ * The keys of a job another call followed: answered ones from the shared cache; the rest wait for the next run when
+ * that job is still going (never sent again beside it), else go into this call's next round.
+ */
+function takeFollowedAnswers(state: RunState, followed: JobRecord): void {
+  let held = false;
+  for (const key of followed.keys) {
+    if (!state.wanted.has(key) || state.report.outcomes.has(key)) continue;
+    const cached = state.cache.get(key);
+    if (cached) {
+      state.report.outcomes.set(key, cached);
+      continue;
+    }
+    if (followed.status !== 'finished') {
+      state.heldKeys.add(key);
+      state.lastReasons.set(key, `job ${followed.jobName ?? followed.displayName} is still running; run again to pick it up`);
+      held = true;
+    } else {
+      state.lastReasons.set(key, `missing from the results of ${followed.jobName ?? followed.displayName}`);
+    }
+  }
+  if (held && state.options.detach) state.report.pendingJobs += 1;
 }

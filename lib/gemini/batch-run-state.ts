@@ -11,6 +11,7 @@ import type { ResultLineReader } from './read-result-lines.ts';
 import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
+import type { JobLimiter } from './job-limiter.ts';
 import { formatCount } from '../format-count.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
@@ -28,6 +29,8 @@ export interface BatchExecutorOptions {
   logger: Logger;
   /** How result files are read; the image stage streams its images to disk with its own. */
   readResults?: ResultLineReader;
+  /** Shared by every executor of the run on this backend (maxJobsInFlight); one of its own when absent. */
+  jobLimiter?: JobLimiter;
   /** The places for downloaded result files, shared by a run's executors; by default one of this executor's own. */
   resultFileGate?: ResultFileGate;
 }
@@ -100,6 +103,11 @@ export async function settleOutcome(outcome: LineOutcome, state: RunState, logge
     // Claimed before the await: two jobs' results read at once must not both pass the check above.
     state.report.outcomes.set(outcome.key, outcome);
     await state.cache.put(outcome);
+    if (!state.wanted.has(outcome.key)) {
+      // A job of an earlier run may hold keys another call of this run wants: cached for it, reported by it.
+      state.report.outcomes.delete(outcome.key);
+      return;
+    }
     state.lastReasons.delete(outcome.key);
     logger.progress?.({ stage: state.stage, answered: 1 });
   } else if (outcome.status === 'failed') {

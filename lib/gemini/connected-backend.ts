@@ -5,6 +5,8 @@ import type { ExecutorEnvironment } from './batch-executor.ts';
 import type { GeminiConnection } from './create-gemini-client.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
 import type { UploadFunction } from './upload-files.ts';
+import type { StorageBudget } from './storage-budget.ts';
+import type { DeleteUploadsReport } from './delete-uploads.ts';
 
 export type BackendChoice = 'auto' | 'gemini' | 'emulator';
 
@@ -46,6 +48,10 @@ export interface ConnectedBackend {
   stateDirectory: string;
   executor: GeminiExecutor;
   upload: UploadFunction;
+  /** The bytes of images the run may hold on the Files API at once (gemini.storageBudgetBytes). */
+  storage: StorageBudget;
+  /** Deletes the uploads of these bytes (by sha256; every one held when none are named): no pending job needs them. */
+  releaseUploads(sha256s?: Iterable<string>): Promise<DeleteUploadsReport>;
   /** How this backend's calls are retried (for the calls the commands make themselves: list, cancel, delete). */
   retry: { policy: RetryPolicy; environment: ExecutorEnvironment };
 }

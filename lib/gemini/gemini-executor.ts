@@ -35,4 +35,9 @@ export interface ExecuteReport {
 /** The one interface both model stages use; `--mode` picks the batch or the sync executor behind it. */
 export interface GeminiExecutor {
   execute(options: ExecuteOptions): Promise<ExecuteReport>;
+  /**
+   * Of these keys, the ones answered already (in the workspace's cache): a stage need not upload what their requests
+   * point at. Absent on an executor that cannot tell, where everything is uploaded as before.
+   */
+  findAnswered?(options: { stage: string; keys: Iterable<string> }): Promise<Set<string>>;
 }

@@ -9,6 +9,7 @@ import { type GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import { isMissingFileError, judgeResponse, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import { isFinal, openResultCache } from './result-cache.ts';
+import { createSharedResultCaches, findAnsweredKeys } from './shared-result-caches.ts';
 
 const requestFieldsInConfig = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent'] as const;
 
@@ -39,10 +40,13 @@ export function createSyncExecutor(options: {
 }): GeminiExecutor {
   const { settings } = options;
   const policy = toRetryPolicy(settings);
+  // Chunks of a run execute side by side: one open cache per stage for all of them (see shared-result-caches.ts).
+  const caches = createSharedResultCaches({ open: (stage) => openResultCache({ stateDirectory: options.workspace.directory, stage }) });
 
   return {
+    findAnswered: (findOptions) => findAnsweredKeys(caches, findOptions),
     async execute(executeOptions) {
-      const cache = await openResultCache({ stateDirectory: options.workspace.directory, stage: executeOptions.stage });
+      const { cache, release } = await caches.acquire(executeOptions.stage);
       const report: ExecuteReport = { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 };
       try {
         const todo: RequestLine[] = [];
@@ -105,7 +109,7 @@ export function createSyncExecutor(options: {
         });
         return report;
       } finally {
-        await cache.close();
+        await release();
       }
     },
   };

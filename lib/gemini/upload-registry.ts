@@ -13,6 +13,8 @@ export const uploadRecordSchema = z
     mimeType: z.string().min(1),
     sizeBytes: z.number().int().nonnegative(),
     expirationTime: z.iso.datetime({ offset: true }),
+    /** When the file was deleted (or found gone): it is held no more and never reused. */
+    deletedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
@@ -30,13 +32,21 @@ const logName = 'uploads.jsonl';
 export interface UploadRegistry {
   findUsable(options: { sha256: string; now: number }): UploadRecord | undefined;
   record(upload: UploadRecord): Promise<void>;
+  /** Says the file of these bytes was deleted (or is gone): its row keeps the upload and when it was deleted. */
+  recordDeletion(options: { sha256: string; now: number }): Promise<void>;
+  /** The files held now: uploaded, not deleted, not expired. */
+  listHeld(now: number): UploadRecord[];
+  /** Every file uploaded and not deleted, expired or not (a delete of an expired one costs a 404 at most). */
+  listUndeleted(): UploadRecord[];
   close(): Promise<void>;
 }
 
-const columns = 'sha256, name, uri, mime_type AS mimeType, size_bytes AS sizeBytes, expiration_time AS expirationTime';
+const columns = 'sha256, name, uri, mime_type AS mimeType, size_bytes AS sizeBytes, expiration_time AS expirationTime, deleted_at AS deletedAt';
 
 function parseRow(database: WorkspaceDatabase, row: unknown): UploadRecord {
-  const parsed = uploadRecordSchema.safeParse(row);
+  // A column without a value reads as null; the record leaves the field out.
+  const { deletedAt, ...rest } = (typeof row === 'object' && row !== null ? row : {}) as Record<string, unknown>;
+  const parsed = uploadRecordSchema.safeParse(deletedAt === null || deletedAt === undefined ? rest : { ...rest, deletedAt });
   if (parsed.success) return parsed.data;
   throw new WorkspaceFileError({ path: database.path, problem: 'holds an upload record that does not match its schema', fix: 'Delete the file to start afresh; chargen never writes such a row itself.' });
 }
@@ -79,12 +89,15 @@ export async function openUploadRegistry(options: {
     throw error;
   }
   const select = database.connection.prepare(`SELECT ${columns} FROM uploads WHERE sha256 = ?`);
+  const selectUndeleted = database.connection.prepare(`SELECT ${columns} FROM uploads WHERE deleted_at IS NULL`);
+  const markDeleted = database.connection.prepare('UPDATE uploads SET deleted_at = ? WHERE sha256 = ? AND deleted_at IS NULL');
   const insert = prepareInsert(database);
   return {
     findUsable({ sha256, now }) {
       const row = select.get(sha256);
       if (row === undefined) return undefined;
       const record = parseRow(database, row);
+      if (record.deletedAt !== undefined) return undefined;
       return Date.parse(record.expirationTime) - options.requiredLifetimeMilliseconds > now ? record : undefined;
     },
     async record(upload) {
@@ -93,6 +106,11 @@ export async function openUploadRegistry(options: {
     async close() {
       database.close();
     },
+    async recordDeletion({ sha256, now }) {
+      markDeleted.run(new Date(now).toISOString(), sha256);
+    },
+    listHeld: (now) => listHeldUploads(selectUndeleted.all().map((row) => parseRow(database, row)), now),
+    listUndeleted: () => selectUndeleted.all().map((row) => parseRow(database, row)),
   };
 }
 
@@ -125,4 +143,11 @@ export async function forgetUploadRecords(options: { stateDirectory: string; now
   } finally {
     database.close();
   }
+}
+
+/** Of the registry's records (the latest per sha256), the files held now: not deleted, not expired. */
+export function listHeldUploads(records: readonly UploadRecord[], now: number): UploadRecord[] {
+  const latest = new Map<string, UploadRecord>();
+  for (const record of records) latest.set(record.sha256, record);
+  return [...latest.values()].filter((record) => record.deletedAt === undefined && Date.parse(record.expirationTime) > now);
 }

@@ -71,4 +71,11 @@ export const schemaMigrations: readonly SchemaMigration[] = [
       ALTER TABLE uploads_rowid RENAME TO uploads;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- When an upload was deleted from the Files API (or found gone): the storage budget counts only what is held.
+      ALTER TABLE uploads ADD COLUMN deleted_at TEXT;
+    `,
+  },
 ];

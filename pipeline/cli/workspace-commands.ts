@@ -59,7 +59,8 @@ async function lookUpOpenJobs(options: WorkspaceCommandOptions & { config: Charg
 function printBackends(logger: Logger, status: WorkspaceStatus): void {
   for (const backend of status.backends) {
     const why = backend.current ? status.backendReason : "not this shell's backend";
-    logger.print(`${backend.label} (${why}): ${formatCount(backend.answers, 'answer')} kept, ${formatCount(backend.jobs, 'batch job')}`);
+    const held = backend.uploadedBytes > 0 ? `, ${formatByteCount(backend.uploadedBytes)} of images held on its Files API` : '';
+    logger.print(`${backend.label} (${why}): ${formatCount(backend.answers, 'answer')} kept, ${formatCount(backend.jobs, 'batch job')}${held}`);
     for (const job of status.jobs.filter((candidate) => candidate.backend === backend.identity)) {
       const state = job.note ? `${job.state} (${job.note})` : job.state;
       logger.print(`  job ${job.name ?? '(not created)'} ${job.displayName}: ${state}, ${formatCount(job.requests, 'request')}, created ${job.createdAt}`);

@@ -2,7 +2,7 @@ import type { GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import { executeWithReupload } from '../../lib/gemini/execute-with-reupload.ts';
 import type { ExecuteReport } from '../../lib/gemini/gemini-executor.ts';
 import type { LineOutcome, RequestLine, ResponseValidator, ResponseVerdict } from '../../lib/gemini/line-outcome.ts';
-import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
+import type { UploadFunction, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
@@ -119,7 +119,7 @@ function createAnalysisJudge(): { validate: (response: Record<string, unknown>) 
  * Uploads the distinct images, asks for their analyses, and asks again (uploading afresh) for the ones whose upload
  * is gone from the Files API. A failed upload is a failure of every name the image goes by.
  */
-async function requestAnalyses(options: AnalyzeImagesOptions & { collected: CollectedImages; validate: ResponseValidator; fail: (failure: AnalyzeFailure) => void }) {
+async function requestAnalyses(options: AnalyzeCollectedOptions & { validate: ResponseValidator; fail: (failure: AnalyzeFailure) => void }) {
   const { settings, logger, collected } = options;
   const toCandidate = (image: GoodImage) => ({ path: image.path, sha256: image.sha256, mimeType: image.mimeType, sizeBytes: image.sizeBytes, displayName: image.relativePath });
   const instruction = renderAnalysisInstruction(options.instructionTemplate);
@@ -127,12 +127,16 @@ async function requestAnalyses(options: AnalyzeImagesOptions & { collected: Coll
   const keyBySha = new Map<string, string>();
   let first: ExecuteReport | undefined;
   let lineCount = 0;
+  const placeholderUri = '';
   const send = async (images: readonly GoodImage[], refresh?: ReadonlySet<string>) => {
-    const candidates = images.map(toCandidate);
-    const uploads = refresh ? await options.upload(candidates, { refresh }) : await options.upload(candidates);
+    // An image answered before (a chunk done before a kill) is not uploaded again: its key leaves the URI out, and
+    // the executor answers it from the workspace without sending the line.
+    const answered = refresh ? new Set<string>() : await findAnsweredImages({ executor: options.executor, images, keyOf: (image) => buildAnalysisRequest({ image: { ...image, fileUri: placeholderUri }, instruction, responseSchema, settings }).key });
+    const candidates = images.filter((image) => !answered.has(image.sha256)).map(toCandidate);
+    const uploads = candidates.length === 0 ? new Map<string, UploadOutcome>() : refresh ? await options.upload(candidates, { refresh }) : await options.upload(candidates);
     const lines: RequestLine[] = [];
     for (const image of images) {
-      const uploaded = uploads.get(image.sha256);
+      const uploaded = answered.has(image.sha256) ? { status: 'uploaded' as const, file: { uri: placeholderUri } } : uploads.get(image.sha256);
       if (uploaded?.status !== 'uploaded') {
         // A second upload that fails leaves the image with the answer it had: its file is gone.
         if (refresh) continue;
@@ -146,10 +150,7 @@ async function requestAnalyses(options: AnalyzeImagesOptions & { collected: Coll
       keyBySha.set(image.sha256, line.key);
       lines.push(line);
     }
-    if (!refresh) {
-      lineCount = lines.length;
-      logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
-    }
+    if (!refresh) lineCount = lines.length;
     const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: options.validate });
     first ??= report;
     return report.outcomes;
@@ -161,12 +162,19 @@ async function requestAnalyses(options: AnalyzeImagesOptions & { collected: Coll
     uploadOf: (image) => image.sha256,
     onReupload: (count) => logger.info(`analyze: ${count} uploaded images are gone from the Files API (expired or deleted); uploading them again`),
   });
-  logger.progress?.({ stage: 'analyze', done: collected.representatives.length, total: collected.representatives.length });
   reportStageSummary(logger, {
     stage: 'analyze',
-    summary: `analyze: ${formatCount(lineCount, 'distinct image')}, ${first?.cachedKeys ?? 0} from earlier runs, ${formatCount(first?.sentLines ?? 0, 'request')} sent`,
+    summary: `analyze: ${formatCount(lineCount, 'distinct image')}, ${first?.cachedKeys ?? 0} from earlier runs, ${formatCount(first?.sentLines ?? 0, 'request')} sent${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
   });
   return { outcomes, keyBySha };
+}
+
+/** The sha256s of the images whose analysis (by its key) the workspace holds an answer for. */
+async function findAnsweredImages(options: { executor: GeminiExecutor; images: readonly GoodImage[]; keyOf: (image: GoodImage) => string }): Promise<Set<string>> {
+  if (!options.executor.findAnswered || options.images.length === 0) return new Set();
+  const shaByKey = new Map(options.images.map((image) => [options.keyOf(image), image.sha256]));
+  const keys = await options.executor.findAnswered({ stage: 'analyze', keys: shaByKey.keys() });
+  return new Set([...keys].flatMap((key) => shaByKey.get(key) ?? []));
 }
 
 /** What a failed (or unparsable) answer tells the user to do. */
@@ -216,6 +224,29 @@ function toAnalysisRecords(options: {
   return records;
 }
 
+/** What analyzing some collected images needs besides them: the settings, the instruction, uploads and the executor. */
+export type AnalyzeCollectedOptions = Omit<AnalyzeImagesOptions, 'inputDirectory' | 'exclude' | 'scanned'> & {
+  collected: CollectedImages;
+  /** Said after the stage's summary line, when the images are one chunk of several (`chunk 2 of 8`). */
+  chunkLabel?: string;
+};
+
+/**
+ * Asks for the analyses of images already collected (all of them, or one chunk of a run): one record per name of an
+ * image with a usable answer, one failure per name of the rest. The collection's own failures are not repeated.
+ */
+export async function analyzeCollectedImages(options: AnalyzeCollectedOptions): Promise<{ records: AnalyzedImage[]; failures: AnalyzeFailure[] }> {
+  const failures: AnalyzeFailure[] = [];
+  const fail = (failure: AnalyzeFailure) => {
+    failures.push(failure);
+    options.logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
+  };
+  const judge = createAnalysisJudge();
+  const { outcomes, keyBySha } = await requestAnalyses({ ...options, validate: judge.validate, fail });
+  const records = toAnalysisRecords({ outcomes, keyBySha, bySha: options.collected.bySha, model: options.settings.model, parse: judge.parse, fail });
+  return { records, failures };
+}
+
 /**
  * Stage one: images in, validated character records out. Every bad file is a named failure with a fix and the
  * rest go on; identical bytes under several names are uploaded and analysed once.
@@ -223,14 +254,10 @@ function toAnalysisRecords(options: {
 export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'>> {
   const { settings, logger } = options;
   const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}), ...(options.scanned ? { scanned: options.scanned } : {}) });
-  const failures = [...collected.failures];
-  const fail = (failure: AnalyzeFailure) => {
-    failures.push(failure);
-    logger.warn(`${failure.sourcePath}: ${failure.reason}. ${failure.fix}`);
-  };
-  const judge = createAnalysisJudge();
-  const { outcomes, keyBySha } = await requestAnalyses({ ...options, collected, validate: judge.validate, fail });
-  const records = toAnalysisRecords({ outcomes, keyBySha, bySha: collected.bySha, model: settings.model, parse: judge.parse, fail });
+  const total = collected.representatives.length;
+  logger.progress?.({ stage: 'analyze', done: 0, total });
+  const analysed = await analyzeCollectedImages({ ...options, collected });
+  logger.progress?.({ stage: 'analyze', done: total, total });
   const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);
-  return { records: records.sort(byPath), failures: failures.sort(byPath), warnings: collected.warnings };
+  return { records: analysed.records.sort(byPath), failures: [...collected.failures, ...analysed.failures].sort(byPath), warnings: collected.warnings };
 }

@@ -4,7 +4,8 @@ import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from './analysis-chec
 import { analyzeImages } from './analyze-images.ts';
 import { describeLeftOut, findNestedFolders } from './find-nested-folders.ts';
 import { fingerprintAnalyze } from './core/fingerprint-analyze.ts';
-import { listWrittenFolders } from './list-input-folder.ts';
+import { listWrittenFolders, type InputListing } from './list-input-folder.ts';
+import type { AnalysisCheckpoint } from './analysis-result.ts';
 import type { StageContext } from '../stage-context.ts';
 import type { StageStep, StepResult } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
@@ -38,6 +39,27 @@ function summarize(checkpoint: { records: unknown[]; failures: { sourcePath: str
   };
 }
 
+/**
+ * The input folder's listing, and what it leaves out said once a run (folders chargen writes to, images chargen
+ * made), whether or not the images are analysed again.
+ */
+export async function listAnalyzeInput(context: StageContext): Promise<InputListing | undefined> {
+  const listing = await context.listInput().catch(() => undefined);
+  const found = listing?.chargenOutputs ?? [];
+  const chargenOutputs = { count: found.length, ...(found[0] !== undefined ? { example: found[0] } : {}) };
+  const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: listWrittenFolders(context) });
+  const leftOut = describeLeftOut({ nested, chargenOutputs });
+  if (leftOut) context.logger.info(`analyze: ${leftOut}`);
+  return listing;
+}
+
+/** Writes the analysis checkpoint for a result (the step's, or the chunks' of a run that flowed) and says what it holds. */
+export async function recordAnalysis(context: StageContext, options: { fingerprint: string; result: Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'> }): Promise<StepResult> {
+  await writeAnalysisCheckpoint(context.workspace.directory, { ...options.result, fingerprint: options.fingerprint });
+  const report = context.reports.get('analyze');
+  return summarize(options.result, { cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0, skipped: false });
+}
+
 export const analyzeStep: StageStep = {
   name: 'analyze',
   async isFresh(context) {
@@ -49,13 +71,7 @@ export const analyzeStep: StageStep = {
   },
   async run(context, options) {
     const fingerprint = await fingerprintAnalyzeStep(context);
-    const listing = await context.listInput().catch(() => undefined);
-    const found = listing?.chargenOutputs ?? [];
-    const chargenOutputs = { count: found.length, ...(found[0] !== undefined ? { example: found[0] } : {}) };
-    // Said once a run, whether or not the images are analysed again.
-    const nested = await findNestedFolders({ inputDirectory: context.inputDirectory, folders: listWrittenFolders(context) });
-    const leftOut = describeLeftOut({ nested, chargenOutputs });
-    if (leftOut) context.logger.info(`analyze: ${leftOut}`);
+    const listing = await listAnalyzeInput(context);
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
     const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
     if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
@@ -73,8 +89,6 @@ export const analyzeStep: StageStep = {
       executor: backend.executor,
       logger: context.logger,
     });
-    await writeAnalysisCheckpoint(context.workspace.directory, { ...result, fingerprint });
-    const report = context.reports.get('analyze');
-    return summarize(result, { cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0, skipped: false });
+    return recordAnalysis(context, { fingerprint, result });
   },
 };

@@ -9,12 +9,12 @@ import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { writeOutputNames } from './output-names-file.ts';
-import { toBaseName } from './core/plan-output-names.ts';
-import { listOutputFolder } from './list-output-folder.ts';
-import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
+import { toBaseName, type OutputEntry } from './core/plan-output-names.ts';
+import { listOutputFolder, type OutputFolderListing } from './list-output-folder.ts';
+import { planOutputFolder, planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
 import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
-import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
+import type { SynthesisFolders, SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
 
 export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
 import { writeImageOutput } from './write-image-output.ts';
@@ -33,6 +33,29 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
   return `asked for ${options.prompt.imageConfig.aspectRatio}, got ${options.width}×${options.height}`;
 }
 
+/** The output folder as a run found it, with the name of every output the run may make (persisted before any). */
+export interface PreparedOutputFolder {
+  outputDirectory: string;
+  listing: OutputFolderListing;
+  names: ReadonlyMap<string, string>;
+}
+
+/**
+ * What is done to the output folder once a run, before any image is placed: temporary files of a killed run removed,
+ * a name planned (and persisted) for every output the run may make, chargen's doubles removed. The chunks of a run
+ * then place their images side by side, each under its own name.
+ */
+export async function prepareOutputFolder(options: { entries: readonly OutputEntry[]; folders: SynthesisFolders; logger: Logger }): Promise<PreparedOutputFolder> {
+  const outputDirectory = resolve(options.folders.output);
+  await mkdir(outputDirectory, { recursive: true });
+  await removeTemporaryFiles(outputDirectory);
+  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.folders.workspace });
+  const plan = planOutputFolder({ entries: options.entries, listing });
+  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.folders.workspace, outputDirectory, names: plan.names });
+  await removeDoubles({ outputDirectory, doubles: plan.doubles, logger: options.logger });
+  return { outputDirectory, listing: { ...listing, assigned: plan.names }, names: plan.names };
+}
+
 /**
  * Stage three: prompts in, images and their sidecars out. An output whose sidecar already names the current request
  * is left alone and costs nothing; the rest go through the Gemini layer, whose cache answers anything paid for
@@ -41,8 +64,29 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
  * and whether trying again can help.
  */
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
+  const entries = options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant }));
+  const folder = await prepareOutputFolder({ entries, folders: options.folders, logger: options.logger });
+  const total = options.prompts.length;
+  const result = await synthesizeChunk({ ...options, folder, onUnchanged: (unchanged) => options.logger.progress?.({ stage: 'synthesize', done: unchanged, total }) });
+  options.logger.progress?.({ stage: 'synthesize', done: total, total });
+  const order = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) =>
+    compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
+  return { ...result, outputs: result.outputs.sort(order), failures: result.failures.sort(order) };
+}
+
+/**
+ * Some prompts of a run (all, or one chunk's) in a folder prepared for them: the outputs still current counted, the
+ * rest asked for (or answered from the store) and placed under their planned names.
+ */
+export async function synthesizeChunk(options: SynthesizeImagesOptions & {
+  folder: PreparedOutputFolder;
+  /** Told how many outputs are current already, before anything is asked. */
+  onUnchanged?: (count: number) => void;
+  /** Said after the stage's summary line, when the prompts are one chunk of several (`chunk 2 of 8`). */
+  chunkLabel?: string;
+}): Promise<SynthesizeResult> {
   const { logger } = options;
-  const outputDirectory = resolve(options.folders.output);
+  const { outputDirectory } = options.folder;
   const outputs: SynthesizeOutput[] = [];
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
@@ -51,26 +95,18 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
     failures.push(failure);
     logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
   };
-
-  // Names first, persisted before anything is written under them.
-  await mkdir(outputDirectory, { recursive: true });
-  await removeTemporaryFiles(outputDirectory);
-  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.folders.workspace });
-  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing });
-  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.folders.workspace, outputDirectory, names: plan.names });
-  await removeDoubles({ outputDirectory, doubles: plan.doubles, logger });
+  // Names were planned for the whole run; the doubles were removed with the folder's preparation.
+  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing });
   outputs.push(...plan.unchanged);
   const { pending } = plan;
-
-  // The Gemini layer adds answers to this as they arrive; what was made before counts at once.
-  logger.progress?.({ stage: 'synthesize', done: outputs.length, total: options.prompts.length });
+  options.onUnchanged?.(outputs.length);
   const inspect = createBlobInspector(options.backend.blobDirectory);
   const choose = createImageChooser();
   const lines = await buildLines({ pending, options, fail });
   const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
   reportStageSummary(logger, {
     stage: 'synthesize',
-    summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)`,
+    summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
   });
 
   for (const entry of pending) {
@@ -93,11 +129,7 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
       fail(entry, `could not write the image: ${(error as Error).message}`, true);
     }
   }
-  logger.progress?.({ stage: 'synthesize', done: options.prompts.length, total: options.prompts.length });
-
-  const order = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) =>
-    compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
-  return { outputs: outputs.sort(order), failures: failures.sort(order), warnings, report };
+  return { outputs, failures, warnings, report };
 }
 
 async function writeEntry(context: {

@@ -4,7 +4,7 @@ import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
 import { fingerprintSynthesize } from './core/fingerprint-synthesize.ts';
 import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from './synthesize-checkpoint.ts';
-import { synthesizeImages } from './synthesize-images.ts';
+import { synthesizeImages, type SynthesizeResult } from './synthesize-images.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../../lib/errors.ts';
 import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
@@ -17,7 +17,7 @@ export function fingerprintSynthesizeStep(context: StageContext, prompts: readon
   return fingerprintSynthesize({ prompts, settings: context.config.synthesize, outputDirectory: context.outputDirectory, backend: context.backendIdentity, codeVersion: context.codeVersion });
 }
 
-async function readPrompts(context: StageContext): Promise<GenerationPrompt[]> {
+export async function readPrompts(context: StageContext): Promise<GenerationPrompt[]> {
   const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
   if (!checkpoint) throw new CheckpointError({ message: 'There are no compiled prompts: run `chargen run` (or `chargen run --only compile`) first.' });
   return checkpoint.prompts;
@@ -42,6 +42,33 @@ function summarize(checkpoint: Pick<SynthesizeCheckpoint, 'outputs' | 'failures'
       reason: failure.reason,
     })),
   };
+}
+
+/**
+ * Writes the synthesize checkpoint for a result (the step's, or the chunks' of a run that flowed) and says what it
+ * holds: the outputs by their names in the output folder, the failures, and what was sent and reused.
+ */
+export async function recordSynthesis(context: StageContext, options: { fingerprint: string; result: SynthesizeResult }): Promise<StepResult> {
+  const { result } = options;
+  const checkpoint = {
+    fingerprint: options.fingerprint,
+    outputs: result.outputs.map((output) => ({
+      sourcePath: output.sourcePath,
+      variant: output.variant,
+      key: output.key,
+      image: relative(context.outputDirectory, output.image),
+      sidecar: relative(context.outputDirectory, output.sidecar),
+    })),
+    failures: result.failures,
+    warnings: result.warnings,
+  };
+  await writeSynthesizeCheckpoint(context.workspace.directory, checkpoint);
+  const unchanged = result.outputs.filter((output) => output.status === 'unchanged').length;
+  return summarize(checkpoint, {
+    cached: unchanged + result.report.cachedKeys,
+    requestsSent: result.report.sentLines,
+    status: result.failures.length > 0 ? 'done-with-failures' : 'done',
+  });
 }
 
 export const synthesizeStep: StageStep = {
@@ -78,24 +105,6 @@ export const synthesizeStep: StageStep = {
       },
       logger: context.logger,
     });
-    const checkpoint = {
-      fingerprint,
-      outputs: result.outputs.map((output) => ({
-        sourcePath: output.sourcePath,
-        variant: output.variant,
-        key: output.key,
-        image: relative(context.outputDirectory, output.image),
-        sidecar: relative(context.outputDirectory, output.sidecar),
-      })),
-      failures: result.failures,
-      warnings: result.warnings,
-    };
-    await writeSynthesizeCheckpoint(context.workspace.directory, checkpoint);
-    const unchanged = result.outputs.filter((output) => output.status === 'unchanged').length;
-    return summarize(checkpoint, {
-      cached: unchanged + result.report.cachedKeys,
-      requestsSent: result.report.sentLines,
-      status: result.failures.length > 0 ? 'done-with-failures' : 'done',
-    });
+    return recordSynthesis(context, { fingerprint, result });
   },
 };

@@ -42,6 +42,9 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(status.code, status.stderr).toBe(4);
     const jobs = (JSON.parse(status.stdout) as { jobs: { stage: string; state: string; requests: number }[] }).jobs;
     expect(jobs).toEqual([expect.objectContaining({ stage: 'analyze', requests: 6, state: expect.stringMatching(/PENDING|RUNNING/) })]);
+    // The pending job reads the six images: they stay on the Files API, and status says how many bytes that holds.
+    const [backend] = (JSON.parse(status.stdout) as { backends: { uploadedBytes: number }[] }).backends;
+    expect(backend?.uploadedBytes).toBeGreaterThan(0);
 
     const listed = await chargen('jobs', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);
@@ -53,13 +56,17 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(JSON.parse(resumed.stdout).outputs).toHaveLength(6);
     expect((await stats()).batchesCreated).toBe(2);
 
+    // The run deleted its six image uploads once its jobs were done (the storage budget); status holds no bytes.
+    expect((await stats()).filesDeleted).toBeGreaterThanOrEqual(6);
     const settled = await chargen('status');
     expect(settled.code).toBe(0);
     expect(settled.stdout).toContain('synthesize: 6 done');
+    expect(settled.stdout).not.toContain('held on its Files API');
 
+    // What is left for clean: the two jobs' request files.
     const cleaned = await chargen('clean', '--json');
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect((JSON.parse(cleaned.stdout) as { deleted: string[] }).deleted.length).toBeGreaterThanOrEqual(6);
+    expect((JSON.parse(cleaned.stdout) as { deleted: string[] }).deleted.length).toBeGreaterThanOrEqual(2);
   });
 
   it('Ctrl-C while a job runs saves state and exits 4; the rerun resumes the same job', async () => {

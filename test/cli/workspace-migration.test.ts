@@ -99,15 +99,19 @@ describe('a workspace of result logs (before the database) is moved into it once
     expect(report.bySource.size).toBe(2);
   }, 120_000);
 
-  it('keeps the uploads: new image requests reuse the files uploaded before the migration', async () => {
-    // Imported in the test above; a second variant needs new image requests, each pointing at its reference image.
+  it('keeps the uploads\' records; files a finished run deleted (storage budget) are uploaded again once, nothing paid twice', async () => {
+    // Imported in the test above, whose run, once done, deleted the files (no pending job needed them) and recorded it.
+    // A second variant needs new image requests, each pointing at its reference image.
     await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ ...config, compile: { ...config.compile, variants: 2 } }));
     try {
       const rerun = await run();
       expect(rerun.code, rerun.stderr).toBe(0);
-      expect(rerun.sent).toBeGreaterThan(0);
-      // One upload: the image job's request file. The two reference images are the files the registry kept.
-      expect(rerun.uploads).toBe(1);
+      // Four new image requests (with two variants the template names the count, so both variants' prompts are new);
+      // no analysis is asked again: every answer from before the migration is reused.
+      expect(rerun.sent).toBe(4);
+      // The two reference images, uploaded again (their earlier files were deleted, which the registry knew, so no
+      // request pointed at a dead file), and the image job's request file.
+      expect(rerun.uploads).toBe(3);
     } finally {
       await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
     }

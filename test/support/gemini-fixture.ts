@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatchExecutor, type ExecutorEnvironment } from '../../lib/gemini/batch-executor.ts';
+import type { JobLimiter } from '../../lib/gemini/job-limiter.ts';
 import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../schemas/gemini-settings.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
@@ -16,7 +17,7 @@ export interface GeminiFixture {
   workspaceDirectory: string;
   environment: ExecutorEnvironment & { sleeps: number[] };
   logger: ReturnType<typeof createMemoryLogger>;
-  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; resultFileGate?: ResultFileGate }): ReturnType<typeof createBatchExecutor>;
+  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; jobLimiter?: JobLimiter; resultFileGate?: ResultFileGate }): ReturnType<typeof createBatchExecutor>;
   createSyncExecutor(options?: { settings?: GeminiSettingsInput }): ReturnType<typeof createSyncExecutor>;
   close(): Promise<void>;
 }
@@ -65,6 +66,7 @@ export async function createGeminiFixture(emulatorOptions: EmulatorOptionsInput 
         environment,
         logger,
         ...(options.readResults ? { readResults: options.readResults } : {}),
+        ...(options.jobLimiter ? { jobLimiter: options.jobLimiter } : {}),
         ...(options.resultFileGate ? { resultFileGate: options.resultFileGate } : {}),
       }),
     createSyncExecutor: (options = {}) =>

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
 import { computeImageRequestKey } from './build-image-request.ts';
-import { formatEntryId, planOutputNames, toBaseName } from './plan-output-names.ts';
+import { formatEntryId, planOutputNames, toBaseName, type OutputEntry } from './plan-output-names.ts';
 import type { EarlierOutput } from '../read-earlier-outputs.ts';
 import type { OutputFolderListing } from '../list-output-folder.ts';
 import type { SynthesizeSettings } from '../../../schemas/synthesize-settings.ts';
@@ -74,4 +74,20 @@ export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; s
     }
   }
   return { names, namesChanged: !sameNames(names, assigned), unchanged, pending, doubles };
+}
+
+/**
+ * Pure: the name of every entry a run may make (names given before kept, new ones planned), and chargen's earlier
+ * outputs of an entry under another name, to remove: decided once a run, before its chunks place their images.
+ */
+export function planOutputFolder(options: { entries: readonly OutputEntry[]; listing: OutputFolderListing }): { names: Map<string, string>; namesChanged: boolean; doubles: EarlierOutput[] } {
+  const { earlier, assigned } = options.listing;
+  const earlierByEntry = groupByEntry(earlier);
+  const names = planOutputNames({ entries: options.entries, assigned, existingBaseNames: options.listing.fileNames.map(toBaseName), earlier: earlierByEntry });
+  const doubles: EarlierOutput[] = [];
+  for (const entry of options.entries) {
+    const entryId = formatEntryId(entry);
+    for (const other of earlierByEntry.get(entryId) ?? []) if (other !== names.get(entryId)) doubles.push(earlier.get(other) as EarlierOutput);
+  }
+  return { names, namesChanged: !sameNames(names, assigned), doubles };
 }

@@ -1,0 +1,151 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../pipeline/config/load-config.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
+import { runPipeline } from '../../pipeline/run-pipeline.ts';
+import { createEmulatorAdmin, type ListedJob } from '../support/emulator-admin.ts';
+import { createSamplePng } from '../support/sample-images.ts';
+import { startTestEmulator, testApiKey, type TestEmulator } from '../support/start-test-emulator.ts';
+
+const names = ['bard', 'cleric', 'druid', 'fighter', 'monk', 'paladin', 'rogue', 'wizard'];
+/** Two images a chunk: four chunks, each with its own analysis job and its own synthesis job. */
+const config = { gemini: { chunkMaxLines: 2, pollInitialMilliseconds: 5, pollMaxMilliseconds: 20 } };
+
+let emulator: TestEmulator | undefined;
+const projects: string[] = [];
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+  for (const project of projects.splice(0)) await rm(project, { recursive: true, force: true });
+});
+
+async function createProject(value: object = config): Promise<{ project: string; output: string; value: object }> {
+  const project = await mkdtemp(join(tmpdir(), 'chargen-flow-'));
+  projects.push(project);
+  await mkdir(join(project, 'input_images'));
+  for (const name of names) await writeFile(join(project, 'input_images', `${name}.png`), createSamplePng(name));
+  await writeFile(join(project, 'chargen.config.json'), JSON.stringify(value));
+  return { project, output: join(project, 'final_characters'), value };
+}
+
+function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' }) {
+  const file = { path: join(options.project, 'chargen.config.json'), value: options.value ?? config };
+  const logger = createMemoryLogger();
+  const summary = runPipeline({
+    cwd: options.project,
+    env: { GEMINI_API_KEY: testApiKey, CHARGEN_BASE_URL: options.baseUrl },
+    logger,
+    config: resolveConfig({ file, env: {}, flags: {} }),
+    yes: true,
+    // The emulator's clock is the test's: files it makes expire 48 h after its now, not the machine's.
+    environment: { now: () => (emulator as TestEmulator).clock.now() },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.from ? { from: options.from } : {}),
+  });
+  return { summary, logger };
+}
+
+async function listImages(output: string): Promise<string[]> {
+  const files = await readdir(output).catch(() => []);
+  return files.filter((file) => file.endsWith('.jpg')).sort();
+}
+
+/** Jobs by chunk (their displayName without the attempt): a chunk with two jobs would pay for its lines twice. */
+function groupByChunk(jobs: readonly ListedJob[]): Map<string, ListedJob[]> {
+  const byChunk = new Map<string, ListedJob[]>();
+  for (const job of jobs) {
+    const chunk = job.displayName.replace(/-\d+$/, '');
+    byChunk.set(chunk, [...(byChunk.get(chunk) ?? []), job]);
+  }
+  return byChunk;
+}
+
+describe('chunks flow through the stages', () => {
+  it('a chunk whose analysis job is stuck PENDING holds only its own images: the other chunks are analysed, compiled and made', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 }, faults: { jobOutcomes: [{ outcome: 'STUCK_PENDING', displayNameContains: '-analyze-', count: 1 }] } });
+    const { project, output } = await createProject();
+    const controller = new AbortController();
+    const { summary, logger } = run({ project, baseUrl: emulator.baseUrl, signal: controller.signal });
+    let images: string[] = [];
+    for (let waited = 0; waited < 20_000 && images.length < 6; waited += 100) {
+      await sleep(100);
+      images = await listImages(output);
+    }
+    // A moment more: the stuck chunk's images must not come.
+    await sleep(500);
+    images = await listImages(output);
+    controller.abort();
+    const outcome = await summary;
+    const log = logger.lines.map((line) => line.text).join('\n');
+    expect(images, log).toHaveLength(6);
+    expect(outcome.status, outcome.message).toBe('interrupted');
+
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    const byChunk = groupByChunk(jobs);
+    expect([...byChunk.values()].filter((listed) => listed.length > 1)).toEqual([]);
+    const analysis = jobs.filter((job) => job.displayName.includes('-analyze-'));
+    expect(analysis).toHaveLength(4);
+    expect(analysis.filter((job) => /PENDING/.test(job.state)), JSON.stringify(analysis)).toHaveLength(1);
+    expect(jobs.filter((job) => job.displayName.includes('-synthesize-'))).toHaveLength(3);
+  });
+
+  it('a run without faults makes every image through one job per chunk and stage; a rerun sends nothing', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const { project, output } = await createProject();
+    const first = await run({ project, baseUrl: emulator.baseUrl }).summary;
+    expect(first.exitCode, first.message).toBe(0);
+    expect(await listImages(output)).toEqual(names.map((name) => `${name}.jpg`));
+    expect(first.stages).toMatchObject({ analyze: { status: 'done', succeeded: 8 }, compile: { status: 'done', total: 8 }, synthesize: { status: 'done', succeeded: 8, requestsSent: 8 } });
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    expect(groupByChunk(jobs).size).toBe(8);
+    expect(jobs).toHaveLength(8);
+    const stats = await emulator.stats();
+
+    const second = await run({ project, baseUrl: emulator.baseUrl }).summary;
+    expect(second.exitCode, second.message).toBe(0);
+    expect(second.stages).toMatchObject({ analyze: { status: 'skipped' }, compile: { status: 'skipped' }, synthesize: { status: 'skipped' } });
+    expect(await emulator.stats()).toEqual(stats);
+  });
+
+  it('holds at most gemini.storageBudgetBytes of images on the Files API, deletes a chunk\'s uploads once its jobs are done, and a rerun from analyze uploads nothing again', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const largest = Math.max(...names.map((name) => createSamplePng(name).length));
+    // Half the budget a chunk: two images each, whatever chunkMaxLines allows.
+    const storageBudgetBytes = Math.max(1024, 4 * largest);
+    const { project, output, value } = await createProject({ gemini: { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes } });
+    const client = emulator.client;
+    const measureHeld = async () => {
+      const pager = await client.files.list({ config: { pageSize: 100 } });
+      let bytes = 0;
+      for await (const file of pager) if (file.mimeType?.startsWith('image/')) bytes += Number(file.sizeBytes ?? 0);
+      return bytes;
+    };
+    let peak = 0;
+    let running = true;
+    const watching = (async () => {
+      while (running) {
+        peak = Math.max(peak, await measureHeld());
+        await sleep(5);
+      }
+    })();
+    const first = await run({ project, baseUrl: emulator.baseUrl, value }).summary;
+    running = false;
+    await watching;
+    expect(first.exitCode, first.message).toBe(0);
+    expect(await listImages(output)).toHaveLength(names.length);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+    expect(await measureHeld()).toBe(0);
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    expect(jobs.filter((job) => job.displayName.includes('-synthesize-')).length).toBeGreaterThanOrEqual(Math.ceil((names.length * largest) / (storageBudgetBytes / 2)));
+
+    const uploadsBefore = (await emulator.stats())['uploads'];
+    const again = await run({ project, baseUrl: emulator.baseUrl, value, from: 'analyze' }).summary;
+    expect(again.exitCode, again.message).toBe(0);
+    expect(again.stages).toMatchObject({ analyze: { requestsSent: 0 }, synthesize: { requestsSent: 0 } });
+    expect((await emulator.stats())['uploads']).toBe(uploadsBefore);
+  });
+});
