@@ -1,3 +1,4 @@
+import { formatCount } from '../format-count.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
 import { loadJobRecords } from './job-record.ts';
@@ -67,7 +68,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
         }
         failUnanswered(state, settings.maxRounds);
         if (state.stragglersReplaced > 0 || state.lateResultsDropped > 0) {
-          logger.info(`${state.stage}: ${state.stragglersReplaced} stragglers replaced; ${state.lateResultsDropped} late answers for keys already answered dropped`);
+          logger.info(`${state.stage}: ${formatCount(state.stragglersReplaced, 'straggler')} replaced; ${formatCount(state.lateResultsDropped, 'late answer')} for keys already answered dropped`);
         }
         return state.report;
       } finally {

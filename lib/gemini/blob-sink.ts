@@ -13,8 +13,8 @@ interface TemporaryBlob {
 
 /**
  * Writes the images (and signatures) of the line being read as the parser decodes them: temporary files until the
- * line turns out whole, then named by their hash, which the hasher computes beside the writes (on a worker thread);
- * a broken line's files are removed.
+ * line turns out whole, then named by their hash, which the hasher computes beside the writes (each piece once its
+ * write is under way, not in the decoder); a broken line's files are removed.
  */
 export class BlobSink {
   private readonly directory: string;

@@ -40,7 +40,8 @@ describe('chargen doctor', () => {
   beforeAll(async () => {
     project = await mkdtemp(join(tmpdir(), 'chargen-doctor-'));
     // Jobs stay PENDING for a minute: the probe's cancel always finds its job unfinished.
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 60_000, runningMilliseconds: 1_000 });
+    // A cancel that lands at once (as one client saw it, tobert/kaibo PR #8), so the probe's job reads CANCELLED when looked at.
+    emulator = await startEmulatorProcess({ pendingMilliseconds: 60_000, runningMilliseconds: 1_000, cancelMilliseconds: 0 });
     admin = createEmulatorAdmin(emulator.baseUrl);
   });
   afterAll(async () => {

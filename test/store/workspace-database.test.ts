@@ -119,3 +119,22 @@ describe('a SIGKILL during writes', () => {
     }
   });
 });
+
+describe('the shipped migrations', () => {
+  it('carry outcomes and uploads written under schema version 2 into version 3 unchanged', () => {
+    const path = join(directory, 'state.sqlite');
+    const upToTwo = schemaMigrations.filter((migration) => migration.version <= 2);
+    const old = openWorkspaceDatabase({ path, now, migrations: upToTwo });
+    old.connection.prepare("INSERT INTO outcomes (stage, key, status, outcome) VALUES ('analyze', 'k', 'succeeded', '{\"key\":\"k\"}')").run();
+    old.connection
+      .prepare("INSERT INTO uploads (sha256, name, uri, mime_type, size_bytes, expiration_time) VALUES (?, 'files/a', 'https://files/a', 'image/png', 12, '2026-12-03T00:00:00Z')")
+      .run('a'.repeat(64));
+    old.close();
+    const current = openWorkspaceDatabase({ path, now });
+    expect(current.connection.prepare('SELECT max(version) FROM schema_version').pluck().get()).toBe(schemaMigrations.at(-1)?.version);
+    expect(current.connection.prepare('SELECT stage, key, status, outcome FROM outcomes').all()).toEqual([{ stage: 'analyze', key: 'k', status: 'succeeded', outcome: '{"key":"k"}' }]);
+    expect(current.connection.prepare('SELECT name, size_bytes FROM uploads').all()).toEqual([{ name: 'files/a', size_bytes: 12 }]);
+    expect(current.connection.prepare("SELECT sql FROM sqlite_master WHERE name = 'outcomes'").pluck().get()).not.toMatch(/WITHOUT ROWID/);
+    current.close();
+  });
+});

@@ -71,13 +71,14 @@ export interface EmulatorProcess {
   stop(): Promise<number | null>;
 }
 
-/** `chargen emulator --port 0 [--faults file]` as a child process, as a user starts it. */
-export async function startEmulatorProcess(options: { pendingMilliseconds: number; runningMilliseconds: number; faultsPath?: string }): Promise<EmulatorProcess> {
+/** `chargen emulator --port 0 [--cancel-ms ms] [--faults file]` as a child process, as a user starts it. */
+export async function startEmulatorProcess(options: { pendingMilliseconds: number; runningMilliseconds: number; cancelMilliseconds?: number; faultsPath?: string }): Promise<EmulatorProcess> {
   const { url, stderr, stop } = await startServingProcess({
     args: [
       'emulator', '--port', '0',
       '--pending-ms', String(options.pendingMilliseconds),
       '--running-ms', String(options.runningMilliseconds),
+      ...(options.cancelMilliseconds !== undefined ? ['--cancel-ms', String(options.cancelMilliseconds)] : []),
       ...(options.faultsPath ? ['--faults', options.faultsPath] : []),
     ],
     urlPattern: /at (http:\/\/127\.0\.0\.1:\d+)/,
