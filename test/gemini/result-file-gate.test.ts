@@ -14,22 +14,32 @@ afterEach(async () => {
 
 const model = 'gemini-3-flash-preview';
 
-/** The result files in the folder, a download's `.part` and `.part.json` counted with their file. */
+/**
+ * The result files in the folder, a download's `.part` and `.part.json` counted with their file, and their bytes (the
+ * data only). A file is looked for as `.part` first, then under its name: a listing taken during the rename of one
+ * to the other can hold neither name, but the `.part.json` stays until after it.
+ */
 async function listResultFiles(directory: string): Promise<{ names: Set<string>; bytes: number }> {
   const entries = await readdir(directory).catch(() => [] as string[]);
+  const names = new Set(entries.map((entry) => entry.replace(/\.part(\.json)?$/, '')));
   let bytes = 0;
-  for (const entry of entries) bytes += (await stat(join(directory, entry)).catch(() => undefined))?.size ?? 0;
-  return { names: new Set(entries.map((entry) => entry.replace(/\.part(\.json)?$/, ''))), bytes };
+  for (const name of names) {
+    const size = (await stat(join(directory, `${name}.part`)).catch(() => undefined))?.size ?? (await stat(join(directory, name)).catch(() => undefined))?.size;
+    bytes += size ?? 0;
+  }
+  return { names, bytes };
 }
 
 /**
  * Reads as the executor does, slowly, and looks at the downloads folder at every line: the other jobs' downloads
  * would pile up there meanwhile if nothing held them back.
  */
-function createWatchingReader(directory: string, seen: { most: number }): ResultLineReader {
+function createWatchingReader(directory: string, seen: { most: number; mostBytes?: number }): ResultLineReader {
   return async function* (path) {
     for await (const line of readResultLines(path)) {
-      seen.most = Math.max(seen.most, (await listResultFiles(directory)).names.size);
+      const present = await listResultFiles(directory);
+      seen.most = Math.max(seen.most, present.names.size);
+      seen.mostBytes = Math.max(seen.mostBytes ?? 0, present.bytes);
       await new Promise((resolve) => setTimeout(resolve, 5));
       yield line;
     }
@@ -50,11 +60,11 @@ describe('result files on disk', () => {
     expect((await listResultFiles(directory)).names.size).toBe(0);
   });
 
-  it('waits for a read file to be deleted when the disk has room for one file only', async () => {
+  it('waits for a read file to be deleted when the disk is short, and never holds more than the disk has room for', async () => {
     fixture = await createGeminiFixture();
     const directory = join(fixture.workspaceDirectory, 'downloads', 'analyze');
     // The same lines once under another stage, to size the pretend disk: room for one and a half of the largest
-    // result file, so that one always fits and no two do.
+    // result file (answers vary in length, so two small ones may fit at once; three never do).
     const sizes: number[] = [];
     const sizingReader: ResultLineReader = async function* (path) {
       sizes.push((await stat(path)).size);
@@ -62,10 +72,10 @@ describe('result files on disk', () => {
     };
     await fixture.createBatchExecutor({ settings: { chunkMaxLines: 5 }, readResults: sizingReader }).execute({ stage: 'sizing', model, lines: createTextLines(30) });
     expect(sizes).toHaveLength(6);
-    expect(Math.min(...sizes) * 2).toBeGreaterThan(Math.max(...sizes) * 1.5);
+    expect(Math.min(...sizes) * 3).toBeGreaterThan(Math.max(...sizes) * 1.5);
     const capacity = Math.floor(Math.max(...sizes) * 1.5);
     const readFreeBytes = async () => capacity - (await listResultFiles(directory)).bytes;
-    const seen = { most: 0 };
+    const seen = { most: 0, mostBytes: 0 };
     const executor = fixture.createBatchExecutor({
       settings: { chunkMaxLines: 5, maxJobsInFlight: 8 },
       readResults: createWatchingReader(directory, seen),
@@ -73,7 +83,9 @@ describe('result files on disk', () => {
     });
     const report = await executor.execute({ stage: 'analyze', model, lines: createTextLines(30) });
     expect([...report.outcomes.values()].filter((outcome) => outcome.status === 'succeeded')).toHaveLength(30);
-    expect(seen.most).toBe(1);
+    // Four places and eight jobs ending together: without the check of room, four files would be there at once.
+    expect(seen.mostBytes).toBeLessThanOrEqual(capacity);
+    expect(seen.most).toBeLessThanOrEqual(2);
   });
 
   it('stops the run with one line saying how much room is needed and where, when a result file can never fit; a rerun pays nothing again', async () => {
