@@ -501,18 +501,21 @@ describe('one workspace, run twice at once and tampered with', () => {
         },
       },
       {
-        name: 'a result cache with a garbage line in the middle',
-        locate: () => findOnlyFile(workspaceDirectory, /[/\\]results[/\\]analyze\.jsonl$/),
+        // The answers live in the backend's SQLite database now (the result logs were moved into it): a file that is
+        // no database any more is named, with what to do, before anything is sent.
+        name: 'the backend database with garbage over its header',
+        locate: () => findOnlyFile(workspaceDirectory, /[/\\]state\.sqlite$/),
         tamper: async (path) => {
-          const lines = (await readFile(path, 'utf8')).split('\n');
-          expect(lines.filter(Boolean).length, 'a header and three records').toBe(4);
-          lines.splice(2, 0, '}{ not a result \u0000 at all');
-          await writeFile(path, lines.join('\n'));
+          const bytes = await readFile(path);
+          expect(bytes.subarray(0, 15).toString('latin1'), 'an SQLite database').toBe('SQLite format 3');
+          bytes.fill(0x7b, 0, 100);
+          await writeFile(path, bytes);
         },
+        // A run with every stage current never opens it; a forced analysis reads its answers from it.
         args: ['--from', 'analyze'],
-        advice: /Delete the file/,
-        followAdvice: async ({ path }) => {
-          await rm(path);
+        advice: /delete the workspace folder/,
+        followAdvice: async () => {
+          await rm(workspaceDirectory, { recursive: true, force: true });
           return ['run', '--yes', '--from', 'analyze'];
         },
       },
