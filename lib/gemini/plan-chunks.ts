@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { splitIntoChunks } from '../split-into-chunks.ts';
 import type { RequestLine } from './line-outcome.ts';
 
 export function fingerprintChunk(options: { model: string; keys: readonly string[] }): string {
@@ -10,21 +11,12 @@ export function formatDisplayName(options: { workspaceId: string; stage: string;
   return `chargen-${options.workspaceId}-${options.stage}-${options.fingerprint.slice(0, 16)}-${options.attempt}`;
 }
 
-/** Splits lines into chunks that respect both the line and the byte limit. */
+/** Splits lines into chunks that respect both the line and the byte limit (a line's bytes as in the JSONL file). */
 export function planChunks(options: { lines: readonly RequestLine[]; maxLines: number; maxBytes: number }): RequestLine[][] {
-  const chunks: RequestLine[][] = [];
-  let current: RequestLine[] = [];
-  let bytes = 0;
-  for (const line of options.lines) {
-    const size = Buffer.byteLength(JSON.stringify({ key: line.key, request: line.request })) + 1;
-    if (current.length > 0 && (current.length >= options.maxLines || bytes + size > options.maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(line);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return splitIntoChunks({
+    items: options.lines,
+    maxItems: options.maxLines,
+    maxBytes: options.maxBytes,
+    sizeOf: (line) => Buffer.byteLength(JSON.stringify({ key: line.key, request: line.request })) + 1,
+  });
 }

@@ -1,8 +1,6 @@
 import type { ConnectedBackend } from '../../lib/gemini/connected-backend.ts';
-import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
 import type { AnalyzedImage, AnalyzeFailure } from '../../stages/analyze/analysis-result.ts';
 import { analyzeCollectedImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
 import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
@@ -10,6 +8,7 @@ import type { PromptTemplates } from '../../stages/compile/load-prompt-templates
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { StageName } from '../../stages/stage-step.ts';
 import { synthesizeChunk, type PreparedOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
+import { toSynthesisBackend } from '../../stages/synthesize/synthesize-images-options.ts';
 
 /** What one chunk made of its images: their records (and failures), their prompts' count, their images. */
 export interface FlowChunkResult {
@@ -57,13 +56,7 @@ export async function runFlowChunk(options: {
     records: new Map(analysis.records.map((entry) => [entry.sourcePath, entry.record])),
     settings: config.synthesize,
     folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
-    backend: {
-      identity: backend.backend.identity,
-      upload: backend.upload,
-      executor: backend.executor,
-      createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
-      blobDirectory: storedAnswersDirectory(backend.stateDirectory),
-    },
+    backend: toSynthesisBackend(backend),
     logger,
     folder: options.folder,
     onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),

@@ -12,7 +12,8 @@ import type { DeadLetter, StageName, StageSummary } from '../../stages/stage-ste
 import { prepareOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
 import { fingerprintSynthesizeStep, readPrompts, recordSynthesis } from '../../stages/synthesize/synthesize-step.ts';
 import { runFlowChunk, type FlowChunkResult } from './flow-chunk.ts';
-import { formatChunkLabel, planFlowChunks } from './plan-flow-chunks.ts';
+import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
+import { formatChunkLabel } from './format-chunk-label.ts';
 
 /** How a run that flowed ended: every chunk through (checkpoints written), or stopped in a stage (nothing written). */
 export type FlowOutcome =
@@ -60,7 +61,7 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
   const entries = names.flatMap((image) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: image.relativePath, variant: index + 1 })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the budget a chunk: one chunk's images go up while another's are still held by its jobs.
-  const chunks = planFlowChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.budgetBytes / 2, sizeOf: (image) => image.sizeBytes });
+  const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.budgetBytes / 2, sizeOf: (image) => image.sizeBytes });
   logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);

@@ -1,4 +1,7 @@
+import type { ConnectedBackend } from '../../lib/gemini/connected-backend.ts';
+import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
+import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
 import type { ExecuteReport, GeminiExecutor } from '../../lib/gemini/gemini-executor.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -43,6 +46,17 @@ export interface SynthesisBackend {
   createResultReader: (blobDirectory: string) => ResultLineReader;
   /** The store of received images and signatures, by sha256 (the backend's part of the workspace); kept, never swept. */
   blobDirectory: string;
+}
+
+/** The synthesis's view of a run's connected backend: the step and the chunks flow both draw through it. */
+export function toSynthesisBackend(backend: ConnectedBackend): SynthesisBackend {
+  return {
+    identity: backend.backend.identity,
+    upload: backend.upload,
+    executor: backend.executor,
+    createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
+    blobDirectory: storedAnswersDirectory(backend.stateDirectory),
+  };
 }
 
 /** The folders a synthesis reads and writes. */

@@ -5,11 +5,10 @@ import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
 import { fingerprintSynthesize } from './core/fingerprint-synthesize.ts';
 import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint, type SynthesizeCheckpoint } from './synthesize-checkpoint.ts';
 import { synthesizeImages, type SynthesizeResult } from './synthesize-images.ts';
+import { toSynthesisBackend } from './synthesize-images-options.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../../lib/errors.ts';
-import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { StageContext } from '../stage-context.ts';
-import { storedAnswersDirectory } from '../../lib/store/stored-answers.ts';
 import type { StageStep, StepResult } from '../stage-step.ts';
 
 /** What synthesize consumes: the prompts (key, source, variant), its settings, the output folder, the backend, the code. */
@@ -96,13 +95,7 @@ export const synthesizeStep: StageStep = {
       records: new Map((analysis?.records ?? []).map((entry) => [entry.sourcePath, entry.record])),
       settings: context.config.synthesize,
       folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
-      backend: {
-        identity: backend.backend.identity,
-        upload: backend.upload,
-        executor: backend.executor,
-        createResultReader: (blobDirectory) => createStreamingResultReader({ blobDirectory }),
-        blobDirectory: storedAnswersDirectory(backend.stateDirectory),
-      },
+      backend: toSynthesisBackend(backend),
       logger: context.logger,
     });
     return recordSynthesis(context, { fingerprint, result });
