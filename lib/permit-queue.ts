@@ -34,7 +34,8 @@ interface Waiter {
   grant: (release: () => void) => void;
 }
 
-export function createPermitQueue(options: { capacity: number }): PermitQueue {
+/** `onGrant`: called each time a request is granted, once its permits count as held (a budget of several queues tracks its peak by it). */
+export function createPermitQueue(options: { capacity: number; onGrant?: () => void }): PermitQueue {
   const { capacity } = options;
   if (!(capacity > 0)) throw new RangeError(`a permit queue needs a capacity above 0, not ${capacity}`);
   let held = 0;
@@ -46,6 +47,7 @@ export function createPermitQueue(options: { capacity: number }): PermitQueue {
     held += permits;
     holders += 1;
     peak = Math.max(peak, held);
+    options.onGrant?.();
     let given = false;
     return () => {
       if (given) return;

@@ -12,6 +12,7 @@ import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
 import type { JobLimiter } from './job-limiter.ts';
+import type { StorageBudget } from './storage-budget.ts';
 import { formatCount } from '../format-count.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
@@ -33,6 +34,8 @@ export interface BatchExecutorOptions {
   jobLimiter?: JobLimiter;
   /** The places for downloaded result files, shared by a run's executors; by default one of this executor's own. */
   resultFileGate?: ResultFileGate;
+  /** The run's Files API budget, shared with its image uploads: request files are uploaded within it. */
+  storage?: StorageBudget;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
