@@ -64,6 +64,8 @@ export interface RunState {
   refusalsLogged: Set<string>;
   /** Stragglers cancelled and replaced in this call, and answers dropped because their key was already answered. */
   stragglersReplaced: number;
+  /** Jobs this call created (display names): a replacement for one of them resends lines already counted as sent. */
+  createdJobs: Set<string>;
   lateResultsDropped: number;
   report: ExecuteReport;
 }
@@ -84,6 +86,7 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
     heldKeys: new Set(),
     refusalsLogged: new Set(),
     stragglersReplaced: 0,
+    createdJobs: new Set(),
     lateResultsDropped: 0,
     report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
   };

@@ -21,7 +21,10 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
       logger.info(`${state.stage}: adopted ${submission.jobName} (${record.displayName}), created by an earlier attempt`);
     } else {
       state.report.jobsCreated += 1;
-      state.report.sentLines += record.keys.length;
+      // A cancelled straggler never ran its lines: sent again in its replacement, they count once in this call.
+      const resent = record.replaces !== undefined && state.createdJobs.has(record.replaces);
+      if (!resent) state.report.sentLines += record.keys.length;
+      state.createdJobs.add(record.displayName);
     }
     record.jobName = submission.jobName;
     record.status = 'submitted';
