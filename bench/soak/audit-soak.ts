@@ -46,7 +46,8 @@ export async function auditOutputs(options: { project: Project; failures: readon
       broken.push(name);
       continue;
     }
-    referenced.add(sidecar.image.file);
+    // The image, its thought signature and the model's draft images are all the sidecar's: none is a stray.
+    for (const file of [sidecar.image.file, sidecar.thoughtSignature?.file, ...sidecar.thoughtImages.map((draft) => draft.file)]) if (file) referenced.add(file);
     const image = await readFile(join(project.outputDirectory, sidecar.image.file)).catch(() => undefined);
     const whole = image !== undefined && image.length === sidecar.image.bytes && createHash('sha256').update(image).digest('hex') === sidecar.image.sha256;
     if (!whole || !sidecar.source) {

@@ -82,8 +82,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const names = [...collected.bySha.values()].flat();
   const entries = names.flatMap((image) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: image.relativePath, variant: index + 1 })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
-  // Half the budget a chunk: one chunk's images go up while another's are still held by its jobs.
-  const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.budgetBytes / 2, sizeOf: (image) => image.sizeBytes });
+  // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
+  const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: (image) => image.sizeBytes });
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
   store.begin(['analyze', 'compile', 'synthesize']);
