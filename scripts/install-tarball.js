@@ -3,9 +3,9 @@
 // of this clone's package-lock.json (never dev dependencies): the folder gets a package.json naming the tarball and a
 // lockfile made from ours (chargen's own dependencies become the project's), then `npm ci --omit=dev`, which takes
 // what the npm cache holds before asking the registry.
-// better-sqlite3 fetches a prebuilt binary from GitHub, or compiles one (minutes) where GitHub is out of reach, as on
-// CI: when this clone's node_modules holds a build that this Node loads, it is offered as a local prebuild
-// (prebuild-install's npm_config_<package>_local_prebuilds), so the install script runs as for a user, minus the compile.
+// better-sqlite3's install script fetches a prebuilt binary from GitHub, or compiles one (minutes) where GitHub is out
+// of reach, as on CI: a build kept from before (below) is offered as a local prebuild (prebuild-install's
+// npm_config_<package>_local_prebuilds), so the script runs as for a user, minus the compile.
 // Run: node scripts/install-tarball.js <chargen-x.y.z.tgz> <folder>
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -43,24 +43,30 @@ for (const [path, entry] of Object.entries(lock.packages)) {
 }
 writeFileSync(join(folder, 'package.json'), `${JSON.stringify({ name: 'chargen-install-check', private: true, type: 'module', dependencies: { chargen: specifier } }, null, 2)}\n`);
 writeFileSync(join(folder, 'package-lock.json'), `${JSON.stringify({ name: 'chargen-install-check', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
-/** A folder holding this clone's better-sqlite3 build packed as prebuild-install names it, or undefined. */
-function offerNativeBuild() {
-  const packageFolder = join(root, 'node_modules', 'better-sqlite3');
+/**
+ * Native builds of better-sqlite3 kept for the next install, named as prebuild-install names a release asset, in a
+ * folder beside npm's cache: this clone's own build (when this Node loads it), and each build an install had to
+ * compile (Node 24's, on CI), so that a machine compiles one once per version and Node.
+ */
+const nativeBuilds = join(execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim(), '_chargen-native-builds');
+const betterSqlite = JSON.parse(readFileSync(join(root, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'));
+const nativeBuildName = `better-sqlite3-v${betterSqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+
+/** Packs `packageFolder`'s build into the kept builds when this Node loads it; whether it did. */
+function keepNativeBuild(packageFolder) {
   const binary = join(packageFolder, 'build', 'Release', 'better_sqlite3.node');
-  if (!existsSync(binary)) return undefined;
+  if (!existsSync(binary)) return false;
   try {
     process.dlopen({ exports: {} }, binary);
   } catch {
-    return undefined; // built for another Node (another ABI): let the install build its own
+    return false; // built for another Node (another ABI)
   }
-  const { version } = JSON.parse(readFileSync(join(packageFolder, 'package.json'), 'utf8'));
-  const prebuilds = join(folder, '.prebuilds');
-  mkdirSync(prebuilds, { recursive: true });
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  execFileSync('tar', ['czf', join(prebuilds, name), '-C', packageFolder, 'build/Release/better_sqlite3.node']);
-  return prebuilds;
+  mkdirSync(nativeBuilds, { recursive: true });
+  execFileSync('tar', ['czf', join(nativeBuilds, nativeBuildName), '-C', packageFolder, 'build/Release/better_sqlite3.node']);
+  return true;
 }
 
-const prebuilds = offerNativeBuild();
-const environment = { ...process.env, ...(prebuilds ? { npm_config_better_sqlite3_local_prebuilds: prebuilds } : {}) };
+const offered = existsSync(join(nativeBuilds, nativeBuildName)) || keepNativeBuild(join(root, 'node_modules', 'better-sqlite3'));
+const environment = { ...process.env, npm_config_better_sqlite3_local_prebuilds: nativeBuilds };
 execFileSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: folder, stdio: 'inherit', env: environment });
+if (!offered) keepNativeBuild(join(folder, 'node_modules', 'better-sqlite3'));
