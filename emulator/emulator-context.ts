@@ -11,6 +11,12 @@ export interface EmulatorStats {
   /** Uploads refused at finalize for their MIME type (nothing stored). */
   uploadsRefused: number;
   uploadedBytes: number;
+  /**
+   * Bytes of uploaded files not deleted yet, and the most held at once: what counts against a project's Files API
+   * storage (20 GB). Expired files count until deleted (48 h on the real API, longer than any run measured here).
+   */
+  uploadedBytesHeld: number;
+  peakUploadedBytesHeld: number;
   batchesCreated: number;
   batchesCancelled: number;
   batchesDeleted: number;
@@ -26,6 +32,8 @@ export function createEmptyStats(): EmulatorStats {
     uploads: 0,
     uploadsRefused: 0,
     uploadedBytes: 0,
+    uploadedBytesHeld: 0,
+    peakUploadedBytesHeld: 0,
     batchesCreated: 0,
     batchesCancelled: 0,
     batchesDeleted: 0,

@@ -126,10 +126,12 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   const { backend, stateDirectory } = await connectBackendState(options);
   const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
   const state = { directory: stateDirectory, id: options.workspace.id };
+  // One budget for the run's images and request files on the Files API.
+  const storage = createStorageBudget({ budgetBytes: settings.storageBudgetBytes });
   const inner =
     config.mode === 'sync'
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
-      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }) });
+      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }), storage });
   const registry = await openUploadRegistry({
     stateDirectory,
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
@@ -144,7 +146,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
     stateDirectory,
     executor: createStageExecutor({ inner, detach: options.detach, signal, reports: options.reports }),
     retry,
-    storage: createStorageBudget({ budgetBytes: settings.storageBudgetBytes }),
+    storage,
     async releaseUploads(sha256s) {
       const chosen = sha256s ?? registry.listUndeleted().map((record) => record.sha256);
       const report = await deleteUploads({ client: backend.client, registry, sha256s: chosen, concurrency: settings.uploadConcurrency, now: environment.now, retry });

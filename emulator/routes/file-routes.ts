@@ -110,6 +110,8 @@ async function receiveChunk(context: EmulatorContext, input: RouteInput, uploadI
   const file = await context.files.finalizeUpload(session);
   context.stats.uploads += 1;
   context.stats.uploadedBytes += file.sizeBytes;
+  context.stats.uploadedBytesHeld += file.sizeBytes;
+  context.stats.peakUploadedBytesHeld = Math.max(context.stats.peakUploadedBytesHeld, context.stats.uploadedBytesHeld);
   sendJson(input.response, 200, { file: toFileResource(file, input) }, { 'x-goog-upload-status': 'final' });
 }
 
@@ -187,8 +189,10 @@ export const fileRoutes: Route[] = [
       input.request.resume();
       const id = input.parameters['id'] ?? '';
       checkFileId(context, id);
-      if (!(await context.files.remove(id))) throw new HttpRejection(fileAccessDenied(id));
+      const file = context.files.findLive(id);
+      if (!file || !(await context.files.remove(id))) throw new HttpRejection(fileAccessDenied(id));
       context.stats.filesDeleted += 1;
+      if (file.source === 'UPLOADED') context.stats.uploadedBytesHeld -= file.sizeBytes;
       sendJson(input.response, 200, {});
     },
   },

@@ -30,7 +30,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     readResults: options.readResults ?? readResultLines,
     resultFileGate: options.resultFileGate ?? createResultFileGate({ maxFiles: settings.maxResultFilesOnDisk }),
     retry,
-    submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger }),
+    submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger, ...(options.storage ? { storage: options.storage } : {}) }),
   };
   const jobLimiter = options.jobLimiter ?? createJobLimiter({ limit: settings.maxJobsInFlight });
   const caches = createSharedResultCaches({

@@ -12,6 +12,7 @@ import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
 import type { JobLimiter } from './job-limiter.ts';
+import type { StorageBudget } from './storage-budget.ts';
 import { formatCount } from '../format-count.ts';
 
 export interface ExecutorEnvironment extends RetryEnvironment {
@@ -33,6 +34,8 @@ export interface BatchExecutorOptions {
   jobLimiter?: JobLimiter;
   /** The places for downloaded result files, shared by a run's executors; by default one of this executor's own. */
   resultFileGate?: ResultFileGate;
+  /** The run's Files API budget, shared with its image uploads: request files are uploaded within it. */
+  storage?: StorageBudget;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
@@ -64,6 +67,8 @@ export interface RunState {
   refusalsLogged: Set<string>;
   /** Stragglers cancelled and replaced in this call, and answers dropped because their key was already answered. */
   stragglersReplaced: number;
+  /** Jobs this call created (display names): a replacement for one of them resends lines already counted as sent. */
+  createdJobs: Set<string>;
   lateResultsDropped: number;
   report: ExecuteReport;
 }
@@ -84,6 +89,7 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
     heldKeys: new Set(),
     refusalsLogged: new Set(),
     stragglersReplaced: 0,
+    createdJobs: new Set(),
     lateResultsDropped: 0,
     report: { outcomes: new Map(), cachedKeys: 0, sentLines: 0, jobsCreated: 0, jobsAdopted: 0, pendingJobs: 0 },
   };

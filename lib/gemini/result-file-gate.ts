@@ -1,5 +1,6 @@
 import { statfs as statFileSystem } from 'node:fs/promises';
 import { DiskFullError } from '../errors.ts';
+import { createPermitQueue } from '../permit-queue.ts';
 
 /** Free bytes of the file system holding `directory` (for an unprivileged process: `bavail`, not `bfree`). */
 export type FreeBytesReader = (directory: string) => Promise<number>;
@@ -44,7 +45,8 @@ interface SlotState {
 export function createResultFileGate(options: { maxFiles: number; readFreeBytes?: FreeBytesReader }): ResultFileGate {
   const read = options.readFreeBytes ?? readFreeBytes;
   const held = new Set<SlotState>();
-  const placeWaiters: (() => void)[] = [];
+  // Places go in the order asked: one given back passes straight to the next waiter, never to a later caller.
+  const places = createPermitQueue({ capacity: options.maxFiles });
   // Checks of room one at a time, so that two downloads never both count the same free bytes.
   let checking: Promise<unknown> = Promise.resolve();
   let changeWaiters: (() => void)[] = [];
@@ -69,7 +71,7 @@ export function createResultFileGate(options: { maxFiles: number; readFreeBytes?
     return { kind: 'wait', until: nextChange() };
   };
 
-  const createSlot = (state: SlotState): ResultFileSlot => ({
+  const createSlot = (state: SlotState, releasePlace: () => void): ResultFileSlot => ({
     reserveRoom(request) {
       const answer = checking.then(() => checkRoom(state, request));
       checking = answer.catch(() => undefined);
@@ -83,16 +85,16 @@ export function createResultFileGate(options: { maxFiles: number; readFreeBytes?
     release() {
       if (!held.delete(state)) return;
       announceChange();
-      placeWaiters.shift()?.();
+      releasePlace();
     },
   });
 
   return {
     async acquire() {
-      while (held.size >= options.maxFiles) await new Promise<void>((resolve) => placeWaiters.push(resolve));
+      const releasePlace = await places.acquire();
       const state: SlotState = { reservedBytes: 0, bytesOnDisk: 0 };
       held.add(state);
-      return createSlot(state);
+      return createSlot(state, releasePlace);
     },
   };
 }

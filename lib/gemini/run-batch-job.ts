@@ -21,7 +21,10 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
       logger.info(`${state.stage}: adopted ${submission.jobName} (${record.displayName}), created by an earlier attempt`);
     } else {
       state.report.jobsCreated += 1;
-      state.report.sentLines += record.keys.length;
+      // A cancelled straggler never ran its lines: sent again in its replacement, they count once in this call.
+      const resent = record.replaces !== undefined && state.createdJobs.has(record.replaces);
+      if (!resent) state.report.sentLines += record.keys.length;
+      state.createdJobs.add(record.displayName);
     }
     record.jobName = submission.jobName;
     record.status = 'submitted';
@@ -52,6 +55,7 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
   record.status = 'finished';
   record.finalState = result.state;
   await saveJobRecord(workspace.directory, record);
+  await dependencies.submitter.releaseRequestFile(record);
   if (record.cancelRequestedAt === undefined) return;
   const replacement = await prepareReplacement(dependencies, record, state);
   if (replacement) await runBatchJob(dependencies, replacement, state, false);
@@ -93,6 +97,7 @@ async function refuseLines(dependencies: BatchDependencies, record: JobRecord, s
   record.status = 'finished';
   record.finalState = 'REFUSED';
   await saveJobRecord(dependencies.workspace.directory, record);
+  await dependencies.submitter.releaseRequestFile(record);
   const rest = record.keys.filter((key) => !submission.reasons.has(key)).flatMap((key) => state.wanted.get(key) ?? []);
   if (rest.length === 0) return;
   logger.info(`${state.stage}: the other ${rest.length} lines of ${record.displayName} go again in a new job`);

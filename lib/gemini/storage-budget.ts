@@ -1,45 +1,55 @@
+import { createPermitQueue } from '../permit-queue.ts';
+
 /**
  * The bytes a run may hold on the Files API at once (`gemini.storageBudgetBytes`; a project holds 20 GB there): a
- * chunk reserves its images' bytes before it uploads them and gives them back once they are deleted. Reservations are
- * granted in the order asked; one larger than the whole budget is granted alone, when nothing else is held, rather
- * than never.
+ * chunk reserves its images' bytes before it uploads them and gives them back once they are deleted, and a batch job
+ * reserves its request file's bytes before the upload and gives them back once the job has ended and the file is
+ * deleted. Reservations are granted in the order asked; one larger than its part of the budget is granted alone, when
+ * nothing else of that part is held, rather than never (see lib/permit-queue.ts).
+ *
+ * Images and request files draw on two parts of the budget, each a queue of its own: a chunk holds its images while
+ * its jobs upload their request files, so with one queue two chunks holding the whole budget in images would each
+ * wait for the other's bytes for ever. A request file's holder waits for nothing else once it holds them (its job
+ * runs to its end), so neither part can wait on itself.
  */
 export interface StorageBudget {
   readonly budgetBytes: number;
-  /** Waits until the bytes fit; resolves with the function that gives them back (once). */
+  /** The part of the budget for images; chunks are planned against it. */
+  readonly imageBytes: number;
+  /** The part for request files (the JSONL of batch jobs in flight). */
+  readonly requestFileBytes: number;
+  /** Waits until the images' bytes fit; resolves with the function that gives them back (once). */
   reserve(bytes: number): Promise<() => void>;
+  /** Waits until a request file's bytes fit; resolves with the function that gives them back (once). */
+  reserveRequestFile(bytes: number): Promise<() => void>;
   reservedBytes(): number;
-  /** The most ever reserved at once in this run. */
+  /** The most ever reserved at once in this run, images and request files together. */
   peakBytes(): number;
 }
 
+/**
+ * The share of the budget for request files: a request line refers to its images by URI, so it is a few KB against
+ * an image's hundreds, and an eighth holds the request files of every job in flight (16 jobs of 5,000 lines of about
+ * 2 KB are 160 MB, against 1.25 GiB of the default 10 GiB budget).
+ */
+const requestFileShare = 1 / 8;
+
 export function createStorageBudget(options: { budgetBytes: number }): StorageBudget {
-  let reserved = 0;
+  const requestFileBytes = Math.max(1, Math.floor(options.budgetBytes * requestFileShare));
+  const imageBytes = Math.max(1, options.budgetBytes - requestFileBytes);
   let peak = 0;
-  const waiting: { bytes: number; grant: () => void }[] = [];
-  const fits = (bytes: number) => reserved === 0 || reserved + bytes <= options.budgetBytes;
-  const take = (bytes: number): (() => void) => {
-    reserved += bytes;
-    peak = Math.max(peak, reserved);
-    let given = false;
-    return () => {
-      if (given) return;
-      given = true;
-      reserved -= bytes;
-      grantWaiting();
-    };
+  const notePeak = () => {
+    peak = Math.max(peak, images.heldPermits() + requestFiles.heldPermits());
   };
-  // First come, first served: a small reservation never overtakes a large one waiting before it.
-  const grantWaiting = () => {
-    while (waiting.length > 0 && fits((waiting[0] as { bytes: number }).bytes)) (waiting.shift() as { grant: () => void }).grant();
-  };
+  const images = createPermitQueue({ capacity: imageBytes, onGrant: notePeak });
+  const requestFiles = createPermitQueue({ capacity: requestFileBytes, onGrant: notePeak });
   return {
     budgetBytes: options.budgetBytes,
-    reserve(bytes) {
-      if (waiting.length === 0 && fits(bytes)) return Promise.resolve(take(bytes));
-      return new Promise((resolve) => waiting.push({ bytes, grant: () => resolve(take(bytes)) }));
-    },
-    reservedBytes: () => reserved,
+    imageBytes,
+    requestFileBytes,
+    reserve: (bytes) => images.acquire(bytes),
+    reserveRequestFile: (bytes) => requestFiles.acquire(bytes),
+    reservedBytes: () => images.heldPermits() + requestFiles.heldPermits(),
     peakBytes: () => peak,
   };
 }

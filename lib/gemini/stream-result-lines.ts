@@ -1,5 +1,5 @@
 import { mkdir, open } from 'node:fs/promises';
-import { createInlineBlobHasher, createWorkerBlobHasher } from './blob-hasher.ts';
+import { createInlineBlobHasher } from './blob-hasher.ts';
 import { BlobSink } from './blob-sink.ts';
 import type { ResultLine, ResultLineReader } from './read-result-lines.ts';
 import { ResultLineParser } from './result-line-parser.ts';
@@ -11,23 +11,16 @@ export interface StreamingReaderOptions {
   maxLineTextBytes?: number;
   /** Read chunk size (default 1 MiB); tests set it tiny to split tokens everywhere. */
   chunkBytes?: number;
-  /**
-   * Hash images on a worker thread rather than on the reader's thread beside the writes (default false). Measured
-   * with bench:extract on a loaded 2-core machine, the worker lost (best of 5: 142 against 171 MB/s, 5.0 to 5.4 CPU
-   * seconds against 4.1 to 4.3, peak RSS 144 against 130 MB): with no core to spare, its copying and messages cost
-   * more than the hashing they move. It may win where a core is idle.
-   */
-  hashOnWorker?: boolean;
 }
 
 const defaultMaxLineTextBytes = 16 * 1024 * 1024;
 const defaultChunkBytes = 1024 * 1024;
 
 /** Reads the file chunk by chunk into the parser, writes its image bytes through the sink, and yields each line once its images are kept. */
-async function* readStreamingResultLines(options: { path: string; blobDirectory: string; maxLineTextBytes: number; chunkBytes: number; hashOnWorker: boolean }): AsyncIterable<ResultLine> {
+async function* readStreamingResultLines(options: { path: string; blobDirectory: string; maxLineTextBytes: number; chunkBytes: number }): AsyncIterable<ResultLine> {
   await mkdir(options.blobDirectory, { recursive: true });
   const file = await open(options.path, 'r');
-  const hasher = options.hashOnWorker ? createWorkerBlobHasher() : createInlineBlobHasher();
+  const hasher = createInlineBlobHasher();
   const sink = new BlobSink({ directory: options.blobDirectory, hasher });
   const parser = new ResultLineParser({ maxLineTextBytes: options.maxLineTextBytes });
   try {
@@ -64,5 +57,5 @@ export function createStreamingResultReader(options: StreamingReaderOptions): Re
   const chunkBytes = options.chunkBytes ?? defaultChunkBytes;
   if (!Number.isSafeInteger(maxLineTextBytes) || maxLineTextBytes < 1) throw new RangeError(`maxLineTextBytes must be a positive integer, not ${maxLineTextBytes}`);
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`chunkBytes must be a positive integer, not ${chunkBytes}`);
-  return (path) => readStreamingResultLines({ path, blobDirectory: options.blobDirectory, maxLineTextBytes, chunkBytes, hashOnWorker: options.hashOnWorker ?? false });
+  return (path) => readStreamingResultLines({ path, blobDirectory: options.blobDirectory, maxLineTextBytes, chunkBytes });
 }

@@ -1,12 +1,14 @@
 import type { GoogleGenAI } from '@google/genai';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeminiCallError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import { callWithRetry, computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { refusedRequestFix } from './check-request-line.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { readApiErrorMessage } from './read-api-error.ts';
+import type { StorageBudget } from './storage-budget.ts';
 import { createRequestFileUploader } from './upload-request-file.ts';
 import { listWorkspaceJobs } from './workspace-jobs.ts';
 
@@ -21,6 +23,12 @@ export type ChunkSubmission =
 export interface ChunkSubmitter {
   /** `lookFirst`: a record from an earlier run, whose job may exist already. */
   submit(record: JobRecord, options: { lookFirst: boolean }): Promise<ChunkSubmission>;
+  /**
+   * The job has ended (or was never created): its request file is deleted from the Files API, which no job needs now,
+   * and its bytes go back to the storage budget. A file already gone is fine; one the API will not delete is said and
+   * left to expire (48 h after upload).
+   */
+  releaseRequestFile(record: JobRecord): Promise<void>;
 }
 
 /**
@@ -60,9 +68,24 @@ export function createChunkSubmitter(options: {
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
   now: () => number;
   logger: Logger;
+  /** The run's Files API budget: request files are uploaded within it. Without one, they are not counted. */
+  storage?: StorageBudget;
 }): ChunkSubmitter {
   const { client, workspace, settings, retry, logger } = options;
   const uploader = createRequestFileUploader({ client, workspaceDirectory: workspace.directory, configuredMimeType: settings.jsonlMimeType, retry, now: options.now, logger });
+  // The bytes each record's request file holds in the budget, by display name, until its job ends.
+  const reserved = new Map<string, () => void>();
+
+  async function reserveRequestFile(record: JobRecord, path: string): Promise<void> {
+    if (!options.storage || reserved.has(record.displayName)) return;
+    const { size } = await stat(path);
+    reserved.set(record.displayName, await options.storage.reserveRequestFile(size));
+  }
+
+  function giveBack(record: JobRecord): void {
+    reserved.get(record.displayName)?.();
+    reserved.delete(record.displayName);
+  }
 
   async function findJobByDisplayName(displayName: string): Promise<string | undefined> {
     const jobs = await listWorkspaceJobs({ client, workspaceId: workspace.id, retry });
@@ -70,14 +93,27 @@ export function createChunkSubmitter(options: {
   }
 
   async function submit(record: JobRecord, submitOptions: { lookFirst: boolean }): Promise<ChunkSubmission> {
+    try {
+      return await submitOnce(record, submitOptions);
+    } catch (error) {
+      // No job to wait for: the bytes go back (an uploaded file stays named in the record, for the next run).
+      giveBack(record);
+      throw error;
+    }
+  }
+
+  async function submitOnce(record: JobRecord, submitOptions: { lookFirst: boolean }): Promise<ChunkSubmission> {
     if (submitOptions.lookFirst) {
       const adopted = await findJobByDisplayName(record.displayName);
       if (adopted) return { status: 'adopted', jobName: adopted };
     }
     for (let attempt = 0; ; attempt += 1) {
       if (!record.inputFileName) {
-        const upload = await uploader.upload({ path: join(workspace.directory, record.requestFile), displayName: record.displayName });
+        const path = join(workspace.directory, record.requestFile);
+        await reserveRequestFile(record, path);
+        const upload = await uploader.upload({ path, displayName: record.displayName });
         if (upload.status === 'refused') {
+          giveBack(record);
           return refuseAll(record, upload.reason, `Set gemini.jsonlMimeType in chargen.config.json to a MIME type the Files API takes for JSONL, then run chargen run --from ${record.stage}.`);
         }
         record.inputFileName = upload.fileName;
@@ -105,5 +141,18 @@ export function createChunkSubmitter(options: {
     }
   }
 
-  return { submit };
+  async function releaseRequestFile(record: JobRecord): Promise<void> {
+    const name = record.inputFileName;
+    try {
+      if (name === undefined) return;
+      await callWithRetry({ operation: `files.delete ${name}`, call: () => client.files.delete({ name }), ...retry });
+    } catch (caught) {
+      const error = toGeminiCallError(`files.delete ${name}`, caught);
+      if (error.status !== 403 && error.status !== 404) logger.warn(`could not delete request file ${name} of ${record.displayName} (it expires on its own 48 h after upload): ${error.message}`);
+    } finally {
+      giveBack(record);
+    }
+  }
+
+  return { submit, releaseRequestFile };
 }

@@ -63,10 +63,12 @@ describe('chargen run --detach, status, jobs, clean, and Ctrl-C', () => {
     expect(settled.stdout).toContain('synthesize: 6 done');
     expect(settled.stdout).not.toContain('held on its Files API');
 
-    // What is left for clean: the two jobs' request files.
+    // The two jobs' request files went too, each once its job had ended: clean finds them gone.
+    expect((await stats()).filesDeleted).toBeGreaterThanOrEqual(8);
     const cleaned = await chargen('clean', '--json');
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect((JSON.parse(cleaned.stdout) as { deleted: string[] }).deleted.length).toBeGreaterThanOrEqual(2);
+    const report = JSON.parse(cleaned.stdout) as { deleted: string[]; gone: string[] };
+    expect(report.gone.length).toBeGreaterThanOrEqual(2);
   });
 
   it('Ctrl-C while a job runs saves state and exits 4; the rerun resumes the same job', async () => {

@@ -28,6 +28,12 @@ const analyzeModel = 'gemini-3-flash-preview';
 const imageModel = 'gemini-3-pro-image';
 /** Runs without a kill (retries of a moment included) after which a scenario that still fails stops trying. */
 const maxUnkilledRuns = 3;
+/**
+ * One run's limit: a run here takes 2 to 25 s (the latter on 2 cores shared with three other test sessions), so one
+ * still going after two minutes hangs. A scenario's limit is its most runs times this: the runs' count bounds it, not
+ * the machine's load.
+ */
+const runLimitMilliseconds = 120_000;
 
 /** Long enough to kill while a job is polled, short enough to keep the file under a minute. */
 const emulatorLatency = { pendingMilliseconds: 400, runningMilliseconds: 1_000 };
@@ -208,7 +214,9 @@ function describeCycle(cycle: Cycle, index: number): string {
   const planned = cycle.moment ? `moment ${(cycle.momentIndex ?? 0) + 1}, ${describeKillMoment(cycle.moment)}` : 'no kill planned';
   const outcome = cycle.run.killedBy
     ? `killed at ${cycle.run.killedBy.atMilliseconds} ms by ${cycle.run.killedBy.cue}`
-    : `exited ${cycle.run.code ?? cycle.run.signal} after ${cycle.run.elapsedMilliseconds} ms${cycle.moment ? ' without meeting its moment' : ''}`;
+    : cycle.run.overran
+      ? `HUNG: still going after its limit of ${cycle.run.overran.limitMilliseconds} ms, killed`
+      : `exited ${cycle.run.code ?? cycle.run.signal} after ${cycle.run.elapsedMilliseconds} ms${cycle.moment ? ' without meeting its moment' : ''}`;
   const lastLines = cycle.run.stderr.split('\n').filter(Boolean).slice(-3).map((line) => `      | ${line}`);
   return [`  cycle ${index + 1}: ${planned}`, `    → ${outcome}`, ...lastLines].join('\n');
 }
@@ -261,6 +269,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
         emulatorBaseUrl: emulator.baseUrl,
         ...(moment ? { moment } : {}),
         onSpawn: (kill) => (stopActiveRun = kill),
+        limitMilliseconds: runLimitMilliseconds,
       });
       stopActiveRun = undefined;
       cycles.push({ ...(moment ? { moment, momentIndex } : {}), run });
@@ -393,8 +402,13 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     );
   }
 
+  /** The most runs killAndRerun makes (every attempt of every moment, then the unkilled runs), and the last check's. */
+  const countMostRuns = (scenario: Scenario) => {
+    const moments = scenario.createMoments({ project: '', outputDirectory: '', workspaceDirectory: '', backendDirectory: '' });
+    return moments.reduce((sum, moment) => sum + (moment.attempts ?? 1), 0) + maxUnkilledRuns + 2;
+  };
   for (const scenario of scenarios) {
-    it(scenario.name, async (context) => runScenario(scenario, context), 45_000);
+    it(scenario.name, async (context) => runScenario(scenario, context), countMostRuns(scenario) * runLimitMilliseconds);
   }
 
   // A kill between creating a temporary file in final_characters and renaming it (placeFile's `.chargen-<hex>.tmp`,

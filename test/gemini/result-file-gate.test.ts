@@ -47,6 +47,18 @@ function createWatchingReader(directory: string, seen: { most: number; mostBytes
 }
 
 describe('result files on disk', () => {
+  it('gives a place back to the earliest waiter, never to a caller that came after the release', async () => {
+    const gate = createResultFileGate({ maxFiles: 1, readFreeBytes: async () => Number.MAX_SAFE_INTEGER });
+    const first = await gate.acquire();
+    const order: string[] = [];
+    const early = gate.acquire().then((slot) => (order.push('early'), slot));
+    first.release();
+    const late = gate.acquire().then((slot) => (order.push('late'), slot));
+    (await early).release();
+    (await late).release();
+    expect(order).toEqual(['early', 'late']);
+  });
+
   it('keeps at most maxResultFilesOnDisk result files on disk, read then deleted, while several jobs finish at once', async () => {
     fixture = await createGeminiFixture();
     const directory = join(fixture.workspaceDirectory, 'downloads', 'analyze');

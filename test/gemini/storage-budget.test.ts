@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStorageBudget } from '../../lib/gemini/storage-budget.ts';
+import { loadJobRecords } from '../../lib/gemini/job-record.ts';
+import { createGeminiFixture, createTextLines } from '../support/gemini-fixture.ts';
 import { openUploadRegistry, readUploadRecords } from '../../lib/gemini/upload-registry.ts';
 
 const sha = (digit: string) => digit.repeat(64);
@@ -30,6 +32,50 @@ describe('createStorageBudget', () => {
     huge();
     expect(budget.peakBytes()).toBe(500);
     expect(budget.reservedBytes()).toBe(0);
+  });
+});
+
+describe('request files in the storage budget', () => {
+  it('uploads a job\'s request file within its part of the budget and deletes it once the job has ended', async () => {
+    const fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 1_000, runningMilliseconds: 1_000 } });
+    try {
+      const lines = createTextLines(40);
+      // The size of one chunk's request file (5 lines), from a run of the same lines under another stage.
+      await fixture.createBatchExecutor({ settings: { chunkMaxLines: 5 } }).execute({ stage: 'sizing', model: 'gemini-3-flash-preview', lines: lines.slice(0, 5) });
+      const [sizing] = await loadJobRecords(fixture.workspaceDirectory, 'sizing');
+      const fileBytes = (await stat(join(fixture.workspaceDirectory, sizing?.requestFile ?? ''))).size;
+      // Room for two request files in the request files' part (an eighth of the budget), not three; the images' part unused.
+      const storage = createStorageBudget({ budgetBytes: Math.floor(2.5 * fileBytes * 8) });
+      expect(Math.floor(storage.requestFileBytes / fileBytes)).toBe(2);
+      const client = fixture.emulator.client;
+      const listRequestFiles = async () => {
+        const held: number[] = [];
+        // Result files (files/batch-…) are the API's, not uploads.
+        for await (const file of await client.files.list({ config: { pageSize: 100 } })) if (!file.mimeType?.startsWith('image/') && !file.name?.startsWith('files/batch-')) held.push(Number(file.sizeBytes ?? 0));
+        return held;
+      };
+      expect(await listRequestFiles()).toEqual([]);
+      let most = 0;
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          most = Math.max(most, (await listRequestFiles()).length);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      const report = await fixture.createBatchExecutor({ settings: { chunkMaxLines: 5, maxJobsInFlight: 8 }, storage }).execute({ stage: 'analyze', model: 'gemini-3-flash-preview', lines });
+      watching = false;
+      await watcher;
+      expect([...report.outcomes.values()].filter((outcome) => outcome.status === 'succeeded')).toHaveLength(40);
+      expect(report.jobsCreated).toBe(8);
+      // Eight jobs allowed in flight, two request files at once: the budget, not the job limit, held them back.
+      expect(most).toBe(2);
+      expect(storage.peakBytes()).toBeLessThanOrEqual(storage.requestFileBytes);
+      expect(storage.reservedBytes()).toBe(0);
+      expect(await listRequestFiles()).toEqual([]);
+    } finally {
+      await fixture.close();
+    }
   });
 });
 

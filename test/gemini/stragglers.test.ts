@@ -51,6 +51,8 @@ describe('stragglers: a job still PENDING at its deadline', () => {
 
     expect([...report.outcomes.values()].map((outcome) => outcome.status)).toEqual(Array(6).fill('succeeded'));
     expect(report.jobsCreated).toBe(2);
+    // The cancelled straggler ran none of its lines: sent again in the replacement, they count once.
+    expect(report.sentLines).toBe(6);
     const stats = await fixture.emulator.stats();
     expect(readCount(stats, 'batchesCreated')).toBe(2);
     expect(readCount(stats, 'batchesCancelled')).toBe(1);
@@ -126,6 +128,8 @@ describe('stragglers: a job still PENDING at its deadline', () => {
     expect(asked?.replacedBy).toBeUndefined();
     const third = await fixture.createBatchExecutor({ settings }).execute({ stage: 'analyze', model, lines });
     expect([...third.outcomes.values()].every((outcome) => outcome.status === 'succeeded')).toBe(true);
+    // Each call counts what it sent: the first the straggler's lines, the third their replacement.
+    expect([first.sentLines, second.sentLines, third.sentLines]).toEqual([4, 0, 4]);
     const stats = await fixture.emulator.stats();
     expect(readCount(stats, 'batchesCreated')).toBe(2);
     expect(readAnswered(stats)).toBe(4);

@@ -3,6 +3,8 @@ import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 
 export interface EmulatorStats {
   uploads: number;
+  uploadedBytesHeld: number;
+  peakUploadedBytesHeld: number;
   batchesCreated: number;
   downloads: number;
   generateContentCalls: number;

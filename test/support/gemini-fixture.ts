@@ -7,6 +7,7 @@ import { createGeminiClient } from '../../lib/gemini/create-gemini-client.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema, type GeminiSettingsInput } from '../../schemas/gemini-settings.ts';
 import type { ResultLineReader } from '../../lib/gemini/read-result-lines.ts';
 import type { ResultFileGate } from '../../lib/gemini/result-file-gate.ts';
+import type { StorageBudget } from '../../lib/gemini/storage-budget.ts';
 import { createSyncExecutor } from '../../lib/gemini/sync-executor.ts';
 import { createMemoryLogger } from '../../lib/logger.ts';
 import { startTestEmulator, testApiKey, type TestEmulator } from './start-test-emulator.ts';
@@ -17,7 +18,7 @@ export interface GeminiFixture {
   workspaceDirectory: string;
   environment: ExecutorEnvironment & { sleeps: number[] };
   logger: ReturnType<typeof createMemoryLogger>;
-  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; jobLimiter?: JobLimiter; resultFileGate?: ResultFileGate }): ReturnType<typeof createBatchExecutor>;
+  createBatchExecutor(options?: { settings?: GeminiSettingsInput; readResults?: ResultLineReader; jobLimiter?: JobLimiter; resultFileGate?: ResultFileGate; storage?: StorageBudget }): ReturnType<typeof createBatchExecutor>;
   createSyncExecutor(options?: { settings?: GeminiSettingsInput }): ReturnType<typeof createSyncExecutor>;
   close(): Promise<void>;
 }
@@ -68,6 +69,7 @@ export async function createGeminiFixture(emulatorOptions: EmulatorOptionsInput 
         ...(options.readResults ? { readResults: options.readResults } : {}),
         ...(options.jobLimiter ? { jobLimiter: options.jobLimiter } : {}),
         ...(options.resultFileGate ? { resultFileGate: options.resultFileGate } : {}),
+        ...(options.storage ? { storage: options.storage } : {}),
       }),
     createSyncExecutor: (options = {}) =>
       createSyncExecutor({ client, workspace: { directory: workspaceDirectory }, settings: settingsOf(options.settings), environment, logger }),

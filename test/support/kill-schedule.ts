@@ -34,6 +34,8 @@ export interface KillMoment {
 export interface KilledRun {
   /** The cue that fired and when (milliseconds after spawn), when the run was killed. */
   killedBy?: { cue: string; atMilliseconds: number };
+  /** Set when the run went past its limit and was killed for it: something is wrong (a hang), not a planned kill. */
+  overran?: { limitMilliseconds: number };
   code: number | null;
   signal: NodeJS.Signals | null;
   elapsedMilliseconds: number;
@@ -139,6 +141,11 @@ export async function runAndKill(options: {
   emulatorBaseUrl: string;
   /** Told of the child as soon as it exists, so that a failing test can still stop it. */
   onSpawn?: (kill: () => void) => void;
+  /**
+   * How long one run may take before it counts as hung and is killed (`overran`), so that a test's own limit can be
+   * its runs times this and never trip on a loaded machine: far above any run's time, met only when one hangs.
+   */
+  limitMilliseconds?: number;
 }): Promise<KilledRun> {
   const cues = options.moment?.cues ?? [];
   const counterCues = cues.filter((cue): cue is Extract<KillCue, { kind: 'counter' }> => cue.kind === 'counter');
@@ -166,6 +173,17 @@ export async function runAndKill(options: {
   };
 
   for (const cue of cues) if (cue.kind === 'elapsed') arm(cue, cue.milliseconds);
+  let overran: KilledRun['overran'];
+  const { limitMilliseconds } = options;
+  if (limitMilliseconds !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        if (killedBy || hasExited()) return;
+        overran = { limitMilliseconds };
+        child.kill('SIGKILL');
+      }, limitMilliseconds),
+    );
+  }
 
   const watchers: FSWatcher[] = [];
   let checking = false;
@@ -224,6 +242,7 @@ export async function runAndKill(options: {
   await watcher;
   return {
     ...(killedBy ? { killedBy } : {}),
+    ...(overran ? { overran } : {}),
     code,
     signal,
     elapsedMilliseconds: Math.round(performance.now() - startedAt),

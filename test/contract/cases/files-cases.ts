@@ -164,6 +164,17 @@ export function defineFilesCases(contractCase: DefineContractCase): void {
       expect(raw.status).toBe(403);
     });
 
+    contractCase('counts the uploaded bytes held, and the most held at once, in its stats', ['unmetered', 'fresh-state'], async (backend) => {
+      if (!backend.stats) return;
+      const first = await backend.client.files.upload({ file: new Blob([createSamplePng('held-1')]), config: { mimeType: 'image/png' } });
+      const second = await backend.client.files.upload({ file: new Blob([createSamplePng('held-2')]), config: { mimeType: 'image/png' } });
+      const both = Number(first.sizeBytes) + Number(second.sizeBytes);
+      await backend.client.files.delete({ name: first.name ?? '' });
+      // A second delete of the same file is refused, and must not count its bytes off twice.
+      await expectApiError(backend.client.files.delete({ name: first.name ?? '' }), 403, 'PERMISSION_DENIED');
+      expect(await backend.stats()).toMatchObject({ uploadedBytesHeld: Number(second.sizeBytes), peakUploadedBytesHeld: both });
+    });
+
     contractCase('expires a file 48 hours after creation on the emulator clock', ['clock', 'fresh-state'], async (backend) => {
       const file = await backend.client.files.upload({ file: new Blob([createSamplePng('expire')]), config: { mimeType: 'image/png' } });
       await backend.advanceClock(48 * 3600 * 1000 - 1);
