@@ -1,9 +1,10 @@
 // What a user gets from `npm install chargen`: the packed tarball, installed into an empty folder with the lockfile's
 // dependencies (no dev ones), runs its command on the built-in emulator and the library program of docs/library.md
 // (compiled with tsc against the shipped declarations). .ci/run runs this file on Node 20 and on Node 24.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPackedTarball, listTarball, repositoryRoot, withoutChargenSettings, type InstalledPackage } from './install-package.ts';
@@ -81,6 +82,23 @@ describe('the packed tarball, installed into an empty folder', () => {
     expect(summary.backend?.identity).toBe('emulator');
     expect(summary.outputs).toHaveLength((await readdir(join(project, 'input_images'))).length);
   }, 180_000);
+
+  it('chargen ui serves its page and scripts from the installed package (on the run above)', async () => {
+    const project = join(installed.folder, 'run-project');
+    const child = spawn(process.execPath, [chargen, 'ui', '--port', '0'], { cwd: project, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let url = '';
+      for await (const line of createInterface({ input: child.stdout })) {
+        url = /^chargen ui: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1] ?? '';
+        if (url) break;
+      }
+      expect(url).not.toBe('');
+      expect(await (await fetch(url)).text()).toContain('<!doctype html>');
+      expect((await fetch(`${url}app.js`)).status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 60_000);
 
   it('compiles the library program of docs/library.md against the declarations (tsc, strict) and runs it', async () => {
     const project = await createProject(installed, 'library-project');
