@@ -1,9 +1,9 @@
 /**
  * The UI server on a large workspace: how long the queue, a gallery page and a detail take to answer, against a
- * baseline measured in the same run (reading and parsing the synthesize checkpoint once: the floor of any first look).
+ * baseline measured in the same run (reading the synthesize checkpoint from its database once: the floor of any first look).
  * Run: npm run bench:ui -- [outputs, default 100000]
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,7 @@ import { startUiServer } from '../pipeline/cli/ui-command.ts';
 import { resolveConfig } from '../pipeline/config/load-config.ts';
 import { createMemoryLogger } from '../lib/logger.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
-import { synthesizeCheckpointPath, writeSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
+import { readSynthesizeCheckpoint, writeSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 
 const outputCount = Number(process.argv[2] ?? 100_000);
 const failureCount = Math.round(outputCount / 50);
@@ -33,15 +33,11 @@ async function measure(run: () => Promise<number>): Promise<{ milliseconds: numb
   return { milliseconds: performance.now() - start, bytes };
 }
 
-const baseline = await measure(async () => {
-  const text = await readFile(synthesizeCheckpointPath(workspaceDirectory), 'utf8');
-  JSON.parse(text);
-  return text.length;
-});
+const baseline = await measure(async () => (await readSynthesizeCheckpoint(workspaceDirectory))?.outputs.length ?? 0);
 const ui = await startUiServer({ cwd: project, env: {}, config: resolveConfig({ env: {}, flags: {} }), logger: createMemoryLogger(), port: 0 });
 const ask = (path: string) => measure(async () => (await (await fetch(new URL(path, ui.url))).text()).length);
 const rows: [string, { milliseconds: number; bytes: number }][] = [
-  ['baseline: read + JSON.parse of outputs.json', baseline],
+  ['baseline: the synthesize checkpoint read whole from checkpoints.sqlite', baseline],
   ['queue, first (parses and validates)', await ask('/api/queue')],
   ['queue, again (nothing changed)', await ask('/api/queue')],
   ['gallery, first page of 60', await ask('/api/gallery?limit=60')],

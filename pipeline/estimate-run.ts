@@ -1,5 +1,5 @@
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
-import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
+import { readAnalysisState } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
 import { planSynthesis } from '../stages/synthesize/core/plan-synthesis.ts';
 import { listOutputFolder } from '../stages/synthesize/list-output-folder.ts';
@@ -95,8 +95,8 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   let analyze: StagePlan;
   let pendingImages = 0;
   if (analysisFresh) {
-    const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
-    analyze = { items: checkpoint?.records.length ?? 0, cached: checkpoint?.records.length ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
+    const checkpoint = await readAnalysisState(context.workspace.directory);
+    analyze = { items: checkpoint?.records ?? 0, cached: checkpoint?.records ?? 0, toSend: 0, jobs: 0, costUsd: 0, estimated: false };
   } else {
     const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context), scanned: (await context.listInput()).entries });
     const cachedKeys = await readCachedKeys({ stateDirectory, stage: 'analyze' });

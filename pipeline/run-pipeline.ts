@@ -1,5 +1,5 @@
 import { join, relative, resolve } from 'node:path';
-import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
+import { readSynthesisStateFrom, readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { checkRunInputs } from './config/check-run-inputs.ts';
 import { ChargenError, CheckpointError, exitCodeFor, InterruptedError, JobsPendingError, type ExitCode } from '../lib/errors.ts';
@@ -15,6 +15,7 @@ import { compileStep } from '../stages/compile/compile-step.ts';
 import { emptySummary, stageNames, type DeadLetter, type StageName, type StageStep, type StageSummary } from '../stages/stage-step.ts';
 import { synthesizeStep } from '../stages/synthesize/synthesize-step.ts';
 import { runFlow } from './flow/run-flow.ts';
+import { moveJsonCheckpoints } from '../stages/move-json-checkpoints.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
@@ -23,7 +24,8 @@ import { pickSamplingParameters } from '../stages/analyze/core/build-analysis-re
 import { listModelUses } from './list-model-uses.ts';
 import { formatCommand, type CommandFlags } from './format-command.ts';
 import { toApiUnreachableError } from '../lib/gemini/detect-unreachable-api.ts';
-import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
+import { readAnalysisStateFrom } from '../stages/analyze/analysis-checkpoint.ts';
+import { readCheckpointStore } from '../lib/store/checkpoint-store.ts';
 import { describeWorkspaceBackends, listWorkspaceBackends } from './list-workspace-backends.ts';
 
 export { describePlan };
@@ -138,8 +140,8 @@ type Selection = ReturnType<typeof selectStages>;
 
 /** How many of the failures in the checkpoints trying again can mend (a lost upload, an answer lost to line errors). */
 async function countRetryableFailures(context: PipelineContext): Promise<number> {
-  const [analysis, synthesis] = await Promise.all([readAnalysisCheckpoint(context.workspace.directory), readSynthesizeCheckpoint(context.workspace.directory)]);
-  return [...(analysis?.failures ?? []), ...(synthesis?.failures ?? [])].filter((failure) => failure.retryable === true).length;
+  const counts = readCheckpointStore(context.workspace.directory, (store) => (readAnalysisStateFrom(store)?.retryableFailures ?? 0) + (readSynthesisStateFrom(store)?.retryableFailures ?? 0));
+  return counts ?? 0;
 }
 
 /** Pure: the failures' line; "run again" only when running again can mend some of them. */
@@ -272,6 +274,12 @@ async function moveResultLogs(options: { workspaceDirectory: string; logger: Log
   if (moved.files > 0) options.logger.info(`workspace: ${formatCount(moved.outcomes, 'answer')} moved from ${formatCount(moved.files, 'result log')} into state.sqlite`);
 }
 
+/** The JSON checkpoints and output names of an older chargen moved into checkpoints.sqlite, once, and said so. */
+async function moveCheckpointFiles(options: { workspaceDirectory: string; logger: Logger }): Promise<void> {
+  const moved = await moveJsonCheckpoints({ workspaceDirectory: options.workspaceDirectory, now: Date.now, onDamaged: (message) => options.logger.warn(message) });
+  if (moved > 0) options.logger.info(`workspace: ${formatCount(moved, 'checkpoint file')} moved into checkpoints.sqlite`);
+}
+
 /**
  * `chargen run`: brings the outputs up to date, stage by stage. A stage whose checkpoint is current is skipped; one
  * that runs reuses every answer paid for before. Returns the outcome, never exits: the CLI prints it.
@@ -286,6 +294,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   try {
     const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
     if (!options.dryRun) await moveResultLogs({ workspaceDirectory, logger });
+    if (!options.dryRun) await moveCheckpointFiles({ workspaceDirectory, logger });
     context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, forRun: true, ...(options.environment ? { environment: options.environment } : {}) });
     const outcome = await runInContext(context, options).catch((error: unknown) => {
       throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });

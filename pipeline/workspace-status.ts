@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readAnalysisCheckpoint } from '../stages/analyze/analysis-checkpoint.ts';
-import { readPromptsCheckpoint } from '../stages/compile/prompts-checkpoint.ts';
-import { readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
+import { readAnalysisStateFrom } from '../stages/analyze/analysis-checkpoint.ts';
+import { readSynthesisStateFrom } from '../stages/synthesize/synthesize-checkpoint.ts';
+import { readCheckpointStore } from '../lib/store/checkpoint-store.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { resolveBackend, type BackendResolution } from './connect-backend.ts';
 import { WorkspaceMissingError } from '../lib/errors.ts';
@@ -86,12 +86,14 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(workspaceDirectory);
   const resolution = await resolveBackend({ choice: options.config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
-  const [analysis, prompts, synthesis, backends] = await Promise.all([
-    readAnalysisCheckpoint(workspaceDirectory),
-    readPromptsCheckpoint(workspaceDirectory),
-    readSynthesizeCheckpoint(workspaceDirectory),
-    listWorkspaceBackends(workspaceDirectory),
-  ]);
+  // Counted in the checkpoint database, never read whole: a run may be writing it (status then shows its progress).
+  const checkpoints = readCheckpointStore(workspaceDirectory, (store) => ({
+    analysis: readAnalysisStateFrom(store),
+    prompts: store.readState('compile') ? store.count('compile', 'prompt') : undefined,
+    synthesis: readSynthesisStateFrom(store),
+  }));
+  const { analysis, prompts, synthesis } = checkpoints ?? {};
+  const backends = await listWorkspaceBackends(workspaceDirectory);
   // The built-in emulator runs inside a `chargen run`: with none holding the workspace, its open jobs are gone.
   const emulatorAlive = (await readLockHolder(workspaceDirectory)) !== undefined;
   const jobs = backends.flatMap((backend) =>
@@ -125,9 +127,9 @@ export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.Pr
       openJobs: jobs.filter((job) => job.backend === backend.identity && !isJobSettled(job.state)).length,
     })),
     stages: {
-      analyze: { checkpoint: analysis !== undefined, items: analysis?.records.length ?? 0, failed: analysis?.failures.length ?? 0 },
-      compile: { checkpoint: prompts !== undefined, items: prompts?.prompts.length ?? 0, failed: 0 },
-      synthesize: { checkpoint: synthesis !== undefined, items: synthesis?.outputs.length ?? 0, failed: synthesis?.failures.length ?? 0 },
+      analyze: { checkpoint: analysis !== undefined, items: analysis?.records ?? 0, failed: analysis?.failures ?? 0 },
+      compile: { checkpoint: prompts !== undefined, items: prompts ?? 0, failed: 0 },
+      synthesize: { checkpoint: synthesis !== undefined, items: synthesis?.outputs ?? 0, failed: synthesis?.failures ?? 0 },
     },
     jobs,
     resolution,

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../../lib/gemini/job-record.ts';
 import { openWorkspace } from '../../lib/store/open-workspace.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
-import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { readSynthesisState } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { contactSheetFileName } from '../../stages/synthesize/write-contact-sheet.ts';
 import { readWorkspaceJobRecords } from '../../test/support/read-workspace-job-records.ts';
 import { spawnSync } from 'node:child_process';
@@ -56,7 +56,7 @@ export async function auditOutputs(options: { project: Project; failures: readon
     wholeBySource.set(sidecar.source.path, (wholeBySource.get(sidecar.source.path) ?? 0) + 1);
   }
   const unfixable = new Set(options.failures.filter((failure) => !failure.retryable).map((failure) => failure.source));
-  const checkpoint = await readSynthesizeCheckpoint(project.workspaceDirectory).catch(() => undefined);
+  const checkpoint = await readSynthesisState(project.workspaceDirectory).catch(() => undefined);
   return {
     inputs: project.inputNames.length,
     exactlyOnce: project.inputNames.filter((input) => wholeBySource.get(input) === 1).length,
@@ -65,7 +65,7 @@ export async function auditOutputs(options: { project: Project; failures: readon
     broken,
     strayImages: names.filter((name) => !isTemporaryName(name) && !name.endsWith('.json') && name !== contactSheetFileName && !referenced.has(name)),
     temporaryFiles: names.filter(isTemporaryName),
-    checkpointOutputs: checkpoint?.outputs.length ?? 0,
+    checkpointOutputs: checkpoint?.outputs ?? 0,
   };
 }
 

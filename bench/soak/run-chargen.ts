@@ -1,5 +1,6 @@
-import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { readAnalyzeFailuresFrom } from '../../stages/analyze/analysis-checkpoint.ts';
+import { readSynthesisFailuresFrom } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { readCheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -192,17 +193,22 @@ export interface Failure {
   retryable: boolean;
 }
 
-/** Dead letters as the checkpoints record them, with whether a rerun may fix them. */
+/** Dead letters as the checkpoints record them (read from the checkpoint database, failures only), with whether a rerun may fix them. */
 export async function readFailures(project: Project): Promise<Failure[]> {
   const failures: Failure[] = [];
-  const analysis = await readAnalysisCheckpoint(project.workspaceDirectory).catch(() => undefined);
+  const read = <T>(reader: Parameters<typeof readCheckpointStore<T>>[1]): T | undefined => {
+    try {
+      return readCheckpointStore(project.workspaceDirectory, reader);
+    } catch {
+      return undefined;
+    }
+  };
   // Older analysis checkpoints keep no retryable flag; their fix says "Run again…" exactly when a rerun may succeed
   // (stages/analyze/analyze-images.ts), as opposed to a refused or unreadable image.
-  for (const failure of analysis?.failures ?? []) {
+  for (const failure of read(readAnalyzeFailuresFrom) ?? []) {
     failures.push({ stage: 'analyze', source: failure.sourcePath, reason: failure.reason, retryable: failure.retryable ?? /^Run again\b/.test(failure.fix) });
   }
-  const outputs = await readSynthesizeCheckpoint(project.workspaceDirectory).catch(() => undefined);
-  for (const failure of outputs?.failures ?? []) failures.push({ stage: 'synthesize', source: failure.sourcePath, reason: failure.reason, retryable: failure.retryable });
+  for (const failure of read(readSynthesisFailuresFrom) ?? []) failures.push({ stage: 'synthesize', source: failure.sourcePath, reason: failure.reason, retryable: failure.retryable });
   return failures;
 }
 

@@ -33,12 +33,12 @@ function readSchemaVersion(connection: Database.Database): number {
 }
 
 /** Brings the schema up to the last migration, each step in its own transaction with its version row. */
-function migrate(connection: Database.Database, options: { path: string; migrations: readonly SchemaMigration[]; now: () => number }): void {
+function migrate(connection: Database.Database, options: { path: string; migrations: readonly SchemaMigration[]; now: () => number; fix: string }): void {
   connection.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
   const current = readSchemaVersion(connection);
   const latest = options.migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new WorkspaceFileError({ path: options.path, problem: `has schema version ${current}, newer than this chargen knows (${latest})`, fix: deleteFix });
+    throw new WorkspaceFileError({ path: options.path, problem: `has schema version ${current}, newer than this chargen knows (${latest})`, fix: options.fix });
   }
   for (const migration of options.migrations) {
     if (migration.version <= current) continue;
@@ -58,27 +58,31 @@ function wrap(path: string, connection: Database.Database): WorkspaceDatabase {
   };
 }
 
-function openConnection(path: string): Database.Database {
+function openConnection(path: string, fix: string): Database.Database {
   try {
     return new Database(path, { timeout: busyTimeoutMilliseconds });
   } catch (error) {
-    throw new WorkspaceFileError({ path, problem: `cannot be opened as a database (${(error as Error).message})`, fix: deleteFix, cause: error });
+    throw new WorkspaceFileError({ path, problem: `cannot be opened as a database (${(error as Error).message})`, fix, cause: error });
   }
 }
 
-/** Opens (creating it on first use) the database and migrates its schema; the caller closes it. */
-export function openWorkspaceDatabase(options: { path: string; now: () => number; migrations?: readonly SchemaMigration[] }): WorkspaceDatabase {
+/**
+ * Opens (creating it on first use) the database and migrates its schema; the caller closes it. `fix` is what a
+ * damaged or newer file's message advises (by default: delete the workspace).
+ */
+export function openWorkspaceDatabase(options: { path: string; now: () => number; migrations?: readonly SchemaMigration[]; fix?: string }): WorkspaceDatabase {
+  const fix = options.fix ?? deleteFix;
   mkdirSync(dirname(options.path), { recursive: true });
-  const connection = openConnection(options.path);
+  const connection = openConnection(options.path, fix);
   try {
     connection.pragma('journal_mode = WAL');
     connection.pragma('synchronous = FULL');
     connection.pragma('foreign_keys = ON');
-    migrate(connection, { path: options.path, migrations: options.migrations ?? schemaMigrations, now: options.now });
+    migrate(connection, { path: options.path, migrations: options.migrations ?? schemaMigrations, now: options.now, fix });
   } catch (error) {
     connection.close();
     if (error instanceof WorkspaceFileError) throw error;
-    throw new WorkspaceFileError({ path: options.path, problem: `is not a chargen database (${(error as Error).message})`, fix: deleteFix, cause: error });
+    throw new WorkspaceFileError({ path: options.path, problem: `is not a chargen database (${(error as Error).message})`, fix, cause: error });
   }
   return wrap(options.path, connection);
 }
@@ -87,7 +91,8 @@ export function openWorkspaceDatabase(options: { path: string; now: () => number
  * Opens an existing database for reading only (a dry run, `status`, the UI while a run writes): undefined when
  * there is none yet, and an error when its schema is not the one this chargen reads.
  */
-export function openWorkspaceDatabaseForReading(options: { path: string; migrations?: readonly SchemaMigration[] }): WorkspaceDatabase | undefined {
+export function openWorkspaceDatabaseForReading(options: { path: string; migrations?: readonly SchemaMigration[]; fix?: string }): WorkspaceDatabase | undefined {
+  const fix = options.fix ?? deleteFix;
   // No database yet (nor, maybe, its folder): nothing to read, and nothing is created.
   if (!existsSync(options.path)) return undefined;
   let connection: Database.Database;
@@ -95,7 +100,7 @@ export function openWorkspaceDatabaseForReading(options: { path: string; migrati
     connection = new Database(options.path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMilliseconds });
   } catch (error) {
     if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') return undefined;
-    throw new WorkspaceFileError({ path: options.path, problem: `cannot be opened as a database (${(error as Error).message})`, fix: deleteFix, cause: error });
+    throw new WorkspaceFileError({ path: options.path, problem: `cannot be opened as a database (${(error as Error).message})`, fix, cause: error });
   }
   const latest = (options.migrations ?? schemaMigrations).at(-1)?.version ?? 0;
   let version: number;
@@ -103,13 +108,13 @@ export function openWorkspaceDatabaseForReading(options: { path: string; migrati
     version = readSchemaVersion(connection);
   } catch (error) {
     connection.close();
-    throw new WorkspaceFileError({ path: options.path, problem: `is not a chargen database (${(error as Error).message})`, fix: deleteFix, cause: error });
+    throw new WorkspaceFileError({ path: options.path, problem: `is not a chargen database (${(error as Error).message})`, fix, cause: error });
   }
   if (version !== latest) {
     connection.close();
     // Older: the next run migrates it; until then a reader sees nothing in it rather than guessing its tables.
     if (version < latest) return undefined;
-    throw new WorkspaceFileError({ path: options.path, problem: `has schema version ${version}, newer than this chargen knows (${latest})`, fix: deleteFix });
+    throw new WorkspaceFileError({ path: options.path, problem: `has schema version ${version}, newer than this chargen knows (${latest})`, fix });
   }
   return wrap(options.path, connection);
 }

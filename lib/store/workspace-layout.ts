@@ -5,8 +5,9 @@ import { join } from 'node:path';
  * from one backend's state folder (`<workspace>/backends/<identity>`). Pure: it names paths, it never touches them.
  *
  * ```
- * <workspace>/workspace.json, lock
- *   analyze/analysis.json   compile/prompts.json   synthesize/outputs.json, names.json, names/<folder hash>.json
+ * <workspace>/workspace.json, lock, checkpoints.sqlite
+ *   (analyze/analysis.json   compile/prompts.json   synthesize/outputs.json, names.json, names/<folder hash>.json:
+ *    before checkpoints.sqlite, moved into it once)
  *   backends/<identity>/backend.json, state.sqlite, request-mime-type.json
  *     jobs/<stage>/<displayName>.json   requests/<stage>/<displayName>.jsonl   downloads/<stage>/<displayName>.jsonl
  *     blobs/synthesize/<sha256>   (results/<stage>.jsonl, uploads.jsonl: before state.sqlite, moved into it once)
@@ -23,6 +24,12 @@ export function workspaceLockPath(workspaceDirectory: string): string {
   return join(workspaceDirectory, 'lock');
 }
 
+/** The stages' checkpoints and the output names, in one database (lib/store/checkpoint-store.ts). */
+export function checkpointDatabasePath(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'checkpoints.sqlite');
+}
+
+/** The analysis checkpoint before checkpoints.sqlite: moved into it once, then removed. */
 export function analysisCheckpointPath(workspaceDirectory: string): string {
   return join(workspaceDirectory, 'analyze', 'analysis.json');
 }

@@ -4,24 +4,33 @@ import type { Logger } from '../../lib/logger.ts';
 import type { AnalyzedImage, AnalyzeFailure } from '../../stages/analyze/analysis-result.ts';
 import { analyzeCollectedImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
 import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
+import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { StageName } from '../../stages/stage-step.ts';
 import { synthesizeChunk, type PreparedOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
 import { toSynthesisBackend } from '../../stages/synthesize/synthesize-images-options.ts';
 
-/** What one chunk made of its images: their records (and failures), their prompts' count, their images. */
+/** What one chunk leaves in memory once its items are in the checkpoints: counts for the run's summary. */
 export interface FlowChunkResult {
-  records: AnalyzedImage[];
-  failures: AnalyzeFailure[];
   prompts: number;
-  synthesis: SynthesizeResult;
+  /** Outputs found current, nothing asked. */
+  unchanged: number;
+  report: SynthesizeResult['report'];
+}
+
+/** Where a chunk's items go as each stage finishes with them (the checkpoint store, written in one transaction each). */
+export interface FlowChunkRecorder {
+  analysis(result: { records: readonly AnalyzedImage[]; failures: readonly AnalyzeFailure[] }): void;
+  prompts(prompts: readonly GenerationPrompt[]): void;
+  synthesis(result: SynthesizeResult): void;
 }
 
 /**
  * One chunk's way through the stages on its own: its images analysed, its prompts compiled as soon as its records are
  * in, its images asked for and placed, while the run's other chunks are where they are. The stages' own code does each
- * step; the checkpoints are written once every chunk is through (see run-flow.ts).
+ * step; each stage's items go to the checkpoints as the chunk is done with them, so the run holds none of them once
+ * the chunk is through (see run-flow.ts).
  */
 export async function runFlowChunk(options: {
   context: StageContext;
@@ -34,6 +43,7 @@ export async function runFlowChunk(options: {
   logger: Logger;
   /** Told as the chunk moves on to the next stage (the run says where it stopped, when it stops). */
   onStage: (stage: StageName) => void;
+  record: FlowChunkRecorder;
 }): Promise<FlowChunkResult> {
   const { context, backend, logger } = options;
   const { config } = context;
@@ -47,8 +57,10 @@ export async function runFlowChunk(options: {
     logger,
     ...label,
   });
+  options.record.analysis(analysis);
   options.onStage('compile');
   const prompts = compilePrompts({ records: analysis.records, templates: options.templates, settings: config.compile });
+  options.record.prompts(prompts);
   logger.info(`compile: ${formatCount(prompts.length, 'prompt')}${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`);
   options.onStage('synthesize');
   const synthesis = await synthesizeChunk({
@@ -62,5 +74,6 @@ export async function runFlowChunk(options: {
     onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),
     ...label,
   });
-  return { records: analysis.records, failures: analysis.failures, prompts: prompts.length, synthesis };
+  options.record.synthesis(synthesis);
+  return { prompts: prompts.length, unchanged: synthesis.outputs.filter((output) => output.status === 'unchanged').length, report: synthesis.report };
 }

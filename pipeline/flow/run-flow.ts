@@ -1,21 +1,25 @@
-import { compareText } from '../../lib/compare-text.ts';
 import { JobsPendingError } from '../../lib/errors.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
-import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, recordAnalysis } from '../../stages/analyze/analyze-step.ts';
+import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
-import { compileStep, loadPromptTemplates } from '../../stages/compile/compile-step.ts';
-import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
-import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { loadPromptTemplates } from '../../stages/compile/compile-step.ts';
+import { readAnalyzedImagePages, readAnalyzeFailuresFrom, toAnalysisItems } from '../../stages/analyze/analysis-checkpoint.ts';
+import { readSynthesisFailuresFrom, toSynthesisItems } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { toPromptItems } from '../../stages/compile/prompts-checkpoint.ts';
+import { createCompileFingerprint } from '../../stages/compile/core/fingerprint-compile.ts';
+import type { PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
+import { openCheckpointStore, type CheckpointStore } from '../../lib/store/checkpoint-store.ts';
+import { formatCount } from '../../lib/format-count.ts';
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { DeadLetter, StageName, StageSummary } from '../../stages/stage-step.ts';
-import { prepareOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
-import { fingerprintSynthesizeStep, readPrompts, recordSynthesis } from '../../stages/synthesize/synthesize-step.ts';
-import { runFlowChunk, type FlowChunkResult } from './flow-chunk.ts';
+import { prepareOutputFolder } from '../../stages/synthesize/synthesize-images.ts';
+import { fingerprintSynthesizeFrom, summarizeSynthesis } from '../../stages/synthesize/synthesize-step.ts';
+import { runFlowChunk, type FlowChunkRecorder, type FlowChunkResult } from './flow-chunk.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { formatChunkLabel } from './format-chunk-label.ts';
 
-/** How a run that flowed ended: every chunk through (checkpoints written), or stopped in a stage (nothing written). */
+/** How a run that flowed ended: every chunk through (checkpoints complete), or stopped in a stage (checkpoints left being written). */
 export type FlowOutcome =
   | { status: 'done'; stages: Record<StageName, StageSummary>; deadLetter: DeadLetter[] }
   | { status: 'stopped'; stage: StageName; error: unknown; pendingJobs: number };
@@ -36,20 +40,38 @@ function createChunkLogger(logger: Logger): Logger {
   return chunkLogger;
 }
 
+/** Each chunk's items into the checkpoints as its stages finish with them, one transaction each. */
+function createChunkRecorder(context: StageContext, store: CheckpointStore): FlowChunkRecorder {
+  return {
+    analysis: (result) => store.putItems('analyze', toAnalysisItems(result)),
+    prompts: (prompts) => store.putItems('compile', toPromptItems(prompts)),
+    synthesis: (result) => store.putItems('synthesize', toSynthesisItems({ outputDirectory: context.outputDirectory, ...result }), result.warnings),
+  };
+}
+
 /**
  * `chargen run` over stages that all need to run: the images cut into chunks (gemini.chunkMaxLines each) that go
  * through analyze → compile → synthesize each on its own, so a chunk's images are made while others are still
  * analysed and one stuck job holds only its own chunk. Jobs are bounded by the backend's one limiter
- * (maxJobsInFlight), chunks under way by the same number. The stages' checkpoints are written once every chunk is
- * through, as the stages write them; a run stopped before (interrupted, jobs left running) writes none, and the next
- * run finds every answer in the workspace's caches.
+ * (maxJobsInFlight), chunks under way by the same number. Each chunk's records, prompts and outputs go into the
+ * checkpoint store as it finishes with them, so the run holds no item beyond the chunks under way; the checkpoints
+ * are marked as being written until every chunk is through, when their fingerprints are written. A run stopped
+ * before (interrupted, jobs left running) leaves them being written (never fresh), and the next run finds every
+ * answer in the workspace's caches.
  */
 export async function runFlow(context: StageContext, options: { forced: ReadonlySet<StageName> }): Promise<FlowOutcome> {
+  // A damaged checkpoint database stops the run here, naming its fix.
+  const store = openCheckpointStore({ workspaceDirectory: context.workspace.directory, now: Date.now });
+  try {
+    return await flowThroughChunks(context, { ...options, store });
+  } finally {
+    store.close();
+  }
+}
+
+async function flowThroughChunks(context: StageContext, options: { forced: ReadonlySet<StageName>; store: CheckpointStore }): Promise<FlowOutcome> {
   const { config, logger } = context;
-  // A damaged checkpoint of a stage not forced stops the run naming its fix, as the stage's step does (a forced one is
-  // not read, and simply replaced).
-  if (!options.forced.has('analyze')) await readAnalysisCheckpoint(context.workspace.directory);
-  if (!options.forced.has('synthesize')) await readSynthesizeCheckpoint(context.workspace.directory);
+  const { store } = options;
   const fingerprint = await fingerprintAnalyzeStep(context);
   const listing = await listAnalyzeInput(context);
   const instructionTemplate = await readAnalysisTemplate();
@@ -62,9 +84,14 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the budget a chunk: one chunk's images go up while another's are still held by its jobs.
   const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.budgetBytes / 2, sizeOf: (image) => image.sizeBytes });
+  // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
+  const previousCompile = store.readState('compile')?.fingerprint;
+  store.begin(['analyze', 'compile', 'synthesize']);
+  store.putItems('analyze', toAnalysisItems({ records: [], failures: collected.failures }), collected.warnings);
   logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);
+  const record = createChunkRecorder(context, store);
   let stopped = false;
   const ends = await mapWithConcurrency({
     items: chunks,
@@ -77,7 +104,7 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
       const giveBack = await backend.storage.reserve(images.reduce((sum, image) => sum + image.sizeBytes, 0));
       try {
         const chunkLabel = formatChunkLabel({ index, count: chunks.length });
-        const result = await runFlowChunk({ context, backend, collected: toChunkCollection(collected, images), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), ...(chunkLabel ? { chunkLabel } : {}) });
+        const result = await runFlowChunk({ context, backend, collected: toChunkCollection(collected, images), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
         await backend.releaseUploads(images.map((image) => image.sha256));
         return { status: 'done', result };
       } catch (error) {
@@ -92,7 +119,7 @@ export async function runFlow(context: StageContext, options: { forced: Readonly
   const stop = findStop(ends);
   if (stop) return stop;
   const results = ends.flatMap((end) => (end.status === 'done' ? [end.result] : []));
-  return recordFlow(context, { fingerprint, collected, results, forced: options.forced });
+  return recordFlow(context, { store, fingerprint, templates, previousCompile, images: collected.representatives.length, results, forced: options.forced });
 }
 
 /** The first chunk that stopped for good (an error, an interrupt) wins over chunks whose jobs are left running. */
@@ -105,36 +132,44 @@ function findStop(ends: readonly ChunkEnd[]): Extract<FlowOutcome, { status: 'st
   return { status: 'stopped', stage: earliest, error: first.error, pendingJobs };
 }
 
-/** Every chunk through: the three checkpoints written as the stages write them, and what each stage did. */
-async function recordFlow(context: StageContext, options: { fingerprint: string; collected: CollectedImages; results: FlowChunkResult[]; forced: ReadonlySet<StageName> }): Promise<FlowOutcome> {
-  const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);
-  const byOutput = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) => byPath(left, right) || left.variant - right.variant;
-  const { results, collected } = options;
-  const analysis = await recordAnalysis(context, {
-    fingerprint: options.fingerprint,
-    result: {
-      records: results.flatMap((result) => result.records).sort(byPath),
-      failures: [...collected.failures, ...results.flatMap((result) => result.failures)].sort(byPath),
-      warnings: collected.warnings,
+/** The compile fingerprint of the records every chunk wrote, read back a page at a time in the checkpoint's order. */
+function fingerprintCompiled(context: StageContext, store: CheckpointStore, templates: PromptTemplates): string {
+  const fingerprint = createCompileFingerprint({ templatesFingerprint: templates.fingerprint, settings: context.config.compile });
+  for (const records of readAnalyzedImagePages(store)) fingerprint.add(records);
+  return fingerprint.digest();
+}
+
+/**
+ * Every chunk through: the three checkpoints' fingerprints written (their items are in already), and what each stage
+ * did, counted in the store; only the failures (the dead letters) are read back whole.
+ */
+async function recordFlow(
+  context: StageContext,
+  options: { store: CheckpointStore; fingerprint: string; templates: PromptTemplates; previousCompile: string | undefined; images: number; results: FlowChunkResult[]; forced: ReadonlySet<StageName> },
+): Promise<FlowOutcome> {
+  const { store, results } = options;
+  store.finish('analyze', options.fingerprint);
+  const analyzeReport = context.reports.get('analyze');
+  const analysis = summarizeAnalysis({ records: store.count('analyze', 'record'), failures: readAnalyzeFailuresFrom(store) }, { cached: analyzeReport?.cachedKeys ?? 0, requestsSent: analyzeReport?.sentLines ?? 0, skipped: false });
+  const compileFingerprint = fingerprintCompiled(context, store, options.templates);
+  store.finish('compile', compileFingerprint);
+  const prompts = store.count('compile', 'prompt');
+  const compileSkipped = !options.forced.has('compile') && options.previousCompile === compileFingerprint;
+  context.logger.info(`compile: ${formatCount(prompts, 'prompt')} ${compileSkipped ? 'unchanged' : 'written'}`);
+  const compile = { summary: { status: compileSkipped ? 'skipped' : 'done', total: prompts, succeeded: prompts, failed: 0, cached: 0, requestsSent: 0 } satisfies StageSummary, deadLetter: [] };
+  const failures = readSynthesisFailuresFrom(store);
+  const outputs = store.count('synthesize', 'output');
+  context.logger.progress?.({ stage: 'analyze', done: options.images, total: options.images });
+  context.logger.progress?.({ stage: 'synthesize', done: outputs + failures.length, total: outputs + failures.length });
+  store.finish('synthesize', fingerprintSynthesizeFrom(context, store));
+  const synthesize = summarizeSynthesis(
+    { outputs, failures },
+    {
+      cached: sumOf(results, (result) => result.unchanged + result.report.cachedKeys),
+      requestsSent: sumOf(results, (result) => result.report.sentLines),
+      status: failures.length > 0 ? 'done-with-failures' : 'done',
     },
-  });
-  const compile = await compileStep.run(context, { force: options.forced.has('compile') });
-  const synthesis: SynthesizeResult = {
-    outputs: results.flatMap((result) => result.synthesis.outputs).sort(byOutput),
-    failures: results.flatMap((result) => result.synthesis.failures).sort(byOutput),
-    warnings: results.flatMap((result) => result.synthesis.warnings),
-    report: {
-      cachedKeys: sumOf(results, (result) => result.synthesis.report.cachedKeys),
-      sentLines: sumOf(results, (result) => result.synthesis.report.sentLines),
-      jobsCreated: sumOf(results, (result) => result.synthesis.report.jobsCreated),
-      jobsAdopted: sumOf(results, (result) => result.synthesis.report.jobsAdopted),
-      requests: sumOf(results, (result) => result.synthesis.report.requests),
-    },
-  };
-  const total = synthesis.outputs.length + synthesis.failures.length;
-  context.logger.progress?.({ stage: 'analyze', done: collected.representatives.length, total: collected.representatives.length });
-  context.logger.progress?.({ stage: 'synthesize', done: total, total });
-  const synthesize = await recordSynthesis(context, { fingerprint: fingerprintSynthesizeStep(context, await readPrompts(context)), result: synthesis });
+  );
   return {
     status: 'done',
     stages: { analyze: analysis.summary, compile: compile.summary, synthesize: synthesize.summary },

@@ -1,9 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analysisCheckpointPath, readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import type { AnalysisCheckpoint } from '../../stages/analyze/analysis-result.ts';
-import { promptsCheckpointPath, readPromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
-import { readSynthesizeCheckpoint, synthesizeCheckpointPath, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { readPromptsCheckpoint, type PromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
+import { readSynthesizeCheckpoint, type SynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
+import { checkpointDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../../lib/gemini/job-record.ts';
 import { stageNames } from '../../stages/stage-step.ts';
 import { readLockHolder, type LockHolder } from '../../lib/store/workspace-lock.ts';
@@ -23,11 +24,14 @@ async function readSignature(path: string): Promise<string> {
   return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'absent';
 }
 
-/** Re-reads a file only when its inode, size or mtime moved: checkpoints of 100k images take a while to parse. */
+/**
+ * Re-reads the checkpoints only when their database (or its write-ahead log, where a run's commits land first) moved:
+ * checkpoints of 100k images take a while to read.
+ */
 function cacheBySignature<T>(path: string, read: () => Promise<T>): () => Promise<T> {
   let last: { signature: string; value: Promise<T> } | undefined;
   return async () => {
-    const signature = await readSignature(path);
+    const signature = `${await readSignature(path)}/${await readSignature(`${path}-wal`)}`;
     if (last?.signature !== signature) {
       const value = read();
       last = { signature, value };
@@ -50,9 +54,10 @@ export interface WorkspaceFilesReader {
 
 export function createWorkspaceFilesReader(options: { workspaceDirectory: string; stateDirectory: string }): WorkspaceFilesReader {
   const { workspaceDirectory, stateDirectory } = options;
-  const analysis = cacheBySignature(analysisCheckpointPath(workspaceDirectory), () => readAnalysisCheckpoint(workspaceDirectory));
-  const prompts = cacheBySignature(promptsCheckpointPath(workspaceDirectory), () => readPromptsCheckpoint(workspaceDirectory));
-  const synthesis = cacheBySignature(synthesizeCheckpointPath(workspaceDirectory), () => readSynthesizeCheckpoint(workspaceDirectory));
+  const database = checkpointDatabasePath(workspaceDirectory);
+  const analysis = cacheBySignature(database, () => readAnalysisCheckpoint(workspaceDirectory));
+  const prompts = cacheBySignature(database, () => readPromptsCheckpoint(workspaceDirectory));
+  const synthesis = cacheBySignature(database, () => readSynthesizeCheckpoint(workspaceDirectory));
 
   async function readJobs(): Promise<WorkspaceFiles['jobs']> {
     const jobs: WorkspaceFiles['jobs'] = [];

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readAnalysisCheckpoint, writeAnalysisCheckpoint } from './analysis-checkpoint.ts';
+import { readAnalysisState, readAnalyzeFailuresFrom, writeAnalysisCheckpoint } from './analysis-checkpoint.ts';
+import { readCheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { analyzeImages } from './analyze-images.ts';
 import { describeLeftOut, findNestedFolders } from './find-nested-folders.ts';
 import { fingerprintAnalyze } from './core/fingerprint-analyze.ts';
@@ -24,13 +25,14 @@ export async function fingerprintAnalyzeStep(context: StageContext): Promise<str
   return fingerprintAnalyze({ files: listing?.files ?? [], settings: context.config.analyze, template: await readAnalysisTemplate(), backend: context.backendIdentity, codeVersion: context.codeVersion });
 }
 
-function summarize(checkpoint: { records: unknown[]; failures: { sourcePath: string; reason: string }[] }, counts: { cached: number; requestsSent: number; skipped: boolean }): StepResult {
+/** What the step reports of a checkpoint: its records counted, its failures listed (dead letters). */
+export function summarizeAnalysis(checkpoint: { records: number; failures: { sourcePath: string; reason: string }[] }, counts: { cached: number; requestsSent: number; skipped: boolean }): StepResult {
   const failed = checkpoint.failures.length;
   return {
     summary: {
       status: counts.skipped ? 'skipped' : failed > 0 ? 'done-with-failures' : 'done',
-      total: checkpoint.records.length + failed,
-      succeeded: checkpoint.records.length,
+      total: checkpoint.records + failed,
+      succeeded: checkpoint.records,
       failed,
       cached: counts.cached,
       requestsSent: counts.requestsSent,
@@ -57,26 +59,28 @@ export async function listAnalyzeInput(context: StageContext): Promise<InputList
 export async function recordAnalysis(context: StageContext, options: { fingerprint: string; result: Omit<AnalysisCheckpoint, 'kind' | 'version' | 'fingerprint'> }): Promise<StepResult> {
   await writeAnalysisCheckpoint(context.workspace.directory, { ...options.result, fingerprint: options.fingerprint });
   const report = context.reports.get('analyze');
-  return summarize(options.result, { cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0, skipped: false });
+  return summarizeAnalysis({ records: options.result.records.length, failures: options.result.failures }, { cached: report?.cachedKeys ?? 0, requestsSent: report?.sentLines ?? 0, skipped: false });
 }
 
 export const analyzeStep: StageStep = {
   name: 'analyze',
   async isFresh(context) {
-    const checkpoint = await readAnalysisCheckpoint(context.workspace.directory);
+    const checkpoint = await readAnalysisState(context.workspace.directory);
     if (!checkpoint) return { fresh: false, reason: 'there is no analysis checkpoint yet' };
+    if (checkpoint.fingerprint === undefined) return { fresh: false, reason: 'the last run stopped before every image was analysed' };
     if (checkpoint.fingerprint !== (await fingerprintAnalyzeStep(context))) return { fresh: false, reason: 'the images, the analyze settings or the backend changed since the last analysis' };
-    if (checkpoint.failures.some((failure) => failure.retryable)) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
+    if (checkpoint.retryableFailures > 0) return { fresh: false, reason: 'some images failed in a way that trying again can mend' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
     const fingerprint = await fingerprintAnalyzeStep(context);
     const listing = await listAnalyzeInput(context);
     // Forced (--from): the old checkpoint is not even read, so a damaged one is simply replaced.
-    const previous = options.force ? undefined : await readAnalysisCheckpoint(context.workspace.directory);
-    if (previous?.fingerprint === fingerprint && !previous.failures.some((failure) => failure.retryable)) {
-      context.logger.info(`analyze: ${formatCount(previous.records.length, 'record')} unchanged (images, settings and template as before)`);
-      return summarize(previous, { cached: previous.records.length, requestsSent: 0, skipped: true });
+    const previous = options.force ? undefined : await readAnalysisState(context.workspace.directory);
+    if (previous?.fingerprint === fingerprint && previous.retryableFailures === 0) {
+      context.logger.info(`analyze: ${formatCount(previous.records, 'record')} unchanged (images, settings and template as before)`);
+      const failures = readCheckpointStore(context.workspace.directory, readAnalyzeFailuresFrom) ?? [];
+      return summarizeAnalysis({ records: previous.records, failures }, { cached: previous.records, requestsSent: 0, skipped: true });
     }
     const backend = await context.connect();
     const result = await analyzeImages({

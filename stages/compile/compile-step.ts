@@ -1,15 +1,19 @@
-import { join, relative, resolve } from 'node:path';
-import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
+import { join, resolve } from 'node:path';
+import { readAnalysisCheckpoint, readAnalyzedImagePages } from '../analyze/analysis-checkpoint.ts';
+import { createCompileFingerprint } from './core/fingerprint-compile.ts';
+import { readCheckpointStore, writeCheckpointStore, type CheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { compilePrompts } from './core/compile-prompts.ts';
 import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from './load-prompt-templates.ts';
-import { fingerprintCompile, readPromptsCheckpoint, writePromptsCheckpoint, type PromptsCheckpoint } from './prompts-checkpoint.ts';
+import { fingerprintCompile, toPromptItems } from './prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { CheckpointError, WorkspaceFileError } from '../../lib/errors.ts';
+import { CheckpointError } from '../../lib/errors.ts';
 import type { StageContext } from '../stage-context.ts';
 import type { StageStep } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { packageRoot } from '../../lib/package-root.ts';
 
+
+const noAnalysisMessage = 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.';
 
 /** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
 export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
@@ -24,7 +28,7 @@ export function loadPromptTemplates(context: StageContext): Promise<PromptTempla
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
 export async function planCompile(context: StageContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[] }> {
   const analysis = await readAnalysisCheckpoint(context.workspace.directory);
-  if (!analysis) throw new CheckpointError({ message: 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.' });
+  if (!analysis) throw new CheckpointError({ message: noAnalysisMessage });
   const templates = await loadPromptTemplates(context);
   const settings = context.config.compile;
   return {
@@ -34,41 +38,49 @@ export async function planCompile(context: StageContext): Promise<{ fingerprint:
 }
 
 /**
- * The prompts an earlier run compiled; `damaged` when the file is there but unreadable or invalid. Compiling costs
- * nothing, so a damaged file is replaced instead of stopping the run.
+ * The compile fingerprint of the analysis checkpoint's records as they are now, read a page at a time; with `write`,
+ * the prompts are compiled from the same pages and written as they come (a chunk of records never needs the rest).
  */
-async function readPreviousPrompts(context: StageContext): Promise<{ checkpoint?: PromptsCheckpoint; damaged?: string }> {
-  try {
-    const checkpoint = await readPromptsCheckpoint(context.workspace.directory);
-    return checkpoint ? { checkpoint } : {};
-  } catch (error) {
-    if (!(error instanceof WorkspaceFileError)) throw error;
-    return { damaged: relative(context.cwd, error.path) || error.path };
+function compileFromStore(store: CheckpointStore, options: { templates: PromptTemplates; settings: StageContext['config']['compile']; write: boolean }): { fingerprint: string; prompts: number } {
+  if (!store.readState('analyze')) throw new CheckpointError({ message: noAnalysisMessage });
+  const fingerprint = createCompileFingerprint({ templatesFingerprint: options.templates.fingerprint, settings: options.settings });
+  if (options.write) store.begin(['compile']);
+  let prompts = 0;
+  for (const records of readAnalyzedImagePages(store)) {
+    fingerprint.add(records);
+    prompts += records.length * options.settings.variants;
+    if (options.write) store.putItems('compile', toPromptItems(compilePrompts({ records, templates: options.templates, settings: options.settings })));
   }
+  const digest = fingerprint.digest();
+  if (options.write) store.finish('compile', digest);
+  return { fingerprint: digest, prompts };
+}
+
+/** The fingerprint compile would write now, and the one the checkpoint holds (undefined: none, or being written). */
+async function compareCompile(context: StageContext): Promise<{ planned: string; prompts: number; previous: string | undefined; templates: PromptTemplates }> {
+  const templates = await loadPromptTemplates(context);
+  const found = readCheckpointStore(context.workspace.directory, (store) => ({ ...compileFromStore(store, { templates, settings: context.config.compile, write: false }), previous: store.readState('compile')?.fingerprint }));
+  if (!found) throw new CheckpointError({ message: noAnalysisMessage });
+  return { planned: found.fingerprint, prompts: found.prompts, previous: found.previous, templates };
 }
 
 export const compileStep: StageStep = {
   name: 'compile',
   async isFresh(context) {
-    const { checkpoint, damaged } = await readPreviousPrompts(context);
-    if (damaged) return { fresh: false, reason: `${damaged} is damaged` };
-    if (!checkpoint) return { fresh: false, reason: 'there are no compiled prompts yet' };
-    const { fingerprint } = await planCompile(context);
-    if (checkpoint.fingerprint !== fingerprint) return { fresh: false, reason: 'the analysis records, the templates or the compile settings changed since the prompts were compiled' };
+    const { planned, previous } = await compareCompile(context);
+    if (previous === undefined) return { fresh: false, reason: 'there are no compiled prompts yet' };
+    if (previous !== planned) return { fresh: false, reason: 'the analysis records, the templates or the compile settings changed since the prompts were compiled' };
     return { fresh: true, reason: 'unchanged' };
   },
   async run(context, options) {
-    const planned = await planCompile(context);
-    const { checkpoint: previous, damaged } = options.force ? {} : await readPreviousPrompts(context);
-    if (damaged) context.logger.warn(`${damaged} is damaged; compiling the prompts again (it costs nothing)`);
-    const skipped = previous?.fingerprint === planned.fingerprint;
+    const { planned, prompts, previous, templates } = await compareCompile(context);
+    const skipped = !options.force && previous === planned;
     if (skipped) {
-      context.logger.info(`compile: ${formatCount(planned.prompts.length, 'prompt')} unchanged`);
+      context.logger.info(`compile: ${formatCount(prompts, 'prompt')} unchanged`);
     } else {
-      await writePromptsCheckpoint(context.workspace.directory, planned);
-      context.logger.info(`compile: ${formatCount(planned.prompts.length, 'prompt')} written`);
+      writeCheckpointStore(context.workspace.directory, (store) => compileFromStore(store, { templates, settings: context.config.compile, write: true }));
+      context.logger.info(`compile: ${formatCount(prompts, 'prompt')} written`);
     }
-    const total = planned.prompts.length;
-    return { summary: { status: skipped ? 'skipped' : 'done', total, succeeded: total, failed: 0, cached: 0, requestsSent: 0 }, deadLetter: [] };
+    return { summary: { status: skipped ? 'skipped' : 'done', total: prompts, succeeded: prompts, failed: 0, cached: 0, requestsSent: 0 }, deadLetter: [] };
   },
 };

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readOutputNames } from './output-names-file.ts';
+import { readOutputNames } from './output-names.ts';
 import { readEarlierOutputs, type EarlierOutput } from './read-earlier-outputs.ts';
 
 /** What planSynthesis needs of the output folder and the workspace, read once: it then decides without I/O. */

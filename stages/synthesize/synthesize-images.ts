@@ -8,7 +8,7 @@ import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts'
 import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { writeOutputNames } from './output-names-file.ts';
+import { writeOutputNames } from './output-names.ts';
 import { toBaseName, type OutputEntry } from './core/plan-output-names.ts';
 import { listOutputFolder, type OutputFolderListing } from './list-output-folder.ts';
 import { planOutputFolder, planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';

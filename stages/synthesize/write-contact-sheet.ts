@@ -1,8 +1,9 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
-import { readAnalysisCheckpoint } from '../analyze/analysis-checkpoint.ts';
-import type { AnalysisCheckpoint } from '../analyze/analysis-result.ts';
+import { readAnalyzedImagePages, readAnalyzeFailuresFrom } from '../analyze/analysis-checkpoint.ts';
+import type { AnalyzeFailure } from '../analyze/analysis-result.ts';
+import { readCheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { readPromptsCheckpoint } from '../compile/prompts-checkpoint.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from './image-sidecar.ts';
@@ -68,7 +69,7 @@ async function buildEntry(options: {
 }
 
 /** Inputs that failed analysis, then images that failed, each in the order of their sources. */
-function listFailures(options: { analysis: AnalysisCheckpoint | undefined; synthesis: SynthesizeCheckpoint; inputDirectory: string; outputDirectory: string }): ContactSheetFailure[] {
+function listFailures(options: { analysis: { failures: AnalyzeFailure[] } | undefined; synthesis: SynthesizeCheckpoint; inputDirectory: string; outputDirectory: string }): ContactSheetFailure[] {
   const source = (sourcePath: string) => toRelativeFilePath({ from: options.outputDirectory, to: join(options.inputDirectory, sourcePath) });
   const analysisFailures = [...(options.analysis?.failures ?? [])]
     .sort((left, right) => compareText(left.sourcePath, right.sourcePath))
@@ -85,6 +86,14 @@ function listFailures(options: { analysis: AnalysisCheckpoint | undefined; synth
     }),
   );
   return [...analysisFailures, ...imageFailures];
+}
+
+function readOptional<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Files writeFileAtomic leaves when a run is killed mid-write; the workspace lock says no other run is writing now. */
@@ -112,8 +121,15 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
       .catch(() => undefined)
       .then((checkpoint) => new Map((checkpoint?.prompts ?? []).map((prompt) => [formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant }), prompt]))));
   // Not needed for the sheet to be written: a damaged analysis checkpoint only leaves its failures and formats out.
-  const analysis = await readAnalysisCheckpoint(options.workspaceDirectory).catch(() => undefined);
-  const mimeTypes = new Map((analysis?.records ?? []).map((record) => [record.sourcePath, record.mimeType]));
+  // Its records are read a page at a time, keeping only their formats.
+  const analysis = readOptional(() =>
+    readCheckpointStore(options.workspaceDirectory, (store) => {
+      const mimeTypes = new Map<string, string>();
+      for (const records of readAnalyzedImagePages(store)) for (const record of records) mimeTypes.set(record.sourcePath, record.mimeType);
+      return { mimeTypes, failures: readAnalyzeFailuresFrom(store) };
+    }),
+  );
+  const mimeTypes = analysis?.mimeTypes ?? new Map<string, string>();
   const entries = await mapWithConcurrency({
     items: [...checkpoint.outputs].sort(compareByPlace),
     concurrency: 16,

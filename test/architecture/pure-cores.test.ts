@@ -60,7 +60,7 @@ describe("the stages' pure cores", () => {
     const file = 'stages/synthesize/core/plan-synthesis.ts';
     expect(findImpurities(file, "import { readdir } from 'node:fs/promises';")).toHaveLength(1);
     expect(findImpurities(file, "import { uploadFiles } from '../../../lib/gemini/upload-files.ts';")).toHaveLength(1);
-    expect(findImpurities(file, "import { readOutputNames } from '../output-names-file.ts';")).toHaveLength(1);
+    expect(findImpurities(file, "import { readOutputNames } from '../output-names.ts';")).toHaveLength(1);
     expect(findImpurities(file, 'const now = Date.now();')).toHaveLength(1);
     expect(findImpurities(file, "import type { OutputFolderListing } from '../list-output-folder.ts';")).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { resolveBackendIdentity } from '../../pipeline/connect-backend.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
@@ -352,7 +353,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
       const text = await readFile(file, 'utf8');
       expect(() => JSON.parse(text), relative(project, file)).not.toThrow();
     }
-    const checkpoint = JSON.parse(await readFile(join(folders.workspaceDirectory, 'synthesize', 'outputs.json'), 'utf8')) as { outputs: unknown[]; failures: unknown[] };
+    const checkpoint = (await readSynthesizeCheckpoint(folders.workspaceDirectory)) ?? { outputs: [], failures: [] };
     expect(checkpoint.outputs).toHaveLength(inputs.length);
     expect(checkpoint.failures).toEqual([]);
 

@@ -2,10 +2,11 @@
 // checkpoint. Each case runs `chargen run` as a child process, as a user runs it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editCheckpointItem } from '../support/edit-checkpoint-item.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -160,22 +161,22 @@ describe('chargen run: the config and its files, against a running emulator', ()
     expect((await readdir(project)).sort()).toEqual(['.chargen-settings', 'broken-templates', 'broken.config.json', 'half-templates', 'half.config.json', 'input_images', 'missing.config.json', 'priced.config.json', 'renders', 'settings', 'unpriced.config.json']);
   });
 
-  it('a damaged compile/prompts.json is compiled again (it costs nothing), not an error', async () => {
+  it('a damaged prompt in checkpoints.sqlite is named with its fix, compiling again (it costs nothing), which mends it', async () => {
     const workdir = '.chargen-damaged';
     const first = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes');
     expect(first.code, first.stderr).toBe(0);
     const before = await stats();
-    const checkpoint = join(project, workdir, 'compile', 'prompts.json');
-    for (const damage of ['{"kind": "chargen-prompts", "vers', JSON.stringify({ kind: 'chargen-prompts', version: 1 })]) {
-      await writeFile(checkpoint, damage);
-      const again = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes', '--json');
-      expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toContain(`${join(workdir, 'compile', 'prompts.json')} is damaged`);
-      const summary = JSON.parse(again.stdout) as { stages: Record<string, { status: string; requestsSent: number }> };
-      expect(summary.stages['compile']?.status).toBe('done');
-      expect(summary.stages['synthesize']?.requestsSent).toBe(0);
-      expect(JSON.parse(await readFile(checkpoint, 'utf8'))).toMatchObject({ kind: 'chargen-prompts', version: 1, prompts: expect.any(Array) });
-    }
+    editCheckpointItem(join(project, workdir, 'checkpoints.sqlite'), { stage: 'compile', kind: 'prompt', edit: (value) => (value['variant'] = 0) });
+    const damaged = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes', '--json');
+    expect(damaged.code, damaged.stderr).toBe(2);
+    expect(damaged.stderr).toContain(`${join(workdir, 'checkpoints.sqlite')}`);
+    expect(damaged.stderr).toContain('chargen run --only compile');
+    const compiled = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes', '--json', '--only', 'compile');
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const again = await run('--workdir', workdir, '--out', 'renders-damaged', '--yes', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    const summary = JSON.parse(again.stdout) as { stages: Record<string, { status: string; requestsSent: number }> };
+    expect(summary.stages['synthesize']?.requestsSent).toBe(0);
     expect((await stats()).requestsByModel).toEqual(before.requestsByModel);
   });
 });

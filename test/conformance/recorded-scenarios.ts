@@ -72,6 +72,8 @@ export function recordedBatchRoutes(options: { model: string; results: Buffer })
     routeFrom(loadRecordedExchange('files-crud.json', 'start')),
     routeFrom(loadRecordedExchange('files-crud.json', 'finalize'), { method: 'POST' }),
     routeFrom(create, { target: `/v1beta/models/${options.model}:batchGenerateContent` }),
+    // A job that has ended no longer needs its request file: the executor deletes it (the storage budget), as recorded.
+    routeFrom(loadRecordedExchange('files-crud.json', 'delete')),
     {
       method: 'GET',
       target: `/v1beta/${recordedJobName}`,

@@ -3,6 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
@@ -263,7 +264,7 @@ async function checkOutputFolder(project: Project, options: { sources: readonly 
 /** Every input made, and the synthesize checkpoint says so. */
 async function checkFinalOutputs(project: Project, report: string): Promise<void> {
   await checkOutputFolder(project, { sources: project.inputs, report });
-  const checkpoint = JSON.parse(await readFile(join(project.workspaceDirectory, 'synthesize', 'outputs.json'), 'utf8')) as { outputs: unknown[]; failures: unknown[] };
+  const checkpoint = (await readSynthesizeCheckpoint(project.workspaceDirectory)) ?? { outputs: [], failures: [] };
   expect(checkpoint.outputs, report).toHaveLength(project.inputs.length);
   expect(checkpoint.failures, report).toEqual([]);
 }

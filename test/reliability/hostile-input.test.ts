@@ -3,9 +3,11 @@ import { once } from 'node:events';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chargenBinary, startEmulatorProcess, type EmulatorProcess, type ProcessResult } from '../support/chargen-process.ts';
 import { createSampleJpeg, createSamplePng } from '../support/sample-images.ts';
+import { editCheckpointItem } from '../support/edit-checkpoint-item.ts';
 import type { RunJsonSummary } from '../../pipeline/cli/run-command.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 
@@ -141,12 +143,16 @@ function createRunner(options: { cwd: () => string; env: () => NodeJS.ProcessEnv
   };
 }
 
-/** The names the workspace keeps for its output folders (one file per folder), as one text to compare. */
+/** The names the workspace keeps for its output folders (in its checkpoint database), as one text to compare. */
 async function readOutputNamesFiles(project: string): Promise<string> {
-  const folder = join(project, '.chargen', 'synthesize', 'names');
-  const files = (await readdir(folder)).sort();
-  expect(files).toHaveLength(1);
-  return (await Promise.all(files.map((name) => readFile(join(folder, name), 'utf8')))).join('\n');
+  const database = new Database(join(project, '.chargen', 'checkpoints.sqlite'), { readonly: true });
+  try {
+    const rows = database.prepare('SELECT output_directory, entry, base_name FROM output_names ORDER BY output_directory, entry').all() as { output_directory: string }[];
+    expect(new Set(rows.map((row) => row.output_directory)).size).toBe(1);
+    return JSON.stringify(rows);
+  } finally {
+    database.close();
+  }
 }
 
 async function readEmulatorCounts(emulator: EmulatorProcess): Promise<EmulatorCounts> {
@@ -451,7 +457,6 @@ describe('one workspace, run twice at once and tampered with', () => {
       edit(value);
       await writeFile(path, JSON.stringify(value, null, 2));
     };
-    const getFirstItem = (value: Record<string, unknown>, field: string) => (value[field] as Record<string, unknown>[])[0] as Record<string, unknown>;
     /** Runs the `chargen run …` command the message names, as a user would copy it. */
     const readAdvisedCommand = async ({ message }: { message: string }) => {
       const command = /`chargen (run[^`]*)`/.exec(message)?.[1];
@@ -464,19 +469,43 @@ describe('one workspace, run twice at once and tampered with', () => {
     const cases: readonly TamperCase[] = [
       {
         name: 'the analysis checkpoint with a width that is not a number',
-        locate: async () => join(workspaceDirectory, 'analyze', 'analysis.json'),
-        tamper: (path) => editJsonFile(path, (value) => (getFirstItem(value, 'records')['width'] = 'wide')),
+        locate: async () => join(workspaceDirectory, 'checkpoints.sqlite'),
+        tamper: async (path) => void editCheckpointItem(path, { stage: 'analyze', kind: 'record', edit: (value) => (value['width'] = 'wide') }),
         args: [],
         advice: /Run `chargen run --from analyze`/,
         followAdvice: readAdvisedCommand,
       },
       {
         name: 'the outputs checkpoint with a variant that is a word',
-        locate: async () => join(workspaceDirectory, 'synthesize', 'outputs.json'),
-        tamper: (path) => editJsonFile(path, (value) => (getFirstItem(value, 'outputs')['variant'] = 'first')),
+        locate: async () => join(workspaceDirectory, 'checkpoints.sqlite'),
+        tamper: async (path) => void editCheckpointItem(path, { stage: 'synthesize', kind: 'output', edit: (value) => (value['variant'] = 'first') }),
         args: [],
         advice: /Run `chargen run --from synthesize`/,
         followAdvice: readAdvisedCommand,
+      },
+      {
+        // Compiling costs nothing: the advice is to compile again, which sends nothing.
+        name: 'the prompts checkpoint with variant 0',
+        locate: async () => join(workspaceDirectory, 'checkpoints.sqlite'),
+        tamper: async (path) => void editCheckpointItem(path, { stage: 'compile', kind: 'prompt', edit: (value) => (value['variant'] = 0) }),
+        args: [],
+        advice: /Run `chargen run --only compile`/,
+        followAdvice: readAdvisedCommand,
+      },
+      {
+        name: 'the checkpoint database with garbage over its header',
+        locate: async () => join(workspaceDirectory, 'checkpoints.sqlite'),
+        tamper: async (path) => {
+          const bytes = await readFile(path);
+          bytes.fill(0x7b, 0, 100);
+          await writeFile(path, bytes);
+        },
+        args: [],
+        advice: /Delete it and run `chargen run` again/,
+        followAdvice: async ({ path }) => {
+          await rm(path);
+          return ['run', '--yes'];
+        },
       },
       {
         name: 'the workspace file with an id that is not one',
@@ -540,18 +569,6 @@ describe('one workspace, run twice at once and tampered with', () => {
     afterAll(async () => {
       if (pristineDirectory) await rm(pristineDirectory, { recursive: true, force: true });
     });
-
-    // Compiling costs nothing: a damaged prompts checkpoint is simply written again, with a warning naming it.
-    it('the prompts checkpoint with variant 0: run compiles it again and says so, sending nothing', async () => {
-      const path = join(workspaceDirectory, 'compile', 'prompts.json');
-      await editJsonFile(path, (value) => (getFirstItem(value, 'prompts')['variant'] = 0));
-      const result = await runner.run('run', '--yes', '--json');
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toMatch(/compile[/\\]prompts\.json is damaged; compiling the prompts again/);
-      expect(result.summary?.stages).toMatchObject({ compile: { status: 'done' }, synthesize: { requestsSent: 0 } });
-      expect(result.summary?.outputs).toHaveLength(3);
-      expectNoStackTrace([result.stdout, result.stderr]);
-    }, 20_000);
 
     for (const tamperCase of cases) {
       it(`${tamperCase.name}: run exits 2 naming the file and what to do, with no stack trace`, async () => {

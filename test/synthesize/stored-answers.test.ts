@@ -91,7 +91,7 @@ describe('received images are kept in the workspace and placed from there', () =
       expect((await describeOutputFolder(outputDirectory)).bySource.size).toBe(4);
     }
     // Without the workspace's names, chargen's own outputs are recognised by their sidecars and replaced in place.
-    await rm(join(fixture.workspaceDirectory, 'synthesize'), { recursive: true });
+    await rm(join(fixture.workspaceDirectory, 'checkpoints.sqlite'));
     await rm(join(fixture.outputDirectory, 'hero-00001-2.jpg'));
     const again = await fixture.synthesize({ prompts: prompts.map((prompt) => ({ ...prompt, prompt: `${prompt.prompt} At dusk.` })) });
     expect(again.outputs.map((output) => output.image.slice(fixture.outputDirectory.length + 1))).toEqual(['hero-00000.jpg', 'hero-00000-2.jpg', 'hero-00001.jpg', 'hero-00001-2.jpg']);

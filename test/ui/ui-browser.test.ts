@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editCheckpointItem } from '../support/edit-checkpoint-item.ts';
 import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, type EmulatorProcess, type ServingProcess } from '../support/chargen-process.ts';
 import { createEmulatorAdmin } from '../support/emulator-admin.ts';
 import { chromiumPath, isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
@@ -155,14 +156,12 @@ describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace fro
 
   it('shows a clear problem, not a blank page, when a checkpoint goes bad, and recovers when it is mended', async () => {
     await page.click('#nav-queue');
-    const checkpoint = join(project, '.chargen', 'analyze', 'analysis.json');
-    const original = await readFile(checkpoint, 'utf8');
-    await writeFile(checkpoint, '{"kind": "chargen-analysis", "records": 7}');
+    const restore = editCheckpointItem(join(project, '.chargen', 'checkpoints.sqlite'), { stage: 'analyze', kind: 'record', edit: (value) => (value['width'] = 'wide') });
     await page.locator('#problem').waitFor({ ...wait, state: 'visible' });
     const message = await page.locator('#problem-message').textContent();
-    expect(message).toContain('analysis.json');
+    expect(message).toContain('checkpoints.sqlite');
     expect(message).toContain('chargen run --from analyze');
-    await writeFile(checkpoint, original);
+    restore();
     await page.locator('#problem').waitFor({ ...wait, state: 'hidden' });
     expect(ui.stderr.join('\n')).not.toContain(apiKey);
   });

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editCheckpointItem } from '../support/edit-checkpoint-item.ts';
 import { runCli } from '../../pipeline/cli/run-cli.ts';
 import { startUiServer, type RunningUi } from '../../pipeline/cli/ui-command.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
@@ -219,22 +220,24 @@ describe('chargen ui server, on a finished workspace', () => {
   });
 
   it('pushes the queue as server-sent events, and a damaged checkpoint as a problem naming the file and the fix', async () => {
-    const checkpoint = join(project.directory, '.chargen', 'compile', 'prompts.json');
-    const original = await readFile(checkpoint, 'utf8');
+    const database = join(project.directory, '.chargen', 'checkpoints.sqlite');
+    let restore: (() => void) | undefined;
     try {
       const text = await readEvents(
         ui,
         (received) => /event: problem/.test(received),
-        () => writeFile(checkpoint, original.replace('"chargen-prompts"', '"something-else"')),
+        async () => {
+          restore = editCheckpointItem(database, { stage: 'compile', kind: 'prompt', edit: (value) => (value['variant'] = 0) });
+        },
       );
       const problem = JSON.parse(/event: problem\ndata: (.*)\n/.exec(text)?.[1] ?? '{}') as { error: { message: string } };
-      expect(problem.error.message).toContain('prompts.json');
+      expect(problem.error.message).toContain('checkpoints.sqlite');
       expect(problem.error.message).toContain('chargen run --only compile');
       const queue = await get(ui, '/api/queue');
       expect(queue.status).toBe(422);
       expect(queue.text).not.toMatch(/at .*\.ts:\d+/);
     } finally {
-      await writeFile(checkpoint, original);
+      restore?.();
     }
     await readEvents(ui, (received) => /event: queue/.test(received));
   });
@@ -396,11 +399,10 @@ describe('chargen ui on the command line', () => {
       expect(badPort.code).toBe(2);
       expect(badPort.text).toContain('--port');
 
-      const checkpoint = join(project.directory, '.chargen', 'analyze', 'analysis.json');
-      await writeFile(checkpoint, '{"kind": "chargen-analysis", "version": 1, "records": "many"}');
+      editCheckpointItem(join(project.directory, '.chargen', 'checkpoints.sqlite'), { stage: 'analyze', kind: 'record', edit: (value) => (value['records'] = 'many') });
       const damaged = await run(['ui', '--port', '0']);
       expect(damaged.code).toBe(2);
-      expect(damaged.text).toContain('analysis.json');
+      expect(damaged.text).toContain('checkpoints.sqlite');
       expect(damaged.text).toContain('chargen run --from analyze');
       expect(damaged.text).not.toMatch(/\n\s+at /);
     } finally {
