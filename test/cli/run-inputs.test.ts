@@ -77,7 +77,9 @@ describe('chargen run: the input folder is checked before the workspace is opene
   });
 });
 
-describe('chargen run: the config and its files, against a running emulator', () => {
+// Each case runs the CLI two to four times in a row: at load 15 on 2 cores that passes the 30 s default with nothing
+// wrong. No step waits on a timer, so only a hang meets this limit.
+describe('chargen run: the config and its files, against a running emulator', { timeout: 120_000 }, () => {
   let project = '';
   let emulator: EmulatorProcess;
   let env: NodeJS.ProcessEnv;
