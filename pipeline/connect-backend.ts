@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MissingApiKeyError } from '../lib/errors.ts';
-import { createGeminiClient, resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/create-gemini-client.ts';
+import { resolveGeminiConnection, type GeminiConnection } from '../lib/gemini/resolve-gemini-connection.ts';
 import { emulatorGeminiSettings } from '../schemas/gemini-settings.ts';
 import type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -64,6 +64,8 @@ export async function resolveBackendIdentity(options: { choice: BackendChoice; c
 export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger; workspaceDirectory?: string; announce?: boolean }): Promise<Backend> {
   const resolution = await resolveBackend(options);
   if (resolution.unavailable) throw new MissingApiKeyError({ message: resolution.unavailable });
+  // Loaded only here: resolving a backend (`chargen status`) needs no SDK, and loading it costs start-up time.
+  const { createGeminiClient } = await import('../lib/gemini/create-gemini-client.ts');
   if (!resolution.builtIn && resolution.connection) {
     const { connection } = resolution;
     return {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRegistration } from './command-registration.ts';
-import type { WorkspaceCommandOptions } from './workspace-commands.ts';
+import type { WorkspaceCommandOptions } from './status-command.ts';
 
 /** The options every workspace command takes: which workspace, which config, which backend. */
 function addWorkspaceOptions(command: Command): Command {
@@ -16,7 +16,7 @@ export function registerWorkspaceCommands({ program, cli, logger, setExitCode }:
   addWorkspaceOptions(program.command('status').description("Show the stages' checkpoints and this workspace's batch jobs (live); exit 4 while jobs run."))
     .option('--json', 'print one JSON summary on stdout')
     .action(async (flags: WorkspaceCommandOptions['flags']) => {
-      const { runStatusCommand } = await import('./workspace-commands.ts');
+      const { runStatusCommand } = await import('./status-command.ts');
       setExitCode(await runStatusCommand({ cwd, env, logger, flags }));
     });
 
