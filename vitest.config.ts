@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most suites wait on child processes (the CLI, the emulator) rather than compute: two files at once on 2 cores
+    // (vitest's default is one fewer than the cores).
+    maxWorkers: 2,
   },
 });
