@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
-import { access, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
 import { readPromptsCheckpoint } from '../../stages/compile/prompts-checkpoint.ts';
 import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
-import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runNodeProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { startTwoCharacterProject } from '../support/two-character-project.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-const config = {
-  input: 'input_images',
-  out: 'final_characters',
-  compile: { templateDirectory: 'templates', model: 'gemini-3-pro-image', imageConfig: { aspectRatio: '3:4', imageSize: '1K' }, variants: 1 },
-};
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 const writeJson = async (path: string, value: unknown) => {
@@ -54,12 +48,7 @@ describe('a workspace of JSON checkpoints (before checkpoints.sqlite) is moved i
   }
 
   beforeAll(async () => {
-    project = await mkdtemp(join(tmpdir(), 'chargen-checkpoint-migration-'));
-    for (const name of ['bard.png', 'knight.png']) await cp(join(root, 'input_images', name), join(project, 'input_images', name));
-    await cp(join(root, 'templates'), join(project, 'templates'), { recursive: true });
-    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 20, runningMilliseconds: 20 });
-    env = { ...process.env, GEMINI_API_KEY: 'migration-test-key', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
+    ({ project, emulator, env } = await startTwoCharacterProject({ prefix: 'chargen-checkpoint-migration-' }));
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
     expect(first.sent).toBe(4);

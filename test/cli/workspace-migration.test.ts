@@ -1,17 +1,11 @@
-import { access, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { chargenBinary, runNodeProcess, type EmulatorProcess } from '../support/chargen-process.ts';
+import { startTwoCharacterProject, twoCharacterConfig as config } from '../support/two-character-project.ts';
 import { describeOutputFolder } from '../support/describe-output-folder.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-const config = {
-  input: 'input_images',
-  out: 'final_characters',
-  compile: { templateDirectory: 'templates', model: 'gemini-3-pro-image', imageConfig: { aspectRatio: '3:4', imageSize: '1K' }, variants: 1 },
-};
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -59,12 +53,7 @@ describe('a workspace of result logs (before the database) is moved into it once
   }
 
   beforeAll(async () => {
-    project = await mkdtemp(join(tmpdir(), 'chargen-migration-'));
-    for (const name of ['bard.png', 'knight.png']) await cp(join(root, 'input_images', name), join(project, 'input_images', name));
-    await cp(join(root, 'templates'), join(project, 'templates'), { recursive: true });
-    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
-    emulator = await startEmulatorProcess({ pendingMilliseconds: 20, runningMilliseconds: 20 });
-    env = { ...process.env, GEMINI_API_KEY: 'migration-test-key', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
+    ({ project, emulator, env } = await startTwoCharacterProject({ prefix: 'chargen-migration-' }));
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
     expect(first.sent).toBe(4);
