@@ -101,7 +101,8 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context), scanned: (await context.listInput()).entries });
     const cachedKeys = await readCachedKeys({ stateDirectory, stage: 'analyze' });
     const template = await readAnalysisTemplate();
-    const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
+    // Characters with the same references share one request.
+    const keys = [...new Set(collected.characters.map((character) => computeAnalysisKey({ images: character.sent, instructionTemplate: template, settings: config.analyze })))];
     const cached = keys.filter((key) => cachedKeys.has(key)).length;
     const toSend = keys.length - cached;
     pendingImages = toSend;

@@ -38,7 +38,7 @@ describe('collectInputImages: what the scan sees', () => {
 
     const collected = await collectInputImages({ inputDirectory: input, settings, logger });
 
-    expect(collected.representatives.map((image) => image.relativePath).sort()).toEqual(['hero.png', 'mage.JPG']);
+    expect(collected.characters.map((character) => character.name)).toEqual(['hero.png', 'mage.JPG']);
     const failures = Object.fromEntries(collected.failures.map((failure) => [failure.sourcePath, failure]));
     expect(Object.keys(failures).sort()).toEqual(['dancer.gif', 'more/phone.avif', 'more/photo.TIFF', 'scan.bmp']);
     expect(failures['dancer.gif']?.reason).toContain('GIF');
