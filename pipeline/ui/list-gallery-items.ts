@@ -24,6 +24,8 @@ export interface GalleryItem {
   failedIn?: 'analyze' | 'synthesize';
   /** Whether a browser can show the source image (HEIC and HEIF it cannot), by its bytes when analysis saw them. */
   sourcePreview: boolean;
+  /** The source's picture in the input folder, when it is not `source` itself: a folder character's first reference. */
+  sourceFile?: string;
 }
 
 export interface GalleryDetail extends GalleryItem {
@@ -81,14 +83,24 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
     if (!items.has(slot)) items.set(slot, { id: prompt.key, source: prompt.sourceImage.path, variant: prompt.variant, status: 'pending' });
   }
   const mimeTypes = new Map<string, string>();
-  for (const { prompt } of current.values()) mimeTypes.set(prompt.sourceImage.path, prompt.sourceImage.mimeType);
-  for (const record of files.analysis?.records ?? []) mimeTypes.set(record.sourcePath, record.mimeType);
+  const sourceFiles = new Map<string, string>();
+  for (const { prompt } of current.values()) {
+    mimeTypes.set(prompt.sourceImage.path, prompt.sourceImage.mimeType);
+    if (prompt.references?.[0]) sourceFiles.set(prompt.sourceImage.path, prompt.references[0].path);
+  }
+  for (const record of files.analysis?.records ?? []) {
+    mimeTypes.set(record.sourcePath, record.mimeType);
+    if (record.references?.[0]) sourceFiles.set(record.sourcePath, record.references[0].path);
+  }
   const previewOf = (source: string) => {
     const mimeType = mimeTypes.get(source);
     return describeSourcePreview({ path: source, ...(mimeType ? { mimeType } : {}) }).shown;
   };
   return [...items.values()]
-    .map((item) => ({ ...item, sourcePreview: previewOf(item.source) }))
+    .map((item) => {
+      const sourceFile = sourceFiles.get(item.source);
+      return { ...item, sourcePreview: previewOf(item.source), ...(sourceFile !== undefined && sourceFile !== item.source ? { sourceFile } : {}) };
+    })
     .sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
 }
 

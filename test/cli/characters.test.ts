@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAnalysisCheckpoint } from '../../stages/analyze/analysis-checkpoint.ts';
+import { createMemoryLogger } from '../../lib/logger.ts';
+import { startUiServer } from '../../pipeline/cli/ui-command.ts';
+import { resolveConfig } from '../../pipeline/config/load-config.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
@@ -73,7 +76,24 @@ describe('a character is a folder of references, carried whole to generation', (
     }
     expect(readReferences(await readOutput('bard.jpg'))).toEqual([sha256(bard)]);
     expect((await readSidecar('bard.json')).prompt).not.toContain('attached images');
+    // The contact sheet shows the folder's first reference as the character's source picture.
+    const sheet = (await readOutput('index.html')).toString('utf8');
+    expect(sheet).toContain('src="../input_images/knight/front.png"');
   }, 120_000);
+
+  it('the UI gallery lists the character once a variant, and shows its first reference as its source', async () => {
+    const file = { path: join(project, 'chargen.config.json'), value: JSON.parse(await readFile(join(project, 'chargen.config.json'), 'utf8')) as unknown };
+    const ui = await startUiServer({ cwd: project, env, config: resolveConfig({ file, env: {}, flags: {} }), logger: createMemoryLogger(), port: 0, refreshMilliseconds: 50 });
+    try {
+      const page = (await (await fetch(new URL('/api/gallery', ui.url))).json()) as { items: { source: string; variant: number; sourceUrl: string }[] };
+      const knightItems = page.items.filter((item) => item.source === 'knight/');
+      expect(knightItems.map((item) => item.variant)).toEqual([1, 2]);
+      const picture = Buffer.from(await (await fetch(new URL(knightItems[0]?.sourceUrl ?? '', ui.url))).arrayBuffer());
+      expect(sha256(picture)).toBe(sha256(knight.front));
+    } finally {
+      await ui.close();
+    }
+  }, 60_000);
 
   it('a changed reference asks again for that character alone', async () => {
     const bardKeys = [(await readSidecar('bard.json')).key, (await readSidecar('bard-2.json')).key];
