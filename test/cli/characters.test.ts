@@ -2,7 +2,7 @@
 // analysed in one request with its three images, and every image request of it carries them; a changed reference
 // asks again for that character alone.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +108,13 @@ describe('a character is a folder of references, carried whole to generation', (
     const again = await run();
     expect(again.code, again.stderr).toBe(0);
     expect(again.sent).toEqual({});
+
+    // A renamed reference is the same bytes: nothing is asked again, and the record names it as it is now called.
+    await rename(join(project, 'input_images', 'knight', 'back.png'), join(project, 'input_images', 'knight', 'rear.png'));
+    const renamed = await run();
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(renamed.sent).toEqual({});
+    const record = (await readAnalysisCheckpoint(join(project, '.chargen')))?.records.find((entry) => entry.sourcePath === 'knight/');
+    expect(record?.references?.map((reference) => reference.path)).toContain('knight/rear.png');
   }, 120_000);
 });
