@@ -5,16 +5,15 @@ import type { LineOutcome, RequestLine, ResponseValidator, ResponseVerdict } fro
 import type { UploadFunction, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
-import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure } from './analysis-result.ts';
+import type { AnalysisCheckpoint, AnalyzedImage, AnalyzeFailure, CharacterReference } from './analysis-result.ts';
 import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './core/build-analysis-request.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import type { ScannedEntry } from './scan-images.ts';
 import { collectInputImages, type CollectedImages, type GoodImage, type InputCharacter } from './collect-input-images.ts';
-import type { CharacterReference } from './analysis-result.ts';
+import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
 
 export { collectInputImages, type CollectedImages, type InputCharacter };
-import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
 
 export interface AnalyzeImagesOptions {
   inputDirectory: string;
@@ -107,8 +106,11 @@ async function requestAnalyses(options: AnalyzeCollectedOptions & { validate: Re
         }
         continue;
       }
-      const uriOf = (image: GoodImage) => { const outcome = uploads.get(image.sha256); return outcome?.status === 'uploaded' ? outcome.file.uri : ''; };
-      lines.push(build(unit.images, answered.has(unit.key) ? () => '' : uriOf));
+      const uriOf = (image: GoodImage) => {
+        const outcome = uploads.get(image.sha256);
+        return outcome?.status === 'uploaded' && !answered.has(unit.key) ? outcome.file.uri : '';
+      };
+      lines.push(build(unit.images, uriOf));
       sentKeys.add(unit.key);
     }
     const report = await options.executor.execute({ stage: 'analyze', model: settings.model, lines, validate: options.validate });
