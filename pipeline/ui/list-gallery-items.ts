@@ -37,6 +37,8 @@ export interface GalleryDetail extends GalleryItem {
   width?: number;
   height?: number;
   finishReason?: string;
+  /** The character's references the image request carried (or will), in order: input-folder paths. */
+  references?: string[];
   warnings: string[];
 }
 
@@ -145,6 +147,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
   const model = sidecar?.model ?? prompt?.model;
   const imageConfig = sidecar?.imageConfig ?? prompt?.imageConfig;
   const analysis = sidecar?.analysis ?? analyzed?.record;
+  const references = sidecar?.references?.map((reference) => reference.path) ?? prompt?.references?.map((reference) => reference.path) ?? analyzed?.references?.map((reference) => reference.path);
   return {
     ...item,
     ...(promptText !== undefined ? { prompt: promptText } : {}),
@@ -153,6 +156,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
     ...(analysis !== undefined ? { analysis } : {}),
     ...(failure ? { fix: failure.fix } : {}),
     ...(sidecar ? { width: sidecar.image.width, height: sidecar.image.height, finishReason: sidecar.finishReason } : {}),
+    ...(references !== undefined ? { references } : {}),
     warnings: sidecar?.warnings ?? [],
   };
 }

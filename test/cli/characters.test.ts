@@ -85,11 +85,13 @@ describe('a character is a folder of references, carried whole to generation', (
     const file = { path: join(project, 'chargen.config.json'), value: JSON.parse(await readFile(join(project, 'chargen.config.json'), 'utf8')) as unknown };
     const ui = await startUiServer({ cwd: project, env, config: resolveConfig({ file, env: {}, flags: {} }), logger: createMemoryLogger(), port: 0, refreshMilliseconds: 50 });
     try {
-      const page = (await (await fetch(new URL('/api/gallery', ui.url))).json()) as { items: { source: string; variant: number; sourceUrl: string }[] };
+      const page = (await (await fetch(new URL('/api/gallery', ui.url))).json()) as { items: { id: string; source: string; variant: number; sourceUrl: string }[] };
       const knightItems = page.items.filter((item) => item.source === 'knight/');
       expect(knightItems.map((item) => item.variant)).toEqual([1, 2]);
       const picture = Buffer.from(await (await fetch(new URL(knightItems[0]?.sourceUrl ?? '', ui.url))).arrayBuffer());
       expect(sha256(picture)).toBe(sha256(knight.front));
+      const detail = (await (await fetch(new URL(`/api/gallery/${knightItems[0]?.id ?? ''}`, ui.url))).json()) as { references: string[] };
+      expect(detail.references).toEqual(['knight/front.png', 'knight/side.png', 'knight/back.png']);
     } finally {
       await ui.close();
     }
