@@ -26,17 +26,12 @@ export interface CollectedImages {
   warnings: string[];
 }
 
-/** Every distinct image the characters hold, by sha256 (a picture shared by two folders is one upload). */
-export function listCharacterImages(characters: readonly InputCharacter[]): GoodImage[] {
-  return [...new Map(characters.flatMap((character) => character.references.map((image) => [image.sha256, image] as const))).values()];
-}
-
 /** The bytes a character puts on the Files API at most: every distinct reference it has. */
 export function measureCharacterBytes(character: InputCharacter): number {
   return character.references.reduce((sum, image) => sum + image.sizeBytes, 0);
 }
 
-/** What to say of a character whose analysis leaves references out, and of copies in one folder. */
+/** What to say of a character whose analysis leaves references out. */
 function describeCharacterTrim(character: InputCharacter, limit: number): string | undefined {
   if (character.leftOut.length === 0) return undefined;
   const names = character.leftOut.map((image) => image.relativePath);

@@ -44,7 +44,9 @@ export function groupIntoCharacters<Image extends ReferenceImage>(images: readon
   const byName = new Map<string, Image[]>();
   for (const image of images) {
     const name = findCharacterName(image.relativePath);
-    byName.set(name, [...(byName.get(name) ?? []), image]);
+    const members = byName.get(name);
+    if (members) members.push(image);
+    else byName.set(name, [image]);
   }
   return [...byName.entries()]
     .sort(([left], [right]) => compareText(left, right))
