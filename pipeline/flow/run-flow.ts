@@ -4,6 +4,8 @@ import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
 import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
 import { measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
+import { findAnalysisImageLimit } from '../../stages/analyze/core/plan-characters.ts';
+import { findServedModel } from '../../schemas/gemini-models.ts';
 import { loadPromptTemplates } from '../../stages/compile/compile-step.ts';
 import { readAnalyzedImagePages, readAnalyzeFailuresFrom, toAnalysisItems } from '../../stages/analyze/analysis-checkpoint.ts';
 import { readSynthesisFailuresFrom, toSynthesisItems } from '../../stages/synthesize/synthesize-checkpoint.ts';
@@ -98,7 +100,10 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const entries = collected.characters.flatMap((character) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: character.name, variant: index + 1 })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
-  const chunks = splitIntoChunks({ items: collected.characters, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: measureCharacterBytes });
+  // A character uploads no more references than its analysis or its image requests carry.
+  const uploadLimit = Math.max(findAnalysisImageLimit(config.analyze), findServedModel(config.compile.model)?.image?.maxReferenceImages ?? Number.POSITIVE_INFINITY);
+  const sizeOf = (character: InputCharacter) => measureCharacterBytes(character, uploadLimit);
+  const chunks = splitIntoChunks({ items: collected.characters, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf });
   const releasable = createUploadRelease(chunks);
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
@@ -118,7 +123,7 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
       // The chunk's references are uploaded only once their bytes fit the storage budget, and deleted once its jobs
       // (its analyses and the image requests that carry them) are done; a chunk that stops keeps them (a pending job
       // may read them), and the run's end deletes what is left.
-      const giveBack = await backend.storage.reserve(characters.reduce((sum, character) => sum + measureCharacterBytes(character), 0));
+      const giveBack = await backend.storage.reserve(characters.reduce((sum, character) => sum + sizeOf(character), 0));
       try {
         const chunkLabel = formatChunkLabel({ index, count: chunks.length });
         const result = await runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), record, ...(chunkLabel ? { chunkLabel } : {}) });

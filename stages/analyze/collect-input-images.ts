@@ -26,9 +26,12 @@ export interface CollectedImages {
   warnings: string[];
 }
 
-/** The bytes a character puts on the Files API at most: every distinct reference it has. */
-export function measureCharacterBytes(character: InputCharacter): number {
-  return character.references.reduce((sum, image) => sum + image.sizeBytes, 0);
+/**
+ * The bytes a character puts on the Files API at most: its first `limit` references (the most its analysis or its
+ * image requests carry; both take them most informative first), every one by default.
+ */
+export function measureCharacterBytes(character: InputCharacter, limit = Number.POSITIVE_INFINITY): number {
+  return character.references.slice(0, limit).reduce((sum, image) => sum + image.sizeBytes, 0);
 }
 
 /** What to say of a character whose analysis leaves references out. */
