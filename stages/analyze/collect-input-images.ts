@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.ts';
+import { formatList } from '../../lib/format-list.ts';
 import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 import type { AnalyzeFailure } from './analysis-result.ts';
 import { findAnalysisImageLimit, groupIntoCharacters, takeReferences } from './core/plan-characters.ts';
@@ -38,7 +39,7 @@ export function measureCharacterBytes(character: InputCharacter, limit = Number.
 function describeCharacterTrim(character: InputCharacter, limit: number): string | undefined {
   if (character.leftOut.length === 0) return undefined;
   const names = character.leftOut.map((image) => image.relativePath);
-  return `${character.name}: ${character.references.length} references, its analysis takes the ${limit} most informative (analyze.maxReferences); left out: ${names.join(', ')}`;
+  return `${character.name}: ${character.references.length} references, its analysis takes the ${limit} most informative (analyze.maxReferences); left out: ${formatList(names)}`;
 }
 
 /**

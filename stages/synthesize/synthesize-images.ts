@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
+import { formatList } from '../../lib/format-list.ts';
 import { listPromptReferences, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { compareText } from '../../lib/compare-text.ts';
@@ -144,7 +145,7 @@ function describeLeftOutReferences(prompts: readonly GenerationPrompt[]): string
     if (!prompt.leftOutReferences || said.has(prompt.sourceImage.path)) continue;
     said.add(prompt.sourceImage.path);
     const carried = listPromptReferences(prompt).length;
-    warnings.push(`${prompt.sourceImage.path}: ${carried + prompt.leftOutReferences.length} references, ${prompt.model} takes ${carried} (its maxReferenceImages); left out: ${prompt.leftOutReferences.join(', ')}`);
+    warnings.push(`${prompt.sourceImage.path}: ${carried + prompt.leftOutReferences.length} references, ${prompt.model} takes ${carried} (its maxReferenceImages); left out: ${formatList(prompt.leftOutReferences)}`);
   }
   return warnings;
 }
