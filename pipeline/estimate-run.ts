@@ -1,3 +1,4 @@
+import { listShots } from '../schemas/shot-settings.ts';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisState } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
@@ -122,13 +123,20 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   let synthesize: StagePlan;
   if (prompts) {
     const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing: await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory }) });
-    const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
+    // A request's answer, or the answer to the same request without chargen's own seed (made before seeds were sent).
+    const alternatives = new Map<string, string[]>();
+    for (const entry of plan.pending) alternatives.set(entry.key, [entry.key, ...(entry.unseeded ? [entry.unseeded.key] : [])]);
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
-    const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: pendingKeys });
-    let toSend = 0;
-    for (const key of pendingKeys) {
+    const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: new Set([...alternatives.values()].flat()) });
+    const isStored = async (key: string) => {
       const outcome = cached.get(key);
-      if (!outcome || !(await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }))) toSend += 1;
+      return outcome !== undefined && (await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }));
+    };
+    let toSend = 0;
+    for (const keys of alternatives.values()) {
+      let stored = false;
+      for (const key of keys) stored ||= await isStored(key);
+      if (!stored) toSend += 1;
     }
     synthesize = {
       items: prompts.length,
@@ -139,7 +147,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
       estimated: false,
     };
   } else {
-    const items = (analyze.cached + analyze.toSend) * config.compile.variants;
+    const items = (analyze.cached + analyze.toSend) * listShots(config.compile.variants).length;
     synthesize = {
       items,
       cached: 0,

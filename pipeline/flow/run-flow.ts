@@ -1,3 +1,4 @@
+import { listShots } from '../../schemas/shot-settings.ts';
 import { JobsPendingError } from '../../lib/errors.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
@@ -80,7 +81,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const backend = await context.connect();
   const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger, exclude: listWrittenFolders(context), ...(listing ? { scanned: listing.entries } : {}) });
   const names = [...collected.bySha.values()].flat();
-  const entries = names.flatMap((image) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: image.relativePath, variant: index + 1 })));
+  const shots = listShots(config.compile.variants);
+  const entries = names.flatMap((image) => shots.map((shot) => ({ sourcePath: image.relativePath, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
   const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: (image) => image.sizeBytes });

@@ -43,8 +43,11 @@ function formatSlot(source: string, variant: number): string {
   return `${variant}:${source}`;
 }
 
-/** The request key synthesize would send for a prompt now, to tell an image made from an older prompt. */
-export type RequestKeyOf = (prompt: GenerationPrompt) => string;
+/**
+ * The request key synthesize would send for a prompt now, to tell an image made from an older prompt; or every key
+ * whose image is current for it (an image made before chargen sent seeds stands in for the seeded request).
+ */
+export type RequestKeyOf = (prompt: GenerationPrompt) => string | readonly string[];
 
 const staleReason = 'made from an earlier prompt: the next run makes it again';
 
@@ -54,11 +57,11 @@ function formatAnalysisFailureId(sourcePath: string): string {
 }
 
 function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): GalleryItem[] {
-  const current = new Map<string, { prompt: GenerationPrompt; requestKey: string }>();
-  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKey: requestKeyOf(prompt) });
+  const current = new Map<string, { prompt: GenerationPrompt; requestKeys: readonly string[] }>();
+  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKeys: [requestKeyOf(prompt)].flat() });
   const isStale = (slot: string, key: string) => {
     const expected = current.get(slot);
-    return expected !== undefined && expected.requestKey !== key;
+    return expected !== undefined && !expected.requestKeys.includes(key);
   };
   const items = new Map<string, Omit<GalleryItem, 'sourcePreview'>>();
   for (const output of files.synthesis?.outputs ?? []) {

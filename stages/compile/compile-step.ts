@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readAnalysisCheckpoint, readAnalyzedImagePages } from '../analyze/analysis-checkpoint.ts';
 import { createCompileFingerprint } from './core/fingerprint-compile.ts';
@@ -11,14 +12,19 @@ import type { StageContext } from '../stage-context.ts';
 import type { StageStep } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { packageRoot } from '../../lib/package-root.ts';
+import { listShots } from '../../schemas/shot-settings.ts';
 
 
+const shotPartial = 'partials/shot.hbs';
 const noAnalysisMessage = 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.';
 
 /** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
 export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
   const directory = options.templateDirectory;
-  return compilePromptTemplates(await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates')));
+  const sources = await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates'));
+  // A folder of templates copied before shots existed can say {{> shot}} without having the partial: the built-in one.
+  if (sources.files[shotPartial] === undefined) sources.files[shotPartial] = await readFile(join(packageRoot, 'templates', shotPartial), 'utf8');
+  return compilePromptTemplates(sources);
 }
 
 export function loadPromptTemplates(context: StageContext): Promise<PromptTemplates> {
@@ -48,7 +54,7 @@ function compileFromStore(store: CheckpointStore, options: { templates: PromptTe
   let prompts = 0;
   for (const records of readAnalyzedImagePages(store)) {
     fingerprint.add(records);
-    prompts += records.length * options.settings.variants;
+    prompts += records.length * listShots(options.settings.variants).length;
     if (options.write) store.putItems('compile', toPromptItems(compilePrompts({ records, templates: options.templates, settings: options.settings })));
   }
   const digest = fingerprint.digest();

@@ -5,6 +5,9 @@ import { compareText } from '../../../lib/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
 import type { CompileSettings } from '../../../schemas/compile-settings.ts';
 import type { PromptTemplates } from '../load-prompt-templates.ts';
+import type { AnalysisRecord } from '../../../schemas/analysis.ts';
+import { listShots, type Shot } from '../../../schemas/shot-settings.ts';
+import { deriveSeed } from './derive-seed.ts';
 
 /**
  * Stage two, pure: records in, prompts out. The same records (in any order), templates and settings always give
@@ -14,39 +17,66 @@ import type { PromptTemplates } from '../load-prompt-templates.ts';
 export function compilePrompts(options: { records: readonly AnalyzedImage[]; templates: PromptTemplates; settings: CompileSettings }): GenerationPrompt[] {
   const { settings } = options;
   const records = [...options.records].sort((left, right) => compareText(left.sourcePath, right.sourcePath));
+  const shots = listShots(settings.variants);
   const prompts: GenerationPrompt[] = [];
   for (const analyzed of records) {
     const record = applyRules(analyzed.record, settings);
-    for (let variant = 1; variant <= settings.variants; variant += 1) {
-      const prompt = options.templates.render({
-        ...record,
-        variant,
-        variantCount: settings.variants > 1 ? settings.variants : 0,
-        image: { ...settings.imageConfig },
-        source: { path: analyzed.sourcePath },
-      });
-      const content = {
-        prompt,
-        model: settings.model,
-        imageConfig: settings.imageConfig,
-        useReferenceImage: settings.useReferenceImage,
-        referenceSha256: settings.useReferenceImage ? analyzed.sha256 : undefined,
-        variant,
-        safetySettings: settings.safetySettings,
-      };
-      prompts.push(
-        generationPromptSchema.parse({
-          key: hashCanonical(content),
-          sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
-          variant,
-          prompt,
-          model: settings.model,
-          imageConfig: settings.imageConfig,
-          useReferenceImage: settings.useReferenceImage,
-          ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
-        }),
-      );
-    }
+    const rendered = shots.map((shot) => compileShot({ analyzed, record, shot, shots, options }));
+    checkShotsInPrompt({ prompts: rendered, templates: options.templates });
+    prompts.push(...rendered);
   }
   return prompts;
+}
+
+function compileShot(context: { analyzed: AnalyzedImage; record: AnalysisRecord; shot: Shot; shots: readonly Shot[]; options: { templates: PromptTemplates; settings: CompileSettings } }): GenerationPrompt {
+  const { analyzed, shot } = context;
+  const { settings } = context.options;
+  const { variant } = shot;
+  const imageConfig = shot.aspectRatio === undefined ? settings.imageConfig : { ...settings.imageConfig, aspectRatio: shot.aspectRatio };
+  const numbered = shot.name === undefined;
+  const prompt = context.options.templates.render({
+    ...context.record,
+    variant,
+    // A named shot says what it is itself; "variation 2 of 3" is for numbered variants only.
+    variantCount: numbered && context.shots.length > 1 ? context.shots.length : 0,
+    shot: numbered ? null : { name: shot.name, prompt: shot.prompt ?? shot.name },
+    image: { ...imageConfig },
+    source: { path: analyzed.sourcePath },
+  });
+  // A numbered variant's content is what it has always been (its key, and so its paid image, survive an upgrade); a
+  // named shot is known by its name, not its place, so reordering the list or adding a shot changes no other key.
+  const content = {
+    prompt,
+    model: settings.model,
+    imageConfig,
+    useReferenceImage: settings.useReferenceImage,
+    referenceSha256: settings.useReferenceImage ? analyzed.sha256 : undefined,
+    ...(numbered ? { variant } : { shot: shot.name }),
+    safetySettings: settings.safetySettings,
+  };
+  const seed = deriveSeed({ character: analyzed.sha256, shot, settings });
+  return generationPromptSchema.parse({
+    key: hashCanonical(content),
+    sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
+    variant,
+    ...(numbered ? {} : { shot: shot.name }),
+    ...(seed ? { seed } : {}),
+    prompt,
+    model: settings.model,
+    imageConfig,
+    useReferenceImage: settings.useReferenceImage,
+    ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
+  });
+}
+
+/**
+ * Named shots whose prompts come out the same (templates of a user's own that never say `{{> shot}}`) would be
+ * paid for as different images told apart by their seed only: stopped here, before anything is spent.
+ */
+function checkShotsInPrompt(options: { prompts: readonly GenerationPrompt[]; templates: PromptTemplates }): void {
+  const named = options.prompts.filter((prompt) => prompt.shot !== undefined);
+  if (named.length < 2 || new Set(named.map((prompt) => prompt.prompt)).size > 1) return;
+  throw options.templates.describeProblem(
+    `the shots (${named.map((prompt) => `"${prompt.shot}"`).join(', ')}) all give the same prompt: the templates do not use the shot. Add {{> shot}} to character.hbs (or use {{shot.prompt}}).`,
+  );
 }

@@ -18,7 +18,8 @@ function wantsThoughts(options: { model: string; settings: SynthesizeSettings })
 }
 
 /**
- * One request per prompt (a variant is its own prompt). The key hashes the request with the reference image's URI
+ * One request per prompt (a variant or a shot is its own prompt), with the prompt's seed as `generationConfig.seed`
+ * (the SDK's GenerateContentConfig.seed, sent under that name in generationConfig, @google/genai 2.32). The key hashes the request with the reference image's URI
  * left out (its bytes are in the prompt's key), so an upload that expired and was redone never makes a paid image new.
  */
 export function buildImageRequest(options: { prompt: GenerationPrompt; settings: SynthesizeSettings; referenceFileUri?: string }): RequestLine {
@@ -36,6 +37,7 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
     generationConfig: {
       responseModalities: modalities[settings.responseModalities],
       imageConfig: { ...prompt.imageConfig },
+      ...(prompt.seed ? { seed: prompt.seed.value } : {}),
       ...(wantsThoughts({ model: prompt.model, settings }) ? { thinkingConfig: { includeThoughts: true } } : {}),
     },
     ...(prompt.safetySettings ? { safetySettings: prompt.safetySettings } : {}),
@@ -48,4 +50,15 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
 /** The key a prompt's request has whatever its reference image's upload (the URI is left out of the key). */
 export function computeImageRequestKey(options: { prompt: GenerationPrompt; settings: SynthesizeSettings }): string {
   return buildImageRequest({ ...options, ...(options.prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+}
+
+/**
+ * The prompt as an older chargen sent it, without a seed, when its seed is chargen's own choice (`auto`): an answer
+ * received for that request, before seeds were sent, stands in for the seeded one, so an upgrade pays for no image
+ * again. A seed the user chose (compile.seed, a shot's seed) is always sent. Undefined when there is no such request.
+ */
+export function toUnseededPrompt(prompt: GenerationPrompt): GenerationPrompt | undefined {
+  if (prompt.seed?.source !== 'auto') return undefined;
+  const { seed: _seed, ...unseeded } = prompt;
+  return unseeded;
 }
