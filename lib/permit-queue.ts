@@ -19,6 +19,11 @@ export interface PermitQueue {
   readonly capacity: number;
   /** Waits its turn until `permits` (default 1) fit; resolves with the function that gives them back (once). */
   acquire(permits?: number): Promise<() => void>;
+  /**
+   * Counts permits already in use outside the queue's say (a file an earlier run uploaded is on the API whether or not
+   * it fits): taken at once, past the capacity if need be, so later requests wait until they are given back.
+   */
+  seize(permits: number): () => void;
   /** Permits held now. */
   heldPermits(): number;
   /** The most permits held at once so far. */
@@ -69,6 +74,10 @@ export function createPermitQueue(options: { capacity: number; onGrant?: () => v
       if (!Number.isFinite(permits) || permits < 0) return Promise.reject(new RangeError(`permits must be a finite number of 0 or more, not ${permits}`));
       if (waiting.length === 0 && fits(permits)) return Promise.resolve(take(permits));
       return new Promise((grant) => waiting.push({ permits, grant }));
+    },
+    seize(permits) {
+      if (!Number.isFinite(permits) || permits < 0) throw new RangeError(`permits must be a finite number of 0 or more, not ${permits}`);
+      return take(permits);
     },
     heldPermits: () => held,
     peakPermits: () => peak,

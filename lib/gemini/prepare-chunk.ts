@@ -50,7 +50,9 @@ export async function planRound(dependencies: BatchDependencies, options: { stat
   );
   if (todo.length === 0 && resumedKeys.size === 0) return { work: [], todo: 0 };
   const fresh: JobRecord[] = [];
-  for (const chunk of planChunks({ lines: todo, maxLines: settings.chunkMaxLines, maxBytes: settings.chunkMaxBytes })) {
+  // A request file fits the budget's part for request files (when the budget is that small), so none passes it.
+  const maxBytes = Math.min(settings.chunkMaxBytes, dependencies.storage?.requestFileBytes ?? Number.POSITIVE_INFINITY);
+  for (const chunk of planChunks({ lines: todo, maxLines: settings.chunkMaxLines, maxBytes })) {
     fresh.push(await prepareChunk(dependencies, { lines: chunk, state }));
   }
   const work = [...(round === 1 ? options.unfinished.map((record) => ({ record, resumed: true })) : []), ...fresh.map((record) => ({ record, resumed: false }))];

@@ -13,6 +13,7 @@ import { cancelStraggler, prepareReplacement, readPendingDeadline, stampPendingD
 async function runChunk(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
   const { environment, logger, workspace, client, settings, retry } = dependencies;
   if (environment.signal?.aborted) throw new InterruptedError();
+  if (resumed) await dependencies.submitter.countUploadedRequestFile(record);
   if (!record.jobName) {
     const submission = await dependencies.submitter.submit(record, { lookFirst: resumed });
     if (submission.status === 'refused') return refuseLines(dependencies, record, submission, state);

@@ -22,6 +22,8 @@ export interface StorageBudget {
   reserve(bytes: number): Promise<() => void>;
   /** Waits until a request file's bytes fit; resolves with the function that gives them back (once). */
   reserveRequestFile(bytes: number): Promise<() => void>;
+  /** Counts a request file an earlier run uploaded (its job resumed): held already, so counted at once, without waiting. */
+  holdRequestFile(bytes: number): () => void;
   reservedBytes(): number;
   /** The most ever reserved at once in this run, images and request files together. */
   peakBytes(): number;
@@ -49,6 +51,7 @@ export function createStorageBudget(options: { budgetBytes: number }): StorageBu
     requestFileBytes,
     reserve: (bytes) => images.acquire(bytes),
     reserveRequestFile: (bytes) => requestFiles.acquire(bytes),
+    holdRequestFile: (bytes) => requestFiles.seize(bytes),
     reservedBytes: () => images.heldPermits() + requestFiles.heldPermits(),
     peakBytes: () => peak,
   };

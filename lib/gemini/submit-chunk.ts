@@ -29,6 +29,11 @@ export interface ChunkSubmitter {
    * left to expire (48 h after upload).
    */
   releaseRequestFile(record: JobRecord): Promise<void>;
+  /**
+   * A record from an earlier run whose request file is on the Files API already: its bytes count in the storage
+   * budget from now until the job ends, at once (they are held whether or not they fit), so new request files wait.
+   */
+  countUploadedRequestFile(record: JobRecord): Promise<void>;
 }
 
 /**
@@ -80,6 +85,13 @@ export function createChunkSubmitter(options: {
     if (!options.storage || reserved.has(record.displayName)) return;
     const { size } = await stat(path);
     reserved.set(record.displayName, await options.storage.reserveRequestFile(size));
+  }
+
+  async function countUploadedRequestFile(record: JobRecord): Promise<void> {
+    if (!options.storage || record.inputFileName === undefined || reserved.has(record.displayName)) return;
+    // The local copy is the uploaded file's bytes; without it (a workspace cleaned by hand) nothing can be counted.
+    const size = await stat(join(workspace.directory, record.requestFile)).then((found) => found.size, () => 0);
+    reserved.set(record.displayName, options.storage.holdRequestFile(size));
   }
 
   function giveBack(record: JobRecord): void {
@@ -154,5 +166,5 @@ export function createChunkSubmitter(options: {
     }
   }
 
-  return { submit, releaseRequestFile };
+  return { submit, releaseRequestFile, countUploadedRequestFile };
 }

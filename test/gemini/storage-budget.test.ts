@@ -79,6 +79,50 @@ describe('request files in the storage budget', () => {
   });
 });
 
+describe('request files never pass their part of the budget', () => {
+  const lineBytes = (line: { key: string; request: unknown }) => Buffer.byteLength(JSON.stringify(line)) + 1;
+
+  it('splits a chunk\'s lines into jobs whose request files fit the request files\' part, however many lines a job may take', async () => {
+    const fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 200, runningMilliseconds: 200 } });
+    try {
+      const lines = createTextLines(12);
+      const largest = Math.max(...lines.map(lineBytes));
+      // Room for three lines' request file in the request files' part; a job may take 100 lines.
+      const storage = createStorageBudget({ budgetBytes: Math.floor(3.5 * largest * 8) });
+      const report = await fixture.createBatchExecutor({ settings: { chunkMaxLines: 100, maxJobsInFlight: 8 }, storage }).execute({ stage: 'analyze', model: 'gemini-3-flash-preview', lines });
+      expect([...report.outcomes.values()].filter((outcome) => outcome.status === 'succeeded')).toHaveLength(12);
+      const records = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
+      expect(records).toHaveLength(4);
+      for (const record of records) expect((await stat(join(fixture.workspaceDirectory, record.requestFile))).size).toBeLessThanOrEqual(storage.requestFileBytes);
+      expect(storage.peakBytes()).toBeLessThanOrEqual(storage.requestFileBytes);
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('counts the request files of jobs an earlier run left pending from the start of the run that resumes them', async () => {
+    const fixture = await createGeminiFixture({ latency: { pendingMilliseconds: 1_500, runningMilliseconds: 200 } });
+    try {
+      const lines = createTextLines(10);
+      const settings = { chunkMaxLines: 5 };
+      const first = await fixture.createBatchExecutor({ settings }).execute({ stage: 'analyze', model: 'gemini-3-flash-preview', lines, detach: true });
+      expect(first.pendingJobs).toBe(2);
+      const records = await loadJobRecords(fixture.workspaceDirectory, 'analyze');
+      let uploadedBytes = 0;
+      for (const record of records) uploadedBytes += (await stat(join(fixture.workspaceDirectory, record.requestFile))).size;
+      // Room for one of the two files: they are on the API already, so both count at once (nothing waits on them).
+      const storage = createStorageBudget({ budgetBytes: Math.floor((uploadedBytes / 2 + 10) * 8) });
+      const second = await fixture.createBatchExecutor({ settings, storage }).execute({ stage: 'analyze', model: 'gemini-3-flash-preview', lines });
+      expect([...second.outcomes.values()].filter((outcome) => outcome.status === 'succeeded')).toHaveLength(10);
+      expect(second.jobsCreated).toBe(0);
+      expect(storage.peakBytes()).toBe(uploadedBytes);
+      expect(storage.reservedBytes()).toBe(0);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
+
 describe('the upload registry records deletions', () => {
   it('a deleted file is held no more, never reused, and stays deleted when the registry is read again', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'chargen-registry-'));

@@ -81,6 +81,24 @@ describe('createPermitQueue', () => {
     expect(queue.peakPermits()).toBe(500);
   });
 
+  it('seizes permits already in use at once, past the capacity, and later requests wait until they are given back', async () => {
+    const queue = createPermitQueue({ capacity: 10 });
+    const held = await queue.acquire(4);
+    const seized = queue.seize(9);
+    expect(queue.heldPermits()).toBe(13);
+    let granted = false;
+    const next = queue.acquire(2).then((release) => ((granted = true), release));
+    held();
+    await settle();
+    expect(granted).toBe(false);
+    seized();
+    seized();
+    (await next)();
+    expect(queue.heldPermits()).toBe(0);
+    expect(queue.peakPermits()).toBe(13);
+    expect(() => queue.seize(-1)).toThrow(RangeError);
+  });
+
   it('refuses a capacity of 0 and a negative or non-finite request', async () => {
     expect(() => createPermitQueue({ capacity: 0 })).toThrow(RangeError);
     const queue = createPermitQueue({ capacity: 3 });
