@@ -9,7 +9,7 @@ import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { writeOutputNames } from './output-names.ts';
-import { toBaseName, toOutputEntry, type OutputEntry } from './core/plan-output-names.ts';
+import { describeOutputEntry, toBaseName, toOutputEntry, type OutputEntry } from './core/plan-output-names.ts';
 import { listOutputFolder, type OutputFolderListing } from './list-output-folder.ts';
 import { planOutputFolder, planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
@@ -94,7 +94,7 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean, fix?: string) => {
     const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
     failures.push(failure);
-    logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
+    logger.warn(`synthesize: ${describeOutputEntry(toOutputEntry(entry.prompt))}: ${reason}`);
   };
   // Names were planned for the whole run; the doubles were removed with the folder's preparation.
   const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing });

@@ -18,6 +18,12 @@ export function formatEntryId(entry: OutputEntry): string {
   return entry.shot === undefined ? `${entry.sourcePath}#${entry.variant}` : `${entry.sourcePath}#shot:${entry.shot}`;
 }
 
+/** An entry as messages name it: `hero.png`, `hero.png variant 2`, `hero.png shot "action pose"`. */
+export function describeOutputEntry(entry: OutputEntry): string {
+  if (entry.shot !== undefined) return `${entry.sourcePath} shot ${JSON.stringify(entry.shot)}`;
+  return entry.variant > 1 ? `${entry.sourcePath} variant ${entry.variant}` : entry.sourcePath;
+}
+
 /** The output entry of a prompt (or of anything that names its source, variant and shot). */
 export function toOutputEntry(prompt: { sourceImage: { path: string }; variant: number; shot?: string | undefined }): OutputEntry {
   return { sourcePath: prompt.sourceImage.path, variant: prompt.variant, ...(prompt.shot !== undefined ? { shot: prompt.shot } : {}) };
