@@ -57,5 +57,8 @@ describe('chargen run with named shots and seeds', () => {
     expect((await run({ variants: shots })).sent).toBe(0);
     expect((await run({ variants: [...shots].reverse() })).sent).toBe(0);
     expect((await readSidecar('knight-Action-pose.json'))['seed']).toEqual(seed);
+    // Another compile.seed: new images of every shot, each sidecar saying its seed came from the config.
+    expect((await run({ variants: shots, seed: 5 })).sent).toBe(4);
+    expect((await readSidecar('knight-Action-pose.json'))['seed']).toMatchObject({ source: 'config' });
   }, 180_000);
 });

@@ -6,6 +6,7 @@ import { synthesizeSettingsSchema } from '../../schemas/synthesize-settings.ts';
 import { compilePromptTemplates, readTemplateSources, TemplateError } from '../../stages/compile/load-prompt-templates.ts';
 import { buildImageRequest, computeImageRequestKey, toUnseededPrompt } from '../../stages/synthesize/core/build-image-request.ts';
 import { formatBaseName, planOutputNames, toOutputEntry } from '../../stages/synthesize/core/plan-output-names.ts';
+import { fingerprintSynthesize } from '../../stages/synthesize/core/fingerprint-synthesize.ts';
 import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { createAnalyzedImages } from '../support/sample-records.ts';
 
@@ -104,6 +105,14 @@ describe('seeds', () => {
     const [off] = compile({ variants: shots, seed: 'off' }, 1);
     expect(off?.seed).toBeUndefined();
     expect(JSON.stringify(buildImageRequest({ prompt: off!, settings: synthesizeSettings }).request)).not.toContain('seed');
+  });
+
+  it('change the synthesize fingerprint (a changed compile.seed is not "unchanged" in status), though not the prompt keys', () => {
+    const context = { settings: synthesizeSettings, outputDirectory: '/out', backend: 'emulator', codeVersion: 'test' };
+    const auto = compile({ variants: shots });
+    const based = compile({ variants: shots, seed: 5 });
+    expect(based.map((prompt) => prompt.key)).toEqual(auto.map((prompt) => prompt.key));
+    expect(fingerprintSynthesize({ ...context, prompts: based })).not.toBe(fingerprintSynthesize({ ...context, prompts: auto }));
   });
 
   it("leave a numbered variant's prompt key as chargen gave it before seeds, and its unseeded request key too", () => {
