@@ -54,6 +54,10 @@ describe('chargen run with named shots and seeds', () => {
     expect(sidecar).toMatchObject({ source: { path: 'knight.png', variant: 2, shot: 'Action pose' }, seed: { source: 'auto' } });
     expect(sidecar['prompt']).toContain('Shot: mid-leap, weapon raised');
     const seed = sidecar['seed'];
+    // The contact sheet names the shot and the seed.
+    const sheet = await readFile(join(project, 'final_characters', 'index.html'), 'utf8');
+    expect(sheet).toContain('<dt>shot</dt><dd>Action pose</dd>');
+    expect(sheet).toContain(`<dt>seed</dt><dd>${seed.value}</dd>`);
     expect((await run({ variants: shots })).sent).toBe(0);
     expect((await run({ variants: [...shots].reverse() })).sent).toBe(0);
     expect((await readSidecar('knight-Action-pose.json'))['seed']).toEqual(seed);
