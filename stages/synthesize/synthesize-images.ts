@@ -92,7 +92,7 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
   const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean, fix?: string) => {
-    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
+    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, ...(entry.prompt.shot !== undefined ? { shot: entry.prompt.shot } : {}), key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
     failures.push(failure);
     logger.warn(`synthesize: ${describeOutputEntry(toOutputEntry(entry.prompt))}: ${reason}`);
   };

@@ -2,6 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { imageSidecarSchema } from '../../stages/synthesize/image-sidecar.ts';
+import { summarizeSynthesis } from '../../stages/synthesize/synthesize-step.ts';
 import { createSynthesizeFixture, type SynthesizeFixture } from '../support/synthesize-fixture.ts';
 
 let fixture: SynthesizeFixture;
@@ -81,5 +82,14 @@ describe('shots and seeds on the emulator', () => {
     // (with three variants the built-in template says "variation n of 3": every prompt is new)
     expect(grown.report.sentLines).toBe(6);
     expect((await readSidecar('hero-00000-3.json')).seed).toMatchObject({ source: 'auto' });
+  });
+
+  it('a failed shot is named by its name in the log, its failure and the dead letters', async () => {
+    const { prompts } = await fixture.createPrompts({ count: 1, settings: { variants: shots } });
+    const marked = prompts.map((prompt) => (prompt.shot === 'action pose' ? { ...prompt, prompt: `${prompt.prompt} [[image-safety]]` } : prompt));
+    const result = await fixture.synthesize({ prompts: marked });
+    expect(result.failures).toMatchObject([{ sourcePath: 'hero-00000.png', variant: 3, shot: 'action pose', retryable: false }]);
+    expect(fixture.logger.lines.map((line) => line.text).join('\n')).toContain('synthesize: hero-00000.png shot "action pose": ');
+    expect(summarizeSynthesis({ outputs: 2, failures: result.failures }, { cached: 0, requestsSent: 3, status: 'done' }).deadLetter[0]?.source).toBe('hero-00000.png (shot "action pose")');
   });
 });
