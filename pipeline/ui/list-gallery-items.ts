@@ -15,6 +15,8 @@ export interface GalleryItem {
   id: string;
   source: string;
   variant: number;
+  /** The named shot, as the prompts compiled now say. */
+  shot?: string;
   status: GalleryStatus;
   /** File name in the output folder, when made. */
   image?: string;
@@ -90,8 +92,12 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
     const mimeType = mimeTypes.get(source);
     return describeSourcePreview({ path: source, ...(mimeType ? { mimeType } : {}) }).shown;
   };
+  const shotOf = (item: Omit<GalleryItem, 'sourcePreview'>) => current.get(formatSlot(item.source, item.variant))?.prompt.shot;
   return [...items.values()]
-    .map((item) => ({ ...item, sourcePreview: previewOf(item.source) }))
+    .map((item) => {
+      const shot = shotOf(item);
+      return { ...item, ...(shot !== undefined ? { shot } : {}), sourcePreview: previewOf(item.source) };
+    })
     .sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
 }
 
