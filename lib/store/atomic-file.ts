@@ -1,21 +1,43 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import type { z } from 'zod';
 import { formatZodIssues } from '../../schemas/format-zod-issues.ts';
 import { WorkspaceFileError } from '../errors.ts';
 
+/** A file's content whole, or in pieces (lines, say) made as they are written, so a large file is never one string. */
+export type FileContent = string | Uint8Array | Iterable<string>;
+
+/** How much of a content in pieces is gathered before it is written: few writes, and little held at once. */
+const writeBatchCharacters = 256 * 1024;
+
+async function writeContent(handle: FileHandle, data: FileContent): Promise<void> {
+  if (typeof data === 'string' || data instanceof Uint8Array) return handle.writeFile(data);
+  let batch: string[] = [];
+  let characters = 0;
+  for (const piece of data) {
+    batch.push(piece);
+    characters += piece.length;
+    if (characters < writeBatchCharacters) continue;
+    // writeFile on a handle writes at its position, all of it (write may write part).
+    await handle.writeFile(batch.join(''));
+    batch = [];
+    characters = 0;
+  }
+  if (batch.length > 0) await handle.writeFile(batch.join(''));
+}
+
 /**
  * Writes a file so that a crash at any moment leaves either the old content or the new, never a mix:
  * temporary file in the same folder, fsync, rename over the target, fsync the folder.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: FileContent): Promise<void> {
   const directory = dirname(path);
   await mkdir(directory, { recursive: true });
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temporary, 'w');
   try {
-    await handle.writeFile(data);
+    await writeContent(handle, data);
     await handle.sync();
   } catch (error) {
     await handle.close();
