@@ -65,4 +65,24 @@ describe('chargen run with named shots and seeds', () => {
     expect((await run({ variants: shots, seed: 5 })).sent).toBe(4);
     expect((await readSidecar('knight-Action-pose.json'))['seed']).toMatchObject({ source: 'config' });
   }, 180_000);
+
+  it('named shots with templates that never say the shot stop before anything is sent (exit 2, naming character.hbs)', async () => {
+    const main = join(project, 'templates', 'character.hbs');
+    const kept = await readFile(main, 'utf8');
+    await writeFile(main, kept.replace('{{> shot}}', ''));
+    await writeFile(join(project, 'input_images', 'rogue.png'), await readFile(join(project, 'input_images', 'bard.png')).then((bytes) => Buffer.concat([bytes, Buffer.from('rogue')])));
+    try {
+      await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ ...twoCharacterConfig, compile: { ...twoCharacterConfig.compile, variants: ['front', 'back'] } }));
+      const stats = async () => JSON.stringify(((await (await fetch(`${emulator.baseUrl}/_emulator/stats`)).json()) as { requestsByModel: unknown }).requestsByModel);
+      const before = await stats();
+      const result = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', '--json', '--yes', '--poll-interval', '50'], env });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('character.hbs');
+      expect(result.stderr).toContain('{{> shot}}');
+      expect(await stats()).toBe(before);
+    } finally {
+      await writeFile(main, kept);
+      await rm(join(project, 'input_images', 'rogue.png'));
+    }
+  }, 180_000);
 });
