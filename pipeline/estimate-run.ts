@@ -4,7 +4,8 @@ import { readAnalysisState } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
 import { planSynthesis } from '../stages/synthesize/core/plan-synthesis.ts';
 import { listOutputFolder } from '../stages/synthesize/list-output-folder.ts';
-import type { GenerationPrompt } from '../schemas/generation-prompt.ts';
+import { listPromptReferences, type GenerationPrompt } from '../schemas/generation-prompt.ts';
+import { analysisImageTokens } from '../stages/analyze/core/plan-characters.ts';
 import type { PriceTable } from '../schemas/price-table.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { geminiSettingsSchema } from '../schemas/gemini-settings.ts';
@@ -37,6 +38,9 @@ export interface RunPlan {
   unpricedModels: string[];
 }
 
+/** Input tokens of a reference image to an image model (Vertex model card of Gemini 3 Pro Image). */
+const imageInputTokens = 560;
+
 const quietLogger: Logger = { print: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Pure: what sending `count` requests of a kind costs, from the price table and the usage assumptions. */
@@ -47,15 +51,18 @@ export function estimateCost(options: {
   imageSize?: string;
   prices: PriceTable;
   usage: ChargenConfig['usageEstimate'];
+  /** Input tokens beyond the usage assumptions, over all the requests: a character's references past its first. */
+  extraInputTokens?: number;
 }): number {
   const price = options.prices[options.model];
   if (!price || options.count === 0) return 0;
+  const extra = ((options.extraInputTokens ?? 0) * price.inputPerMillionTokens) / 1_000_000;
   const tokens =
     options.kind === 'analysis'
       ? options.usage.analysisInputTokens * price.inputPerMillionTokens + options.usage.analysisOutputTokens * price.outputPerMillionTokens
       : options.usage.imageInputTokens * price.inputPerMillionTokens + options.usage.imageThoughtTokens * price.outputPerMillionTokens;
   const image = options.kind === 'image' ? (price.imagePrices?.[options.imageSize ?? '2K'] ?? 0) : 0;
-  return options.count * (tokens / 1_000_000 + image);
+  return options.count * (tokens / 1_000_000 + image) + extra;
 }
 
 /** Pure: what the price table lacks to price a request of this kind (the model, or its image size), or nothing. */
@@ -102,16 +109,19 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger: quietLogger, exclude: listWrittenFolders(context), scanned: (await context.listInput()).entries });
     const cachedKeys = await readCachedKeys({ stateDirectory, stage: 'analyze' });
     const template = await readAnalysisTemplate();
-    const keys = collected.representatives.map((image) => computeAnalysisKey({ image, instructionTemplate: template, settings: config.analyze }));
+    // Characters with the same references share one request; each reference past the first adds its tokens.
+    const imagesByKey = new Map(collected.characters.map((character) => [computeAnalysisKey({ images: character.sent, instructionTemplate: template, settings: config.analyze }), character.sent.length]));
+    const keys = [...imagesByKey.keys()];
     const cached = keys.filter((key) => cachedKeys.has(key)).length;
     const toSend = keys.length - cached;
+    const extraImages = keys.filter((key) => !cachedKeys.has(key)).reduce((sum, key) => sum + (imagesByKey.get(key) ?? 1) - 1, 0);
     pendingImages = toSend;
     analyze = {
       items: keys.length,
       cached,
       toSend,
       jobs: countJobs(toSend, config),
-      costUsd: estimateCost({ kind: 'analysis', count: toSend, model: config.analyze.model, prices: config.prices, usage: config.usageEstimate }),
+      costUsd: estimateCost({ kind: 'analysis', count: toSend, model: config.analyze.model, prices: config.prices, usage: config.usageEstimate, extraInputTokens: extraImages * analysisImageTokens }),
       estimated: false,
     };
   }
@@ -133,17 +143,21 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
       return outcome !== undefined && (await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }));
     };
     let toSend = 0;
-    for (const keys of alternatives.values()) {
+    let extraReferences = 0;
+    const referencesByKey = new Map(plan.pending.map((entry) => [entry.key, listPromptReferences(entry.prompt).length]));
+    for (const [key, keys] of alternatives) {
       let stored = false;
-      for (const key of keys) stored ||= await isStored(key);
-      if (!stored) toSend += 1;
+      for (const alternative of keys) stored ||= await isStored(alternative);
+      if (stored) continue;
+      toSend += 1;
+      extraReferences += Math.max(0, (referencesByKey.get(key) ?? 1) - 1);
     }
     synthesize = {
       items: prompts.length,
       cached: prompts.length - toSend,
       toSend,
       jobs: countJobs(toSend, config),
-      costUsd: estimateCost({ kind: 'image', count: toSend, model, imageSize, prices: config.prices, usage: config.usageEstimate }),
+      costUsd: estimateCost({ kind: 'image', count: toSend, model, imageSize, prices: config.prices, usage: config.usageEstimate, extraInputTokens: extraReferences * imageInputTokens }),
       estimated: false,
     };
   } else {

@@ -130,7 +130,8 @@ async function collectOutputs(context: PipelineContext): Promise<PipelineSummary
   const checkpoint = await readSynthesizeCheckpoint(context.workspace.directory);
   const show = (path: string) => relative(context.cwd, path) || '.';
   return (checkpoint?.outputs ?? []).map((output) => ({
-    source: show(join(context.inputDirectory, output.sourcePath)),
+    // A folder character keeps its trailing `/`: `input_images/knight/`, never taken for a file `knight`.
+    source: `${show(join(context.inputDirectory, output.sourcePath))}${output.sourcePath.endsWith('/') ? '/' : ''}`,
     image: show(join(context.outputDirectory, output.image)),
     sidecar: show(join(context.outputDirectory, output.sidecar)),
   }));

@@ -19,6 +19,9 @@ export const analyzeSettingsSchema = z
       .describe('glob patterns of the images, relative to the input folder (matched case-insensitively)'),
     ignore: z.array(z.string().min(1)).default([]).describe('glob patterns to leave out'),
     maxImageBytes: z.number().int().positive().default(50 * 1024 * 1024).describe('larger images are reported, not uploaded'),
+    maxReferences: z
+      .number().int().min(1).max(900).default(14)
+      .describe('references of one character sent in its analysis request, most informative first (the rest are named in a warning); Gemini 3 Flash takes up to 900 images a prompt at 1,120 tokens each'),
     model: z.string().min(1).default('gemini-3-flash-preview').describe('e.g. gemini-3.1-pro-preview for hard images, gemini-3.6-flash (GA)'),
     temperature: z
       .number().min(0).max(2).optional()

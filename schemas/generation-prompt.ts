@@ -11,6 +11,12 @@ export const imageConfigSchema = z
   })
   .strict();
 
+/** A reference image an image request carries: a file in the input folder, by its path and bytes. */
+export const promptReferenceSchema = z
+  .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mimeType: z.string() })
+  .strict();
+export type PromptReference = z.infer<typeof promptReferenceSchema>;
+
 /** One image to generate: everything synthesize needs, and nothing it has to look up. */
 export const generationPromptSchema = z
   .object({
@@ -31,8 +37,22 @@ export const generationPromptSchema = z
     model: z.string().min(1),
     imageConfig: imageConfigSchema,
     useReferenceImage: z.boolean(),
+    /**
+     * With useReferenceImage: the character's references the request carries, most informative first, up to the image
+     * model's maxReferenceImages. `sourceImage` then names the character (its path: `knight/` or `knight.png`) and
+     * its first reference's bytes. Absent in prompts compiled before characters: the reference is `sourceImage`.
+     */
+    references: z.array(promptReferenceSchema).min(1).optional(),
+    /** The character's references over the image model's limit, not carried (named in a warning). */
+    leftOutReferences: z.array(z.string()).min(1).optional(),
     safetySettings: z.array(z.object({ category: z.string(), threshold: z.string() }).strict()).optional(),
   })
   .strict();
 
 export type GenerationPrompt = z.infer<typeof generationPromptSchema>;
+
+/** The references a prompt's request carries (none unless useReferenceImage). */
+export function listPromptReferences(prompt: Pick<GenerationPrompt, 'useReferenceImage' | 'references' | 'sourceImage'>): PromptReference[] {
+  if (!prompt.useReferenceImage) return [];
+  return prompt.references ?? [prompt.sourceImage];
+}

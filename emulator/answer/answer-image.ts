@@ -1,7 +1,7 @@
 import { findImageDimensions } from '../image-dimensions.ts';
 import { convertPngToJpeg } from '../jpeg/encode-jpeg.ts';
 import type { ModelInfo } from '../model-catalog.ts';
-import { encodePng, type PngVariant } from '../png/encode-png.ts';
+import { encodePng, formatProvenance, type CardProvenance, type PngVariant } from '../png/encode-png.ts';
 import { createThoughtSignature, createUsage, estimateTokens } from './answer-parts.ts';
 
 export interface ImageAnswerOptions {
@@ -13,6 +13,8 @@ export interface ImageAnswerOptions {
   /** `thinkingConfig.thinkingLevel` in upper case, when asked. */
   thinkingLevel: string | undefined;
   requestSeed: string;
+  /** Drawn on the final image and written into its file: the references and seed it was made from. */
+  provenance: CardProvenance;
   promptTokens: number;
   inputImages: number;
   thoughtTokens: number;
@@ -23,10 +25,11 @@ export interface ImageAnswerOptions {
 const imageSignatureBytes = 4096;
 const textSignatureBytes = 256;
 
-async function drawImage(options: { model: ModelInfo; width: number; height: number; seed: string; variant: PngVariant }): Promise<{ mimeType: string; data: string }> {
-  const png = encodePng({ width: options.width, height: options.height, seed: options.seed, variant: options.variant });
+async function drawImage(options: { model: ModelInfo; width: number; height: number; seed: string; variant: PngVariant; provenance?: CardProvenance }): Promise<{ mimeType: string; data: string }> {
+  const provenance = options.provenance;
+  const png = encodePng({ width: options.width, height: options.height, seed: options.seed, variant: options.variant, ...(provenance ? { provenance } : {}) });
   const jpeg = options.model.served.image?.outputMimeType === 'image/jpeg';
-  return { mimeType: jpeg ? 'image/jpeg' : 'image/png', data: (jpeg ? await convertPngToJpeg(png) : png).toString('base64') };
+  return { mimeType: jpeg ? 'image/jpeg' : 'image/png', data: (jpeg ? await convertPngToJpeg(png, provenance ? formatProvenance(provenance) : undefined) : png).toString('base64') };
 }
 
 /**
@@ -54,7 +57,7 @@ export async function answerWithImage(options: ImageAnswerOptions): Promise<Reco
   const parts: Record<string, unknown>[] = [
     ...thoughtParts,
     ...(options.wantsText ? [{ text: caption, ...signature('text', textSignatureBytes) }] : []),
-    { inlineData: await drawImage({ model, ...finalSize, seed: requestSeed, variant: 'final' }), ...signature('image', imageSignatureBytes) },
+    { inlineData: await drawImage({ model, ...finalSize, seed: requestSeed, variant: 'final', provenance: options.provenance }), ...signature('image', imageSignatureBytes) },
   ];
   const imageTokens = model.served.image?.outputTokens[options.imageSize] ?? 1120;
   // Gemini 3 Pro Image always thinks (thoughtsTokenCount on its recorded answer); 3.1 Flash Image thinks minimally

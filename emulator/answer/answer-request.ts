@@ -5,6 +5,7 @@ import type { ModelInfo } from '../model-catalog.ts';
 import type { NormalizedPart, NormalizedRequest } from '../normalize-request.ts';
 import { checkResponseSchema, generateSchemaValue } from '../schema/answer-schema.ts';
 import { answerWithImage } from './answer-image.ts';
+import { describeTooManyImages, readProvenance } from './image-provenance.ts';
 import { createThoughtSignature, createUsage, estimateTokens, sha256 } from './answer-parts.ts';
 
 export type FileLookup = { ok: true; bytes: Buffer; mimeType: string } | { ok: false; error: RpcStatus };
@@ -268,6 +269,8 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
   try {
     const config = checkRequest(options);
     const input = await gatherInput(options);
+    const tooMany = config.wantsImage ? describeTooManyImages({ model: options.model, images: input.images.length }) : undefined;
+    if (tooMany) reject(tooMany);
     const imageSeed = seedOf(input.images.map((image) => image.sha256));
     // generationConfig.seed steers the real model's draw (best effort, said the SDK's docs); here it picks another
     // image outright. A request without one is answered as it always was, so recorded answers keep their bytes.
@@ -290,6 +293,7 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
         includeThoughts: config.includeThoughts,
         thinkingLevel: config.thinkingLevel,
         requestSeed,
+        provenance: readProvenance({ request: options.request, imageSha256s: input.images.map((image) => image.sha256) }),
         promptTokens,
         inputImages: input.images.length,
         thoughtTokens,

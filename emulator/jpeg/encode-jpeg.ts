@@ -32,13 +32,21 @@ function uint16(value: number): Buffer {
 /** JFIF APP0 as the recorded answers have it: version 1.1, 300 dots per inch, no thumbnail. */
 const jfifSegment = Buffer.from('ffe000104a46494600010101012c012c0000', 'hex');
 
+/** A JPEG comment (COM) segment holding `text`. */
+function createCommentSegment(text: string): Buffer {
+  const payload = Buffer.from(text, 'latin1');
+  return Buffer.concat([Buffer.from([0xff, 0xfe]), uint16(payload.length + 2), payload]);
+}
+
 /**
  * A JPEG of the picture in `png` that begins as Gemini 3 image models' answers do: SOI, JFIF APP0, then the C2PA
- * APP11 segment (libvips writes neither, so both are put in front of its segments).
+ * APP11 segment (libvips writes neither, so both are put in front of its segments); `comment`, when given, follows
+ * in a COM segment (the emulator's note of what the image was made from).
  */
-export async function convertPngToJpeg(png: Buffer): Promise<Buffer> {
+export async function convertPngToJpeg(png: Buffer, comment?: string): Promise<Buffer> {
   const jpeg = await sharp(png).jpeg({ quality: 90 }).toBuffer();
   const hasJfif = jpeg[2] === 0xff && jpeg[3] === 0xe0;
   const afterHeader = hasJfif ? 4 + jpeg.readUInt16BE(4) : 2;
-  return Buffer.concat([jpeg.subarray(0, 2), hasJfif ? jpeg.subarray(2, afterHeader) : jfifSegment, createC2paSegment(), jpeg.subarray(afterHeader)]);
+  const note = comment === undefined ? [] : [createCommentSegment(comment)];
+  return Buffer.concat([jpeg.subarray(0, 2), hasJfif ? jpeg.subarray(2, afterHeader) : jfifSegment, createC2paSegment(), ...note, jpeg.subarray(afterHeader)]);
 }

@@ -13,6 +13,15 @@ export interface Span {
 
 type Headwear = 'none' | 'top-hat' | 'pointed-hat';
 
+/**
+ * What an answer was made from, drawn on its card so a person sees it and written into its file so a test reads it:
+ * the referenced images (their sha256, in the request's order) and `generationConfig.seed` when the request has one.
+ */
+export interface CardProvenance {
+  references: readonly string[];
+  seed?: string;
+}
+
 interface CardDesign {
   backgroundTop: Rgb;
   backgroundBottom: Rgb;
@@ -28,6 +37,10 @@ interface CardDesign {
   shoulderRatio: number;
   hemRatio: number;
   horizontalOffsetRatio: number;
+  /** One swatch per reference, coloured from its sha256 (the same image, the same swatch on every card). */
+  referenceSwatches: Rgb[];
+  /** The seed's 16 bits, dark or light, when the request has one. */
+  seedBits: boolean[] | undefined;
 }
 
 export interface CardLayout {
@@ -53,7 +66,17 @@ export interface CardLayout {
   eyeCentreY: number;
 }
 
-export function deriveCardDesign(options: { seed: string; variant: PngVariant }): CardDesign {
+function deriveSwatch(sha256: string): Rgb {
+  const value = Number.parseInt(sha256.slice(0, 6), 16) || 0;
+  return convertHslToRgb({ hue: (value >> 8) % 360, saturation: 0.7, lightness: 0.35 + 0.3 * ((value & 0xff) / 255) });
+}
+
+function deriveSeedBits(seed: string): boolean[] {
+  const digest = createHash('sha256').update(`seed:${seed}`, 'utf8').digest();
+  return Array.from({ length: 16 }, (_unused, index) => (((digest[index >> 3] ?? 0) >> (index & 7)) & 1) === 1);
+}
+
+export function deriveCardDesign(options: { seed: string; variant: PngVariant; provenance?: CardProvenance }): CardDesign {
   const digest = createHash('sha256').update(options.seed, 'utf8').digest();
   const readUnit = (index: number): number => ((digest[index] ?? 0) * 256 + (digest[index + 1] ?? 0)) / 65536;
   const adjust = options.variant === 'draft' ? makeDraftColour : (colour: Rgb): Rgb => colour;
@@ -88,6 +111,8 @@ export function deriveCardDesign(options: { seed: string; variant: PngVariant })
     shoulderRatio: 0.12 + 0.08 * readUnit(7),
     hemRatio: 0.17 + 0.13 * readUnit(11),
     horizontalOffsetRatio: (readUnit(15) - 0.5) * 0.08,
+    referenceSwatches: (options.provenance?.references ?? []).map((sha256) => adjust(deriveSwatch(sha256))),
+    seedBits: options.provenance?.seed === undefined ? undefined : deriveSeedBits(options.provenance.seed),
   };
 }
 
@@ -168,7 +193,33 @@ export function collectRowSpans(options: { layout: CardLayout; y: number }): Spa
   }
   paintHeadwear(painter);
   paintFrame(painter);
+  paintProvenance(painter);
   return spans;
+}
+
+/**
+ * Along the bottom, inside the frame: a square swatch per reference on the left (as many as the request carried),
+ * and the seed's 16 bits as dark and light cells on the right.
+ */
+function paintProvenance(painter: RowPainter): void {
+  const { layout, y, addSpan } = painter;
+  const { design, width, height } = layout;
+  const size = Math.max(2, Math.round(Math.min(width, height) * 0.045));
+  const gap = Math.max(1, Math.round(size / 4));
+  const bottom = height - layout.frameInset - layout.frameThickness - gap;
+  if (y < bottom - size || y >= bottom) return;
+  const left = layout.frameInset + layout.frameThickness + gap;
+  for (const [index, colour] of design.referenceSwatches.entries()) {
+    const start = left + index * (size + gap);
+    if (start + size > width / 2) break;
+    addSpan(start, start + size, colour);
+  }
+  const cell = Math.max(1, Math.round(size / 2));
+  const right = width - layout.frameInset - layout.frameThickness - gap;
+  for (const [index, bit] of (design.seedBits ?? []).entries()) {
+    const start = right - (16 - index) * cell;
+    addSpan(start, start + cell, bit ? [240, 240, 240] : [20, 20, 20]);
+  }
 }
 
 /** The body: a trapezoid from shoulders to hem, rounded at the shoulders, with the belt's colour across the belt. */

@@ -8,15 +8,22 @@ import { crc32, deflateSync, constants as zlibConstants } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
 
 import type { Rgb } from './colour.ts';
-import { collectRowSpans, deriveCardDesign, layoutCard, snapSpansToBlocks, type PngVariant, type Span } from './character-card.ts';
+import { collectRowSpans, deriveCardDesign, layoutCard, snapSpansToBlocks, type CardProvenance, type PngVariant, type Span } from './character-card.ts';
 
-export type { PngVariant } from './character-card.ts';
+export type { CardProvenance, PngVariant } from './character-card.ts';
+
+/** The text an answer's image carries of what it was made from (a PNG tEXt `Comment`, a JPEG COM segment). */
+export function formatProvenance(provenance: CardProvenance): string {
+  return `chargen-emulator references=${provenance.references.join(',')}${provenance.seed !== undefined ? ` seed=${provenance.seed}` : ''}`;
+}
 
 export interface EncodePngOptions {
   width: number;
   height: number;
   seed: string;
   variant?: PngVariant;
+  /** Drawn along the card's bottom and written in a tEXt chunk. */
+  provenance?: CardProvenance;
 }
 
 export interface PngDimensions {
@@ -45,7 +52,7 @@ export function encodePng(options: EncodePngOptions): Buffer {
     throw new RangeError(`encodePng: ${width}x${height} is too large to encode in memory`);
   }
 
-  const design = deriveCardDesign({ seed, variant });
+  const design = deriveCardDesign({ seed, variant, ...(options.provenance ? { provenance: options.provenance } : {}) });
   const blockSize = variant === 'draft' ? Math.max(2, Math.round(Math.min(width, height) / 48)) : 1;
   const layout = layoutCard({ width, height, design, blockSize });
 
@@ -60,6 +67,7 @@ export function encodePng(options: EncodePngOptions): Buffer {
 
   const compressed = deflateSync(raw, DEFLATE_OPTIONS);
   const chunks: Buffer[] = [PNG_SIGNATURE, createChunk({ type: 'IHDR', data: createHeaderData({ width, height }) })];
+  if (options.provenance) chunks.push(createChunk({ type: 'tEXt', data: Buffer.from(`Comment\0${formatProvenance(options.provenance)}`, 'latin1') }));
   for (let offset = 0; offset < compressed.length; offset += MAX_IDAT_DATA_LENGTH) {
     chunks.push(createChunk({ type: 'IDAT', data: compressed.subarray(offset, offset + MAX_IDAT_DATA_LENGTH) }));
   }

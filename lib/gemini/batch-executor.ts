@@ -1,7 +1,7 @@
 import { formatCount } from '../format-count.ts';
 import { toRetryPolicy } from './apply-gemini-settings.ts';
 import type { GeminiExecutor } from './gemini-executor.ts';
-import { loadJobRecords } from './job-record.ts';
+import { createJobRecordIndexes } from './job-record-index.ts';
 import { readResultLines } from './read-result-lines.ts';
 import { createResultFileGate } from './result-file-gate.ts';
 import { openResultCache } from './result-cache.ts';
@@ -39,6 +39,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
   // A job is followed once however many calls running at once want its keys (a record of an earlier run may span
   // two chunks of this one): the others wait for it and take its answers from the shared cache.
   const following = new Map<string, Promise<JobRecord>>();
+  const jobIndexes = createJobRecordIndexes({ workspaceDirectory: workspace.directory });
   const follow = (item: { record: JobRecord; resumed: boolean }, state: RunState): Promise<void> => {
     const existing = following.get(item.record.displayName);
     if (existing) return existing.then((followed) => takeFollowedAnswers(state, followed));
@@ -54,10 +55,10 @@ export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecut
     async execute(executeOptions) {
       const { cache, release } = await caches.acquire(executeOptions.stage);
       try {
-        const records = await loadJobRecords(workspace.directory, executeOptions.stage);
-        const state = createRunState({ executeOptions, cache, records });
+        const jobs = await jobIndexes.forStage(executeOptions.stage);
+        const state = createRunState({ executeOptions, cache, jobs });
         await settleWithoutSending(state, logger);
-        const unfinished = records.filter(
+        const unfinished = jobs.listUnfinished().filter(
           (record) => record.status !== 'finished' && record.model === state.model && record.keys.some((key) => state.wanted.has(key) && !state.report.outcomes.has(key)),
         );
         for (let round = 1; round <= settings.maxRounds; round += 1) {

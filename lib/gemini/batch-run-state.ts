@@ -5,7 +5,7 @@ import type { RetryEnvironment, RetryPolicy } from './call-with-retry.ts';
 import { separateMalformedLines } from './check-request-line.ts';
 import type { GeminiConnection } from './create-gemini-client.ts';
 import type { ExecuteOptions, ExecuteReport } from './gemini-executor.ts';
-import type { JobRecord } from './job-record.ts';
+import type { JobRecordIndex } from './job-record-index.ts';
 import { isMissingFileError, type LineOutcome, type RequestLine } from './line-outcome.ts';
 import type { ResultLineReader } from './read-result-lines.ts';
 import type { ResultFileGate } from './result-file-gate.ts';
@@ -54,7 +54,7 @@ export interface RunState {
   options: ExecuteOptions;
   /** Every distinct line asked for, by key; and the stage's job records, old and new (attempts are numbered by them). */
   wanted: Map<string, RequestLine>;
-  records: JobRecord[];
+  jobs: JobRecordIndex;
   /** The last retryable reason per key still to do, and the error line behind it. */
   lastReasons: Map<string, string>;
   lastErrors: Map<string, unknown>;
@@ -73,7 +73,7 @@ export interface RunState {
   report: ExecuteReport;
 }
 
-export function createRunState(options: { executeOptions: ExecuteOptions; cache: ResultCache; records: JobRecord[] }): RunState {
+export function createRunState(options: { executeOptions: ExecuteOptions; cache: ResultCache; jobs: JobRecordIndex }): RunState {
   const wanted = new Map<string, RequestLine>();
   for (const line of options.executeOptions.lines) if (!wanted.has(line.key)) wanted.set(line.key, line);
   return {
@@ -82,7 +82,7 @@ export function createRunState(options: { executeOptions: ExecuteOptions; cache:
     cache: options.cache,
     options: options.executeOptions,
     wanted,
-    records: options.records,
+    jobs: options.jobs,
     lastReasons: new Map(),
     lastErrors: new Map(),
     missingFileKeys: new Set(),

@@ -11,14 +11,15 @@ export async function executeWithReupload<Item>(options: {
   send: (items: readonly Item[], refresh?: ReadonlySet<string>) => Promise<ReadonlyMap<string, LineOutcome>>;
   /** The key of the item's request line, once sent; undefined when it had none. */
   keyOf: (item: Item) => string | undefined;
-  /** The sha256 of the upload the item's request points at; undefined when it points at none. */
-  uploadOf: (item: Item) => string | undefined;
+  /** The sha256s of the uploads the item's request points at (one, or a character's references); undefined when none. */
+  uploadOf: (item: Item) => string | readonly string[] | undefined;
   /** Told how many items go again, before they go (the stage says it in its own words). */
   onReupload: (count: number) => void;
 }): Promise<Map<string, LineOutcome>> {
   const outcomes = new Map(await options.send(options.items));
   const gone = options.items.filter((item) => {
-    if (options.uploadOf(item) === undefined) return false;
+    const uploads = options.uploadOf(item);
+    if (uploads === undefined || uploads.length === 0) return false;
     const outcome = outcomes.get(options.keyOf(item) ?? '');
     return outcome?.status === 'failed' && isMissingFileError(outcome.error);
   });

@@ -47,19 +47,24 @@ export async function saveJobRecord(workspaceDirectory: string, record: JobRecor
   await writeJsonAtomic(join(jobRecordDirectory(workspaceDirectory, record.stage), `${record.displayName}.json`), record);
 }
 
-export async function loadJobRecords(workspaceDirectory: string, stage: string): Promise<JobRecord[]> {
+/** A stage's records one at a time, in name order: a caller that keeps part of each never holds them all. */
+export async function* readJobRecords(workspaceDirectory: string, stage: string): AsyncGenerator<JobRecord> {
   const directory = jobRecordDirectory(workspaceDirectory, stage);
   let names: string[];
   try {
     names = await readdir(directory);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  const records: JobRecord[] = [];
   for (const name of names.filter((entry) => entry.endsWith('.json')).sort()) {
     const record = await readJsonFile(join(directory, name), jobRecordSchema, fix);
-    if (record) records.push(record);
+    if (record) yield record;
   }
+}
+
+export async function loadJobRecords(workspaceDirectory: string, stage: string): Promise<JobRecord[]> {
+  const records: JobRecord[] = [];
+  for await (const record of readJobRecords(workspaceDirectory, stage)) records.push(record);
   return records;
 }

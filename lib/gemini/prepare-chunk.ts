@@ -14,7 +14,7 @@ export async function prepareChunk(dependencies: BatchDependencies, options: { l
   const { workspace, environment } = dependencies;
   const keys = options.lines.map((line) => line.key);
   const fingerprint = fingerprintChunk({ model: options.state.model, keys });
-  const attempt = options.state.records.filter((record) => record.fingerprint === fingerprint).length + 1;
+  const attempt = options.state.jobs.countAttempts(fingerprint) + 1;
   const displayName = formatDisplayName({ workspaceId: workspace.id, stage: options.state.stage, fingerprint, attempt });
   const requestFile = requestFileRelativePath(options.state.stage, displayName);
   await writeRequestFile(join(workspace.directory, requestFile), options.lines);
@@ -33,7 +33,7 @@ export async function prepareChunk(dependencies: BatchDependencies, options: { l
     ...(options.replaces !== undefined ? { replaces: options.replaces } : {}),
   };
   await saveJobRecord(workspace.directory, record);
-  options.state.records.push(record);
+  options.state.jobs.add(record);
   return record;
 }
 

@@ -11,30 +11,17 @@ import type { BatchDependencies, RunState } from './batch-run-state.ts';
  * the replacement: it never waits again, loses a line, or makes a second replacement.
  */
 
-/** How many stragglers stand before this job (a replacement of a replacement is 2). */
-function countReplacements(record: JobRecord, records: readonly JobRecord[]): number {
-  let count = 0;
-  let current: JobRecord | undefined = record;
-  // Bounded by the records, whatever a hand-edited record says.
-  while (current?.replaces !== undefined && count <= records.length) {
-    const replaced: string = current.replaces;
-    count += 1;
-    current = records.find((candidate) => candidate.displayName === replaced);
-  }
-  return count;
-}
-
 /**
  * Writes when the job was submitted and, when deadlines are on, the moment a still-PENDING job becomes a straggler;
  * records from before deadlines existed get theirs from now. Returns whether the record changed (to be saved).
  */
-export function stampPendingDeadline(options: { record: JobRecord; records: readonly JobRecord[]; deadlineMilliseconds: number; maxRounds: number; now: number }): boolean {
+export function stampPendingDeadline(options: { record: JobRecord; replacementsBefore: number; deadlineMilliseconds: number; maxRounds: number; now: number }): boolean {
   const { record } = options;
   if (record.submittedAt !== undefined) return false;
   record.submittedAt = new Date(options.now).toISOString();
   // A replacement sends lines again, as a round does: a straggler and its replacements are at most maxRounds jobs,
   // and the last is waited for (the API expires it at 48 h). With maxRounds 1 nothing is replaced.
-  if (options.deadlineMilliseconds > 0 && countReplacements(record, options.records) + 1 < options.maxRounds) {
+  if (options.deadlineMilliseconds > 0 && options.replacementsBefore + 1 < options.maxRounds) {
     record.pendingDeadlineAt = new Date(options.now + options.deadlineMilliseconds).toISOString();
   }
   return true;
@@ -80,12 +67,12 @@ export async function cancelStraggler(dependencies: BatchDependencies, record: J
  */
 export async function prepareReplacement(dependencies: BatchDependencies, record: JobRecord, state: RunState): Promise<JobRecord | undefined> {
   const { logger, workspace } = dependencies;
-  const existing = state.records.find((candidate) => candidate.replaces === record.displayName);
+  const existing = state.jobs.findReplacement(record.displayName);
   const unanswered = record.keys.filter((key) => state.wanted.has(key) && !state.report.outcomes.has(key) && !state.missingFileKeys.has(key));
   const kept = record.keys.length - unanswered.length;
   if (existing) {
-    if (record.replacedBy !== existing.displayName) {
-      record.replacedBy = existing.displayName;
+    if (record.replacedBy !== existing) {
+      record.replacedBy = existing;
       await saveJobRecord(workspace.directory, record);
     }
     return undefined;

@@ -32,7 +32,7 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     await saveJobRecord(workspace.directory, record);
     logger.info(`${state.stage}: ${record.jobName} submitted with ${record.keys.length} lines`);
   }
-  const deadline = { record, records: state.records, deadlineMilliseconds: settings.pendingDeadlineMilliseconds, maxRounds: settings.maxRounds, now: environment.now() };
+  const deadline = { record, replacementsBefore: state.jobs.countReplacements(record), deadlineMilliseconds: settings.pendingDeadlineMilliseconds, maxRounds: settings.maxRounds, now: environment.now() };
   if (stampPendingDeadline(deadline)) await saveJobRecord(workspace.directory, record);
   const pendingDeadlineAt = readPendingDeadline(record);
   // A straggler whose cancel was asked before a crash goes straight on to its replacement.

@@ -4,6 +4,9 @@ import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
 import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
+import { measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
+import { findAnalysisImageLimit } from '../../stages/analyze/core/plan-characters.ts';
+import { findServedModel } from '../../schemas/gemini-models.ts';
 import { loadPromptTemplates } from '../../stages/compile/compile-step.ts';
 import { readAnalyzedImagePages, readAnalyzeFailuresFrom, toAnalysisItems } from '../../stages/analyze/analysis-checkpoint.ts';
 import { readSynthesisFailuresFrom, toSynthesisItems } from '../../stages/synthesize/synthesize-checkpoint.ts';
@@ -25,12 +28,27 @@ export type FlowOutcome =
   | { status: 'done'; stages: Record<StageName, StageSummary>; deadLetter: DeadLetter[] }
   | { status: 'stopped'; stage: StageName; error: unknown; pendingJobs: number };
 
-type Image = CollectedImages['representatives'][number];
 type ChunkEnd = { status: 'done'; result: FlowChunkResult } | { status: 'stopped'; stage: StageName; error: unknown };
 
-/** The images of one chunk as a collection of their own: its representatives and every name each goes by. */
-function toChunkCollection(collected: CollectedImages, representatives: Image[]): CollectedImages {
-  return { representatives, bySha: new Map(representatives.map((image) => [image.sha256, collected.bySha.get(image.sha256) ?? [image]])), failures: [], warnings: [] };
+/** The characters of one chunk as a collection of their own. */
+function toChunkCollection(characters: InputCharacter[]): CollectedImages {
+  return { characters, failures: [], warnings: [] };
+}
+
+/**
+ * Which uploads a chunk may delete once it is through: a reference two characters share (a picture in two folders)
+ * may be in two chunks, and stays uploaded until the last of them is through.
+ */
+function createUploadRelease(chunks: readonly InputCharacter[][]): (chunk: readonly InputCharacter[]) => string[] {
+  const holders = new Map<string, number>();
+  const shasOf = (chunk: readonly InputCharacter[]) => new Set(chunk.flatMap((character) => character.references.map((image) => image.sha256)));
+  for (const chunk of chunks) for (const sha of shasOf(chunk)) holders.set(sha, (holders.get(sha) ?? 0) + 1);
+  return (chunk) =>
+    [...shasOf(chunk)].filter((sha) => {
+      const left = (holders.get(sha) ?? 1) - 1;
+      holders.set(sha, left);
+      return left === 0;
+    });
 }
 
 /** The chunks' loggers: counts of the whole run are the runner's to say; answers, jobs and lines go through. */
@@ -80,17 +98,20 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const templates = await loadPromptTemplates(context);
   const backend = await context.connect();
   const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger, exclude: listWrittenFolders(context), ...(listing ? { scanned: listing.entries } : {}) });
-  const names = [...collected.bySha.values()].flat();
   const shots = listShots(config.compile.variants);
-  const entries = names.flatMap((image) => shots.map((shot) => ({ sourcePath: image.relativePath, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
+  const entries = collected.characters.flatMap((character) => shots.map((shot) => ({ sourcePath: character.name, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
-  const chunks = splitIntoChunks({ items: collected.representatives, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: (image) => image.sizeBytes });
+  // A character uploads no more references than its analysis or its image requests carry.
+  const uploadLimit = Math.max(findAnalysisImageLimit(config.analyze), findServedModel(config.compile.model)?.image?.maxReferenceImages ?? Number.POSITIVE_INFINITY);
+  const sizeOf = (character: InputCharacter) => measureCharacterBytes(character, uploadLimit);
+  const chunks = splitIntoChunks({ items: collected.characters, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf });
+  const releasable = createUploadRelease(chunks);
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
   store.begin(['analyze', 'compile', 'synthesize']);
   store.putItems('analyze', toAnalysisItems({ records: [], failures: collected.failures }), collected.warnings);
-  logger.progress?.({ stage: 'analyze', done: 0, total: collected.representatives.length });
+  logger.progress?.({ stage: 'analyze', done: 0, total: collected.characters.length });
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);
   const record = createChunkRecorder(context, store);
@@ -98,16 +119,17 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const ends = await mapWithConcurrency({
     items: chunks,
     concurrency: backend.settings.maxJobsInFlight,
-    work: async (images, index): Promise<ChunkEnd> => {
+    work: async (characters, index): Promise<ChunkEnd> => {
       let stage: StageName = 'analyze';
       if (stopped) return { status: 'stopped', stage, error: undefined };
-      // The chunk's images are uploaded only once their bytes fit the storage budget, and deleted once its jobs are
-      // done; a chunk that stops keeps them (a pending job may read them), and the run's end deletes what is left.
-      const giveBack = await backend.storage.reserve(images.reduce((sum, image) => sum + image.sizeBytes, 0));
+      // The chunk's references are uploaded only once their bytes fit the storage budget, and deleted once its jobs
+      // (its analyses and the image requests that carry them) are done; a chunk that stops keeps them (a pending job
+      // may read them), and the run's end deletes what is left.
+      const giveBack = await backend.storage.reserve(characters.reduce((sum, character) => sum + sizeOf(character), 0));
       try {
         const chunkLabel = formatChunkLabel({ index, count: chunks.length });
-        const result = await runFlowChunk({ context, backend, collected: toChunkCollection(collected, images), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
-        await backend.releaseUploads(images.map((image) => image.sha256));
+        const result = await runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
+        await backend.releaseUploads(releasable(characters));
         return { status: 'done', result };
       } catch (error) {
         // Jobs left running hold their own chunk only; anything else stops the run from starting more chunks.
@@ -121,7 +143,7 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const stop = findStop(ends);
   if (stop) return stop;
   const results = ends.flatMap((end) => (end.status === 'done' ? [end.result] : []));
-  return recordFlow(context, { store, fingerprint, templates, previousCompile, images: collected.representatives.length, results, forced: options.forced });
+  return recordFlow(context, { store, fingerprint, templates, previousCompile, images: collected.characters.length, results, forced: options.forced });
 }
 
 /** The first chunk that stopped for good (an error, an interrupt) wins over chunks whose jobs are left running. */

@@ -26,6 +26,8 @@ export interface GalleryItem {
   failedIn?: 'analyze' | 'synthesize';
   /** Whether a browser can show the source image (HEIC and HEIF it cannot), by its bytes when analysis saw them. */
   sourcePreview: boolean;
+  /** The source's picture in the input folder, when it is not `source` itself: a folder character's first reference. */
+  sourceFile?: string;
 }
 
 export interface GalleryDetail extends GalleryItem {
@@ -37,6 +39,8 @@ export interface GalleryDetail extends GalleryItem {
   width?: number;
   height?: number;
   finishReason?: string;
+  /** The character's references the image request carried (or will), in order: input-folder paths. */
+  references?: string[];
   warnings: string[];
 }
 
@@ -86,8 +90,15 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
     if (!items.has(slot)) items.set(slot, { id: prompt.key, source: prompt.sourceImage.path, variant: prompt.variant, status: 'pending' });
   }
   const mimeTypes = new Map<string, string>();
-  for (const { prompt } of current.values()) mimeTypes.set(prompt.sourceImage.path, prompt.sourceImage.mimeType);
-  for (const record of files.analysis?.records ?? []) mimeTypes.set(record.sourcePath, record.mimeType);
+  const sourceFiles = new Map<string, string>();
+  for (const { prompt } of current.values()) {
+    mimeTypes.set(prompt.sourceImage.path, prompt.sourceImage.mimeType);
+    if (prompt.references?.[0]) sourceFiles.set(prompt.sourceImage.path, prompt.references[0].path);
+  }
+  for (const record of files.analysis?.records ?? []) {
+    mimeTypes.set(record.sourcePath, record.mimeType);
+    if (record.references?.[0]) sourceFiles.set(record.sourcePath, record.references[0].path);
+  }
   const previewOf = (source: string) => {
     const mimeType = mimeTypes.get(source);
     return describeSourcePreview({ path: source, ...(mimeType ? { mimeType } : {}) }).shown;
@@ -96,7 +107,8 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
   return [...items.values()]
     .map((item) => {
       const shot = shotOf(item);
-      return { ...item, ...(shot !== undefined ? { shot } : {}), sourcePreview: previewOf(item.source) };
+      const sourceFile = sourceFiles.get(item.source);
+      return { ...item, ...(shot !== undefined ? { shot } : {}), sourcePreview: previewOf(item.source), ...(sourceFile !== undefined && sourceFile !== item.source ? { sourceFile } : {}) };
     })
     .sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
 }
@@ -142,6 +154,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
   const model = sidecar?.model ?? prompt?.model;
   const imageConfig = sidecar?.imageConfig ?? prompt?.imageConfig;
   const analysis = sidecar?.analysis ?? analyzed?.record;
+  const references = sidecar?.references?.map((reference) => reference.path) ?? prompt?.references?.map((reference) => reference.path) ?? analyzed?.references?.map((reference) => reference.path);
   return {
     ...item,
     ...(promptText !== undefined ? { prompt: promptText } : {}),
@@ -150,6 +163,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
     ...(analysis !== undefined ? { analysis } : {}),
     ...(failure ? { fix: failure.fix } : {}),
     ...(sidecar ? { width: sidecar.image.width, height: sidecar.image.height, finishReason: sidecar.finishReason } : {}),
+    ...(references !== undefined ? { references } : {}),
     warnings: sidecar?.warnings ?? [],
   };
 }

@@ -67,7 +67,7 @@ async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: S
     if (!found.item.image) throw new HttpProblem(404, 'not-found', 'This image has not been made.');
     await sendImage(request, response, routes.options.outputDirectory, found.item.image);
   } else {
-    await sendImage(request, response, routes.options.inputDirectory, found.item.source);
+    await sendImage(request, response, routes.options.inputDirectory, found.item.sourceFile ?? found.item.source);
   }
   return true;
 }

@@ -1,9 +1,25 @@
 import { z } from 'zod';
 import { analysisRecordSchema } from '../../schemas/analysis.ts';
 
+/** A reference image of a character, as its record names it. */
+export const characterReferenceSchema = z
+  .object({
+    path: z.string().min(1).describe('relative to the input folder'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    mimeType: z.string(),
+    width: z.number().int().nonnegative(),
+    height: z.number().int().nonnegative(),
+  })
+  .strict();
+export type CharacterReference = z.infer<typeof characterReferenceSchema>;
+
+/**
+ * One character's record: `sourcePath` is the character's name (its folder with a trailing `/`, or the image lying
+ * directly in the input folder); sha256, mimeType, width and height are those of its first reference.
+ */
 export const analyzedImageSchema = z
   .object({
-    sourcePath: z.string().min(1).describe('relative to the input folder'),
+    sourcePath: z.string().min(1).describe('the character: a folder (`knight/`) or an image, relative to the input folder'),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     mimeType: z.string(),
     width: z.number().int().nonnegative(),
@@ -12,8 +28,12 @@ export const analyzedImageSchema = z
     key: z.string(),
     record: analysisRecordSchema,
     usage: z.record(z.string(), z.unknown()).optional(),
-    /** Another name of the same bytes: analysed once, the record serves both. */
+    /** Another character with the same references: analysed once, the record serves both. */
     sameContentAs: z.string().optional(),
+    /** The references the analysis request carried, in the order sent (most informative first). Absent before characters. */
+    references: z.array(characterReferenceSchema).min(1).optional(),
+    /** The character's other references, over the analysis budget (analyze.maxReferences): not sent to the analysis. */
+    otherReferences: z.array(characterReferenceSchema).min(1).optional(),
   })
   .strict();
 export type AnalyzedImage = z.infer<typeof analyzedImageSchema>;

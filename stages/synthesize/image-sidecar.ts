@@ -42,6 +42,8 @@ export const imageSidecarSchema = z
       .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), variant: z.number().int().min(1), shot: z.string().min(1).optional() })
       .strict()
       .optional(),
+    /** The character's references the request carried, in the order sent (input-folder paths and their bytes' sha256). */
+    references: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict()).optional(),
     /** Where `chargen extract` read the image from, when there was no run behind it. */
     resultFile: z.object({ path: z.string(), line: z.number().int().min(1) }).strict().optional(),
     analysis: analysisRecordSchema.optional(),

@@ -5,6 +5,7 @@ import { type LineOutcome, type RequestLine, type ResponseVerdict } from '../../
 import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { inspectImageFile, type ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import type { BlobReference } from '../../schemas/blob-reference.ts';
+import { listPromptReferences } from '../../schemas/generation-prompt.ts';
 import { buildImageRequest } from './core/build-image-request.ts';
 import { createStoredAnswerCheck } from './check-stored-answer.ts';
 import { chooseImage, type ImageChoice } from './core/choose-image.ts';
@@ -68,7 +69,7 @@ export async function executeLines(context: {
     items: pending,
     send: async (entries, refresh) => execute(refresh ? await buildLines({ pending: entries, options, fail: context.fail, refresh }) : context.lines),
     keyOf: (entry) => entry.key,
-    uploadOf: (entry) => (entry.prompt.useReferenceImage ? entry.prompt.sourceImage.sha256 : undefined),
+    uploadOf: (entry) => listPromptReferences(entry.prompt).map((reference) => reference.sha256),
     onReupload: (count) => logger.info(`synthesize: ${count} reference images are gone from the Files API (expired or deleted); uploading them again`),
   });
   const missing = storedAnswers.countMissing();
@@ -76,7 +77,7 @@ export async function executeLines(context: {
   return { outcomes, report };
 }
 
-/** One request per distinct key; a reference image is uploaded (or its earlier upload reused) only when asked. */
+/** One request per distinct key; a character's references are uploaded (or their earlier uploads reused) only when asked. */
 export async function buildLines(context: {
   pending: readonly PendingEntry[];
   options: SynthesizeImagesOptions;
@@ -84,30 +85,36 @@ export async function buildLines(context: {
   refresh?: ReadonlySet<string>;
 }): Promise<Map<string, { model: string; line: RequestLine }>> {
   const { pending, options, fail } = context;
-  const references = new Map<string, UploadCandidate>();
+  const candidates = new Map<string, UploadCandidate>();
+  const missing = new Map<string, string>();
   for (const entry of pending) {
-    if (!entry.prompt.useReferenceImage || references.has(entry.prompt.sourceImage.sha256)) continue;
-    const path = join(options.folders.input, entry.prompt.sourceImage.path);
-    const size = await fileSize(path);
-    if (size === undefined) continue;
-    references.set(entry.prompt.sourceImage.sha256, { path, sha256: entry.prompt.sourceImage.sha256, mimeType: entry.prompt.sourceImage.mimeType, sizeBytes: size, displayName: entry.prompt.sourceImage.path });
+    for (const reference of listPromptReferences(entry.prompt)) {
+      if (candidates.has(reference.sha256) || missing.has(reference.sha256)) continue;
+      const path = join(options.folders.input, reference.path);
+      const size = await fileSize(path);
+      if (size === undefined) missing.set(reference.sha256, reference.path);
+      else candidates.set(reference.sha256, { path, sha256: reference.sha256, mimeType: reference.mimeType, sizeBytes: size, displayName: reference.path });
+    }
   }
-  const uploads = references.size > 0 ? await options.backend.upload([...references.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
+  const uploads = candidates.size > 0 ? await options.backend.upload([...candidates.values()], context.refresh ? { refresh: context.refresh } : undefined) : new Map<string, UploadOutcome>();
   const lines = new Map<string, { model: string; line: RequestLine }>();
   for (const entry of pending) {
-    let referenceFileUri: string | undefined;
-    if (entry.prompt.useReferenceImage) {
-      const uploaded = uploads.get(entry.prompt.sourceImage.sha256);
-      if (uploaded?.status !== 'uploaded') {
-        const reason = !references.has(entry.prompt.sourceImage.sha256)
-          ? `the reference image ${entry.prompt.sourceImage.path} is missing from the input folder`
-          : `the reference image could not be uploaded: ${uploaded?.status === 'failed' ? uploaded.error.message : 'no answer'}`;
-        fail(entry, reason, true);
+    const references = listPromptReferences(entry.prompt);
+    const uris: string[] = [];
+    for (const reference of references) {
+      const uploaded = uploads.get(reference.sha256);
+      if (uploaded?.status === 'uploaded') {
+        uris.push(uploaded.file.uri);
         continue;
       }
-      referenceFileUri = uploaded.file.uri;
+      const reason = missing.has(reference.sha256)
+        ? `the reference image ${reference.path} is missing from the input folder`
+        : `the reference image ${reference.path} could not be uploaded: ${uploaded?.status === 'failed' ? uploaded.error.message : 'no answer'}`;
+      fail(entry, reason, true);
+      break;
     }
-    const line = buildImageRequest({ prompt: entry.prompt, settings: options.settings, ...(referenceFileUri !== undefined ? { referenceFileUri } : {}) });
+    if (uris.length < references.length) continue;
+    const line = buildImageRequest({ prompt: entry.prompt, settings: options.settings, ...(references.length > 0 ? { referenceFileUris: uris } : {}) });
     if (!lines.has(line.key)) lines.set(line.key, { model: entry.prompt.model, line });
   }
   return lines;

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
 import { reportStageSummary, type Logger } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
-import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import { formatList } from '../../lib/format-list.ts';
+import { listPromptReferences, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
@@ -96,6 +97,10 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
     failures.push(failure);
     logger.warn(`synthesize: ${describeOutputEntry(toOutputEntry(entry.prompt))}: ${reason}`);
   };
+  for (const warning of describeLeftOutReferences(options.prompts)) {
+    warnings.push(warning);
+    logger.warn(`synthesize: ${warning}`);
+  }
   // Names were planned for the whole run; the doubles were removed with the folder's preparation.
   const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing });
   outputs.push(...plan.unchanged);
@@ -133,6 +138,19 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   return { outputs, failures, warnings, report };
 }
 
+/** One warning per character whose references pass the image model's limit, naming the ones its requests leave out. */
+function describeLeftOutReferences(prompts: readonly GenerationPrompt[]): string[] {
+  const said = new Set<string>();
+  const warnings: string[] = [];
+  for (const prompt of prompts) {
+    if (!prompt.leftOutReferences || said.has(prompt.sourceImage.path)) continue;
+    said.add(prompt.sourceImage.path);
+    const carried = listPromptReferences(prompt).length;
+    warnings.push(`${prompt.sourceImage.path}: ${carried + prompt.leftOutReferences.length} references, ${prompt.model} takes ${carried} (its maxReferenceImages); left out: ${formatList(prompt.leftOutReferences)}`);
+  }
+  return warnings;
+}
+
 async function writeEntry(context: {
   entry: PendingEntry;
   choice: Good<ImageChoice>;
@@ -152,6 +170,7 @@ async function writeEntry(context: {
     options.logger.warn(`synthesize: ${entry.prompt.sourceImage.path}: ${warning}`);
   }
   const usage = context.outcome.response['usageMetadata'];
+  const references = listPromptReferences(entry.prompt);
   const analysis = options.records.get(entry.prompt.sourceImage.path);
   const previous = await readImageSidecar(join(context.outputDirectory, `${entry.baseName}.json`));
   return writeImageOutput({
@@ -167,6 +186,7 @@ async function writeEntry(context: {
       backend: options.backend.identity,
       source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant, ...(entry.prompt.shot !== undefined ? { shot: entry.prompt.shot } : {}) },
       ...(entry.prompt.seed ? { seed: entry.prompt.seed } : {}),
+      ...(references.length > 0 ? { references: references.map((reference) => ({ path: reference.path, sha256: reference.sha256 })) } : {}),
       ...(analysis ? { analysis } : {}),
       prompt: entry.prompt.prompt,
       model: entry.prompt.model,

@@ -42,13 +42,15 @@ async function buildEntry(options: {
   outputDirectory: string;
   readPrompts: () => Promise<ReadonlyMap<string, GenerationPrompt>>;
   sourceMimeType: string | undefined;
+  /** The picture shown for the source: a folder character's first reference (its own path for an image). */
+  sourceFile: string | undefined;
 }): Promise<ContactSheetEntry> {
   const { output, outputDirectory } = options;
   const place = {
     sourcePath: output.sourcePath,
     variant: output.variant,
     image: [output.image],
-    source: toRelativeFilePath({ from: outputDirectory, to: join(options.inputDirectory, output.sourcePath) }),
+    source: toRelativeFilePath({ from: outputDirectory, to: join(options.inputDirectory, options.sourceFile ?? output.sourcePath) }),
     ...(options.sourceMimeType ? { sourceMimeType: options.sourceMimeType } : {}),
   };
   const sidecar = await readImageSidecar(join(outputDirectory, output.sidecar));
@@ -127,15 +129,21 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
   const analysis = readOptional(() =>
     readCheckpointStore(options.workspaceDirectory, (store) => {
       const mimeTypes = new Map<string, string>();
-      for (const records of readAnalyzedImagePages(store)) for (const record of records) mimeTypes.set(record.sourcePath, record.mimeType);
-      return { mimeTypes, failures: readAnalyzeFailuresFrom(store) };
+      const sourceFiles = new Map<string, string>();
+      for (const records of readAnalyzedImagePages(store)) {
+        for (const record of records) {
+          mimeTypes.set(record.sourcePath, record.mimeType);
+          sourceFiles.set(record.sourcePath, record.references?.[0]?.path ?? record.sourcePath);
+        }
+      }
+      return { mimeTypes, sourceFiles, failures: readAnalyzeFailuresFrom(store) };
     }),
   );
   const mimeTypes = analysis?.mimeTypes ?? new Map<string, string>();
   const entries = await mapWithConcurrency({
     items: [...checkpoint.outputs].sort(compareByPlace),
     concurrency: 16,
-    work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts, sourceMimeType: mimeTypes.get(output.sourcePath) }),
+    work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts, sourceMimeType: mimeTypes.get(output.sourcePath), sourceFile: analysis?.sourceFiles.get(output.sourcePath) }),
   });
   const failures = listFailures({ analysis, synthesis: checkpoint, inputDirectory, outputDirectory });
   const content = { title: `chargen: ${basename(outputDirectory)}`, entries, failures };

@@ -27,6 +27,7 @@ async function makeMixedFolder(root: string, outsideDirectory: string): Promise<
   await mkdir(join(root, 'heroes'), { recursive: true });
   await writeFile(join(root, 'heroes', 'knight.png'), createSamplePng('knight'));
   await writeFile(join(root, 'heroes', 'Knight Copy.PNG'), createSamplePng('knight'));
+  await writeFile(join(root, 'knight copy.png'), createSamplePng('knight'));
   await writeFile(join(root, 'mage.jpg'), createSampleJpeg({ width: 200, height: 300 }));
   await writeFile(join(root, 'really-a-jpeg.png'), createSampleJpeg({ width: 64, height: 64 }));
   await writeFile(join(root, 'empty.png'), Buffer.alloc(0));
@@ -40,7 +41,7 @@ async function makeMixedFolder(root: string, outsideDirectory: string): Promise<
 }
 
 describe('analyzeImages on the emulator', () => {
-  it('gives every good image one valid record and every bad file a named failure; duplicates cost one request; a rerun sends nothing', async () => {
+  it('gives every character one valid record and every bad file a named failure; duplicates cost one request; a rerun sends nothing', async () => {
     fixture = await createGeminiFixture();
     const current = fixture;
     outside = await mkdtemp(join(tmpdir(), 'chargen-outside-'));
@@ -67,11 +68,15 @@ describe('analyzeImages on the emulator', () => {
     };
 
     const result = await run();
-    expect(result.records.map((entry) => entry.sourcePath)).toEqual(['heroes/Knight Copy.PNG', 'heroes/knight.png', 'mage.jpg', 'really-a-jpeg.png']);
-    const [copy, knight] = result.records;
-    expect(copy?.record).toEqual(knight?.record);
-    expect(copy?.sameContentAs).toBeUndefined();
-    expect(knight?.sameContentAs).toBe('heroes/Knight Copy.PNG');
+    // The folder heroes/ is one character; its two copies of one picture are one reference, said in a warning.
+    expect(result.records.map((entry) => entry.sourcePath)).toEqual(['heroes/', 'knight copy.png', 'mage.jpg', 'really-a-jpeg.png']);
+    const [heroes, copy] = result.records;
+    expect(heroes?.references?.map((reference) => reference.path)).toEqual(['heroes/Knight Copy.PNG']);
+    expect(result.warnings).toContain('heroes/knight.png: the same bytes as heroes/Knight Copy.PNG, in the same character; counted once');
+    // A loose image with the same bytes as the folder's one reference: the same request, analysed once.
+    expect(copy?.record).toEqual(heroes?.record);
+    expect(heroes?.sameContentAs).toBeUndefined();
+    expect(copy?.sameContentAs).toBe('heroes/');
     expect(result.records.find((entry) => entry.sourcePath === 'really-a-jpeg.png')?.mimeType).toBe('image/jpeg');
     expect(result.warnings.some((warning) => warning.startsWith('really-a-jpeg.png: named like PNG but is JPEG'))).toBe(true);
 

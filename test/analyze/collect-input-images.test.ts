@@ -38,7 +38,7 @@ describe('collectInputImages: what the scan sees', () => {
 
     const collected = await collectInputImages({ inputDirectory: input, settings, logger });
 
-    expect(collected.representatives.map((image) => image.relativePath).sort()).toEqual(['hero.png', 'mage.JPG']);
+    expect(collected.characters.map((character) => character.name)).toEqual(['hero.png', 'mage.JPG']);
     const failures = Object.fromEntries(collected.failures.map((failure) => [failure.sourcePath, failure]));
     expect(Object.keys(failures).sort()).toEqual(['dancer.gif', 'more/phone.avif', 'more/photo.TIFF', 'scan.bmp']);
     expect(failures['dancer.gif']?.reason).toContain('GIF');
@@ -53,6 +53,21 @@ describe('collectInputImages: what the scan sees', () => {
     for (const name of ['dancer.gif', 'scan.bmp', 'more/photo.TIFF', 'more/phone.avif', 'notes.txt', '.DS_Store']) expect(printed).toContain(name);
     // What the user left out on purpose is not reported.
     expect(printed).not.toContain('left-out.gif');
+  });
+
+  it('groups a folder into one character; over analyze.maxReferences, the least informative are left out and named', async () => {
+    await mkdir(join(input, 'knight'));
+    await writeFile(join(input, 'knight', 'big.png'), createSamplePng('big', { width: 90, height: 90 }));
+    await writeFile(join(input, 'knight', 'mid.png'), createSamplePng('mid', { width: 60, height: 60 }));
+    await writeFile(join(input, 'knight', 'small.png'), createSamplePng('small', { width: 30, height: 30 }));
+    await writeFile(join(input, 'bard.png'), createSamplePng('bard'));
+    const logger = createMemoryLogger();
+    const collected = await collectInputImages({ inputDirectory: input, settings: analyzeSettingsSchema.parse({ maxReferences: 2 }), logger });
+    expect(collected.characters.map((character) => character.name)).toEqual(['bard.png', 'knight/']);
+    const knight = collected.characters[1];
+    expect(knight?.sent.map((image) => image.relativePath)).toEqual(['knight/big.png', 'knight/mid.png']);
+    expect(knight?.leftOut.map((image) => image.relativePath)).toEqual(['knight/small.png']);
+    expect(collected.warnings).toEqual(['knight/: 3 references, its analysis takes the 2 most informative (analyze.maxReferences); left out: knight/small.png']);
   });
 
   it('is listed in the README: the formats chargen takes, and what happens to the others', async () => {

@@ -96,7 +96,7 @@ describe('seeds', () => {
 
   it('go into generationConfig.seed; compile.seed changes them all, a shot can pin its own, off sends none', () => {
     const [auto] = compile({ variants: shots }, 1);
-    expect(buildImageRequest({ prompt: auto!, settings: synthesizeSettings, referenceFileUri: 'files/x' }).request['generationConfig']).toMatchObject({ seed: auto?.seed?.value });
+    expect(buildImageRequest({ prompt: auto!, settings: synthesizeSettings, referenceFileUris: ['files/x'] }).request['generationConfig']).toMatchObject({ seed: auto?.seed?.value });
     const [based] = compile({ variants: shots, seed: 7 }, 1);
     expect(based?.seed).toMatchObject({ source: 'config' });
     expect(based?.seed?.value).not.toBe(auto?.seed?.value);

@@ -71,6 +71,9 @@ describe('config', () => {
     expect(prices['gemini-nano-banana-2.1']?.imagePrices).toEqual({ '1K': 0.02 });
     const usage = usageEstimateSchema.parse(undefined);
     expect(estimateCost({ kind: 'analysis', count: 10, model: 'gemini-3-flash-preview', prices, usage })).toBeGreaterThan(0);
+    // A character's references past its first are input tokens on top: a million of them cost the input price.
+    const base = estimateCost({ kind: 'image', count: 1, model: 'gemini-3-pro-image', imageSize: '1K', prices, usage });
+    expect(estimateCost({ kind: 'image', count: 1, model: 'gemini-3-pro-image', imageSize: '1K', prices, usage, extraInputTokens: 1_000_000 }) - base).toBeCloseTo(1, 9);
 
     const unpriced = { path: '/p/chargen.config.json', value: { prices: { 'my-model': { imagePrices: { '1K': 0.01 } } } } };
     expect(problemsOf(() => resolveConfig({ file: unpriced, env: {}, flags: {} }))).toEqual([

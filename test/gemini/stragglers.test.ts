@@ -4,6 +4,7 @@ import type { FaultConfigInput } from '../../emulator/fault-config.ts';
 import { loadJobRecords, saveJobRecord, type JobRecord } from '../../lib/gemini/job-record.ts';
 import { describeStraggler } from '../../lib/gemini/describe-straggler.ts';
 import { stampPendingDeadline } from '../../lib/gemini/replace-straggler.ts';
+import { createJobRecordIndex } from '../../lib/gemini/job-record-index.ts';
 import { stateDatabasePath } from '../../lib/store/workspace-layout.ts';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
 
@@ -169,21 +170,48 @@ describe('the pending deadline a job gets', () => {
 
   it('is its submission plus the setting, once; a chain of replacements stops at maxRounds jobs; 0 gives none', () => {
     const first = { ...base };
-    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now })).toBe(true);
+    const stamp = (record: JobRecord, options: { records: JobRecord[]; maxRounds?: number; deadlineMilliseconds?: number; at?: number }) =>
+      stampPendingDeadline({ record, replacementsBefore: createJobRecordIndex(options.records).countReplacements(record), deadlineMilliseconds: options.deadlineMilliseconds ?? 60_000, maxRounds: options.maxRounds ?? 3, now: options.at ?? now });
+    expect(stamp(first, { records: [first] })).toBe(true);
     expect(first).toMatchObject({ submittedAt: '2026-11-21T12:00:00.000Z', pendingDeadlineAt: '2026-11-21T12:01:00.000Z' });
-    expect(stampPendingDeadline({ record: first, records: [first], deadlineMilliseconds: 60_000, maxRounds: 3, now: now + 5 })).toBe(false);
+    expect(stamp(first, { records: [first], at: now + 5 })).toBe(false);
     const second: JobRecord = { ...base, displayName: 'a-2', replaces: 'a-1' };
     const third: JobRecord = { ...base, displayName: 'a-3', replaces: 'a-2' };
     const records = [first, second, third];
-    stampPendingDeadline({ record: second, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
-    stampPendingDeadline({ record: third, records, deadlineMilliseconds: 60_000, maxRounds: 3, now });
+    stamp(second, { records });
+    stamp(third, { records });
     expect(second.pendingDeadlineAt).toBeDefined();
     expect(third.pendingDeadlineAt).toBeUndefined();
     const once = { ...base };
-    stampPendingDeadline({ record: once, records: [once], deadlineMilliseconds: 60_000, maxRounds: 1, now });
+    stamp(once, { records: [once], maxRounds: 1 });
     const off = { ...base };
-    stampPendingDeadline({ record: off, records: [off], deadlineMilliseconds: 0, maxRounds: 3, now });
+    stamp(off, { records: [off], deadlineMilliseconds: 0 });
     expect([once.pendingDeadlineAt, off.pendingDeadlineAt, off.submittedAt]).toEqual([undefined, undefined, '2026-11-21T12:00:00.000Z']);
+  });
+});
+
+describe('the job record index', () => {
+  const base: JobRecord = { version: 1, displayName: 'a-1', stage: 'analyze', model, fingerprint: 'f'.repeat(64), attempt: 1, keys: ['k'], requestFile: 'r.jsonl', status: 'finished', createdAt: '2026-11-21T12:00:00.000Z' };
+
+  it('numbers attempts by fingerprint, follows replacement chains, bounds a looped chain, and lists only jobs not finished as they are now', () => {
+    const other = 'e'.repeat(64);
+    const running: JobRecord = { ...base, displayName: 'a-2', replaces: 'a-1', status: 'submitted' };
+    const index = createJobRecordIndex([base, running, { ...base, displayName: 'b-1', fingerprint: other }]);
+    expect([index.countAttempts(base.fingerprint), index.countAttempts(other), index.countAttempts('0'.repeat(64))]).toEqual([2, 1, 0]);
+    expect(index.findReplacement('a-1')).toBe('a-2');
+    expect(index.findReplacement('a-2')).toBeUndefined();
+    expect(index.countReplacements(running)).toBe(1);
+    expect(index.listUnfinished().map((record) => record.displayName)).toEqual(['a-2']);
+    const added: JobRecord = { ...base, displayName: 'a-3', replaces: 'a-2', status: 'preparing' };
+    index.add(added);
+    index.add(added);
+    expect(index.countAttempts(base.fingerprint)).toBe(3);
+    expect(index.countReplacements(added)).toBe(2);
+    running.status = 'finished';
+    expect(index.listUnfinished().map((record) => record.displayName)).toEqual(['a-3']);
+    // Two hand-edited records naming each other: the walk stops.
+    const looped = createJobRecordIndex([{ ...base, displayName: 'x', replaces: 'y' }, { ...base, displayName: 'y', replaces: 'x' }]);
+    expect(looped.countReplacements({ replaces: 'x' })).toBeLessThanOrEqual(3);
   });
 });
 

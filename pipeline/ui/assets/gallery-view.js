@@ -106,6 +106,7 @@ async function openDetail(id) {
     ['image', detail.imageConfig ? `${detail.imageConfig.aspectRatio}, ${detail.imageConfig.imageSize}` : undefined],
     ['size', detail.width ? `${detail.width} × ${detail.height}` : undefined],
     ['finish reason', detail.finishReason],
+    ['references', detail.references && detail.references.length > 1 ? detail.references.join(', ') : undefined],
     ['reason', detail.reason],
     ['what to do', detail.fix],
     ['warnings', detail.warnings.length > 0 ? detail.warnings.join('; ') : undefined],

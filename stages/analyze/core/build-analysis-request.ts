@@ -29,17 +29,24 @@ export function buildResponseSchema(schemaField: AnalyzeSettings['schemaField'])
   return toOpenApiSchema(jsonSchema);
 }
 
+/** What an analysis request of several references adds after the instruction: what the images are. */
+export function describeAnalysisReferences(count: number): string {
+  return `The ${count} images below are references of one and the same character, the most detailed first. Describe that one character as all of them show it together; where they disagree, follow the earlier image.`;
+}
+
 /**
- * One request per distinct image. The key hashes what determines the answer (the image's bytes, the model and the
- * request with the file's URI left out), so re-uploading an expired file never makes an already-paid answer new.
+ * One request per character (per distinct set of references): the instruction, then its references in the order
+ * given. The key hashes what determines the answer (the images' bytes in that order, the model and the request with
+ * the files' URIs left out), so re-uploading an expired file never makes an already-paid answer new. A character of
+ * one image has the request and key an image had before characters were folders: its answer is never paid again.
  */
 export function buildAnalysisRequest(options: {
-  image: { sha256: string; mimeType: string; fileUri: string };
+  images: readonly { sha256: string; mimeType: string; fileUri: string }[];
   instruction: string;
   responseSchema: Record<string, unknown>;
   settings: AnalyzeSettings;
 }): RequestLine {
-  const { settings } = options;
+  const { settings, images } = options;
   const generationConfig: Record<string, unknown> = {
     responseMimeType: 'application/json',
     [settings.schemaField]: options.responseSchema,
@@ -47,11 +54,25 @@ export function buildAnalysisRequest(options: {
     ...pickSamplingParameters(settings),
     ...(settings.thinkingLevel ? { thinkingConfig: { thinkingLevel: settings.thinkingLevel } } : {}),
   };
-  const request = (fileUri: string): Record<string, unknown> => ({
-    contents: [{ role: 'user', parts: [{ text: options.instruction }, { fileData: { fileUri, mimeType: options.image.mimeType } }] }],
+  const request = (fileUris: readonly string[]): Record<string, unknown> => ({
+    contents: [
+      {
+        role: 'user',
+        parts: [
+          { text: options.instruction },
+          ...(images.length > 1 ? [{ text: describeAnalysisReferences(images.length) }] : []),
+          ...images.map((image, index) => ({ fileData: { fileUri: fileUris[index] ?? '', mimeType: image.mimeType } })),
+        ],
+      },
+    ],
     generationConfig,
     ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
   });
-  const key = hashCanonical({ kind: 'analysis', model: settings.model, image: options.image.sha256, request: request('') });
-  return { key, request: request(options.image.fileUri) };
+  const withoutUris = request(images.map(() => ''));
+  const [only] = images;
+  const key =
+    images.length === 1 && only
+      ? hashCanonical({ kind: 'analysis', model: settings.model, image: only.sha256, request: withoutUris })
+      : hashCanonical({ kind: 'analysis', model: settings.model, images: images.map((image) => image.sha256), request: withoutUris });
+  return { key, request: request(images.map((image) => image.fileUri)) };
 }

@@ -3,11 +3,13 @@ import type { AnalyzedImage } from '../../analyze/analysis-result.ts';
 import { hashCanonical } from '../../../lib/canonical-json.ts';
 import { compareText } from '../../../lib/compare-text.ts';
 import { applyRules } from './apply-rules.ts';
+import { describeCharacterReferences, planPromptReferences } from './plan-prompt-references.ts';
 import type { CompileSettings } from '../../../schemas/compile-settings.ts';
 import type { PromptTemplates } from '../load-prompt-templates.ts';
 import type { AnalysisRecord } from '../../../schemas/analysis.ts';
 import { listShots, type Shot } from '../../../schemas/shot-settings.ts';
-import { deriveSeed } from './derive-seed.ts';
+import { deriveSeed, identifyCharacter } from './derive-seed.ts';
+import type { PromptReference } from '../../../schemas/generation-prompt.ts';
 
 /**
  * Stage two, pure: records in, prompts out. The same records (in any order), templates and settings always give
@@ -21,20 +23,31 @@ export function compilePrompts(options: { records: readonly AnalyzedImage[]; tem
   const prompts: GenerationPrompt[] = [];
   for (const analyzed of records) {
     const record = applyRules(analyzed.record, settings);
-    const rendered = shots.map((shot) => compileShot({ analyzed, record, shot, shots, options }));
+    // The character's references its requests carry; one reference: the prompt and its key are what they were before
+    // characters were folders (nothing paid twice).
+    const carried = settings.useReferenceImage ? planPromptReferences({ analyzed, model: settings.model }) : { references: [], leftOut: [] };
+    const rendered = shots.map((shot) => compileShot({ analyzed, record, carried, shot, shots, options }));
     checkShotsInPrompt({ prompts: rendered, templates: options.templates });
     prompts.push(...rendered);
   }
   return prompts;
 }
 
-function compileShot(context: { analyzed: AnalyzedImage; record: AnalysisRecord; shot: Shot; shots: readonly Shot[]; options: { templates: PromptTemplates; settings: CompileSettings } }): GenerationPrompt {
-  const { analyzed, shot } = context;
+function compileShot(context: {
+  analyzed: AnalyzedImage;
+  record: AnalysisRecord;
+  carried: { references: PromptReference[]; leftOut: string[] };
+  shot: Shot;
+  shots: readonly Shot[];
+  options: { templates: PromptTemplates; settings: CompileSettings };
+}): GenerationPrompt {
+  const { analyzed, shot, carried } = context;
+  const several = carried.references.length > 1;
   const { settings } = context.options;
   const { variant } = shot;
   const imageConfig = shot.aspectRatio === undefined ? settings.imageConfig : { ...settings.imageConfig, aspectRatio: shot.aspectRatio };
   const numbered = shot.name === undefined;
-  const prompt = context.options.templates.render({
+  const rendered = context.options.templates.render({
     ...context.record,
     variant,
     // A named shot says what it is itself; "variation 2 of 3" is for numbered variants only.
@@ -43,6 +56,7 @@ function compileShot(context: { analyzed: AnalyzedImage; record: AnalysisRecord;
     image: { ...imageConfig },
     source: { path: analyzed.sourcePath },
   });
+  const prompt = several ? `${rendered}\n${describeCharacterReferences(carried.references.length)}` : rendered;
   // A numbered variant's content is what it has always been (its key, and so its paid image, survive an upgrade); a
   // named shot is known by its name, not its place, so reordering the list or adding a shot changes no other key.
   const content = {
@@ -50,11 +64,12 @@ function compileShot(context: { analyzed: AnalyzedImage; record: AnalysisRecord;
     model: settings.model,
     imageConfig,
     useReferenceImage: settings.useReferenceImage,
-    referenceSha256: settings.useReferenceImage ? analyzed.sha256 : undefined,
+    referenceSha256: settings.useReferenceImage && !several ? (carried.references[0]?.sha256 ?? analyzed.sha256) : undefined,
+    ...(several ? { referenceSha256s: carried.references.map((reference) => reference.sha256) } : {}),
     ...(numbered ? { variant } : { shot: shot.name }),
     safetySettings: settings.safetySettings,
   };
-  const seed = deriveSeed({ character: analyzed.sha256, shot, settings });
+  const seed = deriveSeed({ character: identifyCharacter(analyzed), shot, settings });
   return generationPromptSchema.parse({
     key: hashCanonical(content),
     sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
@@ -65,6 +80,8 @@ function compileShot(context: { analyzed: AnalyzedImage; record: AnalysisRecord;
     model: settings.model,
     imageConfig,
     useReferenceImage: settings.useReferenceImage,
+    ...(carried.references.length > 0 ? { references: carried.references } : {}),
+    ...(carried.leftOut.length > 0 ? { leftOutReferences: carried.leftOut } : {}),
     ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
   });
 }

@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
-import { toCanonicalJson } from '../../../lib/canonical-json.ts';
+import { hashCanonical, toCanonicalJson } from '../../../lib/canonical-json.ts';
+import type { AnalyzedImage } from '../../analyze/analysis-result.ts';
 import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
 import { maxSeed, type Shot } from '../../../schemas/shot-settings.ts';
 import type { CompileSettings } from '../../../schemas/compile-settings.ts';
 
 /**
- * The seed of one character's shot: a hash of the character (its reference's bytes, so a renamed file or a second name
- * of the same bytes keeps its seed and shares its paid image), the shot (its name, or its number) and compile.seed
+ * What a character's seeds derive from: its bytes, not its name, so a renamed file or folder keeps its seeds and two
+ * characters of the same bytes still share their paid images. An image of its own: its sha256 (as before folders); a
+ * folder: the set of all its references' sha256 (their order, which the analysis may change, aside).
+ */
+export function identifyCharacter(analyzed: Pick<AnalyzedImage, 'sha256' | 'references' | 'otherReferences'>): string {
+  const all = new Set([...(analyzed.references ?? []), ...(analyzed.otherReferences ?? [])].map((reference) => reference.sha256));
+  return all.size > 1 ? hashCanonical([...all].sort()) : analyzed.sha256;
+}
+
+/**
+ * The seed of one character's shot: a hash of the character (identifyCharacter), the shot (its name, or its number) and compile.seed
  * when set, folded into the API's non-negative int32. Stable across reruns and machines; distinct between shots.
  */
 export function deriveSeed(options: { character: string; shot: Shot; settings: Pick<CompileSettings, 'seed'> }): GenerationPrompt['seed'] {

@@ -4,8 +4,16 @@ import { hashCanonical, toCanonicalJson } from '../../../lib/canonical-json.ts';
 import { compareText } from '../../../lib/compare-text.ts';
 import type { CompileSettings } from '../../../schemas/compile-settings.ts';
 
+/** A record as compile reads it: with its character's references (a renamed or added one changes the prompts). */
 function toFingerprintEntry(entry: AnalyzedImage) {
-  return { sourcePath: entry.sourcePath, sha256: entry.sha256, mimeType: entry.mimeType, record: entry.record };
+  return {
+    sourcePath: entry.sourcePath,
+    sha256: entry.sha256,
+    mimeType: entry.mimeType,
+    record: entry.record,
+    ...(entry.references ? { references: entry.references } : {}),
+    ...(entry.otherReferences ? { otherReferences: entry.otherReferences } : {}),
+  };
 }
 
 /** Changes exactly when the prompts could: a record, a template or a setting (not the records' order). */

@@ -1,6 +1,6 @@
 import type { RequestLine } from '../../../lib/gemini/line-outcome.ts';
 import { findServedModel } from '../../../schemas/gemini-models.ts';
-import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
+import { listPromptReferences, type GenerationPrompt } from '../../../schemas/generation-prompt.ts';
 import { hashCanonical } from '../../../lib/canonical-json.ts';
 import type { SynthesizeSettings } from '../../../schemas/synthesize-settings.ts';
 
@@ -18,19 +18,23 @@ function wantsThoughts(options: { model: string; settings: SynthesizeSettings })
 }
 
 /**
- * One request per prompt (a variant or a shot is its own prompt), with the prompt's seed as `generationConfig.seed`
- * (the SDK's GenerateContentConfig.seed, sent under that name in generationConfig, @google/genai 2.32). The key hashes the request with the reference image's URI
- * left out (its bytes are in the prompt's key), so an upload that expired and was redone never makes a paid image new.
+ * One request per prompt (a variant or a shot is its own prompt): its text, then the character's references as
+ * `fileData` in the prompt's order, and the prompt's seed as `generationConfig.seed` (the SDK's
+ * GenerateContentConfig.seed, which @google/genai 2.32 sends under that name in generationConfig). The key hashes the
+ * request with the references' URIs left out (their bytes are in the prompt's key), so an upload that expired and was
+ * redone never makes a paid image new; a prompt of one reference and no seed has the request and key it had before
+ * characters were folders and seeds were sent.
  */
-export function buildImageRequest(options: { prompt: GenerationPrompt; settings: SynthesizeSettings; referenceFileUri?: string }): RequestLine {
+export function buildImageRequest(options: { prompt: GenerationPrompt; settings: SynthesizeSettings; referenceFileUris?: readonly string[] }): RequestLine {
   const { prompt, settings } = options;
-  const request = (fileUri: string | undefined): Record<string, unknown> => ({
+  const references = listPromptReferences(prompt);
+  const request = (fileUris: readonly string[] | undefined): Record<string, unknown> => ({
     contents: [
       {
         role: 'user',
         parts: [
           { text: prompt.prompt },
-          ...(fileUri !== undefined ? [{ fileData: { fileUri, mimeType: prompt.sourceImage.mimeType } }] : []),
+          ...(fileUris ?? []).map((fileUri, index) => ({ fileData: { fileUri, mimeType: references[index]?.mimeType ?? prompt.sourceImage.mimeType } })),
         ],
       },
     ],
@@ -42,14 +46,14 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
     },
     ...(prompt.safetySettings ? { safetySettings: prompt.safetySettings } : {}),
   });
-  const reference = options.referenceFileUri !== undefined ? '' : undefined;
-  const key = hashCanonical({ kind: 'image', model: prompt.model, prompt: prompt.key, request: request(reference) });
-  return { key, request: request(options.referenceFileUri) };
+  const key = hashCanonical({ kind: 'image', model: prompt.model, prompt: prompt.key, request: request(options.referenceFileUris?.map(() => '')) });
+  return { key, request: request(options.referenceFileUris) };
 }
 
-/** The key a prompt's request has whatever its reference image's upload (the URI is left out of the key). */
+/** The key a prompt's request has whatever its references' uploads (the URIs are left out of the key). */
 export function computeImageRequestKey(options: { prompt: GenerationPrompt; settings: SynthesizeSettings }): string {
-  return buildImageRequest({ ...options, ...(options.prompt.useReferenceImage ? { referenceFileUri: '' } : {}) }).key;
+  const references = listPromptReferences(options.prompt);
+  return buildImageRequest({ ...options, ...(references.length > 0 ? { referenceFileUris: references.map(() => '') } : {}) }).key;
 }
 
 /**
