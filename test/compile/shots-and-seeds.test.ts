@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePrompts } from '../../stages/compile/core/compile-prompts.ts';
+import { identifyCharacter } from '../../stages/compile/core/derive-seed.ts';
 import { compileSettingsSchema } from '../../schemas/compile-settings.ts';
 import { synthesizeSettingsSchema } from '../../schemas/synthesize-settings.ts';
 import { compilePromptTemplates, readTemplateSources, TemplateError } from '../../stages/compile/load-prompt-templates.ts';
@@ -92,6 +93,19 @@ describe('seeds', () => {
     const original = compilePrompts({ records: [analyzed!], templates, settings });
     const renamed = compilePrompts({ records: [{ ...analyzed!, sourcePath: 'renamed/hero.png' }], templates, settings });
     expect(renamed.map((prompt) => prompt.seed)).toEqual(original.map((prompt) => prompt.seed));
+  });
+
+  it("of a folder character follow the set of its references' bytes: not their order, nor the folder's name", () => {
+    const [first, second, third] = createAnalyzedImages(3).map((image) => ({ path: `knight/${image.sourcePath}`, sha256: image.sha256, mimeType: image.mimeType, width: 10, height: 10 }));
+    const [analyzed] = createAnalyzedImages(1);
+    const folder = { ...analyzed!, sourcePath: 'knight/', references: [first!, second!], otherReferences: [third!] };
+    expect(identifyCharacter({ sha256: analyzed!.sha256 })).toBe(analyzed!.sha256);
+    expect(identifyCharacter(folder)).not.toBe(analyzed!.sha256);
+    expect(identifyCharacter({ ...folder, references: [third!, first!], otherReferences: [second!] })).toBe(identifyCharacter(folder));
+    expect(identifyCharacter({ ...folder, otherReferences: undefined })).not.toBe(identifyCharacter(folder));
+    const settings = compileSettingsSchema.parse({ variants: shots });
+    const seeds = (record: typeof folder) => compilePrompts({ records: [record], templates, settings }).map((prompt) => prompt.seed);
+    expect(seeds({ ...folder, sourcePath: 'renamed-knight/' })).toEqual(seeds(folder));
   });
 
   it('go into generationConfig.seed; compile.seed changes them all, a shot can pin its own, off sends none', () => {
