@@ -43,6 +43,9 @@ describe('chargen run with named shots and seeds', () => {
     expect((await run({})).sent).toBe(0);
     expect(await listImages()).toEqual(['bard.jpg', 'knight.jpg']);
     expect((await readSidecar('bard.json'))['seed']).toBeUndefined();
+    const unseeded = (await readFile(join(project, 'final_characters', 'bard.jpg'))).toString('latin1');
+    expect(unseeded).toMatch(/chargen-emulator references=[0-9a-f]+/);
+    expect(unseeded).not.toMatch(/chargen-emulator references=[0-9a-f,]* seed=/);
   }, 180_000);
 
   it('named shots give named images; a rerun, and the shots reordered, send nothing and move no file', async () => {
@@ -54,6 +57,9 @@ describe('chargen run with named shots and seeds', () => {
     expect(sidecar).toMatchObject({ source: { path: 'knight.png', variant: 2, shot: 'Action pose' }, seed: { source: 'auto' } });
     expect(sidecar['prompt']).toContain('Shot: mid-leap, weapon raised');
     const seed = sidecar['seed'];
+    // The emulator notes in each image the seed its request carried.
+    const note = (await readFile(join(project, 'final_characters', 'knight-Action-pose.jpg'))).toString('latin1');
+    expect(/chargen-emulator references=[0-9a-f,]* seed=(\d+)/.exec(note)?.[1]).toBe(String(seed.value));
     // The contact sheet names the shot and the seed.
     const sheet = await readFile(join(project, 'final_characters', 'index.html'), 'utf8');
     expect(sheet).toContain('<dt>shot</dt><dd>Action pose</dd>');
