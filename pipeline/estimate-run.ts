@@ -1,3 +1,4 @@
+import { listShots } from '../schemas/shot-settings.ts';
 import { computeAnalysisKey, collectInputImages } from '../stages/analyze/analyze-images.ts';
 import { readAnalysisState } from '../stages/analyze/analysis-checkpoint.ts';
 import { hasStoredFiles } from '../stages/synthesize/check-stored-answer.ts';
@@ -132,15 +133,22 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
   let synthesize: StagePlan;
   if (prompts) {
     const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing: await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory }) });
-    const pendingKeys = new Set(plan.pending.map((entry) => entry.key));
+    // A request's answer, or the answer to the same request without chargen's own seed (made before seeds were sent).
+    const alternatives = new Map<string, string[]>();
+    for (const entry of plan.pending) alternatives.set(entry.key, [entry.key, ...(entry.unseeded ? [entry.unseeded.key] : [])]);
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
-    const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: pendingKeys });
+    const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: new Set([...alternatives.values()].flat()) });
+    const isStored = async (key: string) => {
+      const outcome = cached.get(key);
+      return outcome !== undefined && (await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }));
+    };
     let toSend = 0;
     let extraReferences = 0;
     const referencesByKey = new Map(plan.pending.map((entry) => [entry.key, listPromptReferences(entry.prompt).length]));
-    for (const key of pendingKeys) {
-      const outcome = cached.get(key);
-      if (outcome && (await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }))) continue;
+    for (const [key, keys] of alternatives) {
+      let stored = false;
+      for (const alternative of keys) stored ||= await isStored(alternative);
+      if (stored) continue;
       toSend += 1;
       extraReferences += Math.max(0, (referencesByKey.get(key) ?? 1) - 1);
     }
@@ -153,7 +161,7 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
       estimated: false,
     };
   } else {
-    const items = (analyze.cached + analyze.toSend) * config.compile.variants;
+    const items = (analyze.cached + analyze.toSend) * listShots(config.compile.variants).length;
     synthesize = {
       items,
       cached: 0,

@@ -3,6 +3,7 @@ import { analysisFieldNames } from './analysis.ts';
 import { describeImageConfigProblems, describeRetiredModel } from './gemini-models.ts';
 import { imageConfigSchema } from './generation-prompt.ts';
 import { safetySettingSchema } from './analyze-settings.ts';
+import { findShotNameClashes, listShots, seedSettingSchema, variantsSchema } from './shot-settings.ts';
 
 const fieldValue = z.union([z.string(), z.number(), z.array(z.string())]);
 const knownFields = new Set<string>(analysisFieldNames);
@@ -22,7 +23,8 @@ export const compileSettingsSchema = z
     templateDirectory: z.string().optional().describe('a folder with character.hbs and partials/; the built-in templates when unset'),
     model: z.string().min(1).default('gemini-3-pro-image').describe('the image model: gemini-3-pro-image, gemini-nano-banana-2.1, gemini-3.1-flash-lite-image, …'),
     imageConfig: imageConfigSchema.default(imageConfigSchema.parse({})),
-    variants: z.number().int().min(1).max(16).default(1).describe('distinct images per character'),
+    variants: variantsSchema,
+    seed: seedSettingSchema,
     useReferenceImage: z.boolean().default(true).describe('send the source image with the prompt, as a fileData part'),
     safetySettings: z.array(safetySettingSchema).optional(),
     defaults: fieldMap.default({}).describe('fill a field the analysis left empty'),
@@ -39,6 +41,18 @@ export const compileSettingsSchema = z
     if (retired) context.addIssue({ code: 'custom', path: ['model'], message: retired });
     for (const problem of describeImageConfigProblems({ model: settings.model, imageConfig: settings.imageConfig })) {
       context.addIssue({ code: 'custom', path: ['imageConfig'], message: problem });
+    }
+    for (const shot of listShots(settings.variants)) {
+      const path = ['variants', shot.variant - 1];
+      if (shot.aspectRatio !== undefined) {
+        for (const problem of describeImageConfigProblems({ model: settings.model, imageConfig: { aspectRatio: shot.aspectRatio } })) {
+          context.addIssue({ code: 'custom', path: [...path, 'aspectRatio'], message: problem });
+        }
+      }
+    }
+    for (const clash of findShotNameClashes(listShots(settings.variants))) {
+      const written = Array.isArray(settings.variants) ? settings.variants[clash.variant - 1] : undefined;
+      context.addIssue({ code: 'custom', path: ['variants', clash.variant - 1, ...(typeof written === 'object' ? ['name'] : [])], message: clash.message });
     }
   });
 

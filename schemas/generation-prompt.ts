@@ -24,6 +24,15 @@ export const generationPromptSchema = z
     key: z.string().regex(/^[0-9a-f]{64}$/),
     sourceImage: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mimeType: z.string() }).strict(),
     variant: z.number().int().min(1),
+    /** The named shot this image is (compile.variants as a list); absent for a numbered variant. */
+    shot: z.string().min(1).optional(),
+    /**
+     * generationConfig.seed, and where it came from: `auto` (derived from the character and the shot; an answer
+     * received for the same request without a seed, before chargen sent seeds, stands in for it), `config` (derived
+     * from compile.seed), `shot` (the shot's own). Absent: no seed is sent. Not part of `key`, which stays the key of
+     * the prompt an older chargen compiled; the request's key covers it.
+     */
+    seed: z.object({ value: z.number().int().min(0), source: z.enum(['auto', 'config', 'shot']) }).strict().optional(),
     prompt: z.string().min(1),
     model: z.string().min(1),
     imageConfig: imageConfigSchema,

@@ -272,7 +272,10 @@ export async function answerRequest(options: AnswerOptions): Promise<AnswerResul
     const tooMany = config.wantsImage ? describeTooManyImages({ model: options.model, images: input.images.length }) : undefined;
     if (tooMany) reject(tooMany);
     const imageSeed = seedOf(input.images.map((image) => image.sha256));
-    const requestSeed = seedOf([options.model.name, input.text, imageSeed, config.aspectRatio, config.imageSize]);
+    // generationConfig.seed steers the real model's draw (best effort, said the SDK's docs); here it picks another
+    // image outright. A request without one is answered as it always was, so recorded answers keep their bytes.
+    const seed = options.request.generationConfig?.['seed'];
+    const requestSeed = seedOf([options.model.name, input.text, imageSeed, config.aspectRatio, config.imageSize, ...(seed === undefined ? [] : [`seed:${String(seed)}`])]);
     const base = { modelVersion: options.model.name, responseId: Buffer.from(requestSeed.slice(0, 32), 'hex').toString('base64url') };
     const promptTokens = estimateTokens(input.text);
     const thoughtTokens = options.model.served.thinking ? 64 + (Number.parseInt(requestSeed.slice(0, 4), 16) % 512) : 0;

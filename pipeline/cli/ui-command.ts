@@ -11,7 +11,7 @@ import { createUiActions } from '../ui/create-ui-actions.ts';
 import { createUiHandler, type UiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
-import { computeImageRequestKey } from '../../stages/synthesize/core/build-image-request.ts';
+import { computeImageRequestKey, toUnseededPrompt } from '../../stages/synthesize/core/build-image-request.ts';
 import { reportCommandError } from './report-command-error.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
 import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
@@ -99,7 +99,10 @@ export async function startUiServer(options: {
     lookupTimeoutMilliseconds: options.lookupTimeoutMilliseconds ?? 10_000,
     now,
     pid: process.pid,
-    requestKeyOf: (prompt) => computeImageRequestKey({ prompt, settings: config.synthesize }),
+    requestKeyOf: (prompt) => {
+      const unseeded = toUnseededPrompt(prompt);
+      return [computeImageRequestKey({ prompt, settings: config.synthesize }), ...(unseeded ? [computeImageRequestKey({ prompt: unseeded, settings: config.synthesize })] : [])];
+    },
   });
   const handler = createUiHandler({
     state,

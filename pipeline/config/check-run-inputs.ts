@@ -73,7 +73,7 @@ export async function checkRunInputs(options: { cwd: string; config: ChargenConf
   const templates = templateDirectory === undefined ? undefined : await describeTemplateFolderProblem({ cwd: options.cwd, templateDirectory });
   if (templates) problems.push(templates);
   // A syntax error found now costs nothing; found by the compile stage, it would come after the analysis was paid for.
-  const syntax = templates ? undefined : await readPromptTemplates({ cwd: options.cwd, templateDirectory }).then(() => undefined, (error: unknown) => {
+  const syntax = templates ? undefined : await readPromptTemplates({ cwd: options.cwd, templateDirectory, variants: options.config.compile.variants }).then(() => undefined, (error: unknown) => {
     if (error instanceof TemplateError) return error;
     throw error;
   });

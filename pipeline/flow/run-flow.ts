@@ -1,3 +1,4 @@
+import { listShots } from '../../schemas/shot-settings.ts';
 import { JobsPendingError } from '../../lib/errors.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
@@ -97,7 +98,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const templates = await loadPromptTemplates(context);
   const backend = await context.connect();
   const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger, exclude: listWrittenFolders(context), ...(listing ? { scanned: listing.entries } : {}) });
-  const entries = collected.characters.flatMap((character) => Array.from({ length: config.compile.variants }, (_unused, index) => ({ sourcePath: character.name, variant: index + 1 })));
+  const shots = listShots(config.compile.variants);
+  const entries = collected.characters.flatMap((character) => shots.map((shot) => ({ sourcePath: character.name, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
   // A character uploads no more references than its analysis or its image requests carry.

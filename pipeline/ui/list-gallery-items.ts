@@ -15,6 +15,8 @@ export interface GalleryItem {
   id: string;
   source: string;
   variant: number;
+  /** The named shot, as the prompts compiled now say. */
+  shot?: string;
   status: GalleryStatus;
   /** File name in the output folder, when made. */
   image?: string;
@@ -47,8 +49,11 @@ function formatSlot(source: string, variant: number): string {
   return `${variant}:${source}`;
 }
 
-/** The request key synthesize would send for a prompt now, to tell an image made from an older prompt. */
-export type RequestKeyOf = (prompt: GenerationPrompt) => string;
+/**
+ * The request key synthesize would send for a prompt now, to tell an image made from an older prompt; or every key
+ * whose image is current for it (an image made before chargen sent seeds stands in for the seeded request).
+ */
+export type RequestKeyOf = (prompt: GenerationPrompt) => string | readonly string[];
 
 const staleReason = 'made from an earlier prompt: the next run makes it again';
 
@@ -58,11 +63,11 @@ function formatAnalysisFailureId(sourcePath: string): string {
 }
 
 function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): GalleryItem[] {
-  const current = new Map<string, { prompt: GenerationPrompt; requestKey: string }>();
-  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKey: requestKeyOf(prompt) });
+  const current = new Map<string, { prompt: GenerationPrompt; requestKeys: readonly string[] }>();
+  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKeys: [requestKeyOf(prompt)].flat() });
   const isStale = (slot: string, key: string) => {
     const expected = current.get(slot);
-    return expected !== undefined && expected.requestKey !== key;
+    return expected !== undefined && !expected.requestKeys.includes(key);
   };
   const items = new Map<string, Omit<GalleryItem, 'sourcePreview'>>();
   for (const output of files.synthesis?.outputs ?? []) {
@@ -98,10 +103,12 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
     const mimeType = mimeTypes.get(source);
     return describeSourcePreview({ path: source, ...(mimeType ? { mimeType } : {}) }).shown;
   };
+  const shotOf = (item: Omit<GalleryItem, 'sourcePreview'>) => current.get(formatSlot(item.source, item.variant))?.prompt.shot;
   return [...items.values()]
     .map((item) => {
+      const shot = shotOf(item);
       const sourceFile = sourceFiles.get(item.source);
-      return { ...item, sourcePreview: previewOf(item.source), ...(sourceFile !== undefined && sourceFile !== item.source ? { sourceFile } : {}) };
+      return { ...item, ...(shot !== undefined ? { shot } : {}), sourcePreview: previewOf(item.source), ...(sourceFile !== undefined && sourceFile !== item.source ? { sourceFile } : {}) };
     })
     .sort((left, right) => compareText(left.source, right.source) || left.variant - right.variant || compareText(left.id, right.id));
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readAnalysisCheckpoint, readAnalyzedImagePages } from '../analyze/analysis-checkpoint.ts';
 import { createCompileFingerprint } from './core/fingerprint-compile.ts';
@@ -11,18 +12,38 @@ import type { StageContext } from '../stage-context.ts';
 import type { StageStep } from '../stage-step.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { packageRoot } from '../../lib/package-root.ts';
+import { listShots } from '../../schemas/shot-settings.ts';
+import type { CompileSettings } from '../../schemas/compile-settings.ts';
 
 
+const shotPartial = 'partials/shot.hbs';
 const noAnalysisMessage = 'There is no analysis checkpoint: run `chargen run` (or `chargen run --only analyze`) first.';
 
 /** The configured templates (or the built-in ones), read and compiled: a TemplateError says which file and where. */
-export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined }): Promise<PromptTemplates> {
+export async function readPromptTemplates(options: { cwd: string; templateDirectory: string | undefined; variants?: CompileSettings['variants'] }): Promise<PromptTemplates> {
   const directory = options.templateDirectory;
-  return compilePromptTemplates(await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates')));
+  const sources = await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates'));
+  // A folder of templates copied before shots existed can say {{> shot}} without having the partial: the built-in one.
+  if (sources.files[shotPartial] === undefined) sources.files[shotPartial] = await readFile(join(packageRoot, 'templates', shotPartial), 'utf8');
+  const templates = compilePromptTemplates(sources);
+  const named = options.variants === undefined ? [] : listShots(options.variants).filter((shot) => shot.name !== undefined);
+  // Found now, before the analysis is paid for; compile checks the prompts themselves too (a shot used but hidden).
+  if (named.length > 0 && !mentionsShot(sources.files)) {
+    throw templates.describeProblem('compile.variants names shots, but no template says the shot: add {{> shot}} to character.hbs (or use {{shot.prompt}})');
+  }
+  return templates;
+}
+
+/**
+ * Whether a template other than the shot partial itself prints the shot (`{{> shot}}`, `{{shot.prompt}}`,
+ * `{{shot.name}}`); a block that only tests it (`{{#if shot}}`, as the built-in composition does) does not count.
+ */
+function mentionsShot(files: Record<string, string>): boolean {
+  return Object.entries(files).some(([name, text]) => name !== shotPartial && /\{\{~?\s*(>\s*shot\b|(?![#/!>])[^}]*\bshot\.(prompt|name)\b)/.test(text));
 }
 
 export function loadPromptTemplates(context: StageContext): Promise<PromptTemplates> {
-  return readPromptTemplates({ cwd: context.cwd, templateDirectory: context.config.compile.templateDirectory });
+  return readPromptTemplates({ cwd: context.cwd, templateDirectory: context.config.compile.templateDirectory, variants: context.config.compile.variants });
 }
 
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
@@ -48,7 +69,7 @@ function compileFromStore(store: CheckpointStore, options: { templates: PromptTe
   let prompts = 0;
   for (const records of readAnalyzedImagePages(store)) {
     fingerprint.add(records);
-    prompts += records.length * options.settings.variants;
+    prompts += records.length * listShots(options.settings.variants).length;
     if (options.write) store.putItems('compile', toPromptItems(compilePrompts({ records, templates: options.templates, settings: options.settings })));
   }
   const digest = fingerprint.digest();

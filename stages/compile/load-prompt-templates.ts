@@ -32,6 +32,8 @@ export interface PromptTemplates {
   render(context: Record<string, unknown>): string;
   /** Hash of every template's name and text, so an edit recompiles. */
   fingerprint: string;
+  /** A problem of the prompts these templates give (named shots that all read the same), as an error naming character.hbs. */
+  describeProblem(problem: string): TemplateError;
 }
 
 /** The helpers a prompt writer needs, on an instance of its own (the global Handlebars stays untouched). */
@@ -60,7 +62,7 @@ function explain(error: unknown, template: string): TemplateError {
       ...(line !== undefined ? { line } : {}),
       ...(exception.column !== undefined ? { column: exception.column } : {}),
       field: missing[1],
-      problem: `"${missing[1]}" is not a field here (record fields: ${analysisFieldNames.join(', ')}; also variant, variantCount, image.aspectRatio, image.imageSize, source.path). Fix the name in the template.`,
+      problem: `"${missing[1]}" is not a field here (record fields: ${analysisFieldNames.join(', ')}; also variant, variantCount, shot.name, shot.prompt (shot is null for a numbered variant), image.aspectRatio, image.imageSize, source.path). Fix the name in the template.`,
       cause: error,
     });
   }
@@ -147,6 +149,7 @@ export function compilePromptTemplates(sources: TemplateSources): PromptTemplate
   return {
     render: (context) => render(context).replace(/\n{3,}/g, '\n\n').trim(),
     fingerprint: hash.digest('hex'),
+    describeProblem: (problem) => new TemplateError({ template: sources.directory === undefined ? 'character.hbs' : join(sources.directory, 'character.hbs'), problem }),
   };
 }
 

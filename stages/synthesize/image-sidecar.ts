@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { analysisRecordSchema } from '../../schemas/analysis.ts';
-import { imageConfigSchema } from '../../schemas/generation-prompt.ts';
+import { generationPromptSchema, imageConfigSchema } from '../../schemas/generation-prompt.ts';
 
 /** File name in the output folder: a plain name, never a path. */
 const plainFileNameSchema = z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'a plain file name');
@@ -35,9 +35,11 @@ export const imageSidecarSchema = z
       .object({ file: plainFileNameSchema, bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
       .strict()
       .optional(),
+    /** The request's `generationConfig.seed` and where it came from (absent: the request carried none). */
+    seed: generationPromptSchema.shape.seed,
     thoughtImages: z.array(imageFileSchema),
     source: z
-      .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), variant: z.number().int().min(1) })
+      .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), variant: z.number().int().min(1), shot: z.string().min(1).optional() })
       .strict()
       .optional(),
     /** The character's references the request carried, in the order sent (input-folder paths and their bytes' sha256). */

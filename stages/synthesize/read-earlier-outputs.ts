@@ -28,7 +28,7 @@ export async function readEarlierOutputs(options: { outputDirectory: string; fil
     if (!sidecar?.source || toBaseName(sidecar.image.file) !== baseName) continue;
     outputs.set(baseName, {
       baseName,
-      entryId: formatEntryId({ sourcePath: sidecar.source.path, variant: sidecar.source.variant }),
+      entryId: formatEntryId({ sourcePath: sidecar.source.path, variant: sidecar.source.variant, ...(sidecar.source.shot !== undefined ? { shot: sidecar.source.shot } : {}) }),
       key: sidecar.key,
       backend: sidecar.backend,
       image: { file: sidecar.image.file, bytes: sidecar.image.bytes },

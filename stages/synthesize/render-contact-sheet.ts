@@ -10,6 +10,10 @@ export type RelativeFilePath = readonly string[];
 export interface ContactSheetEntry {
   sourcePath: string;
   variant: number;
+  /** The named shot, as its sidecar says. */
+  shot?: string;
+  /** The seed its request carried, as its sidecar says. */
+  seed?: number;
   /** The generated image. */
   image: RelativeFilePath;
   /** The reference image it was made from. */
@@ -124,12 +128,13 @@ function renderSource(entry: ContactSheetEntry): string {
 }
 
 function renderEntry(entry: ContactSheetEntry): string {
-  const label = `${entry.sourcePath}, ${describeVariant(entry.variant)}`;
+  const label = `${entry.sourcePath}, ${entry.shot !== undefined ? `shot ${entry.shot}` : describeVariant(entry.variant)}`;
   const imageName = entry.image.at(-1) ?? '';
   const size = entry.width !== undefined && entry.height !== undefined ? `${entry.width}×${entry.height}` : undefined;
   const details: [string, string][] = [
     ['source', renderLink({ path: entry.source, content: escapeHtml(entry.sourcePath) })],
-    ['variant', String(entry.variant)],
+    entry.shot !== undefined ? ['shot', escapeHtml(entry.shot)] : ['variant', String(entry.variant)],
+    ...(entry.seed !== undefined ? [['seed', String(entry.seed)] as [string, string]] : []),
     ['model', escapeHtml(entry.model ?? '—')],
     ['aspect', escapeHtml(entry.imageConfig ? `${entry.imageConfig.aspectRatio}, ${entry.imageConfig.imageSize}` : '—')],
     ['size', escapeHtml(size ?? '—')],

@@ -11,11 +11,12 @@ import { createStoredAnswerCheck } from './check-stored-answer.ts';
 import { chooseImage, type ImageChoice } from './core/choose-image.ts';
 import { fileSize } from './list-output-folder.ts';
 import type { PendingEntry } from './core/plan-synthesis.ts';
+import { describeOutputEntry, toOutputEntry } from './core/plan-output-names.ts';
 import { storeInlineData } from './store-inline-data.ts';
 import type { SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';
 
 function describeEntry(entry: PendingEntry): string {
-  return `${entry.prompt.sourceImage.path}${entry.prompt.variant > 1 ? ` variant ${entry.prompt.variant}` : ''}`;
+  return describeOutputEntry(toOutputEntry(entry.prompt));
 }
 
 /**

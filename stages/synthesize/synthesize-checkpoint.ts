@@ -18,7 +18,7 @@ export const synthesisOutputSchema = z
 export type SynthesisOutput = z.infer<typeof synthesisOutputSchema>;
 
 export const synthesisFailureSchema = z
-  .object({ sourcePath: z.string().min(1), variant: z.number().int().min(1), key: z.string(), reason: z.string(), retryable: z.boolean(), fix: z.string() })
+  .object({ sourcePath: z.string().min(1), variant: z.number().int().min(1), shot: z.string().min(1).optional(), key: z.string(), reason: z.string(), retryable: z.boolean(), fix: z.string() })
   .strict();
 
 /** The synthesize stage's checkpoint, whole: `fingerprint` is '' while a run is writing it. */

@@ -22,6 +22,8 @@ export interface SynthesizeOutput {
 export interface SynthesizeFailure {
   sourcePath: string;
   variant: number;
+  /** The named shot, for messages (a shot is known by its name). */
+  shot?: string;
   key: string;
   reason: string;
   /** Whether running again could help (a policy block will not). */

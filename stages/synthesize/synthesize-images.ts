@@ -10,10 +10,11 @@ import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
 import { writeOutputNames } from './output-names.ts';
-import { toBaseName, type OutputEntry } from './core/plan-output-names.ts';
+import { describeOutputEntry, toBaseName, toOutputEntry, type OutputEntry } from './core/plan-output-names.ts';
 import { listOutputFolder, type OutputFolderListing } from './list-output-folder.ts';
 import { planOutputFolder, planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { EarlierOutput } from './read-earlier-outputs.ts';
+import { preferAnsweredRequests } from './prefer-answered-requests.ts';
 import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
 import type { SynthesisFolders, SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
 
@@ -65,7 +66,7 @@ export async function prepareOutputFolder(options: { entries: readonly OutputEnt
  * and whether trying again can help.
  */
 export async function synthesizeImages(options: SynthesizeImagesOptions): Promise<SynthesizeResult> {
-  const entries = options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant }));
+  const entries = options.prompts.map(toOutputEntry);
   const folder = await prepareOutputFolder({ entries, folders: options.folders, logger: options.logger });
   const total = options.prompts.length;
   const result = await synthesizeChunk({ ...options, folder, onUnchanged: (unchanged) => options.logger.progress?.({ stage: 'synthesize', done: unchanged, total }) });
@@ -92,9 +93,9 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   const failures: SynthesizeFailure[] = [];
   const warnings: string[] = [];
   const fail = (entry: { prompt: GenerationPrompt; key: string }, reason: string, retryable: boolean, fix?: string) => {
-    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
+    const failure = { sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, ...(entry.prompt.shot !== undefined ? { shot: entry.prompt.shot } : {}), key: entry.key, reason, retryable, fix: fix ?? (retryable ? retryFix : policyFix) };
     failures.push(failure);
-    logger.warn(`synthesize: ${failure.sourcePath}${failure.variant > 1 ? ` variant ${failure.variant}` : ''}: ${reason}`);
+    logger.warn(`synthesize: ${describeOutputEntry(toOutputEntry(entry.prompt))}: ${reason}`);
   };
   for (const warning of describeLeftOutReferences(options.prompts)) {
     warnings.push(warning);
@@ -103,7 +104,7 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   // Names were planned for the whole run; the doubles were removed with the folder's preparation.
   const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing });
   outputs.push(...plan.unchanged);
-  const { pending } = plan;
+  const pending = await preferAnsweredRequests({ pending: plan.pending, executor: options.backend.executor });
   options.onUnchanged?.(outputs.length);
   const inspect = createBlobInspector(options.backend.blobDirectory);
   const choose = createImageChooser();
@@ -183,7 +184,8 @@ async function writeEntry(context: {
     sidecar: {
       key: entry.key,
       backend: options.backend.identity,
-      source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant },
+      source: { path: entry.prompt.sourceImage.path, sha256: entry.prompt.sourceImage.sha256, variant: entry.prompt.variant, ...(entry.prompt.shot !== undefined ? { shot: entry.prompt.shot } : {}) },
+      ...(entry.prompt.seed ? { seed: entry.prompt.seed } : {}),
       ...(references.length > 0 ? { references: references.map((reference) => ({ path: reference.path, sha256: reference.sha256 })) } : {}),
       ...(analysis ? { analysis } : {}),
       prompt: entry.prompt.prompt,

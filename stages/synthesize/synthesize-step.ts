@@ -50,7 +50,7 @@ export function summarizeSynthesis(checkpoint: { outputs: number; failures: read
     summary: { status: counts.status, total: checkpoint.outputs + failed, succeeded: checkpoint.outputs, failed, cached: counts.cached, requestsSent: counts.requestsSent },
     deadLetter: checkpoint.failures.map((failure) => ({
       stage: 'synthesize',
-      source: failure.variant > 1 ? `${failure.sourcePath} (variant ${failure.variant})` : failure.sourcePath,
+      source: failure.shot !== undefined ? `${failure.sourcePath} (shot ${JSON.stringify(failure.shot)})` : failure.variant > 1 ? `${failure.sourcePath} (variant ${failure.variant})` : failure.sourcePath,
       reason: failure.reason,
     })),
   };

@@ -57,6 +57,8 @@ async function buildEntry(options: {
   if (sidecar?.key === output.key) {
     return {
       ...place,
+      ...(sidecar.source?.shot !== undefined ? { shot: sidecar.source.shot } : {}),
+      ...(sidecar.seed !== undefined ? { seed: sidecar.seed.value } : {}),
       ...(sidecar.prompt !== undefined ? { prompt: sidecar.prompt } : {}),
       ...(sidecar.model !== undefined ? { model: sidecar.model } : {}),
       ...(sidecar.imageConfig !== undefined ? { imageConfig: sidecar.imageConfig } : {}),

@@ -148,6 +148,21 @@ describe('the gallery index', () => {
     expect(selectGalleryPage(items, { status: 'done', offset: 1, limit: 5 })).toEqual({ total: 2, offset: 1, items: [items[3]] });
   });
 
+  it("names a tile's shot, and takes an image made before seeds as current beside the seeded request", () => {
+    const shot = { ...createPrompt('a.png', 2, 'alpha in profile'), shot: 'profile' };
+    const synthesis = {
+      kind: 'chargen-synthesis' as const,
+      version: 1 as const,
+      fingerprint: hex('2'),
+      outputs: [{ sourcePath: 'a.png', variant: 2, key: 'unseeded-request', image: 'a-profile.png', sidecar: 'a-profile.json' }],
+      failures: [],
+      warnings: [],
+    };
+    const both = (prompt: GenerationPrompt) => [requestKeyOf(prompt), 'unseeded-request'];
+    const [item] = createGalleryIndex({ requestKeyOf: both })({ ...emptyFiles, prompts: { ...prompts, prompts: [shot] }, synthesis });
+    expect(item).toMatchObject({ source: 'a.png', variant: 2, shot: 'profile', status: 'done' });
+  });
+
   it('has a failed tile, with its reason, for each input that failed analysis, and says which sources a browser cannot show', async () => {
     const [record, other] = createAnalyzedImages(2);
     const analysis: AnalysisCheckpoint = {

@@ -25,7 +25,7 @@ function createGalleryCard(item) {
   const card = createElement('button', { className: `card ${item.status}`, attributes: { type: 'button', 'data-id': item.id, 'data-status': item.status }, title: item.reason ?? item.source }, [
     createTilePicture(item),
     createElement('div', { className: 'caption' }, [
-      createElement('span', { text: item.variant > 1 ? `${item.source} #${item.variant}` : item.source }),
+      createElement('span', { text: item.shot ? `${item.source} · ${item.shot}` : item.variant > 1 ? `${item.source} #${item.variant}` : item.source }),
       createElement('span', { className: `badge ${chooseStateClass(item.status)}`, text: item.status }),
     ]),
     ...(item.status === 'failed' && item.reason ? [createElement('div', { className: 'reason', text: item.failedIn === 'analyze' ? `analysis: ${item.reason}` : item.reason })] : []),
@@ -80,7 +80,7 @@ async function openDetail(id) {
     await askConfirmation('Cannot show this image', error.message);
     return;
   }
-  byId('detail-title').textContent = detail.variant > 1 ? `${detail.source} (variant ${detail.variant})` : detail.source;
+  byId('detail-title').textContent = detail.shot ? `${detail.source} (${detail.shot})` : detail.variant > 1 ? `${detail.source} (variant ${detail.variant})` : detail.source;
   const image = byId('detail-image');
   image.hidden = !detail.imageUrl;
   if (detail.imageUrl) image.src = detail.imageUrl;

@@ -18,10 +18,12 @@ function wantsThoughts(options: { model: string; settings: SynthesizeSettings })
 }
 
 /**
- * One request per prompt (a variant is its own prompt): its text, then the character's references as `fileData` in
- * the prompt's order. The key hashes the request with the references' URIs left out (their bytes are in the prompt's
- * key), so an upload that expired and was redone never makes a paid image new; a prompt of one reference has the
- * request and key it had before characters were folders.
+ * One request per prompt (a variant or a shot is its own prompt): its text, then the character's references as
+ * `fileData` in the prompt's order, and the prompt's seed as `generationConfig.seed` (the SDK's
+ * GenerateContentConfig.seed, which @google/genai 2.32 sends under that name in generationConfig). The key hashes the
+ * request with the references' URIs left out (their bytes are in the prompt's key), so an upload that expired and was
+ * redone never makes a paid image new; a prompt of one reference and no seed has the request and key it had before
+ * characters were folders and seeds were sent.
  */
 export function buildImageRequest(options: { prompt: GenerationPrompt; settings: SynthesizeSettings; referenceFileUris?: readonly string[] }): RequestLine {
   const { prompt, settings } = options;
@@ -39,6 +41,7 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
     generationConfig: {
       responseModalities: modalities[settings.responseModalities],
       imageConfig: { ...prompt.imageConfig },
+      ...(prompt.seed ? { seed: prompt.seed.value } : {}),
       ...(wantsThoughts({ model: prompt.model, settings }) ? { thinkingConfig: { includeThoughts: true } } : {}),
     },
     ...(prompt.safetySettings ? { safetySettings: prompt.safetySettings } : {}),
@@ -51,4 +54,15 @@ export function buildImageRequest(options: { prompt: GenerationPrompt; settings:
 export function computeImageRequestKey(options: { prompt: GenerationPrompt; settings: SynthesizeSettings }): string {
   const references = listPromptReferences(options.prompt);
   return buildImageRequest({ ...options, ...(references.length > 0 ? { referenceFileUris: references.map(() => '') } : {}) }).key;
+}
+
+/**
+ * The prompt as an older chargen sent it, without a seed, when its seed is chargen's own choice (`auto`): an answer
+ * received for that request, before seeds were sent, stands in for the seeded one, so an upgrade pays for no image
+ * again. A seed the user chose (compile.seed, a shot's seed) is always sent. Undefined when there is no such request.
+ */
+export function toUnseededPrompt(prompt: GenerationPrompt): GenerationPrompt | undefined {
+  if (prompt.seed?.source !== 'auto') return undefined;
+  const { seed: _seed, ...unseeded } = prompt;
+  return unseeded;
 }

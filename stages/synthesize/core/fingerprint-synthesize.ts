@@ -10,12 +10,17 @@ interface SynthesizeFingerprintInput {
   codeVersion: string;
 }
 
-type FingerprintedPrompt = Pick<GenerationPrompt, 'key' | 'variant'> & { sourceImage: Pick<GenerationPrompt['sourceImage'], 'path'> };
+type FingerprintedPrompt = Pick<GenerationPrompt, 'key' | 'variant' | 'seed'> & { sourceImage: Pick<GenerationPrompt['sourceImage'], 'path'> };
+
+/** A prompt as the fingerprint sees it: its seed is outside its key (which stays the key older prompts had), so added here. */
+function toFingerprintEntry(prompt: FingerprintedPrompt): unknown[] {
+  return [prompt.key, prompt.sourceImage.path, prompt.variant, ...(prompt.seed ? [prompt.seed] : [])];
+}
 
 /** Changes exactly when synthesize's outputs could: a prompt, a setting, the output folder, the backend or the code. */
 export function fingerprintSynthesize(options: SynthesizeFingerprintInput & { prompts: readonly FingerprintedPrompt[] }): string {
   return hashCanonical({
-    prompts: options.prompts.map((prompt) => [prompt.key, prompt.sourceImage.path, prompt.variant]),
+    prompts: options.prompts.map(toFingerprintEntry),
     settings: options.settings,
     out: options.outputDirectory,
     backend: options.backend,
@@ -33,7 +38,7 @@ export function createSynthesizeFingerprint(options: SynthesizeFingerprintInput)
   return {
     add(prompts) {
       for (const prompt of prompts) {
-        hash.update(`${first ? '' : ','}${toCanonicalJson([prompt.key, prompt.sourceImage.path, prompt.variant])}`);
+        hash.update(`${first ? '' : ','}${toCanonicalJson(toFingerprintEntry(prompt))}`);
         first = false;
       }
     },

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { compareText } from '../../../lib/compare-text.ts';
 
-/** One output the run should have: a source image's variant. Several may share a request key (same bytes). */
+/** One output the run should have: a source image's variant or named shot. Several may share a request key (same bytes). */
 export interface OutputEntry {
   sourcePath: string;
   variant: number;
+  /** A named shot is known by its name, not its place in the list: reordering the shots moves no file. */
+  shot?: string;
 }
 
 /** The output a file in the output folder belongs to: `hero.png`, `hero.json` and `hero.thought-1.png` → `hero`. */
@@ -13,7 +15,18 @@ export function toBaseName(fileName: string): string {
 }
 
 export function formatEntryId(entry: OutputEntry): string {
-  return `${entry.sourcePath}#${entry.variant}`;
+  return entry.shot === undefined ? `${entry.sourcePath}#${entry.variant}` : `${entry.sourcePath}#shot:${entry.shot}`;
+}
+
+/** An entry as messages name it: `hero.png`, `hero.png variant 2`, `hero.png shot "action pose"`. */
+export function describeOutputEntry(entry: OutputEntry): string {
+  if (entry.shot !== undefined) return `${entry.sourcePath} shot ${JSON.stringify(entry.shot)}`;
+  return entry.variant > 1 ? `${entry.sourcePath} variant ${entry.variant}` : entry.sourcePath;
+}
+
+/** The output entry of a prompt (or of anything that names its source, variant and shot). */
+export function toOutputEntry(prompt: { sourceImage: { path: string }; variant: number; shot?: string | undefined }): OutputEntry {
+  return { sourcePath: prompt.sourceImage.path, variant: prompt.variant, ...(prompt.shot !== undefined ? { shot: prompt.shot } : {}) };
 }
 
 const maxNameBytes = 96;
@@ -45,10 +58,15 @@ export function toSafeName(text: string, maxBytes = maxNameBytes): string {
   return windowsReservedNames.test(bounded) ? `${bounded}-image` : bounded;
 }
 
-/** `heroes/Zoë "the bold".png`, variant 2 → `heroes-Zoë-the-bold-2`. */
+/** `heroes/Zoë "the bold".png`, variant 2 → `heroes-Zoë-the-bold-2`; shot "Action pose!" → `heroes-Zoë-the-bold-Action-pose`. */
 export function formatBaseName(entry: OutputEntry): string {
   const withoutExtension = entry.sourcePath.replace(/\.[^./\\]*$/, '');
   const stem = toSafeName(withoutExtension.split(/[\\/]+/).join('-'));
+  if (entry.shot !== undefined) {
+    // The shot's part is kept whole (up to 40 bytes) and the character's cut to fit: shots of one character differ.
+    const shot = toSafeName(entry.shot, 40);
+    return `${toSafeName(withoutExtension.split(/[\\/]+/).join('-'), maxNameBytes - Buffer.byteLength(shot) - 1)}-${shot}`;
+  }
   return entry.variant > 1 ? `${stem}-${entry.variant}` : stem;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GenerationPrompt } from '../../../schemas/generation-prompt.ts';
-import { computeImageRequestKey } from './build-image-request.ts';
-import { formatEntryId, planOutputNames, toBaseName, type OutputEntry } from './plan-output-names.ts';
+import { computeImageRequestKey, toUnseededPrompt } from './build-image-request.ts';
+import { formatEntryId, planOutputNames, toBaseName, toOutputEntry, type OutputEntry } from './plan-output-names.ts';
 import type { EarlierOutput } from '../read-earlier-outputs.ts';
 import type { OutputFolderListing } from '../list-output-folder.ts';
 import type { SynthesizeSettings } from '../../../schemas/synthesize-settings.ts';
@@ -11,6 +11,8 @@ export interface PendingEntry {
   prompt: GenerationPrompt;
   baseName: string;
   key: string;
+  /** The same prompt without its seed (chargen's own), whose answer, received before seeds were sent, serves too. */
+  unseeded?: { prompt: GenerationPrompt; key: string };
 }
 
 /** An output whose sidecar already names the current request and backend, with its image in place. */
@@ -52,7 +54,7 @@ export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; s
   const { outputDirectory, earlier, assigned } = options.listing;
   const earlierByEntry = groupByEntry(earlier);
   const names = planOutputNames({
-    entries: options.prompts.map((prompt) => ({ sourcePath: prompt.sourceImage.path, variant: prompt.variant })),
+    entries: options.prompts.map(toOutputEntry),
     assigned,
     existingBaseNames: options.listing.fileNames.map(toBaseName),
     earlier: earlierByEntry,
@@ -61,16 +63,19 @@ export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; s
   const pending: PendingEntry[] = [];
   const doubles: EarlierOutput[] = [];
   for (const prompt of options.prompts) {
-    const entryId = formatEntryId({ sourcePath: prompt.sourceImage.path, variant: prompt.variant });
+    const entryId = formatEntryId(toOutputEntry(prompt));
     const baseName = names.get(entryId) as string;
     const key = computeImageRequestKey({ prompt, settings: options.settings });
+    const unseededPrompt = toUnseededPrompt(prompt);
+    const unseeded = unseededPrompt ? { prompt: unseededPrompt, key: computeImageRequestKey({ prompt: unseededPrompt, settings: options.settings }) } : undefined;
     for (const other of earlierByEntry.get(entryId) ?? []) if (other !== baseName) doubles.push(earlier.get(other) as EarlierOutput);
     const current = earlier.get(baseName);
     const sidecarPath = join(outputDirectory, `${baseName}.json`);
-    if (current?.entryId === entryId && current.key === key && current.backend === options.backend && options.listing.imageSizes.get(current.image.file) === current.image.bytes) {
-      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
+    const currentKey = current?.key === key || (unseeded !== undefined && current?.key === unseeded.key) ? current?.key : undefined;
+    if (current?.entryId === entryId && currentKey !== undefined && current.backend === options.backend && options.listing.imageSizes.get(current.image.file) === current.image.bytes) {
+      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key: currentKey, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
     } else {
-      pending.push({ prompt, baseName, key });
+      pending.push({ prompt, baseName, key, ...(unseeded ? { unseeded } : {}) });
     }
   }
   return { names, namesChanged: !sameNames(names, assigned), unchanged, pending, doubles };
