@@ -33,6 +33,8 @@ export interface ContactSheetFailure {
   stage: 'analyze' | 'synthesize';
   sourcePath: string;
   variant?: number;
+  /** The named shot that failed (shown in the variant's column). */
+  shot?: string;
   reason: string;
   retryable: boolean;
   fix: string;
@@ -156,7 +158,7 @@ function renderFailures(failures: readonly ContactSheetFailure[]): string {
   if (failures.length === 0) return '';
   const rows = failures.map(
     (failure) =>
-      `<tr><td>${renderLink({ path: failure.source, content: escapeHtml(failure.sourcePath) })}</td><td>${failure.stage}</td><td>${failure.variant ?? '—'}</td><td class="reason">${escapeHtml(failure.reason)}</td><td>${failure.retryable ? 'yes' : 'no'}</td><td>${escapeHtml(failure.fix)}</td></tr>`,
+      `<tr><td>${renderLink({ path: failure.source, content: escapeHtml(failure.sourcePath) })}</td><td>${failure.stage}</td><td>${failure.shot !== undefined ? escapeHtml(failure.shot) : (failure.variant ?? '—')}</td><td class="reason">${escapeHtml(failure.reason)}</td><td>${failure.retryable ? 'yes' : 'no'}</td><td>${escapeHtml(failure.fix)}</td></tr>`,
   );
   return [
     `<section id="failures"><h2>Failed (${failures.length})</h2>`,

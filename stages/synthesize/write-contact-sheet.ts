@@ -83,6 +83,7 @@ function listFailures(options: { analysis: { failures: AnalyzeFailure[] } | unde
       stage: 'synthesize',
       sourcePath: failure.sourcePath,
       variant: failure.variant,
+      ...(failure.shot !== undefined ? { shot: failure.shot } : {}),
       reason: failure.reason,
       retryable: failure.retryable,
       fix: failure.fix,

@@ -99,6 +99,18 @@ describe('renderContactSheet', () => {
     expect(formatRelativeHref(['a', '\ud800b'])).toBe('a/%EF%BF%BDb');
   });
 
+  it("names a shot's card and failure by the shot (escaped), and shows the seed", () => {
+    const document = renderContactSheet({
+      title: 'sheet',
+      generatedAt: 'now',
+      entries: [createEntry({ shot: 'front <full>', seed: 42 })],
+      failures: [{ stage: 'synthesize', sourcePath: 'bard.png', variant: 2, shot: 'action & pose', reason: 'IMAGE_SAFETY', retryable: false, fix: 'change it', source: ['bard.png'] }],
+    });
+    expect(document).toContain('<dt>shot</dt><dd>front &lt;full&gt;</dd><dt>seed</dt><dd>42</dd>');
+    expect(document).not.toContain('<dt>variant</dt>');
+    expect(document).toContain('<td>action &amp; pose</td>');
+  });
+
   it('is deterministic and lays out entries with lazy thumbnails, prompts folded away', () => {
     const options = { title: 'sheet', generatedAt: '2025-01-02T03:04:05.000Z', entries: [createEntry(), createEntry({ variant: 2, image: ['bard-2.png'] })], failures: [] };
     const document = renderContactSheet(options);
