@@ -2,7 +2,7 @@ import { join, relative, resolve } from 'node:path';
 import { readSynthesisStateFrom, readSynthesizeCheckpoint } from '../stages/synthesize/synthesize-checkpoint.ts';
 import type { ChargenConfig } from '../schemas/chargen-config.ts';
 import { checkRunInputs } from './config/check-run-inputs.ts';
-import { ChargenError, CheckpointError, exitCodeFor, InterruptedError, JobsPendingError, type ExitCode } from '../lib/errors.ts';
+import { ChargenError, CheckpointError, exitCodeFor, InterruptedError, JobsPendingError, UsageError, type ExitCode } from '../lib/errors.ts';
 import { describePlan } from './describe-plan.ts';
 import { planRun, type RunPlan } from './estimate-run.ts';
 import { formatCount, formatUsd } from '../lib/format-count.ts';
@@ -206,7 +206,8 @@ async function describeStop(context: PipelineContext, options: { error: unknown;
 /** Whether the run flows chunk by chunk: all three stages, from an analysis that must run (forced or out of date). */
 async function shouldFlow(context: PipelineContext, selection: Selection): Promise<boolean> {
   if (selection.run.length !== stageNames.length) return false;
-  if (selection.forced.has('analyze')) return true;
+  // Turnaround sheets are made between compile and the shots by the flow alone.
+  if (selection.forced.has('analyze') || context.config.synthesize.sheet) return true;
   return !(await analyzeStep.isFresh(context).catch(() => ({ fresh: false }))).fresh;
 }
 
@@ -251,6 +252,11 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
   if (!options.dryRun) context.logger.info(`backend: ${context.backend.label} (${context.backend.reason})`);
 
   const { only: _only, ...withoutOnly } = options.commandFlags ?? {};
+  // Turnaround sheets are made between compile and the shots, by a run of every stage; compile or synthesize on its
+  // own would give shots without them (paid, then asked again).
+  if (options.only && options.only !== 'analyze' && context.config.synthesize.sheet) {
+    throw new UsageError({ message: `synthesize.sheet is on: --only ${options.only} cannot make the turnaround sheets its shots carry. Run \`${formatCommand('run', withoutOnly)}\` (answers already paid for are reused).` });
+  }
   if (options.only && options.only !== 'analyze') {
     const upstream = steps[stageNames.indexOf(options.only) - 1] as StageStep;
     const freshness = await upstream.isFresh(context);

@@ -11,9 +11,12 @@ export const imageConfigSchema = z
   })
   .strict();
 
-/** A reference image an image request carries: a file in the input folder, by its path and bytes. */
+/**
+ * A reference image an image request carries, by its path and bytes: a file in the input folder, or (`folder:
+ * 'output'`) the character's turnaround sheet in the output folder (synthesize.sheet).
+ */
 export const promptReferenceSchema = z
-  .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mimeType: z.string() })
+  .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mimeType: z.string(), folder: z.literal('output').optional() })
   .strict();
 export type PromptReference = z.infer<typeof promptReferenceSchema>;
 

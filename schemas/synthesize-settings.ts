@@ -11,6 +11,12 @@ export const synthesizeSettingsSchema = z
       .boolean()
       .default(false)
       .describe('ask for the model\'s thoughts (thinkingConfig.includeThoughts) and keep the interim "thought" images it draws before its final one, as <name>.thought-N.<ext>'),
+    sheet: z
+      .boolean()
+      .default(false)
+      .describe(
+        'first make one turnaround sheet per character (front, side, back; templates/sheet.hbs), <name>-turnaround-sheet.<ext>, then carry it as the first reference of every shot; a sheet changed by hand in the output folder is used as it is',
+      ),
   })
   .strict();
 

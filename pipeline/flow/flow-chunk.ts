@@ -9,7 +9,8 @@ import type { PromptTemplates } from '../../stages/compile/load-prompt-templates
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { StageName } from '../../stages/stage-step.ts';
 import { synthesizeChunk, type PreparedOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
-import { toSynthesisBackend } from '../../stages/synthesize/synthesize-images-options.ts';
+import { toSynthesisBackend, type SynthesizeFailure } from '../../stages/synthesize/synthesize-images-options.ts';
+import { carrySheets, makeSheets, type SheetsResult } from '../../stages/synthesize/make-sheets.ts';
 
 /** What one chunk leaves in memory once its items are in the checkpoints: counts for the run's summary. */
 export interface FlowChunkResult {
@@ -17,6 +18,8 @@ export interface FlowChunkResult {
   /** Outputs found current, nothing asked. */
   unchanged: number;
   report: SynthesizeResult['report'];
+  /** synthesize.sheet: what the chunk's turnaround sheets cost, and the ones that failed (dead letters). */
+  sheets?: { report: SynthesizeResult['report']; unchanged: number; failures: SynthesizeFailure[] };
 }
 
 /** Where a chunk's items go as each stage finishes with them (the checkpoint store, written in one transaction each). */
@@ -59,21 +62,33 @@ export async function runFlowChunk(options: {
   });
   options.record.analysis(analysis);
   options.onStage('compile');
-  const prompts = compilePrompts({ records: analysis.records, templates: options.templates, settings: config.compile });
-  options.record.prompts(prompts);
-  logger.info(`compile: ${formatCount(prompts.length, 'prompt')}${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`);
+  const compiled = compilePrompts({ records: analysis.records, templates: options.templates, settings: config.compile });
+  logger.info(`compile: ${formatCount(compiled.length, 'prompt')}${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`);
   options.onStage('synthesize');
-  const synthesis = await synthesizeChunk({
-    prompts,
-    records: new Map(analysis.records.map((entry) => [entry.sourcePath, entry.record])),
+  const images = {
     settings: config.synthesize,
     folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
     backend: toSynthesisBackend(backend),
     logger,
     folder: options.folder,
-    onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),
     ...label,
+  };
+  // synthesize.sheet: each character's turnaround sheet first, then its shots carrying it (sheets off: as before).
+  const sheets: SheetsResult | undefined = config.synthesize.sheet ? await makeSheets({ ...images, analyzed: analysis.records, templates: options.templates, compileSettings: config.compile }) : undefined;
+  const carried = sheets ? carrySheets({ prompts: compiled, sheets: sheets.sheets, failures: sheets.failures }) : { prompts: compiled, asked: compiled, waiting: [] };
+  options.record.prompts(carried.prompts);
+  const synthesis = await synthesizeChunk({
+    ...images,
+    prompts: carried.asked,
+    records: new Map(analysis.records.map((entry) => [entry.sourcePath, entry.record])),
+    onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),
   });
+  synthesis.failures.push(...carried.waiting);
   options.record.synthesis(synthesis);
-  return { prompts: prompts.length, unchanged: synthesis.outputs.filter((output) => output.status === 'unchanged').length, report: synthesis.report };
+  return {
+    prompts: carried.prompts.length,
+    unchanged: synthesis.outputs.filter((output) => output.status === 'unchanged').length,
+    report: synthesis.report,
+    ...(sheets ? { sheets: { report: sheets.report, unchanged: sheets.unchanged, failures: sheets.failures } } : {}),
+  };
 }

@@ -22,6 +22,8 @@ import { fingerprintSynthesizeFrom, summarizeSynthesis } from '../../stages/synt
 import { runFlowChunk, type FlowChunkRecorder, type FlowChunkResult } from './flow-chunk.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { formatChunkLabel } from './format-chunk-label.ts';
+import { hashCanonical } from '../../lib/canonical-json.ts';
+import { sheetShotName } from '../../stages/compile/core/compile-sheets.ts';
 
 /** How a run that flowed ended: every chunk through (checkpoints complete), or stopped in a stage (checkpoints left being written). */
 export type FlowOutcome =
@@ -99,7 +101,9 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const backend = await context.connect();
   const collected = await collectInputImages({ inputDirectory: context.inputDirectory, settings: config.analyze, logger, exclude: listWrittenFolders(context), ...(listing ? { scanned: listing.entries } : {}) });
   const shots = listShots(config.compile.variants);
-  const entries = collected.characters.flatMap((character) => shots.map((shot) => ({ sourcePath: character.name, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
+  // synthesize.sheet: each character's turnaround sheet has a name of its own beside its shots'.
+  const sheetShots = config.synthesize.sheet ? [{ variant: 1, name: sheetShotName }] : [];
+  const entries = collected.characters.flatMap((character) => [...shots, ...sheetShots].map((shot) => ({ sourcePath: character.name, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
   // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
   // A character uploads no more references than its analysis or its image requests carry.
@@ -160,7 +164,8 @@ function findStop(ends: readonly ChunkEnd[]): Extract<FlowOutcome, { status: 'st
 function fingerprintCompiled(context: StageContext, store: CheckpointStore, templates: PromptTemplates): string {
   const fingerprint = createCompileFingerprint({ templatesFingerprint: templates.fingerprint, settings: context.config.compile });
   for (const records of readAnalyzedImagePages(store)) fingerprint.add(records);
-  return fingerprint.digest();
+  // With sheets the prompts carry them (made by the flow alone): a later run without sheets compiles them again.
+  return context.config.synthesize.sheet ? hashCanonical({ compile: fingerprint.digest(), sheet: true }) : fingerprint.digest();
 }
 
 /**
@@ -182,16 +187,18 @@ async function recordFlow(
   context.logger.info(`compile: ${formatCount(prompts, 'prompt')} ${compileSkipped ? 'unchanged' : 'written'}`);
   const compile = { summary: { status: compileSkipped ? 'skipped' : 'done', total: prompts, succeeded: prompts, failed: 0, cached: 0, requestsSent: 0 } satisfies StageSummary, deadLetter: [] };
   const failures = readSynthesisFailuresFrom(store);
+  // Turnaround sheets (synthesize.sheet) are counted with the images: their requests, and their failures as dead letters.
+  const sheetFailures = results.flatMap((result) => result.sheets?.failures ?? []);
   const outputs = store.count('synthesize', 'output');
   context.logger.progress?.({ stage: 'analyze', done: options.images, total: options.images });
   context.logger.progress?.({ stage: 'synthesize', done: outputs + failures.length, total: outputs + failures.length });
   store.finish('synthesize', fingerprintSynthesizeFrom(context, store));
   const synthesize = summarizeSynthesis(
-    { outputs, failures },
+    { outputs, failures: [...failures, ...sheetFailures] },
     {
-      cached: sumOf(results, (result) => result.unchanged + result.report.cachedKeys),
-      requestsSent: sumOf(results, (result) => result.report.sentLines),
-      status: failures.length > 0 ? 'done-with-failures' : 'done',
+      cached: sumOf(results, (result) => result.unchanged + result.report.cachedKeys + (result.sheets ? result.sheets.unchanged + result.sheets.report.cachedKeys : 0)),
+      requestsSent: sumOf(results, (result) => result.report.sentLines + (result.sheets?.report.sentLines ?? 0)),
+      status: failures.length + sheetFailures.length > 0 ? 'done-with-failures' : 'done',
     },
   );
   return {

@@ -4,7 +4,7 @@ import { readAnalysisCheckpoint, readAnalyzedImagePages } from '../analyze/analy
 import { createCompileFingerprint } from './core/fingerprint-compile.ts';
 import { readCheckpointStore, writeCheckpointStore, type CheckpointStore } from '../../lib/store/checkpoint-store.ts';
 import { compilePrompts } from './core/compile-prompts.ts';
-import { compilePromptTemplates, readTemplateSources, type PromptTemplates } from './load-prompt-templates.ts';
+import { compilePromptTemplates, readTemplateSources, sheetTemplate, type PromptTemplates } from './load-prompt-templates.ts';
 import { fingerprintCompile, toPromptItems } from './prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { CheckpointError } from '../../lib/errors.ts';
@@ -25,6 +25,8 @@ export async function readPromptTemplates(options: { cwd: string; templateDirect
   const sources = await readTemplateSources(directory ? resolve(options.cwd, directory) : join(packageRoot, 'templates'));
   // A folder of templates copied before shots existed can say {{> shot}} without having the partial: the built-in one.
   if (sources.files[shotPartial] === undefined) sources.files[shotPartial] = await readFile(join(packageRoot, 'templates', shotPartial), 'utf8');
+  // A folder of templates without its own sheet.hbs: the built-in one (read, and used, only with synthesize.sheet).
+  if (sources.files[sheetTemplate] === undefined) sources.files[sheetTemplate] = await readFile(join(packageRoot, 'templates', sheetTemplate), 'utf8');
   const templates = compilePromptTemplates(sources);
   const named = options.variants === undefined ? [] : listShots(options.variants).filter((shot) => shot.name !== undefined);
   // Found now, before the analysis is paid for; compile checks the prompts themselves too (a shot used but hidden).

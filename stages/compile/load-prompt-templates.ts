@@ -30,6 +30,8 @@ export interface TemplateSources {
 
 export interface PromptTemplates {
   render(context: Record<string, unknown>): string;
+  /** The turnaround sheet's prompt (sheet.hbs, with the same partials), when the templates have one. */
+  renderSheet?(context: Record<string, unknown>): string;
   /** Hash of every template's name and text, so an edit recompiles. */
   fingerprint: string;
   /** A problem of the prompts these templates give (named shots that all read the same), as an error naming character.hbs. */
@@ -144,21 +146,30 @@ export function compilePromptTemplates(sources: TemplateSources): PromptTemplate
     if (match?.[1]) handlebars.registerPartial(match[1], compileOne(name, text) as unknown as Handlebars.Template);
   }
   const render = compileOne('character.hbs', main);
+  const sheet = sources.files[sheetTemplate] === undefined ? undefined : compileOne(sheetTemplate, sources.files[sheetTemplate]);
   const hash = createHash('sha256');
-  for (const name of Object.keys(sources.files).sort()) hash.update(`${name}\u0000${sources.files[name] ?? ''}\u0000`);
+  // sheet.hbs is outside the fingerprint: a sheet's prompt is in its request's key, and its bytes in the shots' keys.
+  for (const name of Object.keys(sources.files).sort()) if (name !== sheetTemplate) hash.update(`${name}\u0000${sources.files[name] ?? ''}\u0000`);
+  const tidy = (text: string) => text.replace(/\n{3,}/g, '\n\n').trim();
   return {
-    render: (context) => render(context).replace(/\n{3,}/g, '\n\n').trim(),
+    render: (context) => tidy(render(context)),
+    ...(sheet ? { renderSheet: (context: Record<string, unknown>) => tidy(sheet(context)) } : {}),
     fingerprint: hash.digest('hex'),
     describeProblem: (problem) => new TemplateError({ template: sources.directory === undefined ? 'character.hbs' : join(sources.directory, 'character.hbs'), problem }),
   };
 }
 
-/** Reads character.hbs and partials/*.hbs from a folder. */
+/** The turnaround sheet's template (synthesize.sheet), beside character.hbs. */
+export const sheetTemplate = 'sheet.hbs';
+
+/** Reads character.hbs, sheet.hbs (when there) and partials/*.hbs from a folder. */
 export async function readTemplateSources(directory: string): Promise<TemplateSources> {
   const files: Record<string, string> = {};
   files['character.hbs'] = await readFile(join(directory, 'character.hbs'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new TemplateError({ template: join(directory, 'character.hbs'), problem: `cannot be read (${error.code ?? error.message})`, cause: error });
   });
+  const sheet = await readFile(join(directory, sheetTemplate), 'utf8').catch(() => undefined);
+  if (sheet !== undefined) files[sheetTemplate] = sheet;
   const partials = await readdir(join(directory, 'partials')).catch(() => [] as string[]);
   for (const name of partials.filter((entry) => entry.endsWith('.hbs')).sort()) {
     files[`partials/${name}`] = await readFile(join(directory, 'partials', name), 'utf8');

@@ -49,7 +49,7 @@ export async function executeLines(context: {
     const outcomes = new Map<string, LineOutcome>();
     for (const [model, modelLines] of byModel) {
       const executed = await options.backend.executor.execute({
-        stage: 'synthesize',
+        stage: options.stage ?? 'synthesize',
         model,
         lines: modelLines,
         validate: (response) => validateImageResponse({ response, inspect, choose }),
@@ -90,9 +90,9 @@ export async function buildLines(context: {
   for (const entry of pending) {
     for (const reference of listPromptReferences(entry.prompt)) {
       if (candidates.has(reference.sha256) || missing.has(reference.sha256)) continue;
-      const path = join(options.folders.input, reference.path);
+      const path = join(reference.folder === 'output' ? options.folders.output : options.folders.input, reference.path);
       const size = await fileSize(path);
-      if (size === undefined) missing.set(reference.sha256, reference.path);
+      if (size === undefined) missing.set(reference.sha256, `${reference.path}${reference.folder === 'output' ? ' (the turnaround sheet)' : ''}`);
       else candidates.set(reference.sha256, { path, sha256: reference.sha256, mimeType: reference.mimeType, sizeBytes: size, displayName: reference.path });
     }
   }
@@ -108,7 +108,7 @@ export async function buildLines(context: {
         continue;
       }
       const reason = missing.has(reference.sha256)
-        ? `the reference image ${reference.path} is missing from the input folder`
+        ? `the reference image ${missing.get(reference.sha256)} is missing from the ${reference.folder === 'output' ? 'output' : 'input'} folder`
         : `the reference image ${reference.path} could not be uploaded: ${uploaded?.status === 'failed' ? uploaded.error.message : 'no answer'}`;
       fail(entry, reason, true);
       break;

@@ -79,4 +79,8 @@ export interface SynthesizeImagesOptions {
   folders: SynthesisFolders;
   backend: SynthesisBackend;
   logger: Logger;
+  /** The executor's stage (its jobs, cache and dead letters): `sheet` for turnaround sheets; `synthesize` when unset. */
+  stage?: 'synthesize' | 'sheet';
+  /** An output changed by hand in the output folder is kept as it is, never made again (turnaround sheets). */
+  keepEdited?: boolean;
 }

@@ -102,9 +102,9 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
     logger.warn(`synthesize: ${warning}`);
   }
   // Names were planned for the whole run; the doubles were removed with the folder's preparation.
-  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing });
+  const plan = planSynthesis({ prompts: options.prompts, settings: options.settings, backend: options.backend.identity, listing: options.folder.listing, ...(options.keepEdited ? { keepEdited: true } : {}) });
   outputs.push(...plan.unchanged);
-  const pending = await preferAnsweredRequests({ pending: plan.pending, executor: options.backend.executor });
+  const pending = await preferAnsweredRequests({ pending: plan.pending, executor: options.backend.executor, ...(options.stage ? { stage: options.stage } : {}) });
   options.onUnchanged?.(outputs.length);
   const inspect = createBlobInspector(options.backend.blobDirectory);
   const choose = createImageChooser();
@@ -112,7 +112,7 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
   reportStageSummary(logger, {
     stage: 'synthesize',
-    summary: `synthesize: ${formatCount(options.prompts.length, 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
+    summary: `${options.stage ?? 'synthesize'}: ${formatCount(options.prompts.length, options.stage === 'sheet' ? 'turnaround sheet' : 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
   });
 
   for (const entry of pending) {

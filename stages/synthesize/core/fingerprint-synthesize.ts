@@ -17,11 +17,17 @@ function toFingerprintEntry(prompt: FingerprintedPrompt): unknown[] {
   return [prompt.key, prompt.sourceImage.path, prompt.variant, ...(prompt.seed ? [prompt.seed] : [])];
 }
 
+/** The settings as fingerprinted: `sheet` only when on, so a workspace without sheets keeps the fingerprint it had. */
+function toFingerprintSettings(settings: SynthesizeSettings): Omit<SynthesizeSettings, 'sheet'> & { sheet?: true } {
+  const { sheet, ...rest } = settings;
+  return sheet ? { ...rest, sheet } : rest;
+}
+
 /** Changes exactly when synthesize's outputs could: a prompt, a setting, the output folder, the backend or the code. */
 export function fingerprintSynthesize(options: SynthesizeFingerprintInput & { prompts: readonly FingerprintedPrompt[] }): string {
   return hashCanonical({
     prompts: options.prompts.map(toFingerprintEntry),
-    settings: options.settings,
+    settings: toFingerprintSettings(options.settings),
     out: options.outputDirectory,
     backend: options.backend,
     code: options.codeVersion,
@@ -42,6 +48,6 @@ export function createSynthesizeFingerprint(options: SynthesizeFingerprintInput)
         first = false;
       }
     },
-    digest: () => hash.update(`],"settings":${toCanonicalJson(options.settings)}}`).digest('hex'),
+    digest: () => hash.update(`],"settings":${toCanonicalJson(toFingerprintSettings(options.settings))}}`).digest('hex'),
   };
 }

@@ -50,7 +50,7 @@ function sameNames(left: ReadonlyMap<string, string>, right: ReadonlyMap<string,
  * whose sidecar already names the current request and backend, the rest (still to make or to place from the store),
  * and chargen's doubles to remove.
  */
-export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; settings: SynthesizeSettings; backend: string; listing: OutputFolderListing }): SynthesisPlan {
+export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; settings: SynthesizeSettings; backend: string; listing: OutputFolderListing; keepEdited?: boolean }): SynthesisPlan {
   const { outputDirectory, earlier, assigned } = options.listing;
   const earlierByEntry = groupByEntry(earlier);
   const names = planOutputNames({
@@ -72,8 +72,11 @@ export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; s
     const current = earlier.get(baseName);
     const sidecarPath = join(outputDirectory, `${baseName}.json`);
     const currentKey = current?.key === key || (unseeded !== undefined && current?.key === unseeded.key) ? current?.key : undefined;
-    if (current?.entryId === entryId && currentKey !== undefined && current.backend === options.backend && options.listing.imageSizes.get(current.image.file) === current.image.bytes) {
-      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key: currentKey, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
+    const size = current ? options.listing.imageSizes.get(current.image.file) : undefined;
+    // keepEdited (a turnaround sheet): an image whose bytes are no longer the ones chargen wrote was changed by hand, and is kept.
+    const edited = options.keepEdited === true && current?.entryId === entryId && size !== undefined && size !== current.image.bytes;
+    if (current?.entryId === entryId && (edited || (currentKey !== undefined && current.backend === options.backend && size === current.image.bytes))) {
+      unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key: currentKey ?? current.key, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
     } else {
       pending.push({ prompt, baseName, key, ...(unseeded ? { unseeded } : {}) });
     }
