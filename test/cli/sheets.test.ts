@@ -103,4 +103,22 @@ describe('chargen run with turnaround sheets', () => {
     expect((await readSidecar('knight-action-pose.json'))['references']).toEqual([{ path: 'knight.png', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect((await referencesOf('knight-action-pose.jpg'))).toHaveLength(1);
   }, 180_000);
+
+  it('a sheet the model refuses is a dead letter, and its shots wait for it (not asked, not paid)', async () => {
+    const template = join(project, 'templates', 'sheet.hbs');
+    const kept = await readFile(template, 'utf8');
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(config));
+    await writeFile(template, `${kept}\n[[image-safety]]`);
+    try {
+      const result = await run();
+      expect(result.code, result.stderr).toBe(3);
+      // The knight's sheet was changed by hand, and is kept: only the bard's is asked, and refused.
+      expect(result.sent).toBe(1);
+      const deadLetter = (JSON.parse(result.stdout) as { deadLetter: { source: string; reason: string }[] }).deadLetter;
+      expect(deadLetter).toContainEqual({ stage: 'synthesize', source: 'bard.png (shot "turnaround sheet")', reason: expect.stringContaining('IMAGE_SAFETY') });
+      expect(deadLetter.filter((letter) => letter.reason.startsWith('not asked: its turnaround sheet was not made'))).toHaveLength(2);
+    } finally {
+      await writeFile(template, kept);
+    }
+  }, 180_000);
 });
