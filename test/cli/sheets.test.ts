@@ -70,6 +70,12 @@ describe('chargen run with turnaround sheets', () => {
     const rerun = await run();
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.sent).toBe(0);
+    // The sheets' jobs (executor stage `sheet`) read back like any other.
+    for (const args of [['status', '--json'], ['jobs', 'list', '--json']]) {
+      const shown = await runNodeProcess({ cwd: project, args: [chargenBinary, ...args], env });
+      expect(shown.code, shown.stderr).toBe(0);
+      if (args[0] === 'jobs') expect(shown.stdout).toContain('sheet');
+    }
   }, 180_000);
 
   it('a sheet changed by hand is used as it is: its shots are asked again, nothing else', async () => {
