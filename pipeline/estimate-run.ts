@@ -14,6 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { PipelineContext } from './pipeline-context.ts';
 import { analyzeStep, listWrittenFolders, readAnalysisTemplate } from '../stages/analyze/analyze-step.ts';
 import { planCompile } from '../stages/compile/compile-step.ts';
+import { planSheets } from '../stages/synthesize/make-sheets.ts';
 import { storedAnswersDirectory } from '../lib/store/stored-answers.ts';
 import type { StageName } from '../stages/stage-step.ts';
 import { backendStateDirectory } from '../lib/store/workspace-layout.ts';
@@ -126,23 +127,31 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
     };
   }
 
-  let prompts: GenerationPrompt[] | undefined;
-  if (pendingImages === 0) prompts = (await planCompile(context).catch(() => undefined))?.prompts;
+  const compiled = pendingImages === 0 ? await planCompile(context).catch(() => undefined) : undefined;
+  let prompts: GenerationPrompt[] | undefined = compiled?.prompts;
   const model = config.compile.model;
   const imageSize = config.compile.imageConfig.imageSize;
   let synthesize: StagePlan;
-  if (prompts) {
-    const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing: await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory }) });
+  if (prompts && compiled) {
+    const listing = await listOutputFolder({ outputDirectory: context.outputDirectory, workspaceDirectory: context.workspace.directory });
+    // synthesize.sheet: the sheets still to make are asked first (under their own stage), the shots carry the current ones.
+    const sheets = config.synthesize.sheet
+      ? await planSheets({ analyzed: compiled.records, templates: compiled.templates, compileSettings: config.compile, settings: config.synthesize, backend: context.backendIdentity, listing, prompts })
+      : undefined;
+    if (sheets) prompts = sheets.prompts;
+    const plan = planSynthesis({ prompts, settings: config.synthesize, backend: context.backendIdentity, listing });
     // A request's answer, or the answer to the same request without chargen's own seed (made before seeds were sent).
     const alternatives = new Map<string, string[]>();
     for (const entry of plan.pending) alternatives.set(entry.key, [entry.key, ...(entry.unseeded ? [entry.unseeded.key] : [])]);
     // An answer counts as received only while its image is still stored (`clean --answers` drops them).
     const cached = await readCachedOutcomes({ stateDirectory, stage: 'synthesize', keys: new Set([...alternatives.values()].flat()) });
-    const isStored = async (key: string) => {
-      const outcome = cached.get(key);
+    const cachedSheets = await readCachedOutcomes({ stateDirectory, stage: 'sheet', keys: new Set((sheets?.sheets ?? []).map((entry) => entry.key)) });
+    const isStored = async (key: string, answers = cached) => {
+      const outcome = answers.get(key);
       return outcome !== undefined && (await hasStoredFiles({ outcome, blobDirectory: storedAnswersDirectory(stateDirectory), keepThoughts: config.synthesize.keepThoughts }));
     };
     let toSend = 0;
+    for (const entry of sheets?.sheets ?? []) toSend += (await isStored(entry.key, cachedSheets)) ? 0 : 1;
     let extraReferences = 0;
     const referencesByKey = new Map(plan.pending.map((entry) => [entry.key, listPromptReferences(entry.prompt).length]));
     for (const [key, keys] of alternatives) {
@@ -152,16 +161,17 @@ export async function planRun(context: PipelineContext, options: { forced: Reado
       toSend += 1;
       extraReferences += Math.max(0, (referencesByKey.get(key) ?? 1) - 1);
     }
+    const items = prompts.length + (sheets ? compiled.records.length : 0);
     synthesize = {
-      items: prompts.length,
-      cached: prompts.length - toSend,
+      items,
+      cached: items - toSend,
       toSend,
       jobs: countJobs(toSend, config),
       costUsd: estimateCost({ kind: 'image', count: toSend, model, imageSize, prices: config.prices, usage: config.usageEstimate, extraInputTokens: extraReferences * imageInputTokens }),
       estimated: false,
     };
   } else {
-    const items = (analyze.cached + analyze.toSend) * listShots(config.compile.variants).length;
+    const items = (analyze.cached + analyze.toSend) * (listShots(config.compile.variants).length + (config.synthesize.sheet ? 1 : 0));
     synthesize = {
       items,
       cached: 0,

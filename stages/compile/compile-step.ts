@@ -7,6 +7,7 @@ import { compilePrompts } from './core/compile-prompts.ts';
 import { compilePromptTemplates, readTemplateSources, sheetTemplate, type PromptTemplates } from './load-prompt-templates.ts';
 import { fingerprintCompile, toPromptItems } from './prompts-checkpoint.ts';
 import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
+import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { CheckpointError } from '../../lib/errors.ts';
 import type { StageContext } from '../stage-context.ts';
 import type { StageStep } from '../stage-step.ts';
@@ -49,7 +50,7 @@ export function loadPromptTemplates(context: StageContext): Promise<PromptTempla
 }
 
 /** The prompts compile would write now, with their fingerprint; pure apart from reading the checkpoint and templates. */
-export async function planCompile(context: StageContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[] }> {
+export async function planCompile(context: StageContext): Promise<{ fingerprint: string; prompts: GenerationPrompt[]; records: AnalyzedImage[]; templates: PromptTemplates }> {
   const analysis = await readAnalysisCheckpoint(context.workspace.directory);
   if (!analysis) throw new CheckpointError({ message: noAnalysisMessage });
   const templates = await loadPromptTemplates(context);
@@ -57,6 +58,8 @@ export async function planCompile(context: StageContext): Promise<{ fingerprint:
   return {
     fingerprint: fingerprintCompile({ records: analysis.records, templatesFingerprint: templates.fingerprint, settings }),
     prompts: compilePrompts({ records: analysis.records, templates, settings }),
+    records: analysis.records,
+    templates,
   };
 }
 

@@ -8,6 +8,8 @@ import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { attachSheet, compileSheetPrompts, sheetShotName } from '../compile/core/compile-sheets.ts';
 import type { PromptTemplates } from '../compile/load-prompt-templates.ts';
 import { synthesizeChunk, type PreparedOutputFolder } from './synthesize-images.ts';
+import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
+import type { OutputFolderListing } from './list-output-folder.ts';
 import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';
 
 /** What a chunk's sheets left: each character's sheet as a reference (by its bytes now), and the sheets that failed. */
@@ -54,6 +56,30 @@ export async function makeSheets(
     sheets.set(output.sourcePath, { path: basename(output.image), sha256: await hashFile(output.image), mimeType: inspection.mimeType, folder: 'output' });
   }
   return { sheets, failures, report: result.report, unchanged: result.outputs.filter((output) => output.status === 'unchanged').length };
+}
+
+/**
+ * What a run with sheets would ask, spending and writing nothing (the dry run's estimate): the sheets not current in
+ * the output folder (a sheet changed by hand is current), and the shots, carrying the sheets that are; a shot whose
+ * sheet is still to make is a new request whatever it was before, and is left without it (its key is none paid for).
+ */
+export async function planSheets(options: {
+  analyzed: readonly AnalyzedImage[];
+  templates: PromptTemplates;
+  compileSettings: CompileSettings;
+  settings: SynthesizeImagesOptions['settings'];
+  backend: string;
+  listing: OutputFolderListing;
+  prompts: readonly GenerationPrompt[];
+}): Promise<{ sheets: PendingEntry[]; prompts: GenerationPrompt[] }> {
+  const sheetPrompts = compileSheetPrompts({ records: options.analyzed, templates: options.templates, settings: options.compileSettings });
+  const plan = planSynthesis({ prompts: sheetPrompts, settings: options.settings, backend: options.backend, listing: options.listing, keepEdited: true });
+  const sheets = new Map<string, PromptReference>();
+  for (const output of plan.unchanged) {
+    const inspection = await inspectImageFile(output.image).catch(() => undefined);
+    if (inspection?.ok) sheets.set(output.sourcePath, { path: basename(output.image), sha256: await hashFile(output.image), mimeType: inspection.mimeType, folder: 'output' });
+  }
+  return { sheets: plan.pending, prompts: options.prompts.map((prompt) => { const sheet = sheets.get(prompt.sourceImage.path); return sheet ? attachSheet(prompt, sheet) : prompt; }) };
 }
 
 /**

@@ -41,7 +41,16 @@ describe('chargen run with turnaround sheets', () => {
     await rm(project, { recursive: true, force: true });
   });
 
+  const dryRun = async () => {
+    const result = await run(['--dry-run']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.sent).toBe(0);
+    return (JSON.parse(result.stdout) as { stages: { synthesize: { total: number; cached: number } } }).stages.synthesize;
+  };
+
   it('makes one sheet per character, referenced first by every shot; a rerun pays for nothing', async () => {
+    // The dry run counts a sheet and two shots for each character.
+    expect(await dryRun()).toMatchObject({ total: 6, cached: 0 });
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
     expect(first.sent).toBe(2 + 4);
@@ -67,6 +76,7 @@ describe('chargen run with turnaround sheets', () => {
         expect((await readSidecar(`${character}-${shot}.json`))['references'][0]).toEqual({ path: `${character}-turnaround-sheet.jpg`, sha256: sheetSha });
       }
     }
+    expect(await dryRun()).toMatchObject({ total: 6, cached: 6 });
     const rerun = await run();
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.sent).toBe(0);
@@ -83,6 +93,7 @@ describe('chargen run with turnaround sheets', () => {
     const edited = await readFile(output('bard-turnaround-sheet.jpg'));
     await writeFile(output('knight-turnaround-sheet.jpg'), edited);
     const bardShot = await readFile(output('bard-action-pose.jpg'));
+    expect(await dryRun()).toMatchObject({ total: 6, cached: 4 });
     const result = await run();
     expect(result.code, result.stderr).toBe(0);
     expect(result.sent).toBe(2);
