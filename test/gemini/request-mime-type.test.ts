@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGeminiFixture, createTextLines, type GeminiFixture } from '../support/gemini-fixture.ts';
+import { createRequestFileUploader } from '../../lib/gemini/upload-request-file.ts';
+import { defaultRetryPolicy } from '../../lib/gemini/call-with-retry.ts';
 
 // The Files API has refused request JSONL uploads for their MIME type at finalize ("Unsupported MIME type: jsonl",
 // python-genai#1547, #1590; cookbook#1008 saw jsonl, application/jsonl and application/json-lines each refused at
@@ -61,5 +63,43 @@ describe('request files whose MIME type the Files API refuses', () => {
     expect(await readUploadStats(fixture)).toEqual({ uploads: 0, uploadsRefused: 3, batchesCreated: 0 });
     expect(report.jobsCreated).toBe(0);
     expect(fixture.logger.lines.filter((line) => line.text.includes('refused, no job created'))).toHaveLength(1);
+  });
+});
+
+describe('request file uploads at once', () => {
+  it('uploads at most two request files at a time however many chunks ask at once, and every one goes up', async () => {
+    fixture = await createGeminiFixture({});
+    const current = fixture;
+    const client = current.emulator.client;
+    let inFlight = 0;
+    let most = 0;
+    const realUpload = client.files.upload.bind(client.files);
+    // The real SDK over HTTP, counted: how many of its uploads are under way at once.
+    const counted = Object.create(client) as typeof client;
+    Object.defineProperty(counted, 'files', {
+      value: Object.assign(Object.create(client.files) as typeof client.files, {
+        upload: async (parameters: Parameters<typeof realUpload>[0]) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          try {
+            return await realUpload(parameters);
+          } finally {
+            inFlight -= 1;
+          }
+        },
+      }),
+    });
+    const uploader = createRequestFileUploader({ client: counted, workspaceDirectory: current.workspaceDirectory, configuredMimeType: 'application/json', retry: { policy: defaultRetryPolicy, environment: current.environment }, now: Date.now, logger: current.logger });
+    const paths = await Promise.all(
+      Array.from({ length: 6 }, async (_unused, index) => {
+        const path = join(current.workspaceDirectory, `request-${index}.jsonl`);
+        await writeFile(path, `${JSON.stringify({ key: `k${index}`, request: { contents: [{ parts: [{ text: 'x'.repeat(100_000) }] }] } })}\n`);
+        return path;
+      }),
+    );
+    const uploads = await Promise.all(paths.map((path, index) => uploader.upload({ path, displayName: `request-${index}` })));
+    expect(uploads.every((upload) => upload.status === 'uploaded')).toBe(true);
+    expect(most).toBe(2);
+    expect((await readUploadStats(current)).uploads).toBe(6);
   });
 });
