@@ -19,7 +19,7 @@ export interface FlowChunkResult {
   unchanged: number;
   report: SynthesizeResult['report'];
   /** synthesize.sheet: what the chunk's turnaround sheets cost, and the ones that failed (dead letters). */
-  sheets?: { report: SynthesizeResult['report']; unchanged: number; failures: SynthesizeFailure[] };
+  sheets?: { report: SynthesizeResult['report']; made: number; unchanged: number; failures: SynthesizeFailure[] };
 }
 
 /** Where a chunk's items go as each stage finishes with them (the checkpoint store, written in one transaction each). */
@@ -89,6 +89,6 @@ export async function runFlowChunk(options: {
     prompts: carried.prompts.length,
     unchanged: synthesis.outputs.filter((output) => output.status === 'unchanged').length,
     report: synthesis.report,
-    ...(sheets ? { sheets: { report: sheets.report, unchanged: sheets.unchanged, failures: sheets.failures } } : {}),
+    ...(sheets ? { sheets: { report: sheets.report, made: sheets.sheets.size, unchanged: sheets.unchanged, failures: sheets.failures } } : {}),
   };
 }

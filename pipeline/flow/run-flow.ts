@@ -194,7 +194,7 @@ async function recordFlow(
   context.logger.progress?.({ stage: 'synthesize', done: outputs + failures.length, total: outputs + failures.length });
   store.finish('synthesize', fingerprintSynthesizeFrom(context, store));
   const synthesize = summarizeSynthesis(
-    { outputs, failures: [...failures, ...sheetFailures] },
+    { outputs: outputs + sumOf(results, (result) => result.sheets?.made ?? 0), failures: [...failures, ...sheetFailures] },
     {
       cached: sumOf(results, (result) => result.unchanged + result.report.cachedKeys + (result.sheets ? result.sheets.unchanged + result.sheets.report.cachedKeys : 0)),
       requestsSent: sumOf(results, (result) => result.report.sentLines + (result.sheets?.report.sentLines ?? 0)),

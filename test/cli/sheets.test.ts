@@ -54,6 +54,8 @@ describe('chargen run with turnaround sheets', () => {
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
     expect(first.sent).toBe(2 + 4);
+    // The run's summary counts the sheets with the images they were made for.
+    expect((JSON.parse(first.stdout) as { stages: { synthesize: unknown } }).stages.synthesize).toMatchObject({ total: 6, succeeded: 6, failed: 0, requestsSent: 6 });
     expect(await listImages()).toEqual([
       'bard-action-pose.jpg',
       'bard-full-figure-front.jpg',
