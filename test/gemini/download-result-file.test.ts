@@ -73,7 +73,11 @@ async function createResultFile(emulator: TestEmulator, lineCount = 60): Promise
   const input = await emulator.client.files.upload({ file: new Blob([lines.join('\n')]), config: { mimeType: 'application/json' } });
   const job = await emulator.client.batches.create({ model: 'gemini-3-flash-preview', src: input.name ?? '' });
   emulator.clock.advance(2000);
-  const fileName = (await emulator.client.batches.get({ name: job.name ?? '' })).dest?.fileName ?? '';
+  // A large job may still be answering its lines when its time is up: each get waits a bounded time on the emulator's
+  // side (a loaded machine needed more than one), so ask until its result file is published.
+  let fileName = '';
+  for (let attempt = 0; fileName === '' && attempt < 100; attempt += 1) fileName = (await emulator.client.batches.get({ name: job.name ?? '' })).dest?.fileName ?? '';
+  expect(fileName).not.toBe('');
   const plain = await requestRaw(`${emulator.baseUrl}/download/v1beta/${fileName}:download?alt=media`, { 'x-goog-api-key': testApiKey });
   return { fileName, plain: plain.body };
 }
