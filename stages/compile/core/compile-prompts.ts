@@ -69,16 +69,33 @@ function compileShot(context: {
     ...(numbered ? { variant } : { shot: shot.name }),
     safetySettings: settings.safetySettings,
   };
+  return assemblePrompt({ analyzed, shot, content, prompt, imageConfig, carried, settings });
+}
+
+/**
+ * A prompt as synthesize takes it (a shot's, a sheet's): keyed by the hash of the content its image depends on, with
+ * the seed of its character and shot, and the references it carries.
+ */
+export function assemblePrompt(options: {
+  analyzed: AnalyzedImage;
+  shot: Shot;
+  content: Record<string, unknown>;
+  prompt: string;
+  imageConfig: GenerationPrompt['imageConfig'];
+  carried: { references: PromptReference[]; leftOut: string[] };
+  settings: CompileSettings;
+}): GenerationPrompt {
+  const { analyzed, shot, carried, settings } = options;
   const seed = deriveSeed({ character: identifyCharacter(analyzed), shot, settings });
   return generationPromptSchema.parse({
-    key: hashCanonical(content),
+    key: hashCanonical(options.content),
     sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
-    variant,
-    ...(numbered ? {} : { shot: shot.name }),
+    variant: shot.variant,
+    ...(shot.name === undefined ? {} : { shot: shot.name }),
     ...(seed ? { seed } : {}),
-    prompt,
+    prompt: options.prompt,
     model: settings.model,
-    imageConfig,
+    imageConfig: options.imageConfig,
     useReferenceImage: settings.useReferenceImage,
     ...(carried.references.length > 0 ? { references: carried.references } : {}),
     ...(carried.leftOut.length > 0 ? { leftOutReferences: carried.leftOut } : {}),

@@ -7,7 +7,7 @@ import type { Shot } from '../../../schemas/shot-settings.ts';
 import type { AnalyzedImage } from '../../analyze/analysis-result.ts';
 import type { PromptTemplates } from '../load-prompt-templates.ts';
 import { applyRules } from './apply-rules.ts';
-import { deriveSeed, identifyCharacter } from './derive-seed.ts';
+import { assemblePrompt } from './compile-prompts.ts';
 import { describeCharacterReferences, planPromptReferences } from './plan-prompt-references.ts';
 
 /** The sheet's place among a character's outputs: a shot of its own name (`knight-turnaround-sheet.jpg`). */
@@ -35,21 +35,7 @@ export function compileSheetPrompts(options: { records: readonly AnalyzedImage[]
     const rendered = renderSheet({ ...record, variant: 1, variantCount: 0, shot: null, image: { ...imageConfig }, source: { path: analyzed.sourcePath } });
     const prompt = carried.references.length > 1 ? `${rendered}\n${describeCharacterReferences(carried.references.length)}` : rendered;
     const content = { kind: 'sheet', prompt, model: settings.model, imageConfig, referenceSha256s: carried.references.map((reference) => reference.sha256), safetySettings: settings.safetySettings };
-    const seed = deriveSeed({ character: identifyCharacter(analyzed), shot, settings });
-    return generationPromptSchema.parse({
-      key: hashCanonical(content),
-      sourceImage: { path: analyzed.sourcePath, sha256: analyzed.sha256, mimeType: analyzed.mimeType },
-      variant: 1,
-      shot: sheetShotName,
-      ...(seed ? { seed } : {}),
-      prompt,
-      model: settings.model,
-      imageConfig,
-      useReferenceImage: settings.useReferenceImage,
-      ...(carried.references.length > 0 ? { references: carried.references } : {}),
-      ...(carried.leftOut.length > 0 ? { leftOutReferences: carried.leftOut } : {}),
-      ...(settings.safetySettings ? { safetySettings: settings.safetySettings } : {}),
-    });
+    return assemblePrompt({ analyzed, shot, content, prompt, imageConfig, carried, settings });
   });
 }
 
