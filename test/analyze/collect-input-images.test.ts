@@ -72,8 +72,8 @@ describe('collectInputImages: what the scan sees', () => {
 
   it('is listed in the README: the formats chargen takes, and what happens to the others', async () => {
     const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-    // The paragraph as read: line breaks and bold marks are layout.
-    const formats = (/^## Input images\n\n([\s\S]+?)\n\n/m.exec(readme)?.[1] ?? '').replace(/\s+/g, ' ').replaceAll('**', '');
+    // The section as read (up to the next heading): line breaks and bold marks are layout.
+    const formats = (/^## Input images\n\n([\s\S]+?)\n## /m.exec(readme)?.[1] ?? '').replace(/\s+/g, ' ').replaceAll('**', '');
     expect(formats).toContain(takenFormatsText);
     expect(formats).toMatch(/GIF, BMP, TIFF/);
   });
