@@ -27,6 +27,13 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A sheet in the output folder as its shots carry it: by its bytes now, whoever made them; or why it cannot be. */
+async function readSheetReference(image: string): Promise<{ ok: true; reference: PromptReference } | { ok: false; reason: string }> {
+  const inspection = await inspectImageFile(image).catch((error: Error) => ({ ok: false as const, reason: error.message }));
+  if (!inspection.ok) return { ok: false, reason: inspection.reason };
+  return { ok: true, reference: { path: basename(image), sha256: await hashFile(image), mimeType: inspection.mimeType, folder: 'output' } };
+}
+
 /**
  * synthesize.sheet: one turnaround sheet per character, made (or found current) before its shots, through the image
  * stage's own code under the executor stage `sheet` (its own jobs, cache and dead letters). A sheet changed by hand
@@ -48,12 +55,12 @@ export async function makeSheets(
   const sheets = new Map<string, PromptReference>();
   const failures = [...result.failures];
   for (const output of result.outputs) {
-    const inspection = await inspectImageFile(output.image).catch((error: Error) => ({ ok: false as const, reason: error.message }));
-    if (!inspection.ok) {
-      failures.push({ sourcePath: output.sourcePath, variant: 1, shot: sheetShotName, key: output.key, reason: `the turnaround sheet ${basename(output.image)} is not a usable image: ${inspection.reason}`, retryable: false, fix: 'Replace the sheet in the output folder with an image, or delete it (and its .json) to have it made again.' });
+    const sheet = await readSheetReference(output.image);
+    if (!sheet.ok) {
+      failures.push({ sourcePath: output.sourcePath, variant: 1, shot: sheetShotName, key: output.key, reason: `the turnaround sheet ${basename(output.image)} is not a usable image: ${sheet.reason}`, retryable: false, fix: 'Replace the sheet in the output folder with an image, or delete it (and its .json) to have it made again.' });
       continue;
     }
-    sheets.set(output.sourcePath, { path: basename(output.image), sha256: await hashFile(output.image), mimeType: inspection.mimeType, folder: 'output' });
+    sheets.set(output.sourcePath, sheet.reference);
   }
   return { sheets, failures, report: result.report, unchanged: result.outputs.filter((output) => output.status === 'unchanged').length };
 }
@@ -76,8 +83,8 @@ export async function planSheets(options: {
   const plan = planSynthesis({ prompts: sheetPrompts, settings: options.settings, backend: options.backend, listing: options.listing, keepEdited: true });
   const sheets = new Map<string, PromptReference>();
   for (const output of plan.unchanged) {
-    const inspection = await inspectImageFile(output.image).catch(() => undefined);
-    if (inspection?.ok) sheets.set(output.sourcePath, { path: basename(output.image), sha256: await hashFile(output.image), mimeType: inspection.mimeType, folder: 'output' });
+    const sheet = await readSheetReference(output.image);
+    if (sheet.ok) sheets.set(output.sourcePath, sheet.reference);
   }
   return { sheets: plan.pending, prompts: options.prompts.map((prompt) => { const sheet = sheets.get(prompt.sourceImage.path); return sheet ? attachSheet(prompt, sheet) : prompt; }) };
 }
