@@ -17,9 +17,8 @@ export interface ChunksWithinBudgetOptions<Item, Result> {
   uploadsOf: (item: Item) => Iterable<string>;
   /** Deletes uploads from the Files API (the backend's releaseUploads). */
   releaseUploads: (sha256s: string[]) => Promise<unknown>;
-  /** An error that holds only its own chunk (jobs left running): the other chunks go on. Any other stops the rest. */
-  holdsOnlyItsChunk: (error: unknown) => boolean;
-  work: (chunk: readonly Item[], index: number) => Promise<Result>;
+  /** One chunk's work; its label (`chunk 2 of 8`) is said after each stage line when there is more than one chunk. */
+  work: (chunk: readonly Item[], place: { index: number; label: string | undefined }) => Promise<Result>;
 }
 
 /**
@@ -41,11 +40,14 @@ function createUploadRelease<Item>(chunks: readonly (readonly Item[])[], uploads
 /**
  * Runs chunks within the Files API storage budget: each reserves its items' bytes before its uploads and gives them
  * back once its work is done and the uploads no later chunk needs are deleted. A chunk that stops keeps its uploads (a
- * job left running may read them; the run's end deletes what is left). Results keep the chunks' order.
+ * job left running may read them; the run's end deletes what is left), so no chunk starts after one has stopped, for
+ * whatever reason: with `--detach` the chunks under way are submitted and the run ends, and the next run goes on
+ * from them, within the budget. Chunks already under way go on. Results keep the chunks' order.
  */
 export async function runChunksWithinBudget<Item, Result>(options: ChunksWithinBudgetOptions<Item, Result>): Promise<ChunkEnd<Result>[]> {
   const releasable = createUploadRelease(options.chunks, options.uploadsOf);
   let stopped = false;
+  const count = options.chunks.length;
   return mapWithConcurrency({
     items: options.chunks,
     concurrency: options.concurrency,
@@ -53,11 +55,13 @@ export async function runChunksWithinBudget<Item, Result>(options: ChunksWithinB
       if (stopped) return { status: 'stopped', error: undefined };
       const giveBack = await options.storage.reserve(chunk.reduce((sum, item) => sum + options.sizeOf(item), 0));
       try {
-        const result = await options.work(chunk, index);
+        // The wait for the budget may have outlasted a chunk that stopped meanwhile.
+        if (stopped) return { status: 'stopped', error: undefined };
+        const result = await options.work(chunk, { index, label: count > 1 ? `chunk ${index + 1} of ${count}` : undefined });
         await options.releaseUploads(releasable(chunk));
         return { status: 'done', result };
       } catch (error) {
-        if (!options.holdsOnlyItsChunk(error)) stopped = true;
+        stopped = true;
         return { status: 'stopped', error };
       } finally {
         giveBack();

@@ -49,8 +49,10 @@ export function createThumbnailCache(options: { directory: string }): ThumbnailC
         .toBuffer()
         .catch(() => undefined);
       if (!bytes) return undefined;
-      await mkdir(options.directory, { recursive: true });
-      await writeFileAtomic(file, bytes);
+      // A thumbnail that cannot be kept (a full disk, a read-only workspace) is still shown; it is made again next time.
+      await mkdir(options.directory, { recursive: true })
+        .then(() => writeFileAtomic(file, bytes))
+        .catch(() => undefined);
       return bytes;
     } finally {
       release();

@@ -4,11 +4,11 @@ import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { runChunksWithinBudget } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
-import { measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
+import { groupBySentReferences, measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
 import { findAnalysisImageLimit } from '../../stages/analyze/core/plan-characters.ts';
 import { findServedModel } from '../../schemas/gemini-models.ts';
 import { loadPromptTemplates } from '../../stages/compile/compile-step.ts';
-import { readAnalyzedImagePages, readAnalyzeFailuresFrom, toAnalysisItems } from '../../stages/analyze/analysis-checkpoint.ts';
+import { readAnalysisStateFrom, readAnalyzedImagePages, readAnalyzeFailuresFrom, toAnalysisItems } from '../../stages/analyze/analysis-checkpoint.ts';
 import { readSynthesisFailuresFrom, toSynthesisItems } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { toPromptItems } from '../../stages/compile/prompts-checkpoint.ts';
 import { createCompileFingerprint } from '../../stages/compile/core/fingerprint-compile.ts';
@@ -21,7 +21,7 @@ import { prepareOutputFolder } from '../../stages/synthesize/prepare-output-fold
 import { fingerprintSynthesizeFrom, summarizeSynthesis } from '../../stages/synthesize/synthesize-step.ts';
 import { runFlowChunk, type FlowChunkRecorder, type FlowChunkResult } from './flow-chunk.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
-import { formatChunkLabel } from './format-chunk-label.ts';
+import { sumOf } from '../../lib/sum-of.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import { sheetShotName } from '../../stages/compile/core/compile-sheets.ts';
 
@@ -30,7 +30,7 @@ export type FlowOutcome =
   | { status: 'done'; stages: Record<StageName, StageSummary>; deadLetter: DeadLetter[] }
   | { status: 'stopped'; stage: StageName; error: unknown; pendingJobs: number };
 
-type ChunkEnd = { status: 'done'; result: FlowChunkResult } | { status: 'stopped'; stage: StageName; error: unknown };
+type FlowChunkEnd = { status: 'done'; result: FlowChunkResult } | { status: 'stopped'; stage: StageName; error: unknown };
 
 /** The characters of one chunk as a collection of their own. */
 function toChunkCollection(characters: readonly InputCharacter[]): CollectedImages {
@@ -93,13 +93,17 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   // A character uploads no more references than its analysis or its image requests carry.
   const uploadLimit = Math.max(findAnalysisImageLimit(config.analyze), findServedModel(config.compile.model)?.image?.maxReferenceImages ?? Number.POSITIVE_INFINITY);
   const sizeOf = (character: InputCharacter) => measureCharacterBytes(character, uploadLimit);
-  const chunks = splitIntoChunks({ items: collected.characters, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf });
+  // Characters analysed by one request (the same references) stay in one chunk: never asked (and paid) twice at once.
+  const groups = splitIntoChunks({ items: groupBySentReferences(collected.characters), maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: (group) => sizeOf(group[0] as InputCharacter) });
+  const chunks = groups.map((chunk) => chunk.flat());
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
   // Analysis current at the start (a run after a template change): every chunk's analyses come from the workspace.
-  const analysisFresh = !options.forced.has('analyze') && store.readState('analyze')?.fingerprint === fingerprint;
-  store.begin(['analyze', 'compile', 'synthesize']);
-  store.putItems('analyze', toAnalysisItems({ records: [], failures: collected.failures }), collected.warnings);
+  // Its checkpoint is then not emptied (a run stopped now leaves it current): each chunk's analyses replace their own.
+  const previousAnalysis = readAnalysisStateFrom(store);
+  const analysisFresh = !options.forced.has('analyze') && previousAnalysis?.fingerprint === fingerprint && previousAnalysis.retryableFailures === 0;
+  store.begin(analysisFresh ? ['compile', 'synthesize'] : ['analyze', 'compile', 'synthesize']);
+  if (!analysisFresh) store.putItems('analyze', toAnalysisItems({ records: [], failures: collected.failures }), collected.warnings);
   logger.progress?.({ stage: 'analyze', done: 0, total: collected.characters.length });
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);
@@ -113,12 +117,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
     sizeOf,
     uploadsOf: (character) => character.references.map((image) => image.sha256),
     releaseUploads: (sha256s) => backend.releaseUploads(sha256s),
-    // Jobs left running hold their own chunk only; anything else stops the run from starting more chunks.
-    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
-    work: (characters, index) => {
-      const chunkLabel = formatChunkLabel({ index, count: chunks.length });
-      return runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stages[index] = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
-    },
+    work: (characters, { index, label }) =>
+      runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stages[index] = name), record, ...(label ? { chunkLabel: label } : {}) }),
   });
   const stop = findStop(ends.map((end, index) => (end.status === 'done' ? end : { ...end, stage: stages[index] ?? 'analyze' })));
   if (stop) return stop;
@@ -127,7 +127,7 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
 }
 
 /** The first chunk that stopped for good (an error, an interrupt) wins over chunks whose jobs are left running. */
-function findStop(ends: readonly ChunkEnd[]): Extract<FlowOutcome, { status: 'stopped' }> | undefined {
+function findStop(ends: readonly FlowChunkEnd[]): Extract<FlowOutcome, { status: 'stopped' }> | undefined {
   const stops = ends.flatMap((end) => (end.status === 'stopped' && end.error !== undefined ? [end] : []));
   const pendingJobs = stops.reduce((sum, end) => sum + (end.error instanceof JobsPendingError ? end.error.pendingJobs : 0), 0);
   const first = stops.find((end) => !(end.error instanceof JobsPendingError)) ?? stops[0];
@@ -153,7 +153,7 @@ async function recordFlow(
   options: { store: CheckpointStore; fingerprint: string; templates: PromptTemplates; previousCompile: string | undefined; analysisFresh: boolean; images: number; results: FlowChunkResult[]; forced: ReadonlySet<StageName> },
 ): Promise<FlowOutcome> {
   const { store, results } = options;
-  store.finish('analyze', options.fingerprint);
+  if (!options.analysisFresh) store.finish('analyze', options.fingerprint);
   const analyzeReport = context.reports.get('analyze');
   const analysis = summarizeAnalysis({ records: store.count('analyze', 'record'), failures: readAnalyzeFailuresFrom(store) }, { cached: analyzeReport?.cachedKeys ?? 0, requestsSent: analyzeReport?.sentLines ?? 0, skipped: options.analysisFresh && (analyzeReport?.sentLines ?? 0) === 0 });
   const compileFingerprint = fingerprintCompiled(context, store, options.templates);
@@ -184,6 +184,3 @@ async function recordFlow(
   };
 }
 
-function sumOf<Item>(items: readonly Item[], count: (item: Item) => number): number {
-  return items.reduce((sum, item) => sum + count(item), 0);
-}

@@ -57,7 +57,7 @@ async function sendGallery(routes: UiRoutes, response: ServerResponse, url: URL)
 }
 
 /** The page's URLs of an item's images: full size for the detail view, thumbnails for tiles, and its downloads. */
-function mediaUrls(item: { id: string; image?: string | undefined }): Record<string, string> {
+function mediaUrls(item: { id: string; image?: string | undefined }): { sourceUrl: string; sourceThumbnailUrl: string; imageUrl?: string; thumbnailUrl?: string; downloadUrl?: string; characterDownloadUrl?: string } {
   return {
     sourceUrl: `/media/source/${item.id}`,
     sourceThumbnailUrl: `/media/thumbnail/source/${item.id}`,
@@ -66,7 +66,7 @@ function mediaUrls(item: { id: string; image?: string | undefined }): Record<str
 }
 
 /** The folder and path of an item's image: the one made from it, or its reference in the input folder. */
-async function findItemFile(state: UiState, routes: UiRoutes, options: { id: string; kind: string }): Promise<{ folder: string; path: string; source: string }> {
+async function findItemFile(state: UiState, routes: UiRoutes, options: { id: string; kind: 'source' | 'output' }): Promise<{ folder: string; path: string; source: string }> {
   const found = await state.findItem(options.id);
   if (!found) throw new HttpProblem(404, 'not-found', 'No such image in this workspace.');
   if (options.kind !== 'output') return { folder: routes.options.inputDirectory, path: found.item.sourceFile ?? found.item.source, source: found.item.source };
@@ -81,7 +81,7 @@ async function findItemFile(state: UiState, routes: UiRoutes, options: { id: str
 async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, state: UiState, path: string): Promise<boolean> {
   const media = /^\/media\/(thumbnail\/)?(source|output)\/([0-9a-f]{64})$/.exec(path);
   if (!media) return false;
-  const file = await findItemFile(state, routes, { id: media[3] as string, kind: media[2] as string });
+  const file = await findItemFile(state, routes, { id: media[3] as string, kind: media[2] === 'output' ? 'output' : 'source' });
   if (!media[1]) {
     await sendImage(request, response, file.folder, file.path);
     return true;
@@ -92,10 +92,10 @@ async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: S
   return true;
 }
 
-/** `/download/output/<id>`, `/download/character/<id>` (a zip of its character's images), `/download/chosen` (a zip of the output folder's). */
+/** `/download/output/<id>`, `/download/character/<id>` (a zip of its character's images), `/download/output-folder` (a zip of the output folder's). */
 async function sendDownload(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, state: UiState, path: string): Promise<boolean> {
   const { outputDirectory } = routes.options;
-  if (path === '/download/chosen') {
+  if (path === '/download/output-folder') {
     const outputs = await state.listOutputs();
     await sendZip(request, response, { folder: outputDirectory, files: outputs.flatMap((output) => [output.image, output.sidecar]), name: `${basename(outputDirectory)}.zip` });
     return true;

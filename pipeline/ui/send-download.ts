@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { basename } from 'node:path';
 import yazl from 'yazl';
 import { HttpProblem, securityHeaders } from './http-problem.ts';
@@ -9,13 +10,15 @@ import { sendImage } from './send-image.ts';
 /** `attachment` with the name as ASCII (quotes and non-ASCII replaced) and exactly (RFC 6266's `filename*`). */
 export function formatAttachment(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  // RFC 5987's attr-char leaves out ' ( ) * as well, which encodeURIComponent keeps.
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** One image of the output folder, to be saved rather than shown. */
 export async function sendImageDownload(request: IncomingMessage, response: ServerResponse, options: { folder: string; path: string }): Promise<void> {
-  response.setHeader('content-disposition', formatAttachment(basename(options.path)));
-  await sendImage(request, response, options.folder, options.path);
+  // Only on the image itself: a 404 must not be saved under the image's name.
+  await sendImage(request, response, options.folder, options.path, { 'content-disposition': formatAttachment(basename(options.path)) });
 }
 
 /**
@@ -36,9 +39,15 @@ export async function sendZip(request: IncomingMessage, response: ServerResponse
   response.writeHead(200, { ...securityHeaders, 'content-type': 'application/zip', 'content-disposition': formatAttachment(options.name), 'cache-control': 'no-store' });
   if (request.method === 'HEAD') return void response.end();
   const zip = new yazl.ZipFile();
+  // A file changed or removed while it is read is an error of the zip itself: the download ends cut, the server goes on.
+  zip.on('error', () => response.destroy());
   for (const file of found) zip.addFile(file.path, file.name, { compress: !/\.(jpe?g|png|webp)$/i.test(file.name) });
   zip.end();
-  const stream = zip.outputStream;
+  const stream = zip.outputStream as Readable;
   stream.on('error', () => response.destroy());
+  // A browser that goes away stops the reading of the files.
+  response.on('close', () => {
+    if (!response.writableFinished) stream.unpipe(response).destroy();
+  });
   stream.pipe(response);
 }

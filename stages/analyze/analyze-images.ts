@@ -10,8 +10,7 @@ import type { AnalyzeSettings } from '../../schemas/analyze-settings.ts';
 import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } from './core/build-analysis-request.ts';
 import { compareText } from '../../lib/compare-text.ts';
 import type { ScannedEntry } from './scan-images.ts';
-import { collectInputImages, type CollectedImages, type GoodImage, type InputCharacter } from './collect-input-images.ts';
-import { JobsPendingError } from '../../lib/errors.ts';
+import { collectInputImages, groupBySentReferences, type CollectedImages, type GoodImage, type InputCharacter } from './collect-input-images.ts';
 import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
@@ -67,14 +66,10 @@ interface AnalysisUnit {
 }
 
 function planAnalysisUnits(options: { characters: readonly InputCharacter[]; keyOf: (images: readonly GoodImage[]) => string }): AnalysisUnit[] {
-  const units = new Map<string, AnalysisUnit>();
-  for (const character of options.characters) {
-    const identity = character.sent.map((image) => image.sha256).join(',');
-    const unit = units.get(identity);
-    if (unit) unit.characters.push(character);
-    else units.set(identity, { characters: [character], images: character.sent, key: options.keyOf(character.sent) });
-  }
-  return [...units.values()];
+  return groupBySentReferences(options.characters).map((characters) => {
+    const images = (characters[0] as InputCharacter).sent;
+    return { characters, images, key: options.keyOf(images) };
+  });
 }
 
 /**
@@ -242,7 +237,9 @@ async function analyzeInChunks(options: AnalyzeCollectedOptions & { chunking: St
   const { chunking } = options;
   // The references its analysis carries: those it uploads.
   const sizeOf = (character: InputCharacter) => character.sent.reduce((sum, image) => sum + image.sizeBytes, 0);
-  const chunks = splitIntoChunks({ items: options.collected.characters, maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf });
+  // Characters analysed by one request stay in one chunk (never asked twice at once).
+  const groups = splitIntoChunks({ items: groupBySentReferences(options.collected.characters), maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf: (group) => sizeOf(group[0] as InputCharacter) });
+  const chunks = groups.map((chunk) => chunk.flat());
   const ends = await runChunksWithinBudget({
     chunks,
     concurrency: chunking.concurrency,
@@ -250,11 +247,7 @@ async function analyzeInChunks(options: AnalyzeCollectedOptions & { chunking: St
     sizeOf,
     uploadsOf: (character) => character.sent.map((image) => image.sha256),
     releaseUploads: chunking.releaseUploads,
-    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
-    work: (characters, index) => {
-      const chunkLabel = chunks.length > 1 ? `chunk ${index + 1} of ${chunks.length}` : undefined;
-      return analyzeCollectedImages({ ...options, collected: { characters: [...characters], failures: [], warnings: [] }, ...(chunkLabel ? { chunkLabel } : {}) });
-    },
+    work: (characters, { label }) => analyzeCollectedImages({ ...options, collected: { characters: [...characters], failures: [], warnings: [] }, ...(label ? { chunkLabel: label } : {}) }),
   });
   const results = takeChunkResults(ends, { stage: 'analyze' });
   return { records: results.flatMap((result) => result.records), failures: results.flatMap((result) => result.failures) };

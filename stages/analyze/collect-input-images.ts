@@ -97,3 +97,20 @@ export async function collectInputImages(options: {
   }
   return { characters, failures, warnings };
 }
+
+/**
+ * Characters whose analyses send the same references (one request answers them all: a folder copied under another
+ * name) side by side, each group where its first character was: a run's chunks are cut between groups, never inside
+ * one, so two chunks under way never ask (and pay) for the same analysis at once.
+ */
+export function groupBySentReferences(characters: readonly InputCharacter[]): InputCharacter[][] {
+  const groups = new Map<string, InputCharacter[]>();
+  for (const character of characters) {
+    const identity = character.sent.map((image) => image.sha256).join(',');
+    const group = groups.get(identity);
+    if (group) group.push(character);
+    else groups.set(identity, [character]);
+  }
+  return [...groups.values()];
+}
+

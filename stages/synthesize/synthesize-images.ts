@@ -15,7 +15,7 @@ import { prepareOutputFolder, type PreparedOutputFolder } from './prepare-output
 import { preferAnsweredRequests } from './prefer-answered-requests.ts';
 import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
 import type { SynthesisFolders, SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
-import { JobsPendingError } from '../../lib/errors.ts';
+import { sumOf } from '../../lib/sum-of.ts';
 import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 
@@ -74,11 +74,9 @@ async function synthesizeInChunks(options: SynthesizeImagesOptions & { chunking:
     sizeOf,
     uploadsOf: (character) => character.uploads,
     releaseUploads: chunking.releaseUploads,
-    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
-    work: (chunk, index) => {
-      const chunkLabel = chunks.length > 1 ? `chunk ${index + 1} of ${chunks.length}` : undefined;
+    work: (chunk, { label }) => {
       const onUnchanged = (count: number) => (count > 0 ? options.logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined);
-      return synthesizeChunk({ ...options, prompts: chunk.flatMap((character) => character.prompts), folder, onUnchanged, ...(chunkLabel ? { chunkLabel } : {}) });
+      return synthesizeChunk({ ...options, prompts: chunk.flatMap((character) => character.prompts), folder, onUnchanged, ...(label ? { chunkLabel: label } : {}) });
     },
   });
   const results = takeChunkResults(ends, { stage: options.stage ?? 'synthesize' });
@@ -123,9 +121,6 @@ async function groupByCharacter(prompts: readonly GenerationPrompt[], folders: S
   return [...byCharacter.values()];
 }
 
-function sumOf<Item>(items: readonly Item[], count: (item: Item) => number): number {
-  return items.reduce((sum, item) => sum + count(item), 0);
-}
 
 /**
  * Some prompts of a run (all, or one chunk's) in a folder prepared for them: the outputs still current counted, the

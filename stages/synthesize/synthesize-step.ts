@@ -105,7 +105,7 @@ export const synthesizeStep: StageStep = {
       folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
       backend: toSynthesisBackend(backend),
       logger: context.logger,
-      // Run on its own (--from, --only) the stage's references go up chunk by chunk, within the storage budget.
+      // Run on its own (--only synthesize) the stage's references go up chunk by chunk, within the storage budget.
       chunking: toStageChunking(backend),
     });
     return recordSynthesis(context, { fingerprint, result });

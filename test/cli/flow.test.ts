@@ -211,4 +211,25 @@ describe('chunks flow through the stages', () => {
     expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
     expect(await measureHeldImageBytes(emulator)).toBe(0);
   });
+
+  it('a run after a compile change keeps the analysis checkpoint current: stopped mid-way, `--only compile` still runs from it', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const { project } = await createProject();
+    expect((await run({ project, baseUrl: emulator.baseUrl }).summary).exitCode).toBe(0);
+    const changed = { ...config, compile: { seed: 7 } };
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(changed));
+    // One synthesis job stuck: the run is stopped while the chunks' prompts are being written.
+    await createEmulatorAdmin(emulator.baseUrl).replaceFaults({ jobOutcomes: [{ outcome: 'STUCK_PENDING', displayNameContains: '-synthesize-', count: 1 }] });
+    const controller = new AbortController();
+    const stopped = run({ project, baseUrl: emulator.baseUrl, value: changed, signal: controller.signal });
+    for (let waited = 0; waited < 20_000; waited += 50) {
+      await sleep(50);
+      const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+      if (jobs.some((job) => job.displayName.includes('-synthesize-') && /PENDING/.test(job.state))) break;
+    }
+    controller.abort();
+    expect((await stopped.summary).status).toBe('interrupted');
+    const compiled = await run({ project, baseUrl: emulator.baseUrl, value: changed, only: 'compile' }).summary;
+    expect(compiled.exitCode, compiled.message).toBe(0);
+  });
 });

@@ -12,6 +12,7 @@ import { openWorkspace } from '../../lib/store/open-workspace.ts';
 import { writeSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-checkpoint.ts';
 import { isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
 import { createOutputLikeJpeg } from '../support/sample-images.ts';
+import { formatAttachment } from '../../pipeline/ui/send-download.ts';
 
 const imageCount = 200;
 const wait = { timeout: 60_000 };
@@ -125,10 +126,20 @@ describe.skipIf(!(await isChromiumInstalled()))('the gallery shows thumbnails; i
     expect(character.headers.get('content-disposition')).toContain('filename="hero-001.zip"');
     expect((await listZipEntries(Buffer.from(await character.arrayBuffer()))).sort()).toEqual(['hero-001-action.jpg', 'hero-001-action.json', 'hero-001-portrait.jpg', 'hero-001-portrait.json']);
 
-    const chosen = await fetch(new URL('/download/chosen', ui.url));
+    const chosen = await fetch(new URL('/download/output-folder', ui.url));
     expect(chosen.headers.get('content-disposition')).toContain('filename="final_characters.zip"');
     expect(await listZipEntries(Buffer.from(await chosen.arrayBuffer()))).toHaveLength(2 * imageCount);
 
     expect((await fetch(new URL(`/download/output/${'e'.repeat(64)}`, ui.url))).status).toBe(404);
+    // An image gone from the folder is a 404 the browser shows, not a file saved under the image's name.
+    await rm(join(output, 'hero-002-portrait.jpg'));
+    const gone = await fetch(new URL(`/download/output/${keyOf(4)}`, ui.url));
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get('content-disposition')).toBeNull();
+  });
+
+  it('names a download for any browser: ASCII in filename, the exact name in filename* (RFC 5987)', () => {
+    expect(formatAttachment('O\'Neil (1)*.zip')).toBe(`attachment; filename="O'Neil (1)*.zip"; filename*=UTF-8''O%27Neil%20%281%29%2A.zip`);
+    expect(formatAttachment('héros "final".jpg')).toBe(`attachment; filename="h_ros _final_.jpg"; filename*=UTF-8''h%C3%A9ros%20%22final%22.jpg`);
   });
 });
