@@ -8,6 +8,9 @@ import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { serveHandler, type ServedHandler } from '../../lib/serve-handler.ts';
 import { createUiActions } from '../ui/create-ui-actions.ts';
+import { createRegenerateActions } from '../ui/create-regenerate-actions.ts';
+import { createWorkspaceLease } from '../regenerate/workspace-lease.ts';
+import { withRegenerateQueueStore } from '../../lib/store/regenerate-queue-store.ts';
 import { createUiHandler, type UiHandler } from '../ui/create-ui-handler.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
@@ -84,11 +87,17 @@ export async function startUiServer(options: {
   // what it parsed for the first page.
   const reader = createWorkspaceFilesReader({ workspaceDirectory, stateDirectory });
   await reader.read();
+  // The page writes the artist's queue and versions: the checkpoint database is brought to this chargen's schema now
+  // (a database an older chargen made would otherwise read as empty until the next run).
+  withRegenerateQueueStore({ workspaceDirectory, now }, () => undefined);
 
   const connection = resolution.connection;
   const actions = createUiActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, backend, now });
   const outputDirectory = resolve(options.cwd, config.out);
+  let tick: () => void = () => undefined;
+  const regenerate = createRegenerateActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, lease: createWorkspaceLease({ directory: workspaceDirectory, now }), now, onChange: () => tick() });
   const state = createUiState({
+    regenerate,
     workspaceDirectory,
     reader,
     outputDirectory,
@@ -107,13 +116,17 @@ export async function startUiServer(options: {
   const handler = createUiHandler({
     state,
     actions,
+    regenerate,
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory,
     logger,
     refreshMilliseconds: options.refreshMilliseconds ?? 1_000,
     secrets: connection ? [connection.apiKey] : [],
   });
+  tick = () => void handler.tick();
   const served = await serveUiHandler(handler, options.port);
+  // A batch a crash (or a stop) left being sent goes on: its job is adopted, never made twice.
+  await regenerate.resume();
   return {
     url: `${served.baseUrl}/`,
     workspaceDirectory,
@@ -121,6 +134,7 @@ export async function startUiServer(options: {
     backendLabel: `${resolution.label} (${resolution.reason})`,
     async close() {
       await handler.close();
+      await regenerate.stop();
       await actions.stop();
       await served.close();
     },

@@ -7,6 +7,7 @@ import { HttpProblem, securityHeaders } from './http-problem.ts';
 import { galleryStatuses } from './list-gallery-items.ts';
 import { parseWith } from './read-action-request.ts';
 import { sendImage } from './send-image.ts';
+import { routeRegenerateRead } from './route-regenerate.ts';
 import type { UiRoutes } from './ui-routes.ts';
 
 const assetsDirectory = join(import.meta.dirname, 'assets');
@@ -18,6 +19,7 @@ const assets = {
   '/actions.js': { file: 'actions.js', type: 'text/javascript; charset=utf-8' },
   '/queue-view.js': { file: 'queue-view.js', type: 'text/javascript; charset=utf-8' },
   '/gallery-view.js': { file: 'gallery-view.js', type: 'text/javascript; charset=utf-8' },
+  '/regenerate-view.js': { file: 'regenerate-view.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 
@@ -85,5 +87,6 @@ export async function routeUiRead(routes: UiRoutes, request: IncomingMessage, re
   if (path === '/api/events') return routes.queueStream.open(request, response);
   if (await sendGallery(routes, response, url)) return;
   if (await sendMedia(routes, request, response, routes.options.state, path)) return;
+  if (await routeRegenerateRead(routes, request, response, url)) return;
   throw new HttpProblem(404, 'not-found', `Nothing at ${path}.`);
 }
