@@ -203,12 +203,18 @@ async function describeStop(context: PipelineContext, options: { error: unknown;
   throw error;
 }
 
-/** Whether the run flows chunk by chunk: all three stages, from an analysis that must run (forced or out of date). */
+/**
+ * Whether the run flows chunk by chunk: all three stages, unless every checkpoint is current (then each is skipped).
+ * A run after a template or settings change flows too, though its analyses are all answered already: stage after
+ * stage would upload every character's references at once, past the storage budget, and hold every prompt.
+ */
 async function shouldFlow(context: PipelineContext, selection: Selection): Promise<boolean> {
   if (selection.run.length !== stageNames.length) return false;
   // Turnaround sheets are made between compile and the shots by the flow alone.
-  if (selection.forced.has('analyze') || context.config.synthesize.sheet) return true;
-  return !(await analyzeStep.isFresh(context).catch(() => ({ fresh: false }))).fresh;
+  if (selection.forced.size > 0 || context.config.synthesize.sheet) return true;
+  // A damaged analysis checkpoint is analysed again (from the answers kept); a damaged later one stops the run, named.
+  if (!(await analyzeStep.isFresh(context).catch(() => ({ fresh: false }))).fresh) return true;
+  return !(await compileStep.isFresh(context)).fresh || !(await synthesizeStep.isFresh(context)).fresh;
 }
 
 /** Runs the selected stages: chunk by chunk through all three (pipeline/flow/), or stage after stage. */

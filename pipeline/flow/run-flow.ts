@@ -113,6 +113,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const releasable = createUploadRelease(chunks);
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
+  // Analysis current at the start (a run after a template change): every chunk's analyses come from the workspace.
+  const analysisFresh = !options.forced.has('analyze') && store.readState('analyze')?.fingerprint === fingerprint;
   store.begin(['analyze', 'compile', 'synthesize']);
   store.putItems('analyze', toAnalysisItems({ records: [], failures: collected.failures }), collected.warnings);
   logger.progress?.({ stage: 'analyze', done: 0, total: collected.characters.length });
@@ -147,7 +149,7 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const stop = findStop(ends);
   if (stop) return stop;
   const results = ends.flatMap((end) => (end.status === 'done' ? [end.result] : []));
-  return recordFlow(context, { store, fingerprint, templates, previousCompile, images: collected.characters.length, results, forced: options.forced });
+  return recordFlow(context, { store, fingerprint, templates, previousCompile, analysisFresh, images: collected.characters.length, results, forced: options.forced });
 }
 
 /** The first chunk that stopped for good (an error, an interrupt) wins over chunks whose jobs are left running. */
@@ -174,12 +176,12 @@ function fingerprintCompiled(context: StageContext, store: CheckpointStore, temp
  */
 async function recordFlow(
   context: StageContext,
-  options: { store: CheckpointStore; fingerprint: string; templates: PromptTemplates; previousCompile: string | undefined; images: number; results: FlowChunkResult[]; forced: ReadonlySet<StageName> },
+  options: { store: CheckpointStore; fingerprint: string; templates: PromptTemplates; previousCompile: string | undefined; analysisFresh: boolean; images: number; results: FlowChunkResult[]; forced: ReadonlySet<StageName> },
 ): Promise<FlowOutcome> {
   const { store, results } = options;
   store.finish('analyze', options.fingerprint);
   const analyzeReport = context.reports.get('analyze');
-  const analysis = summarizeAnalysis({ records: store.count('analyze', 'record'), failures: readAnalyzeFailuresFrom(store) }, { cached: analyzeReport?.cachedKeys ?? 0, requestsSent: analyzeReport?.sentLines ?? 0, skipped: false });
+  const analysis = summarizeAnalysis({ records: store.count('analyze', 'record'), failures: readAnalyzeFailuresFrom(store) }, { cached: analyzeReport?.cachedKeys ?? 0, requestsSent: analyzeReport?.sentLines ?? 0, skipped: options.analysisFresh && (analyzeReport?.sentLines ?? 0) === 0 });
   const compileFingerprint = fingerprintCompiled(context, store, options.templates);
   store.finish('compile', compileFingerprint);
   const prompts = store.count('compile', 'prompt');

@@ -63,6 +63,33 @@ function groupByChunk(jobs: readonly ListedJob[]): Map<string, ListedJob[]> {
   return byChunk;
 }
 
+/** Bytes of images the emulator's Files API holds now. */
+async function measureHeldImageBytes(test: TestEmulator): Promise<number> {
+  const pager = await test.client.files.list({ config: { pageSize: 100 } });
+  let bytes = 0;
+  for await (const file of pager) if (file.mimeType?.startsWith('image/')) bytes += Number(file.sizeBytes ?? 0);
+  return bytes;
+}
+
+/** Watches the images held until stopped; resolves with the most held at once. */
+function watchHeldImageBytes(test: TestEmulator): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const watching = (async () => {
+    while (running) {
+      peak = Math.max(peak, await measureHeldImageBytes(test));
+      await sleep(5);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await watching;
+      return peak;
+    },
+  };
+}
+
 describe('chunks flow through the stages', () => {
   it('a chunk whose analysis job is stuck PENDING holds only its own images: the other chunks are analysed, compiled and made', async () => {
     emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 }, faults: { jobOutcomes: [{ outcome: 'STUCK_PENDING', displayNameContains: '-analyze-', count: 1 }] } });
@@ -116,29 +143,14 @@ describe('chunks flow through the stages', () => {
     // Half the budget a chunk: two images each, whatever chunkMaxLines allows.
     const storageBudgetBytes = Math.max(1024, 4 * largest);
     const { project, output, value } = await createProject({ gemini: { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes } });
-    const client = emulator.client;
-    const measureHeld = async () => {
-      const pager = await client.files.list({ config: { pageSize: 100 } });
-      let bytes = 0;
-      for await (const file of pager) if (file.mimeType?.startsWith('image/')) bytes += Number(file.sizeBytes ?? 0);
-      return bytes;
-    };
-    let peak = 0;
-    let running = true;
-    const watching = (async () => {
-      while (running) {
-        peak = Math.max(peak, await measureHeld());
-        await sleep(5);
-      }
-    })();
+    const held = watchHeldImageBytes(emulator);
     const first = await run({ project, baseUrl: emulator.baseUrl, value }).summary;
-    running = false;
-    await watching;
+    const peak = await held.stop();
     expect(first.exitCode, first.message).toBe(0);
     expect(await listImages(output)).toHaveLength(names.length);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
-    expect(await measureHeld()).toBe(0);
+    expect(await measureHeldImageBytes(emulator)).toBe(0);
     const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
     expect(jobs.filter((job) => job.displayName.includes('-synthesize-')).length).toBeGreaterThanOrEqual(Math.ceil((names.length * largest) / (storageBudgetBytes / 2)));
 
@@ -147,5 +159,31 @@ describe('chunks flow through the stages', () => {
     expect(again.exitCode, again.message).toBe(0);
     expect(again.stages).toMatchObject({ analyze: { requestsSent: 0 }, synthesize: { requestsSent: 0 } });
     expect((await emulator.stats())['uploads']).toBe(uploadsBefore);
+  });
+
+  it('a run after a compile change (analyses all answered) still goes chunk by chunk within the storage budget', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const largest = Math.max(...names.map((name) => createSamplePng(name).length));
+    const storageBudgetBytes = Math.max(1024, 4 * largest);
+    const gemini = { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes };
+    const { project, output } = await createProject({ gemini });
+    const first = await run({ project, baseUrl: emulator.baseUrl, value: { gemini } }).summary;
+    expect(first.exitCode, first.message).toBe(0);
+
+    // Another seed: the same analyses, new prompts, every image asked again (its references uploaded again).
+    const changed = { gemini, compile: { seed: 7 } };
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(changed));
+    const jobsBefore = new Set((await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey)).map((job) => job.name));
+    const held = watchHeldImageBytes(emulator);
+    const again = await run({ project, baseUrl: emulator.baseUrl, value: changed }).summary;
+    const peak = await held.stop();
+    expect(again.exitCode, again.message).toBe(0);
+    expect(again.stages).toMatchObject({ analyze: { requestsSent: 0 }, synthesize: { requestsSent: names.length } });
+    expect(await listImages(output)).toHaveLength(names.length);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+    const jobs = (await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey)).filter((job) => !jobsBefore.has(job.name));
+    expect(jobs.every((job) => job.displayName.includes('-synthesize-'))).toBe(true);
+    expect(jobs.length).toBeGreaterThanOrEqual(Math.ceil((names.length * largest) / (storageBudgetBytes / 2)));
   });
 });
