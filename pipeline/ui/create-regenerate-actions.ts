@@ -1,6 +1,9 @@
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { analysisFieldNames } from '../../schemas/analysis.ts';
+import { aspectRatios } from '../../schemas/generation-prompt.ts';
+import { listShots } from '../../schemas/shot-settings.ts';
 import { readLockHolder } from '../../lib/store/workspace-lock.ts';
 import { withRegenerateQueueStore } from '../../lib/store/regenerate-queue-store.ts';
 import type { RegenerateEdits } from '../regenerate/compose-regenerate-prompt.ts';
@@ -22,11 +25,14 @@ export interface RegenerateActions {
   versions(source: string, variant: number): Promise<VersionView[]>;
   /** A version's image in the versions folder. */
   versionImage(id: number): Promise<{ folder: string; file: string } | undefined>;
-  view(): Promise<RegenerateQueueView & { sending: boolean; last?: string }>;
+  view(): Promise<RegenerateView>;
   /** Sends again what a crash left `sending` (its jobs adopted); nothing when there is none or the workspace is busy. */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The queue as the page gets it, with what its regenerate form offers (the config's shots, the frames, the record's fields). */
+export type RegenerateView = RegenerateQueueView & { sending: boolean; last?: string; choices: { shots: string[]; aspectRatios: readonly string[]; fields: readonly string[] } };
 
 export interface RegenerateActionsOptions {
   cwd: string;
@@ -117,8 +123,10 @@ export function createRegenerateActions(options: RegenerateActionsOptions): Rege
     versions: async (source, variant) => listImageVersions({ ...(await base()), source, variant }),
     versionImage: async (id) => findVersionImage({ ...(await base()), id }),
     async view() {
-      const view = await readRegenerateQueue(await base());
-      return { ...view, sending: sending !== undefined, ...(last !== undefined ? { last } : {}) };
+      const options = await base();
+      const view = await readRegenerateQueue(options);
+      const shots = listShots(options.config.compile.variants).flatMap((shot) => (shot.name === undefined ? [] : [shot.name]));
+      return { ...view, sending: sending !== undefined, ...(last !== undefined ? { last } : {}), choices: { shots, aspectRatios, fields: analysisFieldNames } };
     },
     async resume() {
       const waiting = withRegenerateQueueStore({ workspaceDirectory: options.workspaceDirectory, now: options.now }, (store) => store.listSending().length);

@@ -1,8 +1,7 @@
 import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
-import type { RegenerateActions } from './create-regenerate-actions.ts';
-import type { RegenerateQueueView } from '../regenerate/regenerate-queue.ts';
+import type { RegenerateActions, RegenerateView } from './create-regenerate-actions.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, type RequestKeyOf, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
 import type { WorkspaceFiles, WorkspaceFilesReader } from './read-workspace-files.ts';
 import { createLiveJobTracker } from './track-live-jobs.ts';
@@ -28,7 +27,7 @@ export interface UiStateOptions {
 }
 
 export interface UiState {
-  readQueue(): Promise<QueueView & { liveError?: string; regenerate: RegenerateQueueView & { sending: boolean; last?: string } }>;
+  readQueue(): Promise<QueueView & { liveError?: string; regenerate: RegenerateView }>;
   readGalleryPage(options: { status?: GalleryStatus; offset: number; limit: number }): Promise<{ total: number; offset: number; items: GalleryItem[] }>;
   readGalleryDetail(id: string): Promise<GalleryDetail | undefined>;
   findItem(id: string): Promise<{ item: GalleryItem; sidecar?: string } | undefined>;

@@ -42,6 +42,8 @@ export interface GalleryDetail extends GalleryItem {
   finishReason?: string;
   /** The character's references the image request carried (or will), in order: input-folder paths. */
   references?: string[];
+  /** The request's seed (what the regenerate form starts from). */
+  seed?: number;
   warnings: string[];
 }
 
@@ -159,6 +161,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
   const model = sidecar?.model ?? prompt?.model;
   const imageConfig = sidecar?.imageConfig ?? prompt?.imageConfig;
   const analysis = sidecar?.analysis ?? analyzed?.record;
+  const seed = sidecar ? sidecar.seed?.value : prompt?.seed?.value;
   const references = sidecar?.references?.map((reference) => reference.path) ?? prompt?.references?.map((reference) => reference.path) ?? analyzed?.references?.map((reference) => reference.path);
   return {
     ...item,
@@ -169,6 +172,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
     ...(failure ? { fix: failure.fix } : {}),
     ...(sidecar ? { width: sidecar.image.width, height: sidecar.image.height, finishReason: sidecar.finishReason } : {}),
     ...(references !== undefined ? { references } : {}),
+    ...(seed !== undefined ? { seed } : {}),
     warnings: sidecar?.warnings ?? [],
   };
 }

@@ -20,6 +20,7 @@ const assets = {
   '/queue-view.js': { file: 'queue-view.js', type: 'text/javascript; charset=utf-8' },
   '/gallery-view.js': { file: 'gallery-view.js', type: 'text/javascript; charset=utf-8' },
   '/regenerate-view.js': { file: 'regenerate-view.js', type: 'text/javascript; charset=utf-8' },
+  '/versions-view.js': { file: 'versions-view.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 

@@ -2,6 +2,7 @@
 import { confirmCancel } from './actions.js';
 import { reloadGallery } from './gallery-view.js';
 import { byId, chooseStateClass, computeElapsed, createElement, formatDuration, formatState, formatTime, page, showProblem } from './page.js';
+import { announceRegenerate, renderRegenerate } from './regenerate-view.js';
 
 function renderStages(stages) {
   const container = byId('stages');
@@ -135,6 +136,8 @@ function announceChanges(queue) {
   if (last && page.lastRunFinishedAt !== undefined && last.finishedAt !== page.lastRunFinishedAt) finished.push(`run finished: ${last.message}`);
   if (last) page.lastRunFinishedAt = last.finishedAt;
   else page.lastRunFinishedAt ??= '';
+  // A regenerate batch is a job too: its end is told, and it counts as one finished job.
+  finished.push(...announceRegenerate(queue.regenerate));
   for (const message of finished) notify(message);
   return finished.length > 0 ? (finished.length === 1 ? finished[0] : `${finished.length} jobs finished`) : undefined;
 }
@@ -151,6 +154,7 @@ function renderQueue(queue) {
   renderIfChanged('run', queue.run, () => renderRun(queue));
   renderIfChanged('jobs', [queue.jobs, queue.cancel, queue.liveError], () => renderJobs(queue));
   renderIfChanged('dead', queue.deadLetters, () => renderDeadLetters(queue));
+  renderIfChanged('regenerate', queue.regenerate, () => renderRegenerate(queue.regenerate));
   updateTitle(queue, finished);
   const { gallery } = queue;
   byId('gallery-count').textContent = `(${gallery.total})`;
