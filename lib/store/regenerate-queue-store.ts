@@ -3,7 +3,7 @@ import { generationPromptSchema, type GenerationPrompt } from '../../schemas/gen
 import { WorkspaceFileError } from '../errors.ts';
 import { checkpointDatabaseFix } from './checkpoint-store.ts';
 import { checkpointSchemaMigrations } from './checkpoint-migrations.ts';
-import { openWorkspaceDatabase, type WorkspaceDatabase } from './workspace-database.ts';
+import { openWorkspaceDatabase, openWorkspaceDatabaseForReading, type WorkspaceDatabase } from './workspace-database.ts';
 import { checkpointDatabasePath } from './workspace-layout.ts';
 
 export type RegenerateItemStatus = 'queued' | 'sent' | 'done' | 'failed';
@@ -158,6 +158,21 @@ export function withRegenerateQueueStore<T>(options: { workspaceDirectory: strin
   const store = openRegenerateQueueStore(options);
   try {
     return work(store);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * For readers (the page, once a second): the queue read without taking a write lock, so a run writing its checkpoints
+ * never waits on it; undefined when the database is not there yet or not of this schema (nothing queued then).
+ */
+export function readRegenerateQueueStore<T>(options: { workspaceDirectory: string }, read: (store: RegenerateQueueStore) => T): T | undefined {
+  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(options.workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
+  if (!database) return undefined;
+  const store = createStore(database, Date.now);
+  try {
+    return read(store);
   } finally {
     store.close();
   }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../lib/errors.ts';
 import { readCachedKeys } from '../../lib/gemini/result-cache.ts';
 import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
-import { withRegenerateQueueStore, type RegenerateBatch, type RegenerateItem } from '../../lib/store/regenerate-queue-store.ts';
+import { readRegenerateQueueStore, withRegenerateQueueStore, type RegenerateBatch, type RegenerateItem } from '../../lib/store/regenerate-queue-store.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { listPromptReferences, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { resolveBackendIdentity } from '../connect-backend.ts';
@@ -97,7 +97,7 @@ export async function setAutoSubmitSize(options: RegenerateOptions & { size: num
 /** The queue as the page shows it: its items with their costs, the last batches, and the size that sends it. */
 export async function readRegenerateQueue(options: RegenerateOptions): Promise<RegenerateQueueView> {
   const answered = await readAnsweredKeys(options);
-  return withRegenerateQueueStore({ workspaceDirectory: workspaceOf(options), now: options.now }, (store) => {
+  const view = readRegenerateQueueStore({ workspaceDirectory: workspaceOf(options) }, (store) => {
     const items = store.list().map((item) => ({ ...item, cost: estimateItemCost({ prompt: item.prompt, config: options.config, answered: answered.has(item.requestKey) }) }));
     const queued = items.filter((item) => item.status === 'queued');
     const autoSubmitAt = readAutoSubmitAt(store.readSetting(autoSubmitSetting));
@@ -108,4 +108,5 @@ export async function readRegenerateQueue(options: RegenerateOptions): Promise<R
       ...(autoSubmitAt ? { autoSubmitAt } : {}),
     };
   });
+  return view ?? { items: [], batches: [], queued: { count: 0, batchUsd: 0 } };
 }

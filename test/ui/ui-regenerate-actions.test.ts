@@ -8,6 +8,30 @@ import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import { startUiServer, type RunningUi } from '../../pipeline/cli/ui-command.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
+import { acquireWorkspaceLock } from '../../lib/store/workspace-lock.ts';
+
+interface RegenerateView {
+  items: { id: number; status: string; cost: { batchUsd: number } }[];
+  batches: { id: number; status: string; message?: string }[];
+  autoSubmitAt?: number;
+  sending: boolean;
+  last?: string;
+}
+
+async function readView(ui: RunningUi): Promise<RegenerateView> {
+  return (await (await fetch(new URL('/api/regenerate', ui.url))).json()) as RegenerateView;
+}
+
+/** Asks until `accept` holds (the page's batch runs in the background); fails with the last view after about 15 s. */
+async function waitForView(ui: RunningUi, accept: (view: RegenerateView) => boolean): Promise<RegenerateView> {
+  let last: RegenerateView | undefined;
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    last = await readView(ui);
+    if (accept(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting; last: ${JSON.stringify(last)}`);
+}
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -28,7 +52,8 @@ describe('chargen ui: the regenerate actions', () => {
     emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
     project = await mkdtemp(join(tmpdir(), 'chargen-ui-regenerate-'));
     await cp(join(root, 'input_images', 'knight.png'), join(project, 'input_images', 'knight.png'));
-    const file = { path: join(project, 'chargen.config.json'), value: { compile: { imageConfig: { aspectRatio: '3:4', imageSize: '1K' } } } };
+    // Short polls: the page's batches wait on the emulator's jobs, whose first look would otherwise come after 15 s.
+    const file = { path: join(project, 'chargen.config.json'), value: { compile: { imageConfig: { aspectRatio: '3:4', imageSize: '1K' } }, gemini: { pollInitialMilliseconds: 50, pollMaxMilliseconds: 200 } } };
     await writeFile(file.path, JSON.stringify(file.value));
     config = resolveConfig({ file, env: {}, flags: {} });
     const env = { GEMINI_API_KEY: 'ui-regenerate-key-0b7e', CHARGEN_BASE_URL: emulator.baseUrl };
@@ -90,9 +115,34 @@ describe('chargen ui: the regenerate actions', () => {
     expect(added.body['queued']).toBe(1);
     const saved = await post(ui, '/api/regenerate/auto-submit', { size: 5 });
     expect(saved.status).toBe(200);
-    const view = (await (await fetch(new URL('/api/regenerate', ui.url))).json()) as { items: { status: string; cost: { batchUsd: number } }[]; autoSubmitAt?: number };
+    const view = await readView(ui);
     expect(view.items.map((item) => item.status)).toEqual(['queued']);
     expect(view.items[0]?.cost.batchUsd).toBeGreaterThan(0);
     expect(view.autoSubmitAt).toBe(5);
+  });
+
+  it('refuses to send or choose while another run holds the workspace lock, and keeps the queue', async () => {
+    const lock = await acquireWorkspaceLock({ directory: join(project, '.chargen'), command: 'run', now: Date.now });
+    try {
+      const chosen = await post(ui, '/api/versions/choose', { version: 1 });
+      expect(chosen.status).toBe(409);
+      expect(chosen.body.error?.message).toMatch(/is in use by process \d+ \(`chargen run`/);
+      // A send starts in the background: it ends at once, said on the page, with nothing sent.
+      expect((await post(ui, '/api/regenerate/submit', {})).status).toBe(202);
+      const view = await waitForView(ui, (current) => !current.sending && current.last !== undefined);
+      expect(view.last).toMatch(/is in use by process \d+/);
+      expect(view.items.map((item) => item.status)).toEqual(['queued']);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('sends the queue by itself when it reaches the size the artist set, and says when the batch is done', async () => {
+    expect((await post(ui, '/api/regenerate/auto-submit', { size: 2 })).status).toBe(200);
+    const added = await post(ui, '/api/regenerate/queue', { source: 'knight.png', variant: 1, edits: { seed: 99 } });
+    expect(added.body['submitted']).toBe(true);
+    const view = await waitForView(ui, (current) => current.batches.some((batch) => batch.status === 'done') && !current.sending);
+    expect(view.items.map((item) => item.status)).toEqual(['done', 'done']);
+    expect(view.batches.at(-1)?.message).toMatch(/^2 of 2 images made \(batch \d+\)$/);
   });
 });
