@@ -12,6 +12,7 @@ import { addToRegenerateQueue, readRegenerateQueue } from '../../pipeline/regene
 import { submitRegenerateBatch } from '../../pipeline/regenerate/submit-regenerate-batch.ts';
 import { chooseVersion } from '../../pipeline/regenerate/choose-version.ts';
 import { listImageVersions } from '../../pipeline/regenerate/list-image-versions.ts';
+import { composeRegenerateRequest } from '../../pipeline/regenerate/compose-regenerate-prompt.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
@@ -67,6 +68,21 @@ describe('regenerate: the queue, its batches, versions and the choice', () => {
     const view = await readRegenerateQueue({ cwd: project, env, config, now });
     expect(view.queued.count).toBe(2);
     expect(view.queued.batchUsd).toBeGreaterThan(added.item.cost.batchUsd);
+  });
+
+  it('composes a request from an edited field of the record, or from another shot, keeping the image it is a version of', async () => {
+    const workspaceDirectory = join(project, '.chargen');
+    const same = await composeRegenerateRequest({ cwd: project, workspaceDirectory, config, source: 'knight.png', variant: 1, edits: {} });
+    expect(same.changes).toEqual(['same request again']);
+    const clothing = await composeRegenerateRequest({ cwd: project, workspaceDirectory, config, source: 'knight.png', variant: 1, edits: { record: { clothing: 'a patched blue cloak over chain mail' } } });
+    expect(clothing.prompt.prompt).toContain('Clothing: a patched blue cloak over chain mail.');
+    expect(clothing.changes).toEqual(['record: clothing']);
+    expect([clothing.entry, clothing.prompt.variant]).toEqual([same.entry, 1]);
+    expect(clothing.requestKey).not.toBe(same.requestKey);
+    const shots = { ...config, compile: { ...config.compile, variants: ['full figure', { name: 'action pose', prompt: 'mid-leap, sword raised', aspectRatio: '16:9' as const }] } };
+    const action = await composeRegenerateRequest({ cwd: project, workspaceDirectory, config: shots, source: 'knight.png', variant: 1, edits: { shot: 'action pose', seed: 7 } });
+    expect(action.prompt.prompt).toContain('mid-leap, sword raised');
+    expect([action.prompt.imageConfig.aspectRatio, action.prompt.seed, action.prompt.shot, action.entry]).toEqual(['16:9', { value: 7, source: 'config' }, undefined, same.entry]);
   });
 
   it('adopts the job of a submit that crashed after creating it, and never creates a second', async () => {
