@@ -32,7 +32,7 @@ export interface RegenerateActions {
 }
 
 /** The queue as the page gets it, with what its regenerate form offers (the config's shots, the frames, the record's fields). */
-export type RegenerateView = RegenerateQueueView & { sending: boolean; last?: string; choices: { shots: string[]; aspectRatios: readonly string[]; fields: readonly string[] } };
+export type RegenerateView = RegenerateQueueView & { sending: boolean; last?: string; pid: number; choices: { shots: string[]; aspectRatios: readonly string[]; fields: readonly string[] } };
 
 export interface RegenerateActionsOptions {
   cwd: string;
@@ -126,7 +126,7 @@ export function createRegenerateActions(options: RegenerateActionsOptions): Rege
       const options = await base();
       const view = await readRegenerateQueue(options);
       const shots = listShots(options.config.compile.variants).flatMap((shot) => (shot.name === undefined ? [] : [shot.name]));
-      return { ...view, sending: sending !== undefined, ...(last !== undefined ? { last } : {}), choices: { shots, aspectRatios, fields: analysisFieldNames } };
+      return { ...view, sending: sending !== undefined, pid: process.pid, ...(last !== undefined ? { last } : {}), choices: { shots, aspectRatios, fields: analysisFieldNames } };
     },
     async resume() {
       const waiting = withRegenerateQueueStore({ workspaceDirectory: options.workspaceDirectory, now: options.now }, (store) => store.listSending().length);

@@ -7,6 +7,8 @@ import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, ty
 import { chromiumPath, isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+/** Screenshots go to docs/ (for the README) when asked, else to the test's own folder. */
+const updateScreenshots = process.env['UPDATE_SCREENSHOTS'] === '1';
 const apiKey = 'browser-regenerate-key-5c1d09e7';
 const wait = { timeout: 60_000 };
 const installed = await isChromiumInstalled();
@@ -104,6 +106,7 @@ describe.skipIf(!installed)('chargen ui: regenerate, queue, submit, compare and 
 
     await page.locator('tr[data-job*="-regenerate-"]:has([data-state="JOB_STATE_SUCCEEDED"])').waitFor(wait);
     await page.locator('#regen-items tr[data-status="done"] >> nth=1').waitFor(wait);
+    await page.screenshot({ path: join(updateScreenshots ? join(root, 'docs') : project, 'ui-regenerate-queue.png') });
     await page.waitForFunction(() => document.title.startsWith('✓'), undefined, wait);
     const shown = (await page.evaluate('window.shownNotifications')) as string[];
     expect(shown.join('\n')).toMatch(/regenerate: 2 of 2 images made \(batch \d+\)/);
@@ -119,6 +122,9 @@ describe.skipIf(!installed)('chargen ui: regenerate, queue, submit, compare and 
     await page.locator('.version[data-label^="v2"] [data-choose]').click();
     await confirm(/copied into the output folder with its sidecar/);
     await page.locator('.version.chosen[data-label^="v2"]').waitFor(wait);
+    await page.locator('#regenerate-box summary').click();
+    await page.evaluate('Promise.all(Array.from(document.querySelectorAll(".version img")).map((image) => image.decode()))');
+    await page.locator('#detail').screenshot({ path: join(updateScreenshots ? join(root, 'docs') : project, 'ui-versions.png') });
 
     const chosen = await readFile(join(project, 'final_characters', 'knight.jpg'));
     expect(chosen).toEqual(await readFile(join(project, '.chargen', 'versions', 'knight-v2.jpg')));

@@ -22,7 +22,8 @@ function renderRun(queue) {
   const run = queue.run;
   const status = byId('run-status');
   let text;
-  if (run.holder && !run.holder.thisUi) text = `A run is in progress elsewhere: process ${run.holder.pid} (chargen ${run.holder.command}), since ${formatTime(run.holder.startedAt)}.`;
+  if (run.holder && run.holder.pid === queue.regenerate?.pid && queue.regenerate?.sending) text = `This page is sending a regenerate batch (chargen ${run.holder.command}, since ${formatTime(run.holder.startedAt)}): runs wait until it is done.`;
+  else if (run.holder && !run.holder.thisUi) text = `A run is in progress elsewhere: process ${run.holder.pid} (chargen ${run.holder.command}), since ${formatTime(run.holder.startedAt)}.`;
   else if (run.active) text = 'A run started from this page is in progress.';
   else if (run.last) text = `Last run from this page: exit ${run.last.exitCode}, ${run.last.message} (${formatTime(run.last.finishedAt)})`;
   else text = 'No run in progress.';
@@ -30,7 +31,7 @@ function renderRun(queue) {
   status.className = `run-status ${run.active ? 'state-run' : ''}`;
   for (const id of ['run-all', 'run-from-button', 'retry-dead']) byId(id).disabled = run.active;
   byId('run-log').textContent = run.log.join('\n');
-  if (run.active) byId('run-log-box').open = true;
+  if (run.active && run.log.length > 0) byId('run-log-box').open = true;
 }
 
 /** Runs `render` only when its part of the queue changed: rebuilt rows would swallow a click or lose focus. */
@@ -151,7 +152,7 @@ function renderQueue(queue) {
   // On the first queue nothing was seen before it, so nothing is announced: it only records the states.
   const finished = announceChanges(queue);
   renderIfChanged('stages', queue.stages, () => renderStages(queue.stages));
-  renderIfChanged('run', queue.run, () => renderRun(queue));
+  renderIfChanged('run', [queue.run, queue.regenerate?.sending], () => renderRun(queue));
   renderIfChanged('jobs', [queue.jobs, queue.cancel, queue.liveError], () => renderJobs(queue));
   renderIfChanged('dead', queue.deadLetters, () => renderDeadLetters(queue));
   renderIfChanged('regenerate', queue.regenerate, () => renderRegenerate(queue.regenerate));

@@ -60,7 +60,7 @@ function createItemRow(item) {
     createElement('td', { text: String(item.id) }),
     createElement('td', { className: 'name', text: describeImage(item) }),
     createElement('td', { text: item.changes.join(', ') }),
-    createElement('td', { text: describeCost(item) }),
+    createElement('td', { text: item.status === 'queued' ? describeCost(item) : `sent (${item.batch ? `batch ${item.batch}` : 'no batch'})` }),
     status,
     actions,
   ]);
