@@ -8,7 +8,8 @@ import type { GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import type { PromptTemplates } from '../../stages/compile/load-prompt-templates.ts';
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { StageName } from '../../stages/stage-step.ts';
-import { synthesizeChunk, type PreparedOutputFolder, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
+import { synthesizeChunk, type SynthesizeResult } from '../../stages/synthesize/synthesize-images.ts';
+import type { PreparedOutputFolder } from '../../stages/synthesize/prepare-output-folder.ts';
 import { toSynthesisBackend, type SynthesizeFailure } from '../../stages/synthesize/synthesize-images-options.ts';
 import { carrySheets, makeSheets, type SheetsResult } from '../../stages/synthesize/make-sheets.ts';
 

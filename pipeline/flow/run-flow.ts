@@ -1,7 +1,7 @@
 import { listShots } from '../../schemas/shot-settings.ts';
 import { JobsPendingError } from '../../lib/errors.ts';
 import type { Logger, ProgressEvent } from '../../lib/logger.ts';
-import { mapWithConcurrency } from '../../lib/map-with-concurrency.ts';
+import { runChunksWithinBudget } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
 import { measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
@@ -17,7 +17,7 @@ import { openCheckpointStore, type CheckpointStore } from '../../lib/store/check
 import { formatCount } from '../../lib/format-count.ts';
 import type { StageContext } from '../../stages/stage-context.ts';
 import type { DeadLetter, StageName, StageSummary } from '../../stages/stage-step.ts';
-import { prepareOutputFolder } from '../../stages/synthesize/synthesize-images.ts';
+import { prepareOutputFolder } from '../../stages/synthesize/prepare-output-folder.ts';
 import { fingerprintSynthesizeFrom, summarizeSynthesis } from '../../stages/synthesize/synthesize-step.ts';
 import { runFlowChunk, type FlowChunkRecorder, type FlowChunkResult } from './flow-chunk.ts';
 import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
@@ -33,24 +33,8 @@ export type FlowOutcome =
 type ChunkEnd = { status: 'done'; result: FlowChunkResult } | { status: 'stopped'; stage: StageName; error: unknown };
 
 /** The characters of one chunk as a collection of their own. */
-function toChunkCollection(characters: InputCharacter[]): CollectedImages {
-  return { characters, failures: [], warnings: [] };
-}
-
-/**
- * Which uploads a chunk may delete once it is through: a reference two characters share (a picture in two folders)
- * may be in two chunks, and stays uploaded until the last of them is through.
- */
-function createUploadRelease(chunks: readonly InputCharacter[][]): (chunk: readonly InputCharacter[]) => string[] {
-  const holders = new Map<string, number>();
-  const shasOf = (chunk: readonly InputCharacter[]) => new Set(chunk.flatMap((character) => character.references.map((image) => image.sha256)));
-  for (const chunk of chunks) for (const sha of shasOf(chunk)) holders.set(sha, (holders.get(sha) ?? 0) + 1);
-  return (chunk) =>
-    [...shasOf(chunk)].filter((sha) => {
-      const left = (holders.get(sha) ?? 1) - 1;
-      holders.set(sha, left);
-      return left === 0;
-    });
+function toChunkCollection(characters: readonly InputCharacter[]): CollectedImages {
+  return { characters: [...characters], failures: [], warnings: [] };
 }
 
 /** The chunks' loggers: counts of the whole run are the runner's to say; answers, jobs and lines go through. */
@@ -110,7 +94,6 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const uploadLimit = Math.max(findAnalysisImageLimit(config.analyze), findServedModel(config.compile.model)?.image?.maxReferenceImages ?? Number.POSITIVE_INFINITY);
   const sizeOf = (character: InputCharacter) => measureCharacterBytes(character, uploadLimit);
   const chunks = splitIntoChunks({ items: collected.characters, maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf });
-  const releasable = createUploadRelease(chunks);
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
   // Analysis current at the start (a run after a template change): every chunk's analyses come from the workspace.
@@ -121,32 +104,23 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   logger.progress?.({ stage: 'synthesize', done: 0, total: entries.length });
   const chunkLogger = createChunkLogger(logger);
   const record = createChunkRecorder(context, store);
-  let stopped = false;
-  const ends = await mapWithConcurrency({
-    items: chunks,
+  // Where each chunk was when it stopped, to say where the run stopped.
+  const stages: StageName[] = chunks.map(() => 'analyze');
+  const ends = await runChunksWithinBudget({
+    chunks,
     concurrency: backend.settings.maxJobsInFlight,
-    work: async (characters, index): Promise<ChunkEnd> => {
-      let stage: StageName = 'analyze';
-      if (stopped) return { status: 'stopped', stage, error: undefined };
-      // The chunk's references are uploaded only once their bytes fit the storage budget, and deleted once its jobs
-      // (its analyses and the image requests that carry them) are done; a chunk that stops keeps them (a pending job
-      // may read them), and the run's end deletes what is left.
-      const giveBack = await backend.storage.reserve(characters.reduce((sum, character) => sum + sizeOf(character), 0));
-      try {
-        const chunkLabel = formatChunkLabel({ index, count: chunks.length });
-        const result = await runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stage = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
-        await backend.releaseUploads(releasable(characters));
-        return { status: 'done', result };
-      } catch (error) {
-        // Jobs left running hold their own chunk only; anything else stops the run from starting more chunks.
-        if (!(error instanceof JobsPendingError)) stopped = true;
-        return { status: 'stopped', stage, error };
-      } finally {
-        giveBack();
-      }
+    storage: backend.storage,
+    sizeOf,
+    uploadsOf: (character) => character.references.map((image) => image.sha256),
+    releaseUploads: (sha256s) => backend.releaseUploads(sha256s),
+    // Jobs left running hold their own chunk only; anything else stops the run from starting more chunks.
+    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
+    work: (characters, index) => {
+      const chunkLabel = formatChunkLabel({ index, count: chunks.length });
+      return runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stages[index] = name), record, ...(chunkLabel ? { chunkLabel } : {}) });
     },
   });
-  const stop = findStop(ends);
+  const stop = findStop(ends.map((end, index) => (end.status === 'done' ? end : { ...end, stage: stages[index] ?? 'analyze' })));
   if (stop) return stop;
   const results = ends.flatMap((end) => (end.status === 'done' ? [end.result] : []));
   return recordFlow(context, { store, fingerprint, templates, previousCompile, analysisFresh, images: collected.characters.length, results, forced: options.forced });

@@ -11,6 +11,9 @@ import { buildAnalysisRequest, buildResponseSchema, renderAnalysisInstruction } 
 import { compareText } from '../../lib/compare-text.ts';
 import type { ScannedEntry } from './scan-images.ts';
 import { collectInputImages, type CollectedImages, type GoodImage, type InputCharacter } from './collect-input-images.ts';
+import { JobsPendingError } from '../../lib/errors.ts';
+import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
+import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
 
 export { collectInputImages, type CollectedImages, type InputCharacter };
@@ -28,6 +31,8 @@ export interface AnalyzeImagesOptions {
   upload: UploadFunction;
   executor: GeminiExecutor;
   logger: Logger;
+  /** Characters cut into chunks whose images fit the Files API budget (the stage run on its own); one chunk when absent. */
+  chunking?: StageChunking;
 }
 
 /** The key a character's analysis request has (the files' URIs are not part of it), known before anything is uploaded. */
@@ -223,8 +228,34 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
   const collected = await collectInputImages({ inputDirectory: options.inputDirectory, settings, logger, ...(options.exclude ? { exclude: options.exclude } : {}), ...(options.scanned ? { scanned: options.scanned } : {}) });
   const total = collected.characters.length;
   logger.progress?.({ stage: 'analyze', done: 0, total });
-  const analysed = await analyzeCollectedImages({ ...options, collected });
+  const analysed = options.chunking ? await analyzeInChunks({ ...options, collected, chunking: options.chunking }) : await analyzeCollectedImages({ ...options, collected });
   logger.progress?.({ stage: 'analyze', done: total, total });
   const byPath = (left: { sourcePath: string }, right: { sourcePath: string }) => compareText(left.sourcePath, right.sourcePath);
   return { records: analysed.records.sort(byPath), failures: [...collected.failures, ...analysed.failures].sort(byPath), warnings: collected.warnings };
+}
+
+/**
+ * The characters in chunks whose images fit half the images' part of the storage budget: each chunk's images are
+ * uploaded, analysed, and deleted before the budget lets more chunks start.
+ */
+async function analyzeInChunks(options: AnalyzeCollectedOptions & { chunking: StageChunking }): Promise<{ records: AnalyzedImage[]; failures: AnalyzeFailure[] }> {
+  const { chunking } = options;
+  // The references its analysis carries: those it uploads.
+  const sizeOf = (character: InputCharacter) => character.sent.reduce((sum, image) => sum + image.sizeBytes, 0);
+  const chunks = splitIntoChunks({ items: options.collected.characters, maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf });
+  const ends = await runChunksWithinBudget({
+    chunks,
+    concurrency: chunking.concurrency,
+    storage: chunking.storage,
+    sizeOf,
+    uploadsOf: (character) => character.sent.map((image) => image.sha256),
+    releaseUploads: chunking.releaseUploads,
+    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
+    work: (characters, index) => {
+      const chunkLabel = chunks.length > 1 ? `chunk ${index + 1} of ${chunks.length}` : undefined;
+      return analyzeCollectedImages({ ...options, collected: { characters: [...characters], failures: [], warnings: [] }, ...(chunkLabel ? { chunkLabel } : {}) });
+    },
+  });
+  const results = takeChunkResults(ends, { stage: 'analyze' });
+  return { records: results.flatMap((result) => result.records), failures: results.flatMap((result) => result.failures) };
 }

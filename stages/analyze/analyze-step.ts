@@ -1,3 +1,4 @@
+import { toStageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalysisState, readAnalyzeFailuresFrom, writeAnalysisCheckpoint } from './analysis-checkpoint.ts';
@@ -92,6 +93,8 @@ export const analyzeStep: StageStep = {
       upload: backend.upload,
       executor: backend.executor,
       logger: context.logger,
+      // Run on its own (--only analyze) the stage's images go up chunk by chunk, within the storage budget.
+      chunking: toStageChunking(backend),
     });
     return recordAnalysis(context, { fingerprint, result });
   },

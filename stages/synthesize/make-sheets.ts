@@ -7,7 +7,8 @@ import type { GenerationPrompt, PromptReference } from '../../schemas/generation
 import type { AnalyzedImage } from '../analyze/analysis-result.ts';
 import { attachSheet, compileSheetPrompts, sheetShotName } from '../compile/core/compile-sheets.ts';
 import type { PromptTemplates } from '../compile/load-prompt-templates.ts';
-import { synthesizeChunk, type PreparedOutputFolder } from './synthesize-images.ts';
+import { synthesizeChunk } from './synthesize-images.ts';
+import type { PreparedOutputFolder } from './prepare-output-folder.ts';
 import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
 import type { OutputFolderListing } from './list-output-folder.ts';
 import type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeResult } from './synthesize-images-options.ts';

@@ -1,3 +1,4 @@
+import type { StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
 import type { ConnectedBackend } from '../../lib/gemini/connected-backend.ts';
 import { createStreamingResultReader } from '../../lib/gemini/stream-result-lines.ts';
 import type { UploadFunction } from '../../lib/gemini/upload-files.ts';
@@ -86,4 +87,9 @@ export interface SynthesizeImagesOptions {
   stage?: 'synthesize' | 'sheet' | 'regenerate';
   /** An output changed by hand in the output folder is kept as it is, never made again (turnaround sheets). */
   keepEdited?: boolean;
+  /**
+   * The characters' prompts cut into chunks whose references fit the Files API budget, each chunk's uploads deleted
+   * once its jobs are done (the stage run on its own); one chunk of everything when absent.
+   */
+  chunking?: StageChunking;
 }

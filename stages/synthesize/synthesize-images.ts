@@ -1,7 +1,7 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LineOutcome } from '../../lib/gemini/line-outcome.ts';
-import { reportStageSummary, type Logger } from '../../lib/logger.ts';
+import { reportStageSummary } from '../../lib/logger.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { formatList } from '../../lib/format-list.ts';
 import { listPromptReferences, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
@@ -9,14 +9,15 @@ import type { ImageFileInspection } from '../../lib/media/inspect-image-file.ts'
 import { compareText } from '../../lib/compare-text.ts';
 import type { ImageChoice } from './core/choose-image.ts';
 import { readImageSidecar } from './image-sidecar.ts';
-import { writeOutputNames } from './output-names.ts';
-import { describeOutputEntry, toBaseName, toOutputEntry, type OutputEntry } from './core/plan-output-names.ts';
-import { listOutputFolder, type OutputFolderListing } from './list-output-folder.ts';
-import { planOutputFolder, planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
-import type { EarlierOutput } from './read-earlier-outputs.ts';
+import { describeOutputEntry, toOutputEntry } from './core/plan-output-names.ts';
+import { planSynthesis, type PendingEntry } from './core/plan-synthesis.ts';
+import { prepareOutputFolder, type PreparedOutputFolder } from './prepare-output-folder.ts';
 import { preferAnsweredRequests } from './prefer-answered-requests.ts';
 import { buildLines, createBlobInspector, createImageChooser, executeLines } from './request-images.ts';
 import type { SynthesisFolders, SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
+import { JobsPendingError } from '../../lib/errors.ts';
+import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
+import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 
 export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
 import { writeImageOutput } from './write-image-output.ts';
@@ -35,29 +36,6 @@ function describeAspectMismatch(options: { prompt: GenerationPrompt; width: numb
   return `asked for ${options.prompt.imageConfig.aspectRatio}, got ${options.width}×${options.height}`;
 }
 
-/** The output folder as a run found it, with the name of every output the run may make (persisted before any). */
-export interface PreparedOutputFolder {
-  outputDirectory: string;
-  listing: OutputFolderListing;
-  names: ReadonlyMap<string, string>;
-}
-
-/**
- * What is done to the output folder once a run, before any image is placed: temporary files of a killed run removed,
- * a name planned (and persisted) for every output the run may make, chargen's doubles removed. The chunks of a run
- * then place their images side by side, each under its own name.
- */
-export async function prepareOutputFolder(options: { entries: readonly OutputEntry[]; folders: SynthesisFolders; logger: Logger }): Promise<PreparedOutputFolder> {
-  const outputDirectory = resolve(options.folders.output);
-  await mkdir(outputDirectory, { recursive: true });
-  await removeTemporaryFiles(outputDirectory);
-  const listing = await listOutputFolder({ outputDirectory, workspaceDirectory: options.folders.workspace });
-  const plan = planOutputFolder({ entries: options.entries, listing });
-  if (plan.namesChanged) await writeOutputNames({ workspaceDirectory: options.folders.workspace, outputDirectory, names: plan.names });
-  await removeDoubles({ outputDirectory, doubles: plan.doubles, logger: options.logger });
-  return { outputDirectory, listing: { ...listing, assigned: plan.names }, names: plan.names };
-}
-
 /**
  * Stage three: prompts in, images and their sidecars out. An output whose sidecar already names the current request
  * is left alone and costs nothing; the rest go through the Gemini layer, whose cache answers anything paid for
@@ -69,11 +47,84 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
   const entries = options.prompts.map(toOutputEntry);
   const folder = await prepareOutputFolder({ entries, folders: options.folders, logger: options.logger });
   const total = options.prompts.length;
-  const result = await synthesizeChunk({ ...options, folder, onUnchanged: (unchanged) => options.logger.progress?.({ stage: 'synthesize', done: unchanged, total }) });
+  const result = options.chunking
+    ? await synthesizeInChunks({ ...options, chunking: options.chunking }, folder)
+    : await synthesizeChunk({ ...options, folder, onUnchanged: (unchanged) => options.logger.progress?.({ stage: 'synthesize', done: unchanged, total }) });
   options.logger.progress?.({ stage: 'synthesize', done: total, total });
   const order = (left: { sourcePath: string; variant: number }, right: { sourcePath: string; variant: number }) =>
     compareText(left.sourcePath, right.sourcePath) || left.variant - right.variant;
   return { ...result, outputs: result.outputs.sort(order), failures: result.failures.sort(order) };
+}
+
+/**
+ * The prompts a character at a time, in chunks whose references fit half the images' part of the storage budget (one
+ * chunk's go up while another's are held): each chunk's references are uploaded, its images made, and its uploads
+ * deleted before the budget lets more chunks start. The first chunk that stops for good stops the stage.
+ */
+async function synthesizeInChunks(options: SynthesizeImagesOptions & { chunking: StageChunking }, folder: PreparedOutputFolder): Promise<SynthesizeResult> {
+  const { chunking } = options;
+  options.logger.progress?.({ stage: 'synthesize', done: 0, total: options.prompts.length });
+  const characters = await groupByCharacter(options.prompts, options.folders);
+  const sizeOf = (character: CharacterPrompts) => character.bytes;
+  const chunks = splitIntoChunks({ items: characters, maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf });
+  const ends = await runChunksWithinBudget({
+    chunks,
+    concurrency: chunking.concurrency,
+    storage: chunking.storage,
+    sizeOf,
+    uploadsOf: (character) => character.uploads,
+    releaseUploads: chunking.releaseUploads,
+    holdsOnlyItsChunk: (error) => error instanceof JobsPendingError,
+    work: (chunk, index) => {
+      const chunkLabel = chunks.length > 1 ? `chunk ${index + 1} of ${chunks.length}` : undefined;
+      const onUnchanged = (count: number) => (count > 0 ? options.logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined);
+      return synthesizeChunk({ ...options, prompts: chunk.flatMap((character) => character.prompts), folder, onUnchanged, ...(chunkLabel ? { chunkLabel } : {}) });
+    },
+  });
+  const results = takeChunkResults(ends, { stage: options.stage ?? 'synthesize' });
+  return {
+    outputs: results.flatMap((result) => result.outputs),
+    failures: results.flatMap((result) => result.failures),
+    warnings: results.flatMap((result) => result.warnings),
+    report: {
+      cachedKeys: sumOf(results, (result) => result.report.cachedKeys),
+      sentLines: sumOf(results, (result) => result.report.sentLines),
+      jobsCreated: sumOf(results, (result) => result.report.jobsCreated),
+      jobsAdopted: sumOf(results, (result) => result.report.jobsAdopted),
+      requests: sumOf(results, (result) => result.report.requests),
+    },
+  };
+}
+
+/** One character's prompts, the uploads (sha256) their requests carry and those files' bytes. */
+interface CharacterPrompts {
+  prompts: GenerationPrompt[];
+  uploads: string[];
+  bytes: number;
+}
+
+async function groupByCharacter(prompts: readonly GenerationPrompt[], folders: SynthesisFolders): Promise<CharacterPrompts[]> {
+  const byCharacter = new Map<string, CharacterPrompts>();
+  const sizes = new Map<string, number>();
+  for (const prompt of prompts) {
+    const character = byCharacter.get(prompt.sourceImage.path) ?? { prompts: [], uploads: [], bytes: 0 };
+    byCharacter.set(prompt.sourceImage.path, character);
+    character.prompts.push(prompt);
+    for (const reference of listPromptReferences(prompt)) {
+      if (character.uploads.includes(reference.sha256)) continue;
+      character.uploads.push(reference.sha256);
+      if (!sizes.has(reference.sha256)) {
+        const path = join(reference.folder === 'output' ? folders.output : folders.input, reference.path);
+        sizes.set(reference.sha256, (await stat(path).catch(() => undefined))?.size ?? 0);
+      }
+      character.bytes += sizes.get(reference.sha256) ?? 0;
+    }
+  }
+  return [...byCharacter.values()];
+}
+
+function sumOf<Item>(items: readonly Item[], count: (item: Item) => number): number {
+  return items.reduce((sum, item) => sum + count(item), 0);
 }
 
 /**
@@ -226,31 +277,4 @@ async function writeEntry(context: {
       warnings: entryWarnings,
     },
   });
-}
-
-/**
- * A run killed between writing a temporary file and renaming it leaves it behind; only chargen names files this way
- * (`.chargen-<hex>.tmp` for images, `.<name>.<hex>.tmp` for sidecars), and the workspace lock says no other run is
- * writing now.
- */
-async function removeTemporaryFiles(outputDirectory: string): Promise<void> {
-  for (const name of await readdir(outputDirectory)) {
-    if (/^\.(chargen-[0-9a-f]{12}|.+\.[0-9a-f]{12})\.tmp$/.test(name)) await rm(join(outputDirectory, name), { force: true });
-  }
-}
-
-/**
- * chargen's own earlier outputs for a source and variant that has another name in this folder (left by an older
- * chargen, which forgot a folder's names when another was used): their files go, so each source and variant has one
- * output. Only files of the double's own base name are removed, whatever its sidecar lists.
- */
-async function removeDoubles(options: { outputDirectory: string; doubles: readonly EarlierOutput[]; logger: Logger }): Promise<void> {
-  if (options.doubles.length === 0) return;
-  for (const double of options.doubles) {
-    for (const file of double.files) {
-      if (toBaseName(file) === double.baseName && !/[\\/]/.test(file)) await rm(join(options.outputDirectory, file), { force: true });
-    }
-  }
-  const names = options.doubles.map((double) => double.image.file);
-  options.logger.info(`synthesize: removed ${names.length} earlier double${names.length === 1 ? '' : 's'} of outputs that have another name here (same source and variant): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`);
 }

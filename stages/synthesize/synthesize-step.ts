@@ -1,3 +1,4 @@
+import { toStageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAnalyzedImagePages } from '../analyze/analysis-checkpoint.ts';
@@ -104,6 +105,8 @@ export const synthesizeStep: StageStep = {
       folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory },
       backend: toSynthesisBackend(backend),
       logger: context.logger,
+      // Run on its own (--from, --only) the stage's references go up chunk by chunk, within the storage budget.
+      chunking: toStageChunking(backend),
     });
     return recordSynthesis(context, { fingerprint, result });
   },

@@ -31,7 +31,7 @@ async function createProject(value: object = config): Promise<{ project: string;
   return { project, output: join(project, 'final_characters'), value };
 }
 
-function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' }) {
+function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' | 'compile'; only?: 'analyze' | 'compile' | 'synthesize' }) {
   const file = { path: join(options.project, 'chargen.config.json'), value: options.value ?? config };
   const logger = createMemoryLogger();
   const summary = runPipeline({
@@ -44,6 +44,7 @@ function run(options: { project: string; baseUrl: string; signal?: AbortSignal; 
     environment: { now: () => (emulator as TestEmulator).clock.now() },
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.from ? { from: options.from } : {}),
+    ...(options.only ? { only: options.only } : {}),
   });
   return { summary, logger };
 }
@@ -71,7 +72,7 @@ async function measureHeldImageBytes(test: TestEmulator): Promise<number> {
   return bytes;
 }
 
-/** Watches the images held until stopped; resolves with the most held at once. */
+/** Watches the images the Files API holds until stopped; resolves with the most held at once. */
 function watchHeldImageBytes(test: TestEmulator): { stop(): Promise<number> } {
   let peak = 0;
   let running = true;
@@ -161,10 +162,16 @@ describe('chunks flow through the stages', () => {
     expect((await emulator.stats())['uploads']).toBe(uploadsBefore);
   });
 
-  it('a run after a compile change (analyses all answered) still goes chunk by chunk within the storage budget', async () => {
+  it.each([
+    { command: 'run', from: undefined, only: false },
+    { command: 'run --from compile', from: 'compile' as const, only: false },
+    { command: 'run --only synthesize', from: undefined, only: true },
+  ])('after a compile change (analyses all answered), `$command` goes chunk by chunk within the storage budget', async ({ from, only }) => {
     emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
-    const largest = Math.max(...names.map((name) => createSamplePng(name).length));
-    const storageBudgetBytes = Math.max(1024, 4 * largest);
+    const sizes = names.map((name) => createSamplePng(name).length);
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    // Half of every reference: the stage uploading them all at once would pass it.
+    const storageBudgetBytes = Math.max(2 * Math.max(...sizes), Math.ceil(total / 2));
     const gemini = { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes };
     const { project, output } = await createProject({ gemini });
     const first = await run({ project, baseUrl: emulator.baseUrl, value: { gemini } }).summary;
@@ -175,15 +182,33 @@ describe('chunks flow through the stages', () => {
     await writeFile(join(project, 'chargen.config.json'), JSON.stringify(changed));
     const jobsBefore = new Set((await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey)).map((job) => job.name));
     const held = watchHeldImageBytes(emulator);
-    const again = await run({ project, baseUrl: emulator.baseUrl, value: changed }).summary;
+    if (only) expect((await run({ project, baseUrl: emulator.baseUrl, value: changed, only: 'compile' }).summary).exitCode).toBe(0);
+    const again = await run({ project, baseUrl: emulator.baseUrl, value: changed, ...(from ? { from } : {}), ...(only ? { only: 'synthesize' as const } : {}) }).summary;
     const peak = await held.stop();
     expect(again.exitCode, again.message).toBe(0);
-    expect(again.stages).toMatchObject({ analyze: { requestsSent: 0 }, synthesize: { requestsSent: names.length } });
+    expect(again.stages).toMatchObject({ analyze: { status: only ? 'not-run' : 'skipped', requestsSent: 0 }, synthesize: { requestsSent: names.length } });
     expect(await listImages(output)).toHaveLength(names.length);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
     const jobs = (await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey)).filter((job) => !jobsBefore.has(job.name));
     expect(jobs.every((job) => job.displayName.includes('-synthesize-'))).toBe(true);
-    expect(jobs.length).toBeGreaterThanOrEqual(Math.ceil((names.length * largest) / (storageBudgetBytes / 2)));
+    expect(jobs.length).toBeGreaterThanOrEqual(Math.ceil(total / (storageBudgetBytes / 2)));
+  });
+
+  it('`run --only analyze` uploads the images chunk by chunk within the storage budget', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const sizes = names.map((name) => createSamplePng(name).length);
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    const storageBudgetBytes = Math.max(2 * Math.max(...sizes), Math.ceil(total / 2));
+    const gemini = { ...config.gemini, chunkMaxLines: 8, storageBudgetBytes };
+    const { project } = await createProject({ gemini });
+    const held = watchHeldImageBytes(emulator);
+    const analysed = await run({ project, baseUrl: emulator.baseUrl, value: { gemini }, only: 'analyze' }).summary;
+    const peak = await held.stop();
+    expect(analysed.exitCode, analysed.message).toBe(0);
+    expect(analysed.stages).toMatchObject({ analyze: { requestsSent: names.length, succeeded: names.length }, synthesize: { status: 'not-run' } });
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+    expect(await measureHeldImageBytes(emulator)).toBe(0);
   });
 });
