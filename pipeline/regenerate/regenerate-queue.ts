@@ -9,6 +9,7 @@ import { resolveBackendIdentity } from '../connect-backend.ts';
 import { estimateCost, findMissingPrice, imageInputTokens } from '../estimate-run.ts';
 import { requireWorkspace } from '../workspace-status.ts';
 import { composeRegenerateRequest, type RegenerateEdits } from './compose-regenerate-prompt.ts';
+import { createWorkspaceLease, type WorkspaceLease } from './workspace-lease.ts';
 
 /** The executor stage of the artist's requests: their own jobs, cache and dead letters. */
 export const regenerateStage = 'regenerate';
@@ -19,6 +20,14 @@ export interface RegenerateOptions {
   env: NodeJS.ProcessEnv;
   config: ChargenConfig;
   now: () => number;
+  /** The process's hold on the workspace lock (the UI shares one); a lock of its own when absent. */
+  lease?: WorkspaceLease;
+}
+
+/** Runs `work` holding the workspace lock, as every `chargen` command that changes the workspace does. */
+function holdWorkspace<T>(options: RegenerateOptions, command: string, work: () => Promise<T>): Promise<T> {
+  const lease = options.lease ?? createWorkspaceLease({ directory: workspaceOf(options), now: options.now });
+  return lease.hold(command, work);
 }
 
 /** What one request costs: at batch prices, at full price through the sync path, or nothing when answered before. */
@@ -70,16 +79,18 @@ export async function addToRegenerateQueue(options: RegenerateOptions & { source
   await requireWorkspace(workspaceDirectory);
   const composed = await composeRegenerateRequest({ cwd: options.cwd, workspaceDirectory, config: options.config, source: options.source, variant: options.variant, edits: options.edits });
   const answered = await readAnsweredKeys(options);
-  return withRegenerateQueueStore({ workspaceDirectory, now: options.now }, (store) => {
-    const item = store.add(composed);
-    const autoSubmitAt = readAutoSubmitAt(store.readSetting(autoSubmitSetting));
-    return { item: { ...item, cost: estimateItemCost({ prompt: item.prompt, config: options.config, answered: answered.has(item.requestKey) }) }, queued: store.countQueued(), ...(autoSubmitAt ? { autoSubmitAt } : {}) };
-  });
+  return holdWorkspace(options, 'ui: add to the regenerate queue', async () =>
+    withRegenerateQueueStore({ workspaceDirectory, now: options.now }, (store) => {
+      const item = store.add(composed);
+      const autoSubmitAt = readAutoSubmitAt(store.readSetting(autoSubmitSetting));
+      return { item: { ...item, cost: estimateItemCost({ prompt: item.prompt, config: options.config, answered: answered.has(item.requestKey) }) }, queued: store.countQueued(), ...(autoSubmitAt ? { autoSubmitAt } : {}) };
+    }),
+  );
 }
 
 /** Takes a queued image out of the queue; one already sent cannot be (its job is under way). */
 export async function removeFromRegenerateQueue(options: RegenerateOptions & { id: number }): Promise<void> {
-  const removed = withRegenerateQueueStore({ workspaceDirectory: workspaceOf(options), now: options.now }, (store) => store.remove(options.id));
+  const removed = await holdWorkspace(options, 'ui: remove from the regenerate queue', async () => withRegenerateQueueStore({ workspaceDirectory: workspaceOf(options), now: options.now }, (store) => store.remove(options.id)));
   if (!removed) throw new UsageError({ message: `id: no queued request ${options.id} (it was sent, or removed already)` });
 }
 
@@ -91,7 +102,9 @@ function readAutoSubmitAt(value: string | undefined): number | undefined {
 /** The queue's size that sends it by itself (kept in the workspace), or none (undefined): only "Submit batch" sends it. */
 export async function setAutoSubmitSize(options: RegenerateOptions & { size: number | undefined }): Promise<void> {
   if (options.size !== undefined && (!Number.isInteger(options.size) || options.size < 1 || options.size > 10_000)) throw new UsageError({ message: 'size: a whole number from 1 to 10000, or none' });
-  withRegenerateQueueStore({ workspaceDirectory: workspaceOf(options), now: options.now }, (store) => store.writeSetting(autoSubmitSetting, options.size === undefined ? undefined : String(options.size)));
+  await holdWorkspace(options, 'ui: set the regenerate queue size', async () =>
+    withRegenerateQueueStore({ workspaceDirectory: workspaceOf(options), now: options.now }, (store) => store.writeSetting(autoSubmitSetting, options.size === undefined ? undefined : String(options.size))),
+  );
 }
 
 /** The queue as the page shows it: its items with their costs, the last batches, and the size that sends it. */

@@ -63,7 +63,7 @@ function checkSomethingToSend(options: RegenerateActionsOptions, ids: readonly n
  * from this page; the queue goes by itself when it reaches the size the artist set.
  */
 export function createRegenerateActions(options: RegenerateActionsOptions): RegenerateActions {
-  const base = async () => ({ cwd: options.cwd, env: options.env, config: await options.loadConfig(), now: options.now });
+  const base = async () => ({ cwd: options.cwd, env: options.env, config: await options.loadConfig(), now: options.now, lease: options.lease });
   let sending: { promise: Promise<void>; controller: AbortController } | undefined;
   let last: string | undefined;
 
@@ -76,7 +76,7 @@ export function createRegenerateActions(options: RegenerateActionsOptions): Rege
     try {
       const holder = await readLockHolder(options.workspaceDirectory);
       if (holder && holder.pid !== process.pid) throw new WorkspaceLockedError({ message: `The workspace is in use by process ${holder.pid} (\`chargen ${holder.command}\`, since ${holder.startedAt}); the queue is kept, send it when that is done.` });
-      submitOptions = { ...(await base()), logger: options.logger, mode, ...(ids ? { ids } : {}), signal: claim.controller.signal, lease: options.lease };
+      submitOptions = { ...(await base()), logger: options.logger, mode, ...(ids ? { ids } : {}), signal: claim.controller.signal };
     } catch (error) {
       sending = undefined;
       throw error;
@@ -119,7 +119,7 @@ export function createRegenerateActions(options: RegenerateActionsOptions): Rege
       await setAutoSubmitSize({ ...(await base()), size });
       await checkAutoSubmit().catch(() => undefined);
     },
-    choose: async (version) => chooseVersion({ ...(await base()), version, lease: options.lease }),
+    choose: async (version) => chooseVersion({ ...(await base()), version }),
     versions: async (source, variant) => listImageVersions({ ...(await base()), source, variant }),
     versionImage: async (id) => findVersionImage({ ...(await base()), id }),
     async view() {

@@ -121,12 +121,19 @@ describe('chargen ui: the regenerate actions', () => {
     expect(view.autoSubmitAt).toBe(5);
   });
 
-  it('refuses to send or choose while another run holds the workspace lock, and keeps the queue', async () => {
+  it('refuses to change the queue, send it or choose while another run holds the workspace lock, and keeps the queue', async () => {
     const lock = await acquireWorkspaceLock({ directory: join(project, '.chargen'), command: 'run', now: Date.now });
     try {
-      const chosen = await post(ui, '/api/versions/choose', { version: 1 });
-      expect(chosen.status).toBe(409);
-      expect(chosen.body.error?.message).toMatch(/is in use by process \d+ \(`chargen run`/);
+      for (const [path, body] of [
+        ['/api/versions/choose', { version: 1 }],
+        ['/api/regenerate/queue', { source: 'knight.png', variant: 1 }],
+        ['/api/regenerate/remove', { id: 1 }],
+        ['/api/regenerate/auto-submit', { size: 3 }],
+      ] as const) {
+        const refused = await post(ui, path, body);
+        expect(refused.status, path).toBe(409);
+        expect(refused.body.error?.message).toMatch(/is in use by process \d+ \(`chargen run`/);
+      }
       // A send starts in the background: it ends at once, said on the page, with nothing sent.
       expect((await post(ui, '/api/regenerate/submit', {})).status).toBe(202);
       const view = await waitForView(ui, (current) => !current.sending && current.last !== undefined);
