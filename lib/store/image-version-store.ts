@@ -39,8 +39,8 @@ export interface ImageVersionStore {
   get(id: number): ImageVersion | undefined;
   find(entry: string, requestKey: string): ImageVersion | undefined;
   list(entry: string): ImageVersion[];
-  /** The versions of an image as the gallery names it (its source and variant), whatever its shot is called now. */
-  listOf(sourcePath: string, variant: number): ImageVersion[];
+  /** The versions of an image as the gallery names it (its source and variant, whatever its shot is called now), or of all a character's images. */
+  listOf(sourcePath: string, variant?: number): ImageVersion[];
   count(entry: string): number;
   choose(entry: string, version: ImageVersion): void;
   chosen(): Map<string, ChosenVersion>;
@@ -55,6 +55,7 @@ function createStore(database: WorkspaceDatabase, now: () => number): ImageVersi
     find: connection.prepare('SELECT * FROM image_versions WHERE entry = ? AND request_key = ?'),
     list: connection.prepare('SELECT * FROM image_versions WHERE entry = ? ORDER BY id'),
     listOf: connection.prepare('SELECT * FROM image_versions WHERE source_path = ? AND variant = ? ORDER BY id'),
+    listOfCharacter: connection.prepare('SELECT * FROM image_versions WHERE source_path = ? ORDER BY variant, id'),
     count: connection.prepare('SELECT count(*) FROM image_versions WHERE entry = ?').pluck(),
     choose: connection.prepare('INSERT INTO chosen_versions (entry, version, request_key, chosen_at) VALUES (?, ?, ?, ?) ON CONFLICT (entry) DO UPDATE SET version = excluded.version, request_key = excluded.request_key, chosen_at = excluded.chosen_at'),
     chosen: connection.prepare('SELECT entry, version, request_key AS requestKey, chosen_at AS chosenAt FROM chosen_versions'),
@@ -75,7 +76,7 @@ function createStore(database: WorkspaceDatabase, now: () => number): ImageVersi
     },
     find,
     list: (entry) => (statements.list.all(entry) as VersionRow[]).map(toVersion),
-    listOf: (sourcePath, variant) => (statements.listOf.all(sourcePath, variant) as VersionRow[]).map(toVersion),
+    listOf: (sourcePath, variant) => ((variant === undefined ? statements.listOfCharacter.all(sourcePath) : statements.listOf.all(sourcePath, variant)) as VersionRow[]).map(toVersion),
     count: (entry) => statements.count.get(entry) as number,
     choose: (entry, version) => void database.transaction(() => statements.choose.run(entry, version.id, version.requestKey, new Date(now()).toISOString())),
     chosen: () => new Map((statements.chosen.all() as (ChosenVersion & { entry: string })[]).map(({ entry, ...chosen }) => [entry, chosen])),

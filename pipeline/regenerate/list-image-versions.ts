@@ -14,8 +14,11 @@ export interface VersionView extends ImageVersion {
   height?: number;
 }
 
-/** The versions of one image (by its source and variant, as the gallery names it), oldest first, each with what made it. */
-export async function listImageVersions(options: { cwd: string; config: ChargenConfig; now: () => number; source: string; variant: number }): Promise<VersionView[]> {
+/**
+ * The versions of one image (by its source and variant, as the gallery names it), or without `variant` of every image
+ * of the character (shot by shot), oldest first, each with what made it.
+ */
+export async function listImageVersions(options: { cwd: string; config: ChargenConfig; now: () => number; source: string; variant?: number }): Promise<VersionView[]> {
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(workspaceDirectory);
   const { versions, chosen } = withImageVersionStore({ workspaceDirectory, now: options.now }, (store) => ({ versions: store.listOf(options.source, options.variant), chosen: store.chosen() }));

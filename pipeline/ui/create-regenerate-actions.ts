@@ -22,7 +22,7 @@ export interface RegenerateActions {
   runNow(id: number): Promise<void>;
   setAutoSubmit(size: number | undefined): Promise<void>;
   choose(version: number): Promise<{ image: string; sidecar: string }>;
-  versions(source: string, variant: number): Promise<VersionView[]>;
+  versions(source: string, variant: number | undefined): Promise<VersionView[]>;
   /** A version's image in the versions folder. */
   versionImage(id: number): Promise<{ folder: string; file: string } | undefined>;
   view(): Promise<RegenerateView>;
@@ -120,7 +120,7 @@ export function createRegenerateActions(options: RegenerateActionsOptions): Rege
       await checkAutoSubmit().catch(() => undefined);
     },
     choose: async (version) => chooseVersion({ ...(await base()), version }),
-    versions: async (source, variant) => listImageVersions({ ...(await base()), source, variant }),
+    versions: async (source, variant) => listImageVersions({ ...(await base()), source, ...(variant !== undefined ? { variant } : {}) }),
     versionImage: async (id) => findVersionImage({ ...(await base()), id }),
     async view() {
       const options = await base();

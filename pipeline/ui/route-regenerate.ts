@@ -10,7 +10,7 @@ const addBodySchema = z.object({ source: z.string().min(1, 'the image’s source
 const idBodySchema = z.object({ id: z.number().int().min(1) }).strict();
 const autoSubmitBodySchema = z.object({ size: z.number().int().min(1).max(10_000).nullable() }).strict();
 const chooseBodySchema = z.object({ version: z.number().int().min(1) }).strict();
-const versionsQuerySchema = z.object({ source: z.string().min(1), variant: z.coerce.number().int().min(1) }).strict();
+const versionsQuerySchema = z.object({ source: z.string().min(1), variant: z.coerce.number().int().min(1).optional() }).strict();
 
 /** POST actions of the artist's loop (origin and body already checked by the caller); false when the path is none of them. */
 export async function routeRegenerateAction(routes: UiRoutes, response: ServerResponse, path: string, body: unknown): Promise<boolean> {
@@ -36,7 +36,7 @@ export async function routeRegenerateAction(routes: UiRoutes, response: ServerRe
   return false;
 }
 
-/** GET `/api/versions?source=&variant=` (one image's versions) and `/media/version/<id>` (a version's image). */
+/** GET `/api/versions?source=&variant=` (one image's versions; without variant, the character's) and `/media/version/<id>` (a version's image). */
 export async function routeRegenerateRead(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
   const { regenerate } = routes.options;
   if (url.pathname === '/api/versions') {

@@ -118,6 +118,8 @@ describe('regenerate: the queue, its batches, versions and the choice', () => {
       ['knight-v2.jpg', expect.stringMatching(/^v2 · prompt edited/)],
     ]);
     expect(versions[1]?.prompt).toBe('A knight in green armour, standing in the rain.');
+    // The character's versions, every shot of it (one here), side by side.
+    expect((await listImageVersions({ cwd: project, config, now, source: 'knight.png' })).map((version) => version.image)).toEqual(['knight-v1.jpg', 'knight-v2.jpg']);
     const files = await readdir(join(project, '.chargen', 'versions'));
     expect(files).toEqual(expect.arrayContaining(['knight-v1.jpg', 'knight-v1.json', 'knight-v2.jpg', 'knight-v2.json', 'bard-v1.jpg', 'bard-v2.json']));
     expect(await readFile(join(project, 'final_characters', 'knight.jpg'))).toEqual(output);

@@ -27,7 +27,8 @@ function createVersionCard(version) {
 
 export async function refreshVersions() {
   if (!shown || !byId('detail').open) return;
-  const query = new URLSearchParams({ source: shown.source, variant: String(shown.variant) });
+  // Every shot of the character side by side, or this image's versions only.
+  const query = new URLSearchParams(byId('versions-character').checked ? { source: shown.source } : { source: shown.source, variant: String(shown.variant) });
   const { versions } = await callJson(`/api/versions?${query}`);
   byId('versions-box').hidden = versions.length === 0;
   byId('versions').replaceChildren(...versions.map(createVersionCard));
@@ -97,6 +98,7 @@ export function showVersionsAndForm(detail) {
 export function setUpVersions(options) {
   onChosen = options.onChosen;
   byId('regenerate-add').addEventListener('click', () => void addToBatch());
+  byId('versions-character').addEventListener('change', () => void refreshVersions().catch(() => undefined));
   byId('regenerate-field').addEventListener('change', () => {
     const field = byId('regenerate-field').value;
     const value = field && shown?.analysis ? shown.analysis[field] : '';
