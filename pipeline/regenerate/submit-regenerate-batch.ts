@@ -88,7 +88,10 @@ async function sendBatch(options: SubmitRegenerateOptions & { workspaceDirectory
         pending: pending.map(({ entry }) => entry),
         outputDirectory: versions,
         warnings: [],
-        fail: (entry, reason) => void failures.set(entry.baseName, reason),
+        fail: (entry, reason) => {
+          failures.set(entry.baseName, reason);
+          options.logger.warn(`regenerate: ${entry.baseName}: ${reason}`);
+        },
       });
       recordVersions({ workspaceDirectory, now: options.now, pending, placed: placed.map((output) => ({ baseName: basename(output.image).replace(/\.[^.]+$/, ''), image: basename(output.image), sidecar: basename(output.sidecar) })), results });
     } finally {

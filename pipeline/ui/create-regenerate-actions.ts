@@ -1,16 +1,13 @@
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
-import { ChargenError, UsageError, WorkspaceLockedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { analysisFieldNames } from '../../schemas/analysis.ts';
 import { aspectRatios } from '../../schemas/generation-prompt.ts';
 import { listShots } from '../../schemas/shot-settings.ts';
-import { readLockHolder } from '../../lib/store/workspace-lock.ts';
-import { withRegenerateQueueStore } from '../../lib/store/regenerate-queue-store.ts';
+import { createRegenerateSender } from './create-regenerate-sender.ts';
 import type { RegenerateEdits } from '../regenerate/compose-regenerate-prompt.ts';
 import { chooseVersion } from '../regenerate/choose-version.ts';
 import { findVersionImage, listImageVersions, type VersionView } from '../regenerate/list-image-versions.ts';
 import { addToRegenerateQueue, readRegenerateQueue, removeFromRegenerateQueue, setAutoSubmitSize, type QueuedItem, type RegenerateQueueView } from '../regenerate/regenerate-queue.ts';
-import { submitRegenerateBatch, type SubmitRegenerateOptions } from '../regenerate/submit-regenerate-batch.ts';
 import type { WorkspaceLease } from '../regenerate/workspace-lease.ts';
 
 export interface RegenerateActions {
@@ -46,17 +43,6 @@ export interface RegenerateActionsOptions {
   onChange?: () => void;
 }
 
-/** Refused at once, not in the background: a send of nothing, or of an item that is not queued. */
-function checkSomethingToSend(options: RegenerateActionsOptions, ids: readonly number[] | undefined): void {
-  withRegenerateQueueStore({ workspaceDirectory: options.workspaceDirectory, now: options.now }, (store) => {
-    if (ids) {
-      for (const id of ids) if (store.get(id)?.status !== 'queued') throw new UsageError({ message: `id: ${id} is not a queued request (sent already, or removed)` });
-    } else if (store.countQueued() === 0 && store.listSending().length === 0) {
-      throw new UsageError({ message: 'queue: nothing is queued; add an image with "Add to batch" first' });
-    }
-  });
-}
-
 /**
  * The page's side of the artist's loop: each action is the exported function a CLI would call (addToRegenerateQueue,
  * submitRegenerateBatch, chooseVersion, …) under the UI's shared hold on the workspace lock. One send at a time
@@ -64,79 +50,31 @@ function checkSomethingToSend(options: RegenerateActionsOptions, ids: readonly n
  */
 export function createRegenerateActions(options: RegenerateActionsOptions): RegenerateActions {
   const base = async () => ({ cwd: options.cwd, env: options.env, config: await options.loadConfig(), now: options.now, lease: options.lease });
-  let sending: { promise: Promise<void>; controller: AbortController } | undefined;
-  let last: string | undefined;
-
-  async function send(mode: SubmitRegenerateOptions['mode'], ids?: readonly number[]): Promise<void> {
-    if (sending) throw new WorkspaceLockedError({ message: 'A batch from this page is still being sent; wait for it to finish (the page says when).' });
-    checkSomethingToSend(options, ids);
-    const claim = { promise: Promise.resolve(), controller: new AbortController() };
-    sending = claim;
-    let submitOptions: SubmitRegenerateOptions;
-    try {
-      const holder = await readLockHolder(options.workspaceDirectory);
-      if (holder && holder.pid !== process.pid) throw new WorkspaceLockedError({ message: `The workspace is in use by process ${holder.pid} (\`chargen ${holder.command}\`, since ${holder.startedAt}); the queue is kept, send it when that is done.` });
-      submitOptions = { ...(await base()), logger: options.logger, mode, ...(ids ? { ids } : {}), signal: claim.controller.signal };
-    } catch (error) {
-      sending = undefined;
-      throw error;
-    }
-    claim.promise = submitRegenerateBatch(submitOptions)
-      .then((outcomes) => void (last = outcomes.map((outcome) => outcome.message).join('; ')))
-      .catch((error: unknown) => {
-        last = error instanceof ChargenError ? error.message : `unexpected error: ${(error as Error).message}`;
-        if (!(error instanceof ChargenError)) options.logger.error((error as Error).stack ?? String(error));
-      })
-      .finally(() => {
-        if (sending === claim) sending = undefined;
-        options.onChange?.();
-        void checkAutoSubmit().catch(() => undefined);
-      });
-  }
-
-  /** The queue at its size goes by itself (not while this page sends, nor while another process holds the workspace). */
-  async function checkAutoSubmit(): Promise<boolean> {
-    if (sending) return false;
-    const view = await readRegenerateQueue(await base());
-    if (view.autoSubmitAt === undefined || view.queued.count < view.autoSubmitAt) return false;
-    await send('batch');
-    return true;
-  }
+  const sender = createRegenerateSender({ ...options, base });
 
   return {
     async add(request) {
       const added = await addToRegenerateQueue({ ...(await base()), ...request });
-      const submitted = await checkAutoSubmit().catch((error: unknown) => {
-        last = (error as Error).message;
-        return false;
-      });
-      return { item: added.item, queued: added.queued, submitted };
+      return { item: added.item, queued: added.queued, submitted: await sender.checkAutoSubmit() };
     },
     remove: async (id) => removeFromRegenerateQueue({ ...(await base()), id }),
-    submit: () => send('batch'),
-    runNow: (id) => send('sync', [id]),
+    submit: () => sender.send('batch'),
+    runNow: (id) => sender.send('sync', [id]),
     setAutoSubmit: async (size) => {
       await setAutoSubmitSize({ ...(await base()), size });
-      await checkAutoSubmit().catch(() => undefined);
+      await sender.checkAutoSubmit();
     },
     choose: async (version) => chooseVersion({ ...(await base()), version }),
     versions: async (source, variant) => listImageVersions({ ...(await base()), source, ...(variant !== undefined ? { variant } : {}) }),
     versionImage: async (id) => findVersionImage({ ...(await base()), id }),
     async view() {
-      const options = await base();
-      const view = await readRegenerateQueue(options);
-      const shots = listShots(options.config.compile.variants).flatMap((shot) => (shot.name === undefined ? [] : [shot.name]));
-      return { ...view, sending: sending !== undefined, pid: process.pid, ...(last !== undefined ? { last } : {}), choices: { shots, aspectRatios, fields: analysisFieldNames } };
+      const current = await base();
+      const view = await readRegenerateQueue(current);
+      const shots = listShots(current.config.compile.variants).flatMap((shot) => (shot.name === undefined ? [] : [shot.name]));
+      const last = sender.last();
+      return { ...view, sending: sender.isSending(), pid: process.pid, ...(last !== undefined ? { last } : {}), choices: { shots, aspectRatios, fields: analysisFieldNames } };
     },
-    async resume() {
-      const waiting = withRegenerateQueueStore({ workspaceDirectory: options.workspaceDirectory, now: options.now }, (store) => store.listSending().length);
-      if (waiting === 0 || sending) return;
-      await send('batch').catch((error: unknown) => void (last = (error as Error).message));
-    },
-    async stop() {
-      if (!sending) return;
-      sending.controller.abort();
-      await sending.promise;
-    },
+    resume: () => sender.resume(),
+    stop: () => sender.stop(),
   };
 }

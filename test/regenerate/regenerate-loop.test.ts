@@ -141,6 +141,12 @@ describe('regenerate: the queue, its batches, versions and the choice', () => {
     expect((await readImageSidecar(join(project, 'final_characters', 'knight.json')))?.prompt).toBe('A knight in green armour, standing in the rain.');
     const after = await stats();
     expect([after.batchesCreated - before.batchesCreated, after.generateContentCalls - before.generateContentCalls]).toEqual([0, 0]);
+    // A plain run, and the dry run's plan, find nothing to do for it either.
+    const plain = await runPipeline({ cwd: project, env, logger, config, yes: true, environment: advancing });
+    expect(plain.exitCode, plain.message).toBe(0);
+    const planned = await runPipeline({ cwd: project, env, logger, config, dryRun: true, from: 'synthesize' });
+    expect(planned.plan?.synthesize.toSend).toBe(0);
+    expect(await readFile(join(project, 'final_characters', 'knight.jpg'))).toEqual(bytes);
     const chosenNow = withImageVersionStore({ workspaceDirectory: join(project, '.chargen'), now }, (store) => store.chosen().get('knight.png#1'));
     expect(chosenNow?.version).toBe(second?.id);
   });
