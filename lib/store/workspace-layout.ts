@@ -124,3 +124,8 @@ export function storedAnswersDirectory(stateDirectory: string): string {
 export function ephemeralBackendPaths(stateDirectory: string): string[] {
   return ['jobs', 'requests', 'downloads'].map((name) => join(stateDirectory, name)).concat(uploadRegistryPath(stateDirectory));
 }
+
+/** The UI's WebP thumbnails of output and source images, made once each (lib/media/thumbnail-cache.ts). */
+export function thumbnailsDirectory(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'thumbnails');
+}

@@ -12,12 +12,13 @@ import { createRegenerateActions } from '../ui/create-regenerate-actions.ts';
 import { createWorkspaceLease } from '../regenerate/workspace-lease.ts';
 import { withRegenerateQueueStore } from '../../lib/store/regenerate-queue-store.ts';
 import { createUiHandler, type UiHandler } from '../ui/create-ui-handler.ts';
+import { createThumbnailCache } from '../../lib/media/thumbnail-cache.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
 import { createWorkspaceFilesReader } from '../ui/read-workspace-files.ts';
 import { computeImageRequestKey, toUnseededPrompt } from '../../stages/synthesize/core/build-image-request.ts';
 import { reportCommandError } from './report-command-error.ts';
 import { reportFlagProblems } from './report-flag-problems.ts';
-import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
+import { backendStateDirectory, thumbnailsDirectory } from '../../lib/store/workspace-layout.ts';
 
 const flagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -122,6 +123,7 @@ export async function startUiServer(options: {
     logger,
     refreshMilliseconds: options.refreshMilliseconds ?? 1_000,
     secrets: connection ? [connection.apiKey] : [],
+    thumbnails: createThumbnailCache({ directory: thumbnailsDirectory(workspaceDirectory) }),
   });
   tick = () => void handler.tick();
   const served = await serveUiHandler(handler, options.port);

@@ -31,6 +31,8 @@ export interface UiState {
   readGalleryPage(options: { status?: GalleryStatus; offset: number; limit: number }): Promise<{ total: number; offset: number; items: GalleryItem[] }>;
   readGalleryDetail(id: string): Promise<GalleryDetail | undefined>;
   findItem(id: string): Promise<{ item: GalleryItem; sidecar?: string } | undefined>;
+  /** The images made (with their sidecars), as the output folder holds them: all, or one character's. */
+  listOutputs(options?: { source?: string }): Promise<{ source: string; image: string; sidecar: string }[]>;
 }
 
 /** What the page asks for, read from the workspace each time (the UI keeps no state of its own). */
@@ -89,6 +91,10 @@ export function createUiState(options: UiStateOptions): UiState {
     },
     async findItem(id) {
       return findItem(await reader.read(), id);
+    },
+    async listOutputs(listOptions) {
+      const outputs = (await reader.read()).synthesis?.outputs ?? [];
+      return outputs.filter((output) => listOptions?.source === undefined || output.sourcePath === listOptions.source).map((output) => ({ source: output.sourcePath, image: output.image, sidecar: output.sidecar }));
     },
   };
 }

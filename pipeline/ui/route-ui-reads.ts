@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { UiState } from './create-ui-state.ts';
 import { HttpProblem, securityHeaders } from './http-problem.ts';
@@ -8,6 +8,9 @@ import { galleryStatuses } from './list-gallery-items.ts';
 import { parseWith } from './read-action-request.ts';
 import { sendImage } from './send-image.ts';
 import { routeRegenerateRead } from './route-regenerate.ts';
+import { sendImageDownload, sendZip } from './send-download.ts';
+import { sendThumbnail } from './send-thumbnail.ts';
+import { resolveConfinedPath } from './resolve-confined-path.ts';
 import type { UiRoutes } from './ui-routes.ts';
 
 const assetsDirectory = join(import.meta.dirname, 'assets');
@@ -56,22 +59,59 @@ async function sendGallery(routes: UiRoutes, response: ServerResponse, url: URL)
   return true;
 }
 
-function mediaUrls(item: { id: string; image?: string | undefined }): { sourceUrl: string; imageUrl?: string } {
-  return { sourceUrl: `/media/source/${item.id}`, ...(item.image ? { imageUrl: `/media/output/${item.id}` } : {}) };
+/** The page's URLs of an item's images: full size for the detail view, thumbnails for tiles, and its downloads. */
+function mediaUrls(item: { id: string; image?: string | undefined }): Record<string, string> {
+  return {
+    sourceUrl: `/media/source/${item.id}`,
+    sourceThumbnailUrl: `/media/thumbnail/source/${item.id}`,
+    ...(item.image ? { imageUrl: `/media/output/${item.id}`, thumbnailUrl: `/media/thumbnail/output/${item.id}`, downloadUrl: `/download/output/${item.id}`, characterDownloadUrl: `/download/character/${item.id}` } : {}),
+  };
 }
 
-/** `/media/source/<id>` and `/media/output/<id>`: an item's reference image, or the image made from it. */
-async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, state: UiState, path: string): Promise<boolean> {
-  const media = /^\/media\/(source|output)\/([0-9a-f]{64})$/.exec(path);
-  if (!media) return false;
-  const found = await state.findItem(media[2] as string);
+/** The folder and path of an item's image: the one made from it, or its reference in the input folder. */
+async function findItemFile(state: UiState, routes: UiRoutes, options: { id: string; kind: string }): Promise<{ folder: string; path: string; source: string }> {
+  const found = await state.findItem(options.id);
   if (!found) throw new HttpProblem(404, 'not-found', 'No such image in this workspace.');
-  if (media[1] === 'output') {
-    if (!found.item.image) throw new HttpProblem(404, 'not-found', 'This image has not been made.');
-    await sendImage(request, response, routes.options.outputDirectory, found.item.image);
-  } else {
-    await sendImage(request, response, routes.options.inputDirectory, found.item.sourceFile ?? found.item.source);
+  if (options.kind !== 'output') return { folder: routes.options.inputDirectory, path: found.item.sourceFile ?? found.item.source, source: found.item.source };
+  if (!found.item.image) throw new HttpProblem(404, 'not-found', 'This image has not been made.');
+  return { folder: routes.options.outputDirectory, path: found.item.image, source: found.item.source };
+}
+
+/**
+ * `/media/source/<id>`, `/media/output/<id>`: an item's reference image, or the image made from it; under
+ * `/media/thumbnail/` the same as a small WebP (made once, kept in the workspace, revalidated by its etag).
+ */
+async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, state: UiState, path: string): Promise<boolean> {
+  const media = /^\/media\/(thumbnail\/)?(source|output)\/([0-9a-f]{64})$/.exec(path);
+  if (!media) return false;
+  const file = await findItemFile(state, routes, { id: media[3] as string, kind: media[2] as string });
+  if (!media[1]) {
+    await sendImage(request, response, file.folder, file.path);
+    return true;
   }
+  const resolved = await resolveConfinedPath({ folder: file.folder, path: file.path });
+  if (!resolved) throw new HttpProblem(404, 'not-found', 'No such image in the input or output folder.');
+  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, path: resolved });
+  return true;
+}
+
+/** `/download/output/<id>`, `/download/character/<id>` (a zip of its character's images), `/download/chosen` (a zip of the output folder's). */
+async function sendDownload(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, state: UiState, path: string): Promise<boolean> {
+  const { outputDirectory } = routes.options;
+  if (path === '/download/chosen') {
+    const outputs = await state.listOutputs();
+    await sendZip(request, response, { folder: outputDirectory, files: outputs.flatMap((output) => [output.image, output.sidecar]), name: `${basename(outputDirectory)}.zip` });
+    return true;
+  }
+  const download = /^\/download\/(output|character)\/([0-9a-f]{64})$/.exec(path);
+  if (!download) return false;
+  const file = await findItemFile(state, routes, { id: download[2] as string, kind: 'output' });
+  if (download[1] === 'output') {
+    await sendImageDownload(request, response, file);
+    return true;
+  }
+  const outputs = await state.listOutputs({ source: file.source });
+  await sendZip(request, response, { folder: outputDirectory, files: outputs.flatMap((output) => [output.image, output.sidecar]), name: `${basename(file.source).replace(/\.[^.]*$/, '')}.zip` });
   return true;
 }
 
@@ -89,5 +129,6 @@ export async function routeUiRead(routes: UiRoutes, request: IncomingMessage, re
   if (await sendGallery(routes, response, url)) return;
   if (await sendMedia(routes, request, response, routes.options.state, path)) return;
   if (await routeRegenerateRead(routes, request, response, url)) return;
+  if (await sendDownload(routes, request, response, routes.options.state, path)) return;
   throw new HttpProblem(404, 'not-found', `Nothing at ${path}.`);
 }

@@ -1,3 +1,4 @@
+import type { ThumbnailCache } from '../../lib/media/thumbnail-cache.ts';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.ts';
 import type { UiActions } from './create-ui-actions.ts';
@@ -17,6 +18,8 @@ export interface UiHandlerOptions {
   refreshMilliseconds: number;
   /** Text that must never reach a page (the API key), replaced wherever it would appear. */
   secrets: readonly string[];
+  /** The gallery's small WebP images, made once per image and kept in the workspace. */
+  thumbnails: ThumbnailCache;
 }
 
 /** What the routes share: the handler's options, JSON answers (redacted), and the pages' event stream. */

@@ -12,12 +12,13 @@ function createPlaceholder(source, known) {
 }
 
 /**
- * The tile's picture: the image made, else the source when a browser can show it (the server says, from its bytes),
- * else a placeholder; a source that fails to load (an input that is no image) turns into one too.
+ * The tile's picture, as a small WebP thumbnail (the full image only in the detail view): the image made, else the
+ * source when a browser can show it (the server says, from its bytes), else a placeholder; a source that fails to
+ * load (an input that is no image) turns into one too.
  */
 function createTilePicture(item) {
   if (!item.imageUrl && !item.sourcePreview) return createPlaceholder(item.source, true);
-  const image = createElement('img', { attributes: { alt: item.source, loading: 'lazy', decoding: 'async', src: item.imageUrl ?? item.sourceUrl } });
+  const image = createElement('img', { attributes: { alt: item.source, loading: 'lazy', decoding: 'async', src: item.thumbnailUrl ?? item.sourceThumbnailUrl } });
   image.addEventListener('error', () => image.replaceWith(createPlaceholder(item.source, false)), { once: true });
   return image;
 }
@@ -87,6 +88,12 @@ async function openDetail(id) {
   if (detail.imageUrl) image.src = detail.imageUrl;
   else image.removeAttribute('src');
   byId('detail-no-image').hidden = Boolean(detail.imageUrl);
+  for (const [id, url] of [['detail-download', detail.downloadUrl], ['detail-download-character', detail.characterDownloadUrl]]) {
+    const link = byId(id);
+    link.hidden = !url;
+    if (url) link.href = url;
+    else link.removeAttribute('href');
+  }
   byId('detail-no-image').textContent = detail.status === 'failed' ? `Failed: ${detail.reason ?? ''}` : 'Not made yet.';
   const source = byId('detail-source');
   source.hidden = !detail.sourcePreview;

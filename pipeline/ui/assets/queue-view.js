@@ -168,7 +168,9 @@ function renderQueue(queue) {
     page.gallery.counts = counts;
     // Reloading under someone scrolled down the gallery would throw them back to the top: offer it instead.
     if (!byId('gallery').hidden && window.scrollY > 300) byId('gallery-changed').hidden = false;
-    else if (!byId('gallery').hidden || first) void reloadGallery();
+    // On the first queue, a gallery the page has shown already (opened at #gallery) was read just now: not again, which
+    // would empty it under the viewer for a moment.
+    else if ((!byId('gallery').hidden || first) && !(first && page.gallery.items.length > 0)) void reloadGallery();
   }
 }
 
