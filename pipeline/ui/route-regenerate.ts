@@ -5,6 +5,8 @@ import type { UiRoutes } from './ui-routes.ts';
 import { HttpProblem } from './http-problem.ts';
 import { parseWith } from './read-action-request.ts';
 import { sendImage } from './send-image.ts';
+import { sendThumbnail } from './send-thumbnail.ts';
+import { resolveConfinedPath } from './resolve-confined-path.ts';
 
 const addBodySchema = z.object({ source: z.string().min(1, 'the image’s source, as the gallery names it'), variant: z.number().int().min(1), edits: regenerateEditsSchema.default({}) }).strict();
 const idBodySchema = z.object({ id: z.number().int().min(1) }).strict();
@@ -36,23 +38,33 @@ export async function routeRegenerateAction(routes: UiRoutes, response: ServerRe
   return false;
 }
 
-/** GET `/api/versions?source=&variant=` (one image's versions; without variant, the character's) and `/media/version/<id>` (a version's image). */
+/**
+ * GET `/api/versions?source=&variant=` (one image's versions; without variant, the character's), `/media/version/<id>`
+ * (a version's image) and `/media/version-thumbnail/<id>` (its thumbnail).
+ */
 export async function routeRegenerateRead(routes: UiRoutes, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
   const { regenerate } = routes.options;
   if (url.pathname === '/api/versions') {
     const query = parseWith(versionsQuerySchema, Object.fromEntries(url.searchParams));
     const versions = await regenerate.versions(query.source, query.variant);
-    routes.sendJson(response, 200, { versions: versions.map((version) => ({ ...version, imageUrl: `/media/version/${version.id}` })) });
+    routes.sendJson(response, 200, { versions: versions.map((version) => ({ ...version, imageUrl: `/media/version/${version.id}`, thumbnailUrl: `/media/version-thumbnail/${version.id}` })) });
     return true;
   }
   if (url.pathname === '/api/regenerate') {
     routes.sendJson(response, 200, await regenerate.view());
     return true;
   }
-  const media = /^\/media\/version\/([1-9][0-9]{0,15})$/.exec(url.pathname);
+  const media = /^\/media\/(version|version-thumbnail)\/([1-9][0-9]{0,15})$/.exec(url.pathname);
   if (!media) return false;
-  const found = await regenerate.versionImage(Number(media[1]));
+  const found = await regenerate.versionImage(Number(media[2]));
   if (!found) throw new HttpProblem(404, 'not-found', 'No such version in this workspace.');
-  await sendImage(request, response, found.folder, found.file);
+  if (media[1] === 'version') {
+    await sendImage(request, response, found.folder, found.file);
+    return true;
+  }
+  // Versions side by side are looked at small: their thumbnails, made and kept as the gallery's are.
+  const resolved = await resolveConfinedPath({ folder: found.folder, path: found.file });
+  if (!resolved) throw new HttpProblem(404, 'not-found', 'No such version in this workspace.');
+  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, path: resolved });
   return true;
 }

@@ -119,6 +119,8 @@ describe.skipIf(!installed)('chargen ui: regenerate, queue, submit, compare and 
       expect.stringMatching(/^v1 · made by chargen run/),
       expect.stringMatching(/^v2 · prompt edited/),
     ]);
+    // Side by side they are thumbnails (a click opens the full image), decoded as images.
+    expect(await page.locator('.version img').evaluateAll((images) => images.map((image) => image.getAttribute('src')))).toEqual([expect.stringMatching(/^\/media\/version-thumbnail\/\d+$/), expect.stringMatching(/^\/media\/version-thumbnail\/\d+$/)]);
     await page.locator('.version[data-label^="v2"] [data-choose]').click();
     await confirm(/copied into the output folder with its sidecar/);
     await page.locator('.version.chosen[data-label^="v2"]').waitFor(wait);

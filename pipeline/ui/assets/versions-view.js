@@ -18,7 +18,9 @@ function createVersionCard(version) {
   choose.disabled = version.chosen;
   choose.addEventListener('click', () => void chooseVersion(version));
   return createElement('div', { className: `version${version.chosen ? ' chosen' : ''}`, attributes: { 'data-version': String(version.id), 'data-label': version.label } }, [
-    createElement('img', { attributes: { src: version.imageUrl, alt: version.label, loading: 'lazy' } }),
+    createElement('a', { attributes: { href: version.imageUrl, target: '_blank', rel: 'noopener', title: 'the full image' } }, [
+      createElement('img', { attributes: { src: version.thumbnailUrl, alt: version.label, loading: 'lazy' } }),
+    ]),
     createElement('p', { text: version.label }),
     createElement('p', { className: 'muted', text: [version.aspectRatio, version.width ? `${version.width} × ${version.height}` : undefined, version.image].filter(Boolean).join(' · ') }),
     choose,
@@ -39,6 +41,8 @@ async function chooseVersion(version) {
   if (!yes) return;
   try {
     const chosen = await postJson('/api/versions/choose', { version: version.id });
+    // The detail's image is the output folder's, which is now this version.
+    byId('detail-image').src = version.imageUrl;
     await refreshVersions();
     byId('regenerate-note').textContent = `Chosen: ${chosen.image}`;
     onChosen();
