@@ -94,14 +94,19 @@ export function withImageVersionStore<T>(options: { workspaceDirectory: string; 
   }
 }
 
-/** For readers (a run's plan, the UI): the chosen version of each entry; none without a database of this schema. */
-export function readChosenVersions(workspaceDirectory: string): Map<string, ChosenVersion> {
+/** For readers (the page's GETs): the store read without a write lock; undefined without a database of this schema. */
+export function readImageVersionStore<T>(workspaceDirectory: string, read: (store: ImageVersionStore) => T): T | undefined {
   const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
-  if (!database) return new Map();
+  if (!database) return undefined;
   const store = createStore(database, Date.now);
   try {
-    return store.chosen();
+    return read(store);
   } finally {
     store.close();
   }
+}
+
+/** For readers (a run's plan, the UI): the chosen version of each entry; none without a database of this schema. */
+export function readChosenVersions(workspaceDirectory: string): Map<string, ChosenVersion> {
+  return readImageVersionStore(workspaceDirectory, (store) => store.chosen()) ?? new Map();
 }

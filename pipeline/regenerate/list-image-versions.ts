@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { withImageVersionStore, type ImageVersion } from '../../lib/store/image-version-store.ts';
+import { readImageVersionStore, type ImageVersion } from '../../lib/store/image-version-store.ts';
 import { versionsDirectory } from '../../lib/store/workspace-layout.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
@@ -21,7 +21,7 @@ export interface VersionView extends ImageVersion {
 export async function listImageVersions(options: { cwd: string; config: ChargenConfig; now: () => number; source: string; variant?: number }): Promise<VersionView[]> {
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(workspaceDirectory);
-  const { versions, chosen } = withImageVersionStore({ workspaceDirectory, now: options.now }, (store) => ({ versions: store.listOf(options.source, options.variant), chosen: store.chosen() }));
+  const { versions, chosen } = readImageVersionStore(workspaceDirectory, (store) => ({ versions: store.listOf(options.source, options.variant), chosen: store.chosen() })) ?? { versions: [], chosen: new Map() };
   const views: VersionView[] = [];
   for (const version of versions) {
     const sidecar = await readImageSidecar(join(versionsDirectory(workspaceDirectory), version.sidecar));
@@ -40,6 +40,6 @@ export async function listImageVersions(options: { cwd: string; config: ChargenC
 /** One version's image file in the versions folder, for the page to show. */
 export function findVersionImage(options: { cwd: string; config: ChargenConfig; now: () => number; id: number }): { folder: string; file: string } | undefined {
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
-  const version = withImageVersionStore({ workspaceDirectory, now: options.now }, (store) => store.get(options.id));
+  const version = readImageVersionStore(workspaceDirectory, (store) => store.get(options.id));
   return version ? { folder: versionsDirectory(workspaceDirectory), file: version.image } : undefined;
 }
