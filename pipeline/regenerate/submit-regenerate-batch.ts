@@ -24,6 +24,11 @@ export interface SubmitRegenerateOptions extends RegenerateOptions {
   mode: RegenerateBatch['mode'];
   /** Only these queued items (Run now sends one); all queued ones when absent. */
   ids?: readonly number[];
+  /**
+   * Whether batches a crash left `sending` go first (their jobs adopted). Default: yes, unless `ids` are given (Run now
+   * sends its item at once, not after a batch that may take hours).
+   */
+  resume?: boolean;
   signal?: AbortSignal;
   environment?: Partial<ExecutorEnvironment>;
   /** The process's hold on the workspace lock (the UI shares one); a lock of its own when absent. */
@@ -50,7 +55,8 @@ export async function submitRegenerateBatch(options: SubmitRegenerateOptions): P
   const lease = options.lease ?? createWorkspaceLease({ directory: workspaceDirectory, now: options.now });
   return lease.hold(`ui: ${options.mode === 'sync' ? 'run now' : 'submit batch'}`, async () => {
     const store = { workspaceDirectory, now: options.now };
-    const resumed = withRegenerateQueueStore(store, (queue) => queue.listSending());
+    const resume = options.resume ?? options.ids === undefined;
+    const resumed = resume ? withRegenerateQueueStore(store, (queue) => queue.listSending()) : [];
     const started = withRegenerateQueueStore(store, (queue) => queue.startBatch({ mode: options.mode, ...(options.ids ? { ids: options.ids } : {}) }));
     if (resumed.length === 0 && !started) throw new UsageError({ message: options.ids ? `id: no queued request ${options.ids.join(', ')}` : 'queue: nothing is queued' });
     const outcomes: BatchOutcome[] = [];
