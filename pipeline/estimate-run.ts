@@ -40,7 +40,7 @@ export interface RunPlan {
 }
 
 /** Input tokens of a reference image to an image model (Vertex model card of Gemini 3 Pro Image). */
-const imageInputTokens = 560;
+export const imageInputTokens = 560;
 
 const quietLogger: Logger = { print: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -24,6 +24,14 @@ export function workspaceLockPath(workspaceDirectory: string): string {
   return join(workspaceDirectory, 'lock');
 }
 
+/**
+ * The artist's versions of images (chargen ui), each with its sidecar, named after its output and numbered
+ * (`knight-v2.png`, `knight-v2.json`): kept for as long as the workspace, the chosen one copied to the output folder.
+ */
+export function versionsDirectory(workspaceDirectory: string): string {
+  return join(workspaceDirectory, 'versions');
+}
+
 /** The stages' checkpoints and the output names, in one database (lib/store/checkpoint-store.ts). */
 export function checkpointDatabasePath(workspaceDirectory: string): string {
   return join(workspaceDirectory, 'checkpoints.sqlite');

@@ -8,6 +8,9 @@ import { readBatchJob } from '../../lib/gemini/read-batch-job.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { serveHandler, type ServedHandler } from '../../lib/serve-handler.ts';
 import { createUiActions } from '../ui/create-ui-actions.ts';
+import { createRegenerateActions } from '../ui/create-regenerate-actions.ts';
+import { createWorkspaceLease } from '../regenerate/workspace-lease.ts';
+import { withRegenerateQueueStore } from '../../lib/store/regenerate-queue-store.ts';
 import { createUiHandler, type UiHandler } from '../ui/create-ui-handler.ts';
 import { createThumbnailCache } from '../../lib/media/thumbnail-cache.ts';
 import { createUiState } from '../ui/create-ui-state.ts';
@@ -85,11 +88,17 @@ export async function startUiServer(options: {
   // what it parsed for the first page.
   const reader = createWorkspaceFilesReader({ workspaceDirectory, stateDirectory });
   await reader.read();
+  // The page writes the artist's queue and versions: the checkpoint database is brought to this chargen's schema now
+  // (a database an older chargen made would otherwise read as empty until the next run).
+  withRegenerateQueueStore({ workspaceDirectory, now }, () => undefined);
 
   const connection = resolution.connection;
   const actions = createUiActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, backend, now });
   const outputDirectory = resolve(options.cwd, config.out);
+  let tick: () => void = () => undefined;
+  const regenerate = createRegenerateActions({ cwd: options.cwd, env: options.env, loadConfig: options.loadConfig ?? (async () => config), logger, workspaceDirectory, lease: createWorkspaceLease({ directory: workspaceDirectory, now }), now, onChange: () => tick() });
   const state = createUiState({
+    regenerate,
     workspaceDirectory,
     reader,
     outputDirectory,
@@ -108,6 +117,7 @@ export async function startUiServer(options: {
   const handler = createUiHandler({
     state,
     actions,
+    regenerate,
     inputDirectory: resolve(options.cwd, config.input),
     outputDirectory,
     logger,
@@ -115,7 +125,10 @@ export async function startUiServer(options: {
     secrets: connection ? [connection.apiKey] : [],
     thumbnails: createThumbnailCache({ directory: thumbnailsDirectory(workspaceDirectory) }),
   });
+  tick = () => void handler.tick();
   const served = await serveUiHandler(handler, options.port);
+  // A batch a crash (or a stop) left being sent goes on: its job is adopted, never made twice.
+  await regenerate.resume();
   return {
     url: `${served.baseUrl}/`,
     workspaceDirectory,
@@ -123,6 +136,7 @@ export async function startUiServer(options: {
     backendLabel: `${resolution.label} (${resolution.reason})`,
     async close() {
       await handler.close();
+      await regenerate.stop();
       await actions.stop();
       await served.close();
     },

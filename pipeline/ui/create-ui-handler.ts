@@ -17,6 +17,8 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = { 'workspace-locked
 
 export interface UiHandler {
   handle(request: IncomingMessage, response: ServerResponse): void;
+  /** Sends open pages the queue now (a batch from the page ended). */
+  tick(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
         sendJson(response, problem.status, { error: { code: problem.code, message: problem.message } });
       });
     },
+    tick: () => queueStream.tick(),
     async close() {
       queueStream.close();
     },

@@ -1,6 +1,7 @@
 import type { BatchJobView } from '../../lib/gemini/read-batch-job.ts';
 import { buildQueueView, type QueueView } from './build-queue-view.ts';
 import type { UiActions } from './create-ui-actions.ts';
+import type { RegenerateActions, RegenerateView } from './create-regenerate-actions.ts';
 import { countGalleryItems, createGalleryIndex, readGalleryDetail, type RequestKeyOf, selectGalleryPage, type GalleryDetail, type GalleryItem, type GalleryStatus } from './list-gallery-items.ts';
 import type { WorkspaceFiles, WorkspaceFilesReader } from './read-workspace-files.ts';
 import { createLiveJobTracker } from './track-live-jobs.ts';
@@ -12,6 +13,7 @@ export interface UiStateOptions {
   outputDirectory: string;
   backend: string;
   actions: UiActions;
+  regenerate: RegenerateActions;
   /** Asks the API about one job; absent for the built-in emulator, whose jobs only its own run can see. */
   lookupJob?: (name: string, signal: AbortSignal) => Promise<BatchJobView>;
   jobPollMilliseconds: number;
@@ -25,7 +27,7 @@ export interface UiStateOptions {
 }
 
 export interface UiState {
-  readQueue(): Promise<QueueView & { liveError?: string }>;
+  readQueue(): Promise<QueueView & { liveError?: string; regenerate: RegenerateView }>;
   readGalleryPage(options: { status?: GalleryStatus; offset: number; limit: number }): Promise<{ total: number; offset: number; items: GalleryItem[] }>;
   readGalleryDetail(id: string): Promise<GalleryDetail | undefined>;
   findItem(id: string): Promise<{ item: GalleryItem; sidecar?: string } | undefined>;
@@ -75,7 +77,8 @@ export function createUiState(options: UiStateOptions): UiState {
             : { allowed: true },
       });
       const liveError = tracker?.lastError();
-      return liveError ? { ...view, liveError } : view;
+      const regenerate = await options.regenerate.view();
+      return { ...view, regenerate, ...(liveError ? { liveError } : {}) };
     },
     async readGalleryPage(page) {
       return selectGalleryPage(galleryIndex(await reader.read()), page);

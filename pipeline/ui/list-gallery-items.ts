@@ -6,6 +6,7 @@ import { compareText } from '../../lib/compare-text.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import { describeSourcePreview } from '../../lib/media/describe-source-preview.ts';
 import type { WorkspaceFiles } from './read-workspace-files.ts';
+import { formatEntryId, toOutputEntry } from '../../stages/synthesize/core/plan-output-names.ts';
 
 export const galleryStatuses = ['done', 'failed', 'pending'] as const;
 export type GalleryStatus = (typeof galleryStatuses)[number];
@@ -41,6 +42,8 @@ export interface GalleryDetail extends GalleryItem {
   finishReason?: string;
   /** The character's references the image request carried (or will), in order: input-folder paths. */
   references?: string[];
+  /** The request's seed (what the regenerate form starts from). */
+  seed?: number;
   warnings: string[];
 }
 
@@ -64,7 +67,11 @@ function formatAnalysisFailureId(sourcePath: string): string {
 
 function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): GalleryItem[] {
   const current = new Map<string, { prompt: GenerationPrompt; requestKeys: readonly string[] }>();
-  for (const prompt of files.prompts?.prompts ?? []) current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKeys: [requestKeyOf(prompt)].flat() });
+  for (const prompt of files.prompts?.prompts ?? []) {
+    // A version the artist chose is current too: the next run keeps it.
+    const chosen = files.chosen?.get(formatEntryId(toOutputEntry(prompt)));
+    current.set(formatSlot(prompt.sourceImage.path, prompt.variant), { prompt, requestKeys: [requestKeyOf(prompt), ...(chosen ? [chosen] : [])].flat() });
+  }
   const isStale = (slot: string, key: string) => {
     const expected = current.get(slot);
     return expected !== undefined && !expected.requestKeys.includes(key);
@@ -118,10 +125,10 @@ function collectItems(files: WorkspaceFiles, requestKeyOf: RequestKeyOf): Galler
  * objects until then), so paging through 100k images does not sort them on every request.
  */
 export function createGalleryIndex(options: { requestKeyOf: RequestKeyOf }): (files: WorkspaceFiles) => GalleryItem[] {
-  let last: { analysis: unknown; prompts: unknown; synthesis: unknown; items: GalleryItem[] } | undefined;
+  let last: { analysis: unknown; prompts: unknown; synthesis: unknown; chosen: unknown; items: GalleryItem[] } | undefined;
   return (files) => {
-    if (last === undefined || last.analysis !== files.analysis || last.prompts !== files.prompts || last.synthesis !== files.synthesis) {
-      last = { analysis: files.analysis, prompts: files.prompts, synthesis: files.synthesis, items: collectItems(files, options.requestKeyOf) };
+    if (last === undefined || last.analysis !== files.analysis || last.prompts !== files.prompts || last.synthesis !== files.synthesis || last.chosen !== files.chosen) {
+      last = { analysis: files.analysis, prompts: files.prompts, synthesis: files.synthesis, chosen: files.chosen, items: collectItems(files, options.requestKeyOf) };
     }
     return last.items;
   };
@@ -154,6 +161,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
   const model = sidecar?.model ?? prompt?.model;
   const imageConfig = sidecar?.imageConfig ?? prompt?.imageConfig;
   const analysis = sidecar?.analysis ?? analyzed?.record;
+  const seed = sidecar ? sidecar.seed?.value : prompt?.seed?.value;
   const references = sidecar?.references?.map((reference) => reference.path) ?? prompt?.references?.map((reference) => reference.path) ?? analyzed?.references?.map((reference) => reference.path);
   return {
     ...item,
@@ -164,6 +172,7 @@ export async function readGalleryDetail(options: { files: WorkspaceFiles; item: 
     ...(failure ? { fix: failure.fix } : {}),
     ...(sidecar ? { width: sidecar.image.width, height: sidecar.image.height, finishReason: sidecar.finishReason } : {}),
     ...(references !== undefined ? { references } : {}),
+    ...(seed !== undefined ? { seed } : {}),
     warnings: sidecar?.warnings ?? [],
   };
 }

@@ -9,6 +9,8 @@ import { jobRecordDirectory, loadJobRecords, type JobRecord } from '../../lib/ge
 import { stageNames } from '../../stages/stage-step.ts';
 import { readLockHolder, type LockHolder } from '../../lib/store/workspace-lock.ts';
 import { requireWorkspace } from '../workspace-status.ts';
+import { readChosenVersions } from '../../lib/store/image-version-store.ts';
+import { regenerateStage } from '../regenerate/regenerate-queue.ts';
 
 /** Everything the UI shows, as the workspace's files say it; each part validated in full by its own reader. */
 export interface WorkspaceFiles {
@@ -17,6 +19,8 @@ export interface WorkspaceFiles {
   synthesis: SynthesizeCheckpoint | undefined;
   jobs: { record: JobRecord; updatedAt: string }[];
   lock: LockHolder | undefined;
+  /** The version the artist chose for an entry (entry id → its request key): current, whatever the prompts say now. */
+  chosen?: Map<string, string>;
 }
 
 async function readSignature(path: string): Promise<string> {
@@ -58,10 +62,12 @@ export function createWorkspaceFilesReader(options: { workspaceDirectory: string
   const analysis = cacheBySignature(database, () => readAnalysisCheckpoint(workspaceDirectory));
   const prompts = cacheBySignature(database, () => readPromptsCheckpoint(workspaceDirectory));
   const synthesis = cacheBySignature(database, () => readSynthesizeCheckpoint(workspaceDirectory));
+  const chosen = cacheBySignature(database, async () => new Map([...readChosenVersions(workspaceDirectory)].map(([entry, version]) => [entry, version.requestKey])));
 
   async function readJobs(): Promise<WorkspaceFiles['jobs']> {
     const jobs: WorkspaceFiles['jobs'] = [];
-    for (const stage of stageNames) {
+    // The artist's batches (chargen ui) are jobs of the workspace too.
+    for (const stage of [...stageNames, regenerateStage]) {
       const directory = jobRecordDirectory(stateDirectory, stage);
       const records = await loadJobRecords(stateDirectory, stage);
       const times = new Map<string, string>();
@@ -77,8 +83,8 @@ export function createWorkspaceFilesReader(options: { workspaceDirectory: string
   return {
     async read() {
       await requireWorkspace(workspaceDirectory);
-      const [analysisValue, promptsValue, synthesisValue, jobs, lock] = await Promise.all([analysis(), prompts(), synthesis(), readJobs(), readLockHolder(workspaceDirectory)]);
-      return { analysis: analysisValue, prompts: promptsValue, synthesis: synthesisValue, jobs, lock };
+      const [analysisValue, promptsValue, synthesisValue, jobs, lock, chosenValue] = await Promise.all([analysis(), prompts(), synthesis(), readJobs(), readLockHolder(workspaceDirectory), chosen()]);
+      return { analysis: analysisValue, prompts: promptsValue, synthesis: synthesisValue, jobs, lock, chosen: chosenValue };
     },
   };
 }

@@ -7,6 +7,7 @@ import { HttpProblem, securityHeaders } from './http-problem.ts';
 import { galleryStatuses } from './list-gallery-items.ts';
 import { parseWith } from './read-action-request.ts';
 import { sendImage } from './send-image.ts';
+import { routeRegenerateRead } from './route-regenerate.ts';
 import { sendImageDownload, sendZip } from './send-download.ts';
 import { sendThumbnail } from './send-thumbnail.ts';
 import { resolveConfinedPath } from './resolve-confined-path.ts';
@@ -21,6 +22,8 @@ const assets = {
   '/actions.js': { file: 'actions.js', type: 'text/javascript; charset=utf-8' },
   '/queue-view.js': { file: 'queue-view.js', type: 'text/javascript; charset=utf-8' },
   '/gallery-view.js': { file: 'gallery-view.js', type: 'text/javascript; charset=utf-8' },
+  '/regenerate-view.js': { file: 'regenerate-view.js', type: 'text/javascript; charset=utf-8' },
+  '/versions-view.js': { file: 'versions-view.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 
@@ -125,6 +128,7 @@ export async function routeUiRead(routes: UiRoutes, request: IncomingMessage, re
   if (path === '/api/events') return routes.queueStream.open(request, response);
   if (await sendGallery(routes, response, url)) return;
   if (await sendMedia(routes, request, response, routes.options.state, path)) return;
+  if (await routeRegenerateRead(routes, request, response, url)) return;
   if (await sendDownload(routes, request, response, routes.options.state, path)) return;
   throw new HttpProblem(404, 'not-found', `Nothing at ${path}.`);
 }

@@ -2,12 +2,15 @@ import type { ThumbnailCache } from '../../lib/media/thumbnail-cache.ts';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.ts';
 import type { UiActions } from './create-ui-actions.ts';
+import type { RegenerateActions } from './create-regenerate-actions.ts';
 import type { UiState } from './create-ui-state.ts';
 import type { QueueStream } from './create-queue-stream.ts';
 
 export interface UiHandlerOptions {
   state: UiState;
   actions: UiActions;
+  /** The artist's loop: the queue of images to ask again, their versions, the choice. */
+  regenerate: RegenerateActions;
   inputDirectory: string;
   outputDirectory: string;
   logger: Logger;

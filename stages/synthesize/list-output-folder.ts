@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readChosenVersions } from '../../lib/store/image-version-store.ts';
 import { readOutputNames } from './output-names.ts';
 import { readEarlierOutputs, type EarlierOutput } from './read-earlier-outputs.ts';
 
@@ -15,6 +16,8 @@ export interface OutputFolderListing {
   assigned: Map<string, string>;
   /** The size of each earlier output's image file now (undefined when it is gone). */
   imageSizes: Map<string, number | undefined>;
+  /** The request key of the version the artist chose for an entry (entry id → key): a run keeps it, never makes it again. */
+  chosen: Map<string, string>;
 }
 
 export async function fileSize(path: string): Promise<number | undefined> {
@@ -32,5 +35,6 @@ export async function listOutputFolder(options: { outputDirectory: string; works
   const assigned = await readOutputNames({ workspaceDirectory: options.workspaceDirectory, outputDirectory });
   const imageSizes = new Map<string, number | undefined>();
   for (const output of earlier.values()) imageSizes.set(output.image.file, await fileSize(join(outputDirectory, output.image.file)));
-  return { outputDirectory, fileNames, earlier, assigned, imageSizes };
+  const chosen = new Map([...readChosenVersions(options.workspaceDirectory)].map(([entry, version]) => [entry, version.requestKey]));
+  return { outputDirectory, fileNames, earlier, assigned, imageSizes, chosen };
 }

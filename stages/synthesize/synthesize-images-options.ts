@@ -80,8 +80,11 @@ export interface SynthesizeImagesOptions {
   folders: SynthesisFolders;
   backend: SynthesisBackend;
   logger: Logger;
-  /** The executor's stage (its jobs, cache and dead letters): `sheet` for turnaround sheets; `synthesize` when unset. */
-  stage?: 'synthesize' | 'sheet';
+  /**
+   * The executor's stage (its jobs, cache and dead letters): `sheet` for turnaround sheets, `regenerate` for the
+   * images the artist asks again from `chargen ui`; `synthesize` when unset.
+   */
+  stage?: 'synthesize' | 'sheet' | 'regenerate';
   /** An output changed by hand in the output folder is kept as it is, never made again (turnaround sheets). */
   keepEdited?: boolean;
   /**

@@ -152,15 +152,44 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
   outputs.push(...plan.unchanged);
   const pending = await preferAnsweredRequests({ pending: plan.pending, executor: options.backend.executor, ...(options.stage ? { stage: options.stage } : {}) });
   options.onUnchanged?.(outputs.length);
+  const { placed, report } = await requestAndPlace({
+    ...options,
+    pending,
+    outputDirectory,
+    fail,
+    warnings,
+    onExecuted: (requests, executed) =>
+      reportStageSummary(logger, {
+        stage: 'synthesize',
+        summary: `${options.stage ?? 'synthesize'}: ${formatCount(options.prompts.length, options.stage === 'sheet' ? 'turnaround sheet' : 'image')}, ${outputs.length} unchanged, ${formatCount(requests, 'request')} (${executed.cachedKeys} answered earlier, ${executed.sentLines} sent)${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
+      }),
+  });
+  outputs.push(...placed);
+  return { outputs, failures, warnings, report };
+}
+
+type FailEntry = (entry: PendingEntry, reason: string, retryable: boolean, fix?: string) => void;
+
+/**
+ * Asks for the pending entries through the executor (whose cache answers anything paid for before) and places each
+ * image and its sidecar under the entry's base name in `outputDirectory`; every entry not placed is told to `fail`.
+ * The stage's own run and the artist's versions (chargen ui, into the workspace's versions folder) both place here.
+ */
+export async function requestAndPlace(options: SynthesizeImagesOptions & {
+  pending: readonly PendingEntry[];
+  outputDirectory: string;
+  fail: FailEntry;
+  warnings: string[];
+  /** Told once the requests are answered, before any image is placed. */
+  onExecuted?: (requests: number, report: SynthesizeResult['report']) => void;
+}): Promise<{ placed: SynthesizeOutput[]; report: SynthesizeResult['report'] }> {
+  const { pending, fail, outputDirectory, warnings } = options;
   const inspect = createBlobInspector(options.backend.blobDirectory);
   const choose = createImageChooser();
   const lines = await buildLines({ pending, options, fail });
   const { outcomes, report } = await executeLines({ lines, pending, options, inspect, choose, fail });
-  reportStageSummary(logger, {
-    stage: 'synthesize',
-    summary: `${options.stage ?? 'synthesize'}: ${formatCount(options.prompts.length, options.stage === 'sheet' ? 'turnaround sheet' : 'image')}, ${outputs.length} unchanged, ${formatCount(lines.size, 'request')} (${report.cachedKeys} answered earlier, ${report.sentLines} sent)${options.chunkLabel ? ` (${options.chunkLabel})` : ''}`,
-  });
-
+  options.onExecuted?.(lines.size, report);
+  const placed: SynthesizeOutput[] = [];
   for (const entry of pending) {
     if (!lines.has(entry.key)) continue;
     const outcome = outcomes.get(entry.key);
@@ -176,12 +205,12 @@ export async function synthesizeChunk(options: SynthesizeImagesOptions & {
     }
     try {
       const written = await writeEntry({ entry, choice, inspection, outcome, options, outputDirectory, warnings });
-      outputs.push({ sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, image: written.image, sidecar: written.sidecar, status: 'written' });
+      placed.push({ sourcePath: entry.prompt.sourceImage.path, variant: entry.prompt.variant, key: entry.key, image: written.image, sidecar: written.sidecar, status: 'written' });
     } catch (error) {
       fail(entry, `could not write the image: ${(error as Error).message}`, true);
     }
   }
-  return { outputs, failures, warnings, report };
+  return { placed, report };
 }
 
 /** One warning per character whose references pass the image model's limit, naming the ones its requests leave out. */

@@ -7,6 +7,8 @@ import { startRun } from './actions.js';
 import { loadMore, reloadGallery } from './gallery-view.js';
 import { byId, page } from './page.js';
 import { connect, tickElapsed, updateTitle } from './queue-view.js';
+import { setUpRegenerate } from './regenerate-view.js';
+import { setUpVersions } from './versions-view.js';
 
 function showView() {
   const gallery = location.hash === '#gallery';
@@ -57,6 +59,9 @@ function setUp() {
       updateTitle(page.queue, undefined);
     }
   });
+  setUpRegenerate();
+  // A chosen version is the tile's image now (known by its request): the gallery is read again.
+  setUpVersions({ onChosen: () => void reloadGallery() });
   setInterval(tickElapsed, 1000);
   connect();
 }

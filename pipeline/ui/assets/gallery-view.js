@@ -1,6 +1,7 @@
 // The gallery view: every item as a tile, loaded a page at a time as it scrolls, and one item in detail.
 import { askConfirmation } from './actions.js';
 import { byId, callJson, chooseStateClass, createElement, page, showProblem } from './page.js';
+import { showVersionsAndForm } from './versions-view.js';
 
 const pageSize = 60;
 
@@ -122,4 +123,5 @@ async function openDetail(id) {
   byId('detail-prompt').textContent = detail.prompt ?? '(no prompt compiled)';
   byId('detail-analysis').textContent = detail.analysis ? JSON.stringify(detail.analysis, null, 2) : '(no analysis record)';
   byId('detail').showModal();
+  showVersionsAndForm(detail);
 }

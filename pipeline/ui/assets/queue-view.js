@@ -2,6 +2,7 @@
 import { confirmCancel } from './actions.js';
 import { reloadGallery } from './gallery-view.js';
 import { byId, chooseStateClass, computeElapsed, createElement, formatDuration, formatState, formatTime, page, showProblem } from './page.js';
+import { announceRegenerate, renderRegenerate } from './regenerate-view.js';
 
 function renderStages(stages) {
   const container = byId('stages');
@@ -21,7 +22,8 @@ function renderRun(queue) {
   const run = queue.run;
   const status = byId('run-status');
   let text;
-  if (run.holder && !run.holder.thisUi) text = `A run is in progress elsewhere: process ${run.holder.pid} (chargen ${run.holder.command}), since ${formatTime(run.holder.startedAt)}.`;
+  if (run.holder && run.holder.pid === queue.regenerate?.pid && queue.regenerate?.sending) text = `This page is sending a regenerate batch (chargen ${run.holder.command}, since ${formatTime(run.holder.startedAt)}): runs wait until it is done.`;
+  else if (run.holder && !run.holder.thisUi) text = `A run is in progress elsewhere: process ${run.holder.pid} (chargen ${run.holder.command}), since ${formatTime(run.holder.startedAt)}.`;
   else if (run.active) text = 'A run started from this page is in progress.';
   else if (run.last) text = `Last run from this page: exit ${run.last.exitCode}, ${run.last.message} (${formatTime(run.last.finishedAt)})`;
   else text = 'No run in progress.';
@@ -29,7 +31,7 @@ function renderRun(queue) {
   status.className = `run-status ${run.active ? 'state-run' : ''}`;
   for (const id of ['run-all', 'run-from-button', 'retry-dead']) byId(id).disabled = run.active;
   byId('run-log').textContent = run.log.join('\n');
-  if (run.active) byId('run-log-box').open = true;
+  if (run.active && run.log.length > 0) byId('run-log-box').open = true;
 }
 
 /** Runs `render` only when its part of the queue changed: rebuilt rows would swallow a click or lose focus. */
@@ -135,6 +137,8 @@ function announceChanges(queue) {
   if (last && page.lastRunFinishedAt !== undefined && last.finishedAt !== page.lastRunFinishedAt) finished.push(`run finished: ${last.message}`);
   if (last) page.lastRunFinishedAt = last.finishedAt;
   else page.lastRunFinishedAt ??= '';
+  // A regenerate batch is a job too: its end is told, and it counts as one finished job.
+  finished.push(...announceRegenerate(queue.regenerate));
   for (const message of finished) notify(message);
   return finished.length > 0 ? (finished.length === 1 ? finished[0] : `${finished.length} jobs finished`) : undefined;
 }
@@ -148,9 +152,10 @@ function renderQueue(queue) {
   // On the first queue nothing was seen before it, so nothing is announced: it only records the states.
   const finished = announceChanges(queue);
   renderIfChanged('stages', queue.stages, () => renderStages(queue.stages));
-  renderIfChanged('run', queue.run, () => renderRun(queue));
+  renderIfChanged('run', [queue.run, queue.regenerate?.sending], () => renderRun(queue));
   renderIfChanged('jobs', [queue.jobs, queue.cancel, queue.liveError], () => renderJobs(queue));
   renderIfChanged('dead', queue.deadLetters, () => renderDeadLetters(queue));
+  renderIfChanged('regenerate', queue.regenerate, () => renderRegenerate(queue.regenerate));
   updateTitle(queue, finished);
   const { gallery } = queue;
   byId('gallery-count').textContent = `(${gallery.total})`;
@@ -163,7 +168,9 @@ function renderQueue(queue) {
     page.gallery.counts = counts;
     // Reloading under someone scrolled down the gallery would throw them back to the top: offer it instead.
     if (!byId('gallery').hidden && window.scrollY > 300) byId('gallery-changed').hidden = false;
-    else if (!byId('gallery').hidden || first) void reloadGallery();
+    // On the first queue, a gallery the page has shown already (opened at #gallery) was read just now: not again, which
+    // would empty it under the viewer for a moment.
+    else if ((!byId('gallery').hidden || first) && !(first && page.gallery.items.length > 0)) void reloadGallery();
   }
 }
 

@@ -75,7 +75,9 @@ export function planSynthesis(options: { prompts: readonly GenerationPrompt[]; s
     const size = current ? options.listing.imageSizes.get(current.image.file) : undefined;
     // keepEdited (a turnaround sheet): an image whose bytes are no longer the ones chargen wrote was changed by hand, and is kept.
     const edited = options.keepEdited === true && current?.entryId === entryId && size !== undefined && size !== current.image.bytes;
-    if (current?.entryId === entryId && (edited || (currentKey !== undefined && current.backend === options.backend && size === current.image.bytes))) {
+    // The version the artist chose (chargen ui) stays, whatever the prompts say now, while its bytes are the chosen ones.
+    const chosen = current !== undefined && options.listing.chosen?.get(entryId) === current.key && size === current.image.bytes;
+    if (current?.entryId === entryId && (edited || chosen || (currentKey !== undefined && current.backend === options.backend && size === current.image.bytes))) {
       unchanged.push({ sourcePath: prompt.sourceImage.path, variant: prompt.variant, key: currentKey ?? current.key, image: join(outputDirectory, current.image.file), sidecar: sidecarPath, status: 'unchanged' });
     } else {
       pending.push({ prompt, baseName, key, ...(unseeded ? { unseeded } : {}) });
