@@ -77,14 +77,18 @@ describe.skipIf(!(await isChromiumInstalled()))('the gallery shows thumbnails; i
     // Tall enough for every tile to be near the window: all 200 lazy images load.
     const page = await browser.newPage({ viewport: { width: 1280, height: 30_000 } });
     const fetched = new Map<string, number>();
-    page.on('response', async (response) => {
+    const reading: Promise<void>[] = [];
+    page.on('response', (response) => {
       if (!response.url().includes('/media/')) return;
-      fetched.set(new URL(response.url()).pathname, (await response.body().catch(() => Buffer.alloc(0))).length);
+      const path = new URL(response.url()).pathname;
+      fetched.set(path, 0);
+      reading.push(response.body().then((body) => void fetched.set(path, body.length), () => undefined));
     });
     await page.goto(`${ui.url}#gallery`);
     await page.waitForFunction((count) => document.querySelectorAll('.card img').length >= count, imageCount, wait);
     await page.waitForFunction(() => Array.from(document.querySelectorAll('.card img')).every((image) => image.complete && image.naturalWidth > 0), undefined, wait);
     await page.waitForLoadState('networkidle');
+    await Promise.all(reading);
     const thumbnails = [...fetched].filter(([path]) => path.startsWith('/media/thumbnail/output/'));
     expect(thumbnails).toHaveLength(imageCount);
     expect([...fetched.keys()].filter((path) => path.startsWith('/media/output/'))).toEqual([]);
@@ -101,6 +105,7 @@ describe.skipIf(!(await isChromiumInstalled()))('the gallery shows thumbnails; i
     await page.locator('.card').first().click();
     await page.locator('#detail[open]').waitFor(wait);
     await page.waitForFunction(() => (document.querySelectorAll('#detail-image')[0]?.naturalWidth ?? 0) > 0, undefined, wait);
+    await page.waitForLoadState('networkidle');
     expect([...fetched.keys()].filter((path) => path.startsWith('/media/output/'))).toHaveLength(1);
     expect(await page.locator('#detail-download').getAttribute('href')).toMatch(/^\/download\/output\/[0-9a-f]{64}$/);
     await page.close();
