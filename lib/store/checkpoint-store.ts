@@ -148,6 +148,30 @@ export function openCheckpointStoreForReading(options: { workspaceDirectory: str
   return database ? createStore(database) : undefined;
 }
 
+/**
+ * The checkpoint database (and the stores kept in it: checkpoints, the regenerate queue, image versions) opened for
+ * `work` and closed after: for writing (migrated, under the caller's lock), or for reading (no write lock taken, so a
+ * run writing never waits; undefined when there is no database of this schema yet).
+ */
+export function withCheckpointDatabase<T>(options: { workspaceDirectory: string; now: () => number }, work: (database: WorkspaceDatabase) => T): T {
+  const database = openWorkspaceDatabase({ path: checkpointDatabasePath(options.workspaceDirectory), now: options.now, migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
+  try {
+    return work(database);
+  } finally {
+    database.close();
+  }
+}
+
+export function readCheckpointDatabase<T>(workspaceDirectory: string, read: (database: WorkspaceDatabase) => T): T | undefined {
+  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
+  if (!database) return undefined;
+  try {
+    return read(database);
+  } finally {
+    database.close();
+  }
+}
+
 /** Opens the store for reading, runs `read` (undefined without a store) and closes it. */
 export function readCheckpointStore<T>(workspaceDirectory: string, read: (store: CheckpointStore) => T): T | undefined {
   const store = openCheckpointStoreForReading({ workspaceDirectory });

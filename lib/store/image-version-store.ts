@@ -1,7 +1,5 @@
-import { checkpointDatabaseFix } from './checkpoint-store.ts';
-import { checkpointSchemaMigrations } from './checkpoint-migrations.ts';
-import { openWorkspaceDatabase, openWorkspaceDatabaseForReading, type WorkspaceDatabase } from './workspace-database.ts';
-import { checkpointDatabasePath } from './workspace-layout.ts';
+import { readCheckpointDatabase, withCheckpointDatabase } from './checkpoint-store.ts';
+import type { WorkspaceDatabase } from './workspace-database.ts';
 
 /** One image of an output entry kept in the workspace's versions folder (file names there), with its sidecar. */
 export interface ImageVersion {
@@ -86,24 +84,12 @@ function createStore(database: WorkspaceDatabase, now: () => number): ImageVersi
 
 /** Opens the store for writing (migrating the database), runs `work` and closes it. */
 export function withImageVersionStore<T>(options: { workspaceDirectory: string; now: () => number }, work: (store: ImageVersionStore) => T): T {
-  const store = createStore(openWorkspaceDatabase({ path: checkpointDatabasePath(options.workspaceDirectory), now: options.now, migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix }), options.now);
-  try {
-    return work(store);
-  } finally {
-    store.close();
-  }
+  return withCheckpointDatabase(options, (database) => work(createStore(database, options.now)));
 }
 
 /** For readers (the page's GETs): the store read without a write lock; undefined without a database of this schema. */
 export function readImageVersionStore<T>(workspaceDirectory: string, read: (store: ImageVersionStore) => T): T | undefined {
-  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
-  if (!database) return undefined;
-  const store = createStore(database, Date.now);
-  try {
-    return read(store);
-  } finally {
-    store.close();
-  }
+  return readCheckpointDatabase(workspaceDirectory, (database) => read(createStore(database, Date.now)));
 }
 
 /** For readers (a run's plan, the UI): the chosen version of each entry; none without a database of this schema. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { generationPromptSchema, type GenerationPrompt } from '../../schemas/generation-prompt.ts';
 import { WorkspaceFileError } from '../errors.ts';
-import { checkpointDatabaseFix } from './checkpoint-store.ts';
+import { checkpointDatabaseFix, readCheckpointDatabase, withCheckpointDatabase } from './checkpoint-store.ts';
 import { checkpointSchemaMigrations } from './checkpoint-migrations.ts';
-import { openWorkspaceDatabase, openWorkspaceDatabaseForReading, type WorkspaceDatabase } from './workspace-database.ts';
+import { openWorkspaceDatabase, type WorkspaceDatabase } from './workspace-database.ts';
 import { checkpointDatabasePath } from './workspace-layout.ts';
 
 export type RegenerateItemStatus = 'queued' | 'sent' | 'done' | 'failed';
@@ -155,12 +155,7 @@ export function openRegenerateQueueStore(options: { workspaceDirectory: string; 
 
 /** Opens the queue store, runs `work` and closes it. */
 export function withRegenerateQueueStore<T>(options: { workspaceDirectory: string; now: () => number }, work: (store: RegenerateQueueStore) => T): T {
-  const store = openRegenerateQueueStore(options);
-  try {
-    return work(store);
-  } finally {
-    store.close();
-  }
+  return withCheckpointDatabase(options, (database) => work(createStore(database, options.now)));
 }
 
 /**
@@ -168,12 +163,5 @@ export function withRegenerateQueueStore<T>(options: { workspaceDirectory: strin
  * never waits on it; undefined when the database is not there yet or not of this schema (nothing queued then).
  */
 export function readRegenerateQueueStore<T>(options: { workspaceDirectory: string }, read: (store: RegenerateQueueStore) => T): T | undefined {
-  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(options.workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
-  if (!database) return undefined;
-  const store = createStore(database, Date.now);
-  try {
-    return read(store);
-  } finally {
-    store.close();
-  }
+  return readCheckpointDatabase(options.workspaceDirectory, (database) => read(createStore(database, Date.now)));
 }
