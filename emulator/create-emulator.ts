@@ -19,6 +19,10 @@ import { downloadRedirectRoute } from './routes/download-redirect-route.ts';
 import { fileRoutes } from './routes/file-routes.ts';
 import { modelInfoRoutes } from './routes/model-info-routes.ts';
 import { modelRoutes } from './routes/model-routes.ts';
+import { storageObjectRoutes } from './routes/storage-object-routes.ts';
+import { storageUploadRoutes } from './routes/storage-upload-routes.ts';
+import { createObjectStore } from './storage/object-store.ts';
+import { createUploadSessions } from './storage/upload-sessions.ts';
 
 export interface EmulatorDependencies {
   clock?: Clock;
@@ -67,6 +71,10 @@ function createEmulatorContext(parts: EmulatorParts): EmulatorContext {
       generateId,
       timeToLiveMilliseconds: () => options.latency.fileTimeToLiveMilliseconds,
     }),
+    storage: {
+      objects: createObjectStore({ directory: parts.storageDirectory, clock }),
+      uploads: createUploadSessions({ directory: parts.storageDirectory, generateId }),
+    },
     batches: createBatchStore(),
     faults: createFaultInjector(options.faults),
     stats: createEmptyStats(),
@@ -87,11 +95,17 @@ function createEmulatorContext(parts: EmulatorParts): EmulatorContext {
   return context;
 }
 
+async function clearStorage(context: EmulatorContext): Promise<void> {
+  await context.files.clear();
+  await context.storage.uploads.clear();
+  await context.storage.objects.clear();
+}
+
 /** Back to a fresh emulator on the same storage: no jobs, no files, zero stats, the configured faults, no clock offset. */
 async function resetEmulator(context: EmulatorContext): Promise<void> {
   await waitForJobs(context);
   context.batches.clear();
-  await context.files.clear();
+  await clearStorage(context);
   context.stats = createEmptyStats();
   context.faults.replace(context.options.faults);
   context.clock.resetOffset();
@@ -100,7 +114,7 @@ async function resetEmulator(context: EmulatorContext): Promise<void> {
 function listRoutes(options: { emulatorOptions: EmulatorOptions; reset: () => Promise<void> }): Route[] {
   // First, so that with the quirk on the SDK's download URL is answered by the redirect, not by the download itself.
   const frontEndRoutes = options.emulatorOptions.quirks.redirectDownloads ? [downloadRedirectRoute] : [];
-  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...createAdminRoutes(options.reset)];
+  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...storageUploadRoutes, ...storageObjectRoutes, ...createAdminRoutes(options.reset)];
 }
 
 export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: EmulatorDependencies = {}): Emulator {
@@ -123,7 +137,7 @@ export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: E
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await waitForJobs(context);
-      await context.files.clear();
+      await clearStorage(context);
       if (ownsStorage) await rm(storageDirectory, { recursive: true, force: true });
     },
     options,

@@ -5,6 +5,8 @@ import type { EmulatorOptions } from './emulator-options.ts';
 import type { EndpointName } from './fault-config.ts';
 import type { FaultInjector } from './fault-injector.ts';
 import type { FileStore } from './file-store.ts';
+import type { ObjectStore } from './storage/object-store.ts';
+import type { UploadSessions } from './storage/upload-sessions.ts';
 
 export interface EmulatorStats {
   uploads: number;
@@ -49,6 +51,8 @@ export interface EmulatorContext {
   options: EmulatorOptions;
   clock: OffsetClock;
   files: FileStore;
+  /** Cloud Storage (the JSON API, for the Vertex AI backend): objects and resumable upload sessions. */
+  storage: { objects: ObjectStore; uploads: UploadSessions };
   batches: BatchStore;
   faults: FaultInjector;
   stats: EmulatorStats;
