@@ -65,6 +65,7 @@ export async function runEmulatorCommand(options: {
   logger.print(`chargen emulator: Gemini API (v1beta and v1) at ${running.baseUrl}`);
   logger.print(`Point a client at it: new GoogleGenAI({ apiKey: 'any-key', httpOptions: { baseUrl: '${running.baseUrl}' } })`);
   logger.print(`  or set GOOGLE_GEMINI_BASE_URL=${running.baseUrl} (CHARGEN_BASE_URL=${running.baseUrl} for chargen).`);
+  logger.print(`Cloud Storage JSON API on the same port: new Storage({ apiEndpoint: '${running.baseUrl}', projectId: 'any' }) (every bucket exists).`);
   logger.print(`Admin: ${running.baseUrl}/_emulator/stats, /_emulator/faults, /_emulator/reset, /_emulator/clock. Ctrl-C stops it.`);
   await options.waitForStop();
   logger.info('chargen emulator: stopping');
