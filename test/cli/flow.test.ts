@@ -31,7 +31,7 @@ async function createProject(value: object = config): Promise<{ project: string;
   return { project, output: join(project, 'final_characters'), value };
 }
 
-function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' | 'compile'; only?: 'analyze' | 'compile' | 'synthesize' }) {
+function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' | 'compile'; only?: 'analyze' | 'compile' | 'synthesize'; detach?: boolean }) {
   const file = { path: join(options.project, 'chargen.config.json'), value: options.value ?? config };
   const logger = createMemoryLogger();
   const summary = runPipeline({
@@ -45,6 +45,7 @@ function run(options: { project: string; baseUrl: string; signal?: AbortSignal; 
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.from ? { from: options.from } : {}),
     ...(options.only ? { only: options.only } : {}),
+    ...(options.detach ? { detach: true } : {}),
   });
   return { summary, logger };
 }
@@ -254,5 +255,16 @@ describe('chunks flow through the stages', () => {
     expect((await listImages(output)).filter((name) => name.endsWith('turnaround-sheet.jpg'))).toHaveLength(names.length);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+  });
+
+  it('with --detach, the chunks under way are submitted and no more start (their uploads stay for their jobs)', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 600_000, runningMilliseconds: 0 } });
+    // Two chunks under way at once, four in all.
+    const value = { gemini: { ...config.gemini, maxJobsInFlight: 2 } };
+    const { project } = await createProject(value);
+    const detached = await run({ project, baseUrl: emulator.baseUrl, value, detach: true }).summary;
+    expect(detached.status, detached.message).toBe('pending');
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    expect(jobs.filter((job) => job.displayName.includes('-analyze-'))).toHaveLength(2);
   });
 });
