@@ -127,7 +127,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   const settings = geminiSettingsSchema.parse({ ...(backend.kind === 'emulator' ? emulatorGeminiSettings : backend.settingsOverrides), ...config.gemini });
   const state = { directory: stateDirectory, id: options.workspace.id };
   // One budget for the run's images and request files on the Files API.
-  const storage = createStorageBudget({ budgetBytes: settings.storageBudgetBytes });
+  const storage = createStorageBudget({ budgetBytes: settings.storageBudgetBytes, sheets: config.synthesize.sheet });
   const inner =
     config.mode === 'sync'
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })

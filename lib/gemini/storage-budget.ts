@@ -18,10 +18,14 @@ export interface StorageBudget {
   readonly imageBytes: number;
   /** The part for request files (the JSONL of batch jobs in flight). */
   readonly requestFileBytes: number;
+  /** The part for turnaround sheets carried by their shots (synthesize.sheet; 0 without). */
+  readonly sheetBytes: number;
   /** Waits until the images' bytes fit; resolves with the function that gives them back (once). */
   reserve(bytes: number): Promise<() => void>;
   /** Waits until a request file's bytes fit; resolves with the function that gives them back (once). */
   reserveRequestFile(bytes: number): Promise<() => void>;
+  /** Waits until a chunk's turnaround sheets fit (uploaded for its shots, deleted once they are made). */
+  reserveSheets(bytes: number): Promise<() => void>;
   /** Counts a request file an earlier run uploaded (its job resumed): held already, so counted at once, without waiting. */
   holdRequestFile(bytes: number): () => void;
   reservedBytes(): number;
@@ -36,23 +40,35 @@ export interface StorageBudget {
  */
 const requestFileShare = 1 / 8;
 
-export function createStorageBudget(options: { budgetBytes: number }): StorageBudget {
+/**
+ * The share for turnaround sheets, when a run makes them: a chunk holding its references reserves its sheets' bytes
+ * once they are made (their size is known only then), from a part of their own so that it never waits on bytes other
+ * chunks hold while they wait on it. A sheet holder waits on nothing but request files, whose holders wait on nothing.
+ */
+const sheetShare = 1 / 4;
+
+export function createStorageBudget(options: { budgetBytes: number; sheets?: boolean }): StorageBudget {
   const requestFileBytes = Math.max(1, Math.floor(options.budgetBytes * requestFileShare));
-  const imageBytes = Math.max(1, options.budgetBytes - requestFileBytes);
+  const sheetBytes = options.sheets ? Math.max(1, Math.floor(options.budgetBytes * sheetShare)) : 0;
+  const imageBytes = Math.max(1, options.budgetBytes - requestFileBytes - sheetBytes);
   let peak = 0;
+  const held = () => images.heldPermits() + requestFiles.heldPermits() + sheets.heldPermits();
   const notePeak = () => {
-    peak = Math.max(peak, images.heldPermits() + requestFiles.heldPermits());
+    peak = Math.max(peak, held());
   };
   const images = createPermitQueue({ capacity: imageBytes, onGrant: notePeak });
   const requestFiles = createPermitQueue({ capacity: requestFileBytes, onGrant: notePeak });
+  const sheets = createPermitQueue({ capacity: Math.max(1, sheetBytes), onGrant: notePeak });
   return {
     budgetBytes: options.budgetBytes,
     imageBytes,
     requestFileBytes,
+    sheetBytes,
     reserve: (bytes) => images.acquire(bytes),
     reserveRequestFile: (bytes) => requestFiles.acquire(bytes),
+    reserveSheets: (bytes) => sheets.acquire(bytes),
     holdRequestFile: (bytes) => requestFiles.seize(bytes),
-    reservedBytes: () => images.heldPermits() + requestFiles.heldPermits(),
+    reservedBytes: held,
     peakBytes: () => peak,
   };
 }

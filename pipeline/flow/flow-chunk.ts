@@ -1,3 +1,6 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PromptReference } from '../../schemas/generation-prompt.ts';
 import type { ConnectedBackend } from '../../lib/gemini/connected-backend.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -78,12 +81,20 @@ export async function runFlowChunk(options: {
   const sheets: SheetsResult | undefined = config.synthesize.sheet ? await makeSheets({ ...images, analyzed: analysis.records, templates: options.templates, compileSettings: config.compile }) : undefined;
   const carried = sheets ? carrySheets({ prompts: compiled, sheets: sheets.sheets, failures: sheets.failures }) : { prompts: compiled, asked: compiled, waiting: [] };
   options.record.prompts(carried.prompts);
-  const synthesis = await synthesizeChunk({
-    ...images,
-    prompts: carried.asked,
-    records: new Map(analysis.records.map((entry) => [entry.sourcePath, entry.record])),
-    onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),
-  });
+  const heldSheets = sheets ? await holdSheetUploads({ backend, sheets: sheets.sheets, outputDirectory: context.outputDirectory }) : undefined;
+  let synthesis: SynthesizeResult;
+  try {
+    synthesis = await synthesizeChunk({
+      ...images,
+      prompts: carried.asked,
+      records: new Map(analysis.records.map((entry) => [entry.sourcePath, entry.record])),
+      onUnchanged: (count) => (count > 0 ? logger.progress?.({ stage: 'synthesize', withoutRequest: count }) : undefined),
+    });
+    // The shots are made: no job of this run reads the chunk's sheets any more (a chunk that stops keeps them).
+    await backend.releaseUploads(heldSheets?.sha256s ?? []);
+  } finally {
+    heldSheets?.giveBack();
+  }
   synthesis.failures.push(...carried.waiting);
   options.record.synthesis(synthesis);
   return {
@@ -93,3 +104,17 @@ export async function runFlowChunk(options: {
     ...(sheets ? { sheets: { report: sheets.report, made: sheets.sheets.size, unchanged: sheets.unchanged, failures: sheets.failures } } : {}),
   };
 }
+
+/**
+ * The chunk's turnaround sheets, as their shots upload them, counted in the storage budget's part for sheets (their
+ * size is known once they are made): waits until they fit.
+ */
+async function holdSheetUploads(options: { backend: ConnectedBackend; sheets: ReadonlyMap<string, PromptReference>; outputDirectory: string }): Promise<{ sha256s: string[]; giveBack: () => void }> {
+  const sizes = new Map<string, number>();
+  for (const sheet of options.sheets.values()) {
+    if (!sizes.has(sheet.sha256)) sizes.set(sheet.sha256, (await stat(join(options.outputDirectory, sheet.path)).catch(() => undefined))?.size ?? 0);
+  }
+  const giveBack = await options.backend.storage.reserveSheets([...sizes.values()].reduce((sum, size) => sum + size, 0));
+  return { sha256s: [...sizes.keys()], giveBack };
+}
+

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +31,7 @@ async function createProject(value: object = config): Promise<{ project: string;
   return { project, output: join(project, 'final_characters'), value };
 }
 
-function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' | 'compile'; only?: 'analyze' | 'compile' | 'synthesize' }) {
+function run(options: { project: string; baseUrl: string; signal?: AbortSignal; value?: object; from?: 'analyze' | 'compile'; only?: 'analyze' | 'compile' | 'synthesize'; detach?: boolean }) {
   const file = { path: join(options.project, 'chargen.config.json'), value: options.value ?? config };
   const logger = createMemoryLogger();
   const summary = runPipeline({
@@ -45,6 +45,7 @@ function run(options: { project: string; baseUrl: string; signal?: AbortSignal; 
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.from ? { from: options.from } : {}),
     ...(options.only ? { only: options.only } : {}),
+    ...(options.detach ? { detach: true } : {}),
   });
   return { summary, logger };
 }
@@ -231,5 +232,39 @@ describe('chunks flow through the stages', () => {
     expect((await stopped.summary).status).toBe('interrupted');
     const compiled = await run({ project, baseUrl: emulator.baseUrl, value: changed, only: 'compile' }).summary;
     expect(compiled.exitCode, compiled.message).toBe(0);
+  });
+
+  it('turnaround sheets count in the storage budget and leave the Files API once their chunk\'s shots are made', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 0, runningMilliseconds: 0 } });
+    const sheetsOn = { gemini: { ...config.gemini, chunkMaxLines: 2 }, synthesize: { sheet: true } };
+    // A first project learns how large the emulator's sheets are (its answers are the same for the same requests).
+    const learned = await createProject(sheetsOn);
+    expect((await run({ project: learned.project, baseUrl: emulator.baseUrl, value: sheetsOn }).summary).exitCode).toBe(0);
+    const sheetSizes: number[] = [];
+    for (const name of await readdir(learned.output)) if (/turnaround-sheet\.jpg$/.test(name)) sheetSizes.push((await readFile(join(learned.output, name))).length);
+    expect(sheetSizes).toHaveLength(names.length);
+    // Room for about one chunk's sheets at a time: all eight held until the end of the run would pass it.
+    const storageBudgetBytes = 3 * Math.max(...sheetSizes);
+    expect(sheetSizes.reduce((sum, size) => sum + size, 0)).toBeGreaterThan(storageBudgetBytes);
+    const bounded = { ...sheetsOn, gemini: { ...sheetsOn.gemini, storageBudgetBytes } };
+    const { project, output } = await createProject(bounded);
+    const held = watchHeldImageBytes(emulator);
+    const summary = await run({ project, baseUrl: emulator.baseUrl, value: bounded }).summary;
+    const peak = await held.stop();
+    expect(summary.exitCode, summary.message).toBe(0);
+    expect((await listImages(output)).filter((name) => name.endsWith('turnaround-sheet.jpg'))).toHaveLength(names.length);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(storageBudgetBytes);
+  });
+
+  it('with --detach, the chunks under way are submitted and no more start (their uploads stay for their jobs)', async () => {
+    emulator = await startTestEmulator({ latency: { pendingMilliseconds: 600_000, runningMilliseconds: 0 } });
+    // Two chunks under way at once, four in all.
+    const value = { gemini: { ...config.gemini, maxJobsInFlight: 2 } };
+    const { project } = await createProject(value);
+    const detached = await run({ project, baseUrl: emulator.baseUrl, value, detach: true }).summary;
+    expect(detached.status, detached.message).toBe('pending');
+    const jobs = await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(testApiKey);
+    expect(jobs.filter((job) => job.displayName.includes('-analyze-'))).toHaveLength(2);
   });
 });
