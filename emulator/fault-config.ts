@@ -15,6 +15,10 @@ export const endpointNames = [
   'batches.list',
   'batches.cancel',
   'batches.delete',
+  'storage.objects.insert',
+  'storage.objects.get',
+  'storage.objects.list',
+  'storage.objects.delete',
 ] as const;
 export type EndpointName = (typeof endpointNames)[number];
 

@@ -21,6 +21,7 @@ function describeStats(context: EmulatorContext): Record<string, unknown> {
     requestsByModel: { ...context.stats.requestsByModel },
     files: context.files.listLive().length,
     batches: context.batches.list().length,
+    storage: context.storage.objects.summary(),
     faultsInjected: context.faults.injectedCounts(),
     clock: { now: new Date(context.clock.now()).toISOString(), offsetMilliseconds: context.clock.offsetMilliseconds() },
   };

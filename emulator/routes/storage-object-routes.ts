@@ -72,6 +72,7 @@ export const storageObjectRoutes: Route[] = [
   storageRoute({
     method: 'GET',
     pattern: /^\/storage\/v1\/b\/(?<bucket>[^/]+)\/o$/,
+    endpoint: 'storage.objects.list',
     handle: async (context, input) => {
       const prefix = input.url.searchParams.get('prefix') ?? '';
       const page = listObjectPage({
@@ -93,6 +94,7 @@ export const storageObjectRoutes: Route[] = [
   storageRoute({
     method: 'GET',
     pattern: /^(?:\/download)?\/storage\/v1\/b\/(?<bucket>[^/]+)\/o\/(?<object>.+)$/,
+    endpoint: 'storage.objects.get',
     handle: async (context, input) => {
       const object = findObject(context, input);
       if (input.url.searchParams.get('alt') === 'media') await sendMedia(context, input, object);
@@ -102,6 +104,7 @@ export const storageObjectRoutes: Route[] = [
   storageRoute({
     method: 'DELETE',
     pattern: objectPattern,
+    endpoint: 'storage.objects.delete',
     handle: async (context, input) => {
       input.request.resume();
       const object = findObject(context, input);

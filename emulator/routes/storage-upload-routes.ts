@@ -107,6 +107,7 @@ export const storageUploadRoutes: Route[] = [
   storageRoute({
     method: 'POST',
     pattern: uploadPattern,
+    endpoint: 'storage.objects.insert',
     handle: async (context, input) => {
       const uploadType = input.url.searchParams.get('uploadType');
       if (uploadType === 'media') await uploadMedia(context, input);

@@ -39,6 +39,8 @@ export interface ObjectStore {
    */
   commit(options: { bucket: string; name: string; contentType: string; temporaryPath: string; check: WriteCheck }): Promise<StoredObject>;
   remove(object: StoredObject): Promise<void>;
+  /** Live objects and their bytes, over every bucket: what a run leaves behind in its bucket. */
+  summary(): { objects: number; bytes: number };
   temporaryPath(label: string): string;
   openRead(object: StoredObject, range?: { start: number; end: number }): ReadStream;
   clear(): Promise<void>;
@@ -105,6 +107,11 @@ export function createObjectStore(options: { directory: string; clock: Clock }):
     async remove(object) {
       if (objects.get(keyOf(object.bucket, object.name)) === object) objects.delete(keyOf(object.bucket, object.name));
       await rm(object.blobPath, { force: true });
+    },
+    summary() {
+      let bytes = 0;
+      for (const object of objects.values()) bytes += object.size;
+      return { objects: objects.size, bytes };
     },
     temporaryPath: (label) => join(options.directory, `storage-tmp-${label}-${temporaryCounter++}`),
     openRead: (object, range) => createReadStream(object.blobPath, range),

@@ -1,4 +1,5 @@
 import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
+import type { EndpointName } from '../fault-config.ts';
 import { sendMediaError, sendStorageError, StorageError } from './storage-error.ts';
 
 export interface StorageRouteInput extends RouteInput {
@@ -19,9 +20,24 @@ function decodeName(encoded: string | undefined): string {
  * A Cloud Storage route: keyless (the real client sends no credentials to a custom endpoint, and no header is ever
  * read for auth or logged), its errors in the JSON API's envelope, or as plain words for an `alt=media` read.
  */
+/**
+ * An injected fault in the JSON API's envelope. The reasons are the documented ones (rateLimitExceeded,
+ * backendError); the messages are not recorded.
+ */
+async function drawFault(context: EmulatorContext, endpoint: EndpointName | undefined): Promise<void> {
+  if (!endpoint) return;
+  const delay = context.faults.delayFor(endpoint);
+  if (delay > 0) await context.sleep(delay);
+  const fault = context.faults.drawEndpointFault(endpoint);
+  if (fault?.httpStatus === 429) throw new StorageError(429, 'rateLimitExceeded', 'The rate of requests to this bucket exceeds the rate limit. Please try again later.');
+  if (fault) throw new StorageError(503, 'backendError', 'We encountered an internal error. Please try again.');
+}
+
 export function storageRoute(options: {
   method: string;
   pattern: RegExp;
+  /** For injected faults and delays; a resumable session's chunks have none, as an upload's chunks on the Files API. */
+  endpoint?: EndpointName;
   handle: (context: EmulatorContext, input: StorageRouteInput) => Promise<void>;
 }): Route {
   return {
@@ -31,6 +47,7 @@ export function storageRoute(options: {
     handle: async (context, input) => {
       const isMedia = input.url.searchParams.get('alt') === 'media';
       try {
+        await drawFault(context, options.endpoint);
         const objectName = decodeName(input.parameters['object']);
         await options.handle(context, { ...input, bucket: decodeName(input.parameters['bucket']), objectName });
       } catch (error) {

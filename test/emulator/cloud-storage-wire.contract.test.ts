@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { faultConfigSchema } from '../../emulator/fault-config.ts';
 import { objectEtag } from '../../emulator/storage/object-resource.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 
@@ -78,6 +79,16 @@ describe('the Cloud Storage wire', () => {
     expect(await refused.json()).toEqual({ error: { code: 412, message, errors: [{ message, domain: 'global', reason: 'conditionNotMet' }] } });
     const deleted = await fetch(`${base}/storage/v1/b/wire/o/once.txt`, { method: 'DELETE' });
     expect([deleted.status, await deleted.text()]).toEqual([204, '']);
+  });
+
+  it('injects faults on the storage endpoints in the JSON API envelope, and counts what it holds', async () => {
+    await fetch(`${base}/upload/storage/v1/b/wire/o?uploadType=media&name=kept.bin`, { method: 'POST', body: Buffer.alloc(1234) });
+    emulator.emulator.setFaults(faultConfigSchema.parse({ endpoints: { 'storage.objects.list': { rate503: 1 } } }));
+    const refused = await fetch(`${base}/storage/v1/b/wire/o`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: { code: 503, errors: [{ domain: 'global', reason: 'backendError' }] } });
+    expect((await fetch(`${base}/storage/v1/b/wire/o/kept.bin`)).status).toBe(200);
+    expect(await emulator.stats()).toMatchObject({ storage: { objects: 1, bytes: 1234 }, faultsInjected: { '503:storage.objects.list': 1 } });
   });
 
   it('writes the etag as the service does: base64 of the protobuf of generation and metageneration', () => {
