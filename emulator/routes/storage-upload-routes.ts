@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { EmulatorContext, Route } from '../emulator-context.ts';
@@ -50,12 +51,22 @@ export function sendObject(input: StorageRouteInput, object: StoredObject): void
   sendStorageJson(input.response, 200, toObjectResource(object, input.origin), { etag: objectEtag(object.generation, object.metageneration) });
 }
 
+/** Runs `receive` to fill `temporaryPath`; a body cut off or refused midway leaves no file behind. */
+async function receiveInto<T>(temporaryPath: string, receive: () => Promise<T>): Promise<T> {
+  try {
+    return await receive();
+  } catch (error) {
+    await rm(temporaryPath, { force: true });
+    throw error;
+  }
+}
+
 async function uploadMedia(context: EmulatorContext, input: StorageRouteInput): Promise<void> {
   const name = input.url.searchParams.get('name');
   if (!name) throw requiredParameter('name');
   const preconditions = readPreconditions(input.url);
   const temporaryPath = context.storage.objects.temporaryPath('media');
-  await pipeline(input.request, createWriteStream(temporaryPath));
+  await receiveInto(temporaryPath, () => pipeline(input.request, createWriteStream(temporaryPath)));
   const contentType = readHeader(input, 'content-type') ?? defaultContentType;
   const object = await context.storage.objects.commit({ bucket: input.bucket, name, contentType, temporaryPath, check: checkWrite(preconditions) });
   sendObject(input, object);
@@ -66,9 +77,11 @@ async function uploadMultipart(context: EmulatorContext, input: StorageRouteInpu
   if (!boundary) throw invalidRequest('Multipart uploads need Content-Type: multipart/related with a boundary.');
   const preconditions = readPreconditions(input.url);
   const temporaryPath = context.storage.objects.temporaryPath('multipart');
-  const parts = await receiveMultipart({ request: input.request, boundary, mediaPath: temporaryPath });
-  const metadata = parseMetadata(parts.metadataText);
-  const name = chooseName(input, metadata);
+  const { parts, metadata, name } = await receiveInto(temporaryPath, async () => {
+    const received = await receiveMultipart({ request: input.request, boundary, mediaPath: temporaryPath });
+    const parsed = parseMetadata(received.metadataText);
+    return { parts: received, metadata: parsed, name: chooseName(input, parsed) };
+  });
   const contentType = typeof metadata['contentType'] === 'string' ? metadata['contentType'] : parts.mediaContentType ?? defaultContentType;
   const object = await context.storage.objects.commit({ bucket: input.bucket, name, contentType, temporaryPath, check: checkWrite(preconditions) });
   sendObject(input, object);

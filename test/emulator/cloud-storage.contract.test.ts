@@ -140,4 +140,16 @@ describe('Cloud Storage through @google-cloud/storage', () => {
       expect((await file.download())[0].toString()).toBe('first');
     }
   });
+
+  it('lets exactly one of two create-only writers in at once win, the other refused with 412', async () => {
+    const file = bucket.file('references/race.png');
+    const outcomes = await Promise.allSettled([
+      file.save(patternBytes(600_000, 4), { resumable: true, preconditionOpts: { ifGenerationMatch: 0 } }),
+      file.save(patternBytes(600_000, 5), { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected');
+    expect((refused?.reason as { code?: number } | undefined)?.code).toBe(412);
+    expect(await emulator.stats()).toMatchObject({ storage: { objects: 1, bytes: 600_000 } });
+  });
 });
