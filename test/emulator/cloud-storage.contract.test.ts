@@ -119,6 +119,15 @@ describe('Cloud Storage through @google-cloud/storage', () => {
     expect(second.map((file) => file.name)).toEqual(['run/d.jsonl']);
     expect((secondResponse as { prefixes?: string[] }).prefixes).toBeUndefined();
     expect(lastQuery).toBeNull();
+    // One entry a page: a page ending on a folder resumes after everything in it.
+    const entries: string[] = [];
+    let query: object | null = { prefix: 'run/', delimiter: '/', maxResults: 1, autoPaginate: false };
+    while (query) {
+      const [files, next, response]: [{ name: string }[], object | null, unknown] = await bucket.getFiles(query);
+      entries.push(...((response as { prefixes?: string[] }).prefixes ?? []), ...files.map((file) => file.name));
+      query = next;
+    }
+    expect(entries).toEqual(['run/a/', 'run/b/', 'run/c.jsonl', 'run/d.jsonl']);
     const [all] = await bucket.getFiles({ prefix: 'run/' });
     expect(all.map((file) => file.name)).toEqual(['run/a/1.jsonl', 'run/a/2.jsonl', 'run/b/1.jsonl', 'run/c.jsonl', 'run/d.jsonl']);
   });
