@@ -144,7 +144,9 @@ export function openCheckpointStore(options: { workspaceDirectory: string; now: 
 
 /** For readers (`status`, the UI, a dry run): undefined when there is no checkpoint database (yet, or of this schema). */
 export function openCheckpointStoreForReading(options: { workspaceDirectory: string }): CheckpointStore | undefined {
-  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(options.workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix });
+  // The checkpoints' tables are those of schema 1 (2 added the regenerate queue and image versions): a workspace a
+  // run has not migrated yet is read as it is, so `status`, a dry run and the UI see its checkpoints after an upgrade.
+  const database = openWorkspaceDatabaseForReading({ path: checkpointDatabasePath(options.workspaceDirectory), migrations: checkpointSchemaMigrations, fix: checkpointDatabaseFix, readableFrom: 1 });
   return database ? createStore(database) : undefined;
 }
 

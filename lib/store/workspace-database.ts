@@ -91,7 +91,13 @@ export function openWorkspaceDatabase(options: { path: string; now: () => number
  * Opens an existing database for reading only (a dry run, `status`, the UI while a run writes): undefined when
  * there is none yet, and an error when its schema is not the one this chargen reads.
  */
-export function openWorkspaceDatabaseForReading(options: { path: string; migrations?: readonly SchemaMigration[]; fix?: string }): WorkspaceDatabase | undefined {
+export function openWorkspaceDatabaseForReading(options: {
+  path: string;
+  migrations?: readonly SchemaMigration[];
+  fix?: string;
+  /** The oldest schema version the caller's tables are the same in (later migrations only added tables): it reads that too. */
+  readableFrom?: number;
+}): WorkspaceDatabase | undefined {
   const fix = options.fix ?? deleteFix;
   // No database yet (nor, maybe, its folder): nothing to read, and nothing is created.
   if (!existsSync(options.path)) return undefined;
@@ -110,7 +116,7 @@ export function openWorkspaceDatabaseForReading(options: { path: string; migrati
     connection.close();
     throw new WorkspaceFileError({ path: options.path, problem: `is not a chargen database (${(error as Error).message})`, fix, cause: error });
   }
-  if (version !== latest) {
+  if (version !== latest && !(version < latest && version >= (options.readableFrom ?? latest))) {
     connection.close();
     // Older: the next run migrates it; until then a reader sees nothing in it rather than guessing its tables.
     if (version < latest) return undefined;

@@ -42,6 +42,20 @@ describe('openWorkspaceDatabase', () => {
     database.close();
   });
 
+  it('a reader sees an older database only when its tables are the same there (readableFrom), without migrating it', () => {
+    const path = join(directory, 'checkpoints.sqlite');
+    const first = [{ version: 1, sql: 'CREATE TABLE items (name TEXT PRIMARY KEY) STRICT' }];
+    const written = openWorkspaceDatabase({ path, now, migrations: first });
+    written.connection.prepare('INSERT INTO items (name) VALUES (?)').run('kept');
+    written.close();
+    const second = [...first, { version: 2, sql: 'CREATE TABLE queue (id INTEGER PRIMARY KEY) STRICT' }];
+    expect(openWorkspaceDatabaseForReading({ path, migrations: second })).toBeUndefined();
+    const reader = openWorkspaceDatabaseForReading({ path, migrations: second, readableFrom: 1 });
+    expect(reader?.connection.prepare('SELECT name FROM items').pluck().all()).toEqual(['kept']);
+    expect(reader?.connection.prepare('SELECT count(*) FROM schema_version').pluck().get()).toBe(1);
+    reader?.close();
+  });
+
   it('refuses a database written by a newer chargen, and a file that is not a database', async () => {
     const path = join(directory, 'state.sqlite');
     openWorkspaceDatabase({ path, now, migrations: [...schemaMigrations, { version: 99, sql: 'SELECT 1' }] }).close();
