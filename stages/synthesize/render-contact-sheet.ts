@@ -172,9 +172,20 @@ function renderFailures(failures: readonly ContactSheetFailure[]): string {
  * load lazily and cards off screen are not laid out, so thousands of entries stay usable. Failures come first (inputs
  * that failed analysis as well as images that failed): they are what needs doing.
  */
-export function renderContactSheet(options: { title: string; generatedAt: string; entries: readonly ContactSheetEntry[]; failures: readonly ContactSheetFailure[] }): string {
+export function renderContactSheet(options: {
+  title: string;
+  generatedAt: string;
+  entries: readonly ContactSheetEntry[];
+  failures: readonly ContactSheetFailure[];
+  /** Every image made, when `entries` are only the first of them (a sheet of 100,000 would be too large to open). */
+  totalImages?: number;
+}): string {
   const title = escapeHtml(options.title);
-  const counts = `${formatCount(options.entries.length, 'image')}, ${options.failures.length} failed · made `;
+  const total = Math.max(options.totalImages ?? 0, options.entries.length);
+  const counts = `${formatCount(total, 'image')}, ${options.failures.length} failed · made `;
+  const more = total - options.entries.length;
+  const heading = more > 0 ? `Images (${total}; the first ${options.entries.length} here)` : `Images (${total})`;
+  const moreNote = more > 0 ? `<p class="empty">${escapeHtml(`… and ${formatCount(more, 'more image')}: \`chargen ui\` shows them all, a page at a time.`)}</p>` : '';
   const made = `<time datetime="${escapeHtml(options.generatedAt)}">${escapeHtml(formatReadableTime(options.generatedAt))}</time>`;
   return [
     '<!doctype html>',
@@ -191,8 +202,9 @@ export function renderContactSheet(options: { title: string; generatedAt: string
     `<header><h1>${title}</h1><p class="counts">${escapeHtml(counts)}${made}</p></header>`,
     '<main>',
     renderFailures(options.failures),
-    `<section id="images"><h2>Images (${options.entries.length})</h2>`,
+    `<section id="images"><h2>${escapeHtml(heading)}</h2>`,
     options.entries.length > 0 ? `<ol class="grid">\n${options.entries.map(renderEntry).join('\n')}\n</ol>` : '<p class="empty">No images yet.</p>',
+    moreNote,
     '</section>',
     '</main>',
     '</body>',

@@ -109,13 +109,23 @@ async function removeTemporarySheets(outputDirectory: string): Promise<void> {
   }
 }
 
+/** Images a contact sheet shows at most: a page of about 4 MB that a browser opens at once. */
+export const contactSheetMaxImages = 2_000;
+
 /**
  * Writes `index.html` in the output folder from the synthesize checkpoint and the sidecars (and the analysis checkpoint's
  * failures and formats); nothing (undefined) when
  * there is no checkpoint. A sheet that would differ only in its time is left alone, so a run with nothing to do
  * changes nothing in the output folder.
  */
-export async function writeContactSheet(options: { workspaceDirectory: string; inputDirectory: string; outputDirectory: string; now: () => number }): Promise<{ path: string; entries: number } | undefined> {
+export async function writeContactSheet(options: {
+  workspaceDirectory: string;
+  inputDirectory: string;
+  outputDirectory: string;
+  now: () => number;
+  /** Images shown at most (in the order of their sources); the page counts the rest and points to `chargen ui`. */
+  maxImages?: number;
+}): Promise<{ path: string; entries: number } | undefined> {
   const checkpoint = await readSynthesizeCheckpoint(options.workspaceDirectory);
   if (!checkpoint) return undefined;
   const { outputDirectory, inputDirectory } = options;
@@ -142,12 +152,14 @@ export async function writeContactSheet(options: { workspaceDirectory: string; i
   );
   const mimeTypes = analysis?.mimeTypes ?? new Map<string, string>();
   const entries = await mapWithConcurrency({
-    items: [...checkpoint.outputs].sort(compareByPlace),
+    // The first ones only: a page of every image of a large run (100,000 prompts, a few hundred MB of HTML) would
+    // neither open in a browser nor fit the run's memory.
+    items: [...checkpoint.outputs].sort(compareByPlace).slice(0, options.maxImages ?? contactSheetMaxImages),
     concurrency: 16,
     work: (output) => buildEntry({ output, inputDirectory, outputDirectory, readPrompts, sourceMimeType: mimeTypes.get(output.sourcePath), sourceFile: analysis?.sourceFiles.get(output.sourcePath) }),
   });
   const failures = listFailures({ analysis, synthesis: checkpoint, inputDirectory, outputDirectory });
-  const content = { title: `chargen: ${basename(outputDirectory)}`, entries, failures };
+  const content = { title: `chargen: ${basename(outputDirectory)}`, entries, failures, totalImages: checkpoint.outputs.length };
   const path = join(outputDirectory, contactSheetFileName);
 
   await removeTemporarySheets(outputDirectory);

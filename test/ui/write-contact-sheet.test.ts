@@ -257,6 +257,21 @@ describe('writeContactSheet', () => {
     expect(document).not.toContain('<img src="../../input%20images/photo.heic"');
   });
 
+  it('shows the first maxImages images of a large run, counts them all and points to chargen ui for the rest', async () => {
+    const outputs = [];
+    for (const name of ['bard', 'cleric', 'druid']) outputs.push(await writeImage({ sourcePath: `${name}.png`, variant: 1, baseName: name, prompt: `${name} prompt.`, withSidecar: true }));
+    await writeSynthesizeCheckpoint(workspaceDirectory, { fingerprint, outputs: outputs.map(({ sourceSha256: _, ...output }) => output), failures: [], warnings: [] });
+    const written = await writeContactSheet({ workspaceDirectory, inputDirectory, outputDirectory, now: () => Date.UTC(2025, 0, 2), maxImages: 2 });
+    expect(written?.entries).toBe(2);
+    const document = await readFile(join(outputDirectory, 'index.html'), 'utf8');
+    expect(document).toContain('3 images, 0 failed');
+    expect(document).toContain('<h2>Images (3; the first 2 here)</h2>');
+    expect(document).toContain('… and 1 more image: `chargen ui` shows them all, a page at a time.');
+    expect(document).toContain('bard prompt.');
+    expect(document).toContain('cleric prompt.');
+    expect(document).not.toContain('druid prompt.');
+  });
+
   it("never writes over an index.html that chargen did not write", async () => {
     await writeImage({ sourcePath: 'bard.png', variant: 1, baseName: 'bard', prompt: 'Bard one.', withSidecar: true });
     await writeSynthesizeCheckpoint(workspaceDirectory, {
