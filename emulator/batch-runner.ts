@@ -38,14 +38,20 @@ export function createFileReader(context: EmulatorContext): (fileUri: string) =>
   };
 }
 
-export async function answerWithContext(context: EmulatorContext, model: ModelInfo, rawRequest: unknown, delivery: 'sync' | 'batch'): Promise<AnswerResult> {
+export async function answerWithContext(
+  context: EmulatorContext,
+  model: ModelInfo,
+  rawRequest: unknown,
+  delivery: 'sync' | 'batch',
+  readFile: (fileUri: string) => Promise<FileLookup> = createFileReader(context),
+): Promise<AnswerResult> {
   const normalized = normalizeRequest(rawRequest);
   countModelRequest(context.stats, model.name);
   if (!normalized.ok) return normalized;
   return answerRequest({
     model,
     request: normalized.request,
-    readFile: createFileReader(context),
+    readFile,
     findBlockMarker: (text) => context.faults.findBlockMarker(text),
     delivery,
   });
@@ -67,12 +73,17 @@ async function answerLine(context: EmulatorContext, model: ModelInfo, line: unkn
 }
 
 /** A batch line's answer, or the INTERNAL error the line-error fault asks for (counted as answered either way). */
-async function answerBatchLine(context: EmulatorContext, model: ModelInfo, request: unknown): Promise<AnswerResult> {
+export async function answerBatchLine(
+  context: EmulatorContext,
+  model: ModelInfo,
+  request: unknown,
+  readFile?: (fileUri: string) => Promise<FileLookup>,
+): Promise<AnswerResult> {
   if (context.faults.drawLineError()) {
     countModelRequest(context.stats, model.name);
     return { ok: false, error: internalError() };
   }
-  return answerWithContext(context, model, request, 'batch');
+  return answerWithContext(context, model, request, 'batch', readFile);
 }
 
 function parseLine(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -148,12 +159,20 @@ async function runBatchJob(context: EmulatorContext, job: BatchJob): Promise<voi
   const model = findModel(job.model);
   if (!model) throw new Error(`unknown model ${job.model}`);
   if (job.source.kind === 'file') await runFileJob(context, job, model, job.source.fileId);
-  else await runInlineJob(context, job, model, job.source.requests);
-  job.processed = true;
+  else if (job.source.kind === 'inline') await runInlineJob(context, job, model, job.source.requests);
+  else throw new Error('a Vertex AI job is run by its own steps');
 }
 
-function startProcessing(context: EmulatorContext, job: BatchJob): void {
-  const processing = runBatchJob(context, job).catch((error: unknown) => {
+/** How one kind of job is answered and how its results become visible (Gemini's here, Vertex AI's in vertex/). */
+export interface JobSteps {
+  run(context: EmulatorContext, job: BatchJob): Promise<void>;
+  publish(context: EmulatorContext, job: BatchJob): Promise<void>;
+}
+
+function startProcessing(context: EmulatorContext, job: BatchJob, steps: JobSteps): void {
+  const processing = steps.run(context, job).then(() => {
+    job.processed = true;
+  }).catch((error: unknown) => {
     job.processingError = error instanceof Error ? error.message : String(error);
   });
   job.processing = processing;
@@ -171,15 +190,18 @@ async function publish(context: EmulatorContext, job: BatchJob): Promise<void> {
   job.published = true;
 }
 
+const geminiSteps: JobSteps = { run: runBatchJob, publish };
+
 /**
  * Moves a job along on the clock: starts answering its lines once it is RUNNING, waits a bounded time for the last
  * line once its time is up (so a poll never hangs on a big job, and a small one is done by the time it is polled),
  * and publishes its results when it has SUCCEEDED.
  */
-export async function settleJob(context: EmulatorContext, job: BatchJob, options: { waitMilliseconds: number }): Promise<void> {
+export async function settleJob(context: EmulatorContext, job: BatchJob, options: { waitMilliseconds: number; steps?: JobSteps }): Promise<void> {
+  const steps = options.steps ?? geminiSteps;
   const now = context.clock.now();
   const timings = context.timings();
-  if (!job.processing && isRunningTime(job, { now, timings })) startProcessing(context, job);
+  if (!job.processing && isRunningTime(job, { now, timings })) startProcessing(context, job, steps);
   if (!job.processing || !isClockDue(job, { now, timings }) || job.outcome !== undefined) return;
   if (!job.processed && job.processingError === undefined && options.waitMilliseconds > 0) {
     let timer: NodeJS.Timeout | undefined;
@@ -187,7 +209,7 @@ export async function settleJob(context: EmulatorContext, job: BatchJob, options
     clearTimeout(timer);
   }
   if (job.processed && !job.published && job.cancelTime === undefined) {
-    job.publishing ??= publish(context, job);
+    job.publishing ??= steps.publish(context, job);
     await job.publishing;
   }
 }
@@ -199,6 +221,6 @@ export async function advanceJobs(context: EmulatorContext): Promise<void> {
 
 /** Marks every job cancelled, then waits until no batch work is under way (work added meanwhile too). */
 export async function waitForJobs(context: EmulatorContext): Promise<void> {
-  for (const job of context.batches.all()) job.cancelTime ??= context.clock.now();
+  for (const job of [...context.batches.all(), ...context.predictionJobs.all()]) job.cancelTime ??= context.clock.now();
   while (context.activeWork.size > 0) await Promise.all([...context.activeWork]);
 }

@@ -15,7 +15,17 @@ export const terminalStates: ReadonlySet<BatchState> = new Set([
   'BATCH_STATE_EXPIRED',
 ]);
 
-export type BatchSource = { kind: 'file'; fileId: string } | { kind: 'inline'; requests: unknown[] };
+/** A Vertex AI batch prediction job's input and output, as its create call named them (Cloud Storage only). */
+export interface StorageSource {
+  kind: 'storage';
+  project: string;
+  location: string;
+  /** `gs://bucket/path.jsonl` inputs, read in order. */
+  uris: string[];
+  outputUriPrefix: string;
+}
+
+export type BatchSource = { kind: 'file'; fileId: string } | { kind: 'inline'; requests: unknown[] } | StorageSource;
 
 export interface BatchJob {
   id: string;

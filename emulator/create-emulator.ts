@@ -19,10 +19,12 @@ import { downloadRedirectRoute } from './routes/download-redirect-route.ts';
 import { fileRoutes } from './routes/file-routes.ts';
 import { modelInfoRoutes } from './routes/model-info-routes.ts';
 import { modelRoutes } from './routes/model-routes.ts';
+import { predictionJobRoutes } from './routes/prediction-job-routes.ts';
 import { storageObjectRoutes } from './routes/storage-object-routes.ts';
 import { storageUploadRoutes } from './routes/storage-upload-routes.ts';
 import { createObjectStore } from './storage/object-store.ts';
 import { createUploadSessions } from './storage/upload-sessions.ts';
+import { advancePredictionJobs } from './vertex/run-prediction-job.ts';
 
 export interface EmulatorDependencies {
   clock?: Clock;
@@ -76,6 +78,7 @@ function createEmulatorContext(parts: EmulatorParts): EmulatorContext {
       uploads: createUploadSessions({ directory: parts.storageDirectory, generateId }),
     },
     batches: createBatchStore(),
+    predictionJobs: createBatchStore(),
     faults: createFaultInjector(options.faults),
     stats: createEmptyStats(),
     generateId,
@@ -87,6 +90,7 @@ function createEmulatorContext(parts: EmulatorParts): EmulatorContext {
       const timer = setTimeout(() => {
         timers.delete(timer);
         void advanceJobs(context);
+        void advancePredictionJobs(context);
       }, milliseconds + 1);
       timer.unref();
       timers.add(timer);
@@ -105,6 +109,7 @@ async function clearStorage(context: EmulatorContext): Promise<void> {
 async function resetEmulator(context: EmulatorContext): Promise<void> {
   await waitForJobs(context);
   context.batches.clear();
+  context.predictionJobs.clear();
   await clearStorage(context);
   context.stats = createEmptyStats();
   context.faults.replace(context.options.faults);
@@ -114,7 +119,7 @@ async function resetEmulator(context: EmulatorContext): Promise<void> {
 function listRoutes(options: { emulatorOptions: EmulatorOptions; reset: () => Promise<void> }): Route[] {
   // First, so that with the quirk on the SDK's download URL is answered by the redirect, not by the download itself.
   const frontEndRoutes = options.emulatorOptions.quirks.redirectDownloads ? [downloadRedirectRoute] : [];
-  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...storageUploadRoutes, ...storageObjectRoutes, ...createAdminRoutes(options.reset)];
+  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...predictionJobRoutes, ...storageUploadRoutes, ...storageObjectRoutes, ...createAdminRoutes(options.reset)];
 }
 
 export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: EmulatorDependencies = {}): Emulator {

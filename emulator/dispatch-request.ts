@@ -4,6 +4,7 @@ import { advanceJobs } from './batch-runner.ts';
 import type { EmulatorContext, Route } from './emulator-context.ts';
 import { HttpRejection, sendError } from './http-io.ts';
 import { negotiateGzip } from './negotiate-gzip.ts';
+import { advancePredictionJobs } from './vertex/run-prediction-job.ts';
 
 function readApiKey(request: IncomingMessage, url: URL): string | undefined {
   const header = request.headers['x-goog-api-key'];
@@ -29,6 +30,7 @@ export async function dispatchRequest(options: {
   const { context, routes, request, response } = options;
   const url = new URL(request.url ?? '/', 'http://emulator.invalid');
   await advanceJobs(context);
+  await advancePredictionJobs(context);
   let pathMatched = false;
   for (const route of routes) {
     const match = route.pattern.exec(url.pathname);

@@ -54,6 +54,8 @@ export interface EmulatorContext {
   /** Cloud Storage (the JSON API, for the Vertex AI backend): objects and resumable upload sessions. */
   storage: { objects: ObjectStore; uploads: UploadSessions };
   batches: BatchStore;
+  /** Vertex AI batch prediction jobs: the same clock-driven jobs, in a store of their own (their own list). */
+  predictionJobs: BatchStore;
   faults: FaultInjector;
   stats: EmulatorStats;
   generateId: (length: number) => string;

@@ -19,6 +19,10 @@ export const endpointNames = [
   'storage.objects.get',
   'storage.objects.list',
   'storage.objects.delete',
+  'batchPredictionJobs.create',
+  'batchPredictionJobs.get',
+  'batchPredictionJobs.list',
+  'batchPredictionJobs.cancel',
 ] as const;
 export type EndpointName = (typeof endpointNames)[number];
 

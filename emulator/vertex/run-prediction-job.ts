@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import { createInterface } from 'node:readline';
+import { invalidArgument, notFound, toErrorEnvelope, type RpcStatus } from '../api-error.ts';
+import type { AnswerResult, FileLookup } from '../answer/answer-request.ts';
+import { answerBatchLine, settleJob, type JobSteps } from '../batch-runner.ts';
+import type { BatchJob } from '../batch-store.ts';
+import type { EmulatorContext } from '../emulator-context.ts';
+import { isPlainObject } from '../http-io.ts';
+import { findModel, type ModelInfo } from '../model-catalog.ts';
+import { outputDirectoryOf, storageSourceOf } from './prediction-job-resource.ts';
+
+/** `gs://bucket/some/name` → its bucket and object name. */
+export function parseStorageUri(uri: string): { bucket: string; name: string } | undefined {
+  const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return match?.[1] && match[2] ? { bucket: match[1], name: match[2] } : undefined;
+}
+
+/** References by `gs://` URI, read from the emulator's own Cloud Storage objects (Vertex's way of passing files). */
+function createObjectReader(context: EmulatorContext): (fileUri: string) => Promise<FileLookup> {
+  return async (fileUri) => {
+    const location = parseStorageUri(fileUri);
+    const object = location ? context.storage.objects.find(location.bucket, location.name) : undefined;
+    if (!object) return { ok: false, error: notFound(`Object ${fileUri} was not found.`) };
+    return { ok: true, bytes: await readFile(object.blobPath), mimeType: object.contentType };
+  };
+}
+
+/** Output lines are spread over a few parts and joined in a seeded order, so the file is not in input order. */
+const partCount = 4;
+
+function seededNumber(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0);
+}
+
+function partOrder(jobId: string): number[] {
+  return Array.from({ length: partCount }, (_, index) => index).sort((left, right) => seededNumber(`${jobId}/${left}`) - seededNumber(`${jobId}/${right}`));
+}
+
+/**
+ * A per-line error's `status`: the HTTP reason and the error envelope, e.g. `Bad Request: {"error": {…}}`
+ * (a shape users have quoted from real output; unconfirmed).
+ */
+function statusText(error: RpcStatus): string {
+  return `${STATUS_CODES[error.httpStatus] ?? 'Error'}: ${JSON.stringify(toErrorEnvelope(error))}`;
+}
+
+async function answerPredictionLine(context: EmulatorContext, model: ModelInfo, text: string): Promise<{ line: string; result: AnswerResult }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    parsed = undefined;
+  }
+  const request = isPlainObject(parsed) ? parsed['request'] : undefined;
+  const result: AnswerResult = isPlainObject(request)
+    ? await answerBatchLine(context, model, request, createObjectReader(context))
+    : { ok: false, error: invalidArgument('Each line must be a JSON object {"request": {...}}.') };
+  const body = {
+    status: result.ok ? '' : statusText(result.error),
+    processed_time: new Date(context.clock.now()).toISOString(),
+    request: request ?? text,
+    ...(result.ok ? { response: result.response } : {}),
+  };
+  return { line: `${JSON.stringify(body)}\n`, result };
+}
+
+async function closeAll(streams: WriteStream[]): Promise<void> {
+  await Promise.all(streams.map(async (stream) => {
+    stream.end();
+    await once(stream, 'finish');
+  }));
+}
+
+async function joinParts(partPaths: string[], order: number[], outputPath: string): Promise<void> {
+  const output = createWriteStream(outputPath);
+  for (const index of order) {
+    for await (const chunk of createReadStream(partPaths[index] ?? '') as AsyncIterable<Buffer>) {
+      if (!output.write(chunk)) await once(output, 'drain');
+    }
+  }
+  await closeAll([output]);
+}
+
+async function answerInputs(context: EmulatorContext, job: BatchJob, parts: WriteStream[]): Promise<void> {
+  const model = findModel(job.model);
+  if (!model) throw new Error(`unknown model ${job.model}`);
+  let index = 0;
+  for (const uri of storageSourceOf(job).uris) {
+    const location = parseStorageUri(uri);
+    const object = location ? context.storage.objects.find(location.bucket, location.name) : undefined;
+    if (!object) throw new Error(`Failed to read the input file ${uri}: it does not exist.`);
+    const lines = createInterface({ input: context.storage.objects.openRead(object), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const text of lines) {
+      if (job.cancelTime !== undefined) return;
+      if (text.trim() === '') continue;
+      const { line, result } = await answerPredictionLine(context, model, text);
+      if (result.ok) job.successfulCount += 1;
+      else job.failedCount += 1;
+      job.requestCount += 1;
+      const part = parts[seededNumber(`${job.id}#${index++}`) % partCount];
+      if (part && !part.write(line)) await once(part, 'drain');
+    }
+  }
+}
+
+/** Answers every input line into parts on disk, then joins them into the one results file waiting to be published. */
+async function runPredictionJob(context: EmulatorContext, job: BatchJob): Promise<void> {
+  const partPaths = Array.from({ length: partCount }, (_, index) => context.storage.objects.temporaryPath(`prediction-${job.id}-${index}`));
+  const parts = partPaths.map((path) => createWriteStream(path));
+  let writeError: Error | undefined;
+  for (const part of parts) part.on('error', (error) => (writeError ??= error));
+  const outputPath = context.storage.objects.temporaryPath(`prediction-${job.id}`);
+  try {
+    await answerInputs(context, job, parts);
+    await closeAll(parts);
+    if (writeError) throw writeError;
+    if (job.cancelTime === undefined) await joinParts(partPaths, partOrder(job.id), outputPath);
+  } catch (error) {
+    for (const part of parts) part.destroy();
+    await rm(outputPath, { force: true });
+    throw error;
+  } finally {
+    await Promise.all(partPaths.map((path) => rm(path, { force: true })));
+  }
+  if (job.cancelTime === undefined) job.outputTemporaryPath = outputPath;
+  else await rm(outputPath, { force: true });
+}
+
+/** Makes the results file the object `{outputUriPrefix}/prediction-model-<time>/predictions.jsonl`. */
+async function publishPredictions(context: EmulatorContext, job: BatchJob): Promise<void> {
+  if (job.outputTemporaryPath !== undefined) {
+    const directory = parseStorageUri(`${outputDirectoryOf(job, job.createTime + context.timings().pendingMilliseconds)}/predictions.jsonl`);
+    if (!directory) throw new Error(`job ${job.id} has no Cloud Storage output`);
+    await context.storage.objects.commit({
+      bucket: directory.bucket,
+      name: directory.name,
+      contentType: 'application/octet-stream',
+      temporaryPath: job.outputTemporaryPath,
+      check: () => undefined,
+    });
+    delete job.outputTemporaryPath;
+  }
+  job.published = true;
+}
+
+export const predictionJobSteps: JobSteps = { run: runPredictionJob, publish: publishPredictions };
+
+/** Starts the lines of Vertex AI jobs that have reached RUNNING and publishes finished ones. */
+export async function advancePredictionJobs(context: EmulatorContext): Promise<void> {
+  await Promise.all(
+    context.predictionJobs.all().map((job) => settleJob(context, job, { waitMilliseconds: context.pollWaitMilliseconds, steps: predictionJobSteps })),
+  );
+}
