@@ -48,14 +48,14 @@ function readStringList(value: unknown): string[] | undefined {
 }
 
 /** The fields of a create call: a publisher model of the catalog, jsonl from Cloud Storage in, jsonl to Cloud Storage out. */
-function readCreateBody(body: unknown, input: RouteInput): { modelId: string; uris: string[]; outputUriPrefix: string; displayName: string } {
+function readCreateBody(body: unknown): { modelId: string; uris: string[]; outputUriPrefix: string; displayName: string } {
   if (!isPlainObject(body)) throw new HttpRejection(badRequest('Invalid JSON payload received. Expected an object.'));
-  const { project = '', location = '' } = input.parameters;
   const modelName = typeof body['model'] === 'string' ? body['model'] : '';
   const modelId = /^(?:projects\/[^/]+\/locations\/[^/]+\/)?publishers\/google\/models\/([^/]+)$/.exec(modelName)?.[1];
   const model = modelId === undefined ? undefined : findModel(modelId);
   if (!model || !supportsMethod(model, 'generateContent')) {
-    throw new HttpRejection(notFound(`Publisher Model \`projects/${project}/locations/${location}/${modelName}\` not found.`));
+    // The captured answer to an unknown model (2026-09): 404 `The PublisherModel gemini-does-not-exist does not exist.`
+    throw new HttpRejection(notFound(`The PublisherModel ${modelId ?? modelName} does not exist.`));
   }
   const inputConfig = isPlainObject(body['inputConfig']) ? body['inputConfig'] : {};
   const gcsSource = isPlainObject(inputConfig['gcsSource']) ? inputConfig['gcsSource'] : {};
@@ -77,7 +77,7 @@ function readCreateBody(body: unknown, input: RouteInput): { modelId: string; ur
 async function createPredictionJob(context: EmulatorContext, input: RouteInput): Promise<void> {
   requireBearerToken(input);
   const body = await readJsonBody(input.request, { limitBytes: context.options.limits.maxInlineBatchBytes });
-  const { modelId, uris, outputUriPrefix, displayName } = readCreateBody(body, input);
+  const { modelId, uris, outputUriPrefix, displayName } = readCreateBody(body);
   const outcome = context.faults.takeJobOutcome(displayName);
   const job: BatchJob = {
     id: generateNumericId(context),

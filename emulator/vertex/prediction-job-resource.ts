@@ -14,13 +14,16 @@ export function predictionJobName(job: BatchJob): string {
 }
 
 /**
- * Where a job's results go: `{outputUriPrefix}/prediction-model-<start time>` (the layout Google's batch prediction
- * pages show; the timestamp's exact format is unconfirmed: RFC 3339 with microseconds here).
+ * Where a job's results go: `{outputUriPrefix}/prediction-model-<create time, microseconds>`, as captured
+ * (`…/prediction-model-2026-02-28T08:22:20.427871Z`; the captured stamp is the create call's, 2 s before createTime).
  */
-export function outputDirectoryOf(job: BatchJob, startMilliseconds: number): string {
+export function outputDirectoryOf(job: BatchJob): string {
   const prefix = storageSourceOf(job).outputUriPrefix.replace(/\/+$/, '');
-  return `${prefix}/prediction-model-${formatTimestamp(startMilliseconds, 'microseconds')}`;
+  return `${prefix}/prediction-model-${formatTimestamp(job.createTime, 'microseconds')}`;
 }
+
+/** The job-level error of a job whose input could not be read: the importer's code and words, as captured. */
+export const importFailurePrefix = "Failed to import data. Please check 'Prepare input' section of the batch predictions documentation.";
 
 /** int64 counters as strings, zeros left out, as proto3 JSON writes them. */
 function counters(entries: Record<string, number>): Record<string, string> {
@@ -39,16 +42,20 @@ export function predictionJobState(job: BatchJob, options: { now: number; contex
 }
 
 function errorOf(state: string, job: BatchJob): { code: number; message: string } | undefined {
-  if (state === 'JOB_STATE_FAILED') return { code: 13, message: job.processingError ?? 'The batch prediction job failed.' };
+  if (state === 'JOB_STATE_FAILED') {
+    const message = job.processingError ?? 'System error. Please try this operation again.';
+    return { code: message.startsWith(importFailurePrefix) ? 3 : 13, message };
+  }
   if (state === 'JOB_STATE_CANCELLED') return { code: 1, message: 'CANCELED' };
   if (state === 'JOB_STATE_EXPIRED') return { code: 4, message: 'The batch prediction job expired: it did not finish in 24 hours.' };
   return undefined;
 }
 
 /**
- * A BatchPredictionJob resource as the v1beta1 REST API answers it: the input and output configs echoed, the state,
- * the times (startTime once it has run, endTime once final), `completionStats` (int64 strings, zeros left out) and
- * `outputInfo.gcsOutputDirectory` once it has succeeded.
+ * A BatchPredictionJob resource as the REST API answers it: the input and output configs echoed, the state, the
+ * times (startTime once it has run, endTime once final), and from the start of its run `outputInfo.gcsOutputDirectory`
+ * (captured on a FAILED job too) and `completionStats` (int64 strings, zeros left out; absent on pending and cancelled
+ * jobs, as captured).
  */
 export function toPredictionJobResource(job: BatchJob, context: EmulatorContext): Record<string, unknown> {
   const source = storageSourceOf(job);
@@ -61,19 +68,22 @@ export function toPredictionJobResource(job: BatchJob, context: EmulatorContext)
   const endMilliseconds = job.cancelTime ?? finishTimeOf(job, timings);
   const error = errorOf(state, job);
   const stats = counters({ successfulCount: job.successfulCount, failedCount: job.failedCount });
+  // Members in the captured order (a SUCCEEDED job pasted whole, 2026-02); where `error` goes is a guess.
   return {
     name: predictionJobName(job),
     ...(job.displayName !== undefined ? { displayName: job.displayName } : {}),
     model: `publishers/google/models/${job.model}`,
     inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: source.uris } },
     outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: source.outputUriPrefix } },
+    ...(started ? { outputInfo: { gcsOutputDirectory: outputDirectoryOf(job) } } : {}),
     state,
     ...(error ? { error } : {}),
-    ...(state === 'JOB_STATE_SUCCEEDED' ? { outputInfo: { gcsOutputDirectory: outputDirectoryOf(job, startMilliseconds) } } : {}),
+    ...(started ? { completionStats: stats } : {}),
     createTime: formatTimestamp(job.createTime, 'microseconds'),
     ...(started ? { startTime: formatTimestamp(startMilliseconds, 'microseconds') } : {}),
     ...(done ? { endTime: formatTimestamp(endMilliseconds, 'microseconds') } : {}),
     updateTime: formatTimestamp(done ? endMilliseconds : now, 'microseconds'),
-    ...(started ? { completionStats: stats } : {}),
+    encryptionSpec: {},
+    modelVersionId: '1',
   };
 }

@@ -4,14 +4,15 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { createInterface } from 'node:readline';
-import { invalidArgument, notFound, toErrorEnvelope, type RpcStatus } from '../api-error.ts';
+import { notFound, toErrorEnvelope, type RpcStatus } from '../api-error.ts';
 import type { AnswerResult, FileLookup } from '../answer/answer-request.ts';
 import { answerBatchLine, settleJob, type JobSteps } from '../batch-runner.ts';
 import type { BatchJob } from '../batch-store.ts';
 import type { EmulatorContext } from '../emulator-context.ts';
 import { isPlainObject } from '../http-io.ts';
+import type { StoredObject } from '../storage/object-store.ts';
 import { findModel, type ModelInfo } from '../model-catalog.ts';
-import { outputDirectoryOf, storageSourceOf } from './prediction-job-resource.ts';
+import { importFailurePrefix, outputDirectoryOf, storageSourceOf } from './prediction-job-resource.ts';
 
 /** `gs://bucket/some/name` → its bucket and object name. */
 export function parseStorageUri(uri: string): { bucket: string; name: string } | undefined {
@@ -41,31 +42,71 @@ function partOrder(jobId: string): number[] {
 }
 
 /**
- * A per-line error's `status`: the HTTP reason and the error envelope, e.g. `Bad Request: {"error": {…}}`
- * (a shape users have quoted from real output; unconfirmed).
+ * A per-line error's `status`: the HTTP reason, then the error envelope written with `": "` and `", "` between
+ * members, as Google's documented example shows it: `Bad Request: {"error": {"code": 400, "message": "Please use a
+ * valid role: user, model.", "status": "INVALID_ARGUMENT"}}`.
  */
 function statusText(error: RpcStatus): string {
-  return `${STATUS_CODES[error.httpStatus] ?? 'Error'}: ${JSON.stringify(toErrorEnvelope(error))}`;
+  const { code, message, status } = toErrorEnvelope(error).error;
+  const envelope = `{"error": {"code": ${JSON.stringify(code)}, "message": ${JSON.stringify(message)}, "status": ${JSON.stringify(status)}}}`;
+  return `${STATUS_CODES[error.httpStatus] ?? 'Error'}: ${envelope}`;
 }
 
-async function answerPredictionLine(context: EmulatorContext, model: ModelInfo, text: string): Promise<{ line: string; result: AnswerResult }> {
-  let parsed: unknown;
+/** `2025-09-19T21:29:47.352+00:00`: milliseconds and a numeric offset, as the documented and captured lines have it. */
+function processedTime(epochMilliseconds: number): string {
+  return `${new Date(epochMilliseconds).toISOString().slice(0, -1)}+00:00`;
+}
+
+/** An input line as the importer takes it: a JSON object whose `request` is an object; anything else fails the job. */
+function parseInputLine(text: string): Record<string, unknown> | undefined {
   try {
-    parsed = JSON.parse(text) as unknown;
+    const parsed = JSON.parse(text) as unknown;
+    return isPlainObject(parsed) && isPlainObject(parsed['request']) ? parsed : undefined;
   } catch {
-    parsed = undefined;
+    return undefined;
   }
-  const request = isPlainObject(parsed) ? parsed['request'] : undefined;
-  const result: AnswerResult = isPlainObject(request)
-    ? await answerBatchLine(context, model, request, createObjectReader(context))
-    : { ok: false, error: invalidArgument('Each line must be a JSON object {"request": {...}}.') };
+}
+
+/**
+ * One output line: status, processed_time, the echoed request, the response (success only), then the line's other
+ * members (a `custom_id` beside `request` was captured coming back; where it sits in the line is a guess).
+ */
+async function answerPredictionLine(context: EmulatorContext, model: ModelInfo, input: Record<string, unknown>): Promise<{ line: string; result: AnswerResult }> {
+  const { request, ...siblings } = input;
+  const result = await answerBatchLine(context, model, request, createObjectReader(context));
   const body = {
     status: result.ok ? '' : statusText(result.error),
-    processed_time: new Date(context.clock.now()).toISOString(),
-    request: request ?? text,
+    processed_time: processedTime(context.clock.now()),
+    request,
     ...(result.ok ? { response: result.response } : {}),
+    ...siblings,
   };
   return { line: `${JSON.stringify(body)}\n`, result };
+}
+
+function findInputObject(context: EmulatorContext, uri: string): StoredObject {
+  const location = parseStorageUri(uri);
+  const object = location ? context.storage.objects.find(location.bucket, location.name) : undefined;
+  if (!object) throw new Error(`${importFailurePrefix} Not found: ${uri}`);
+  return object;
+}
+
+async function* readInputLines(context: EmulatorContext, uri: string): AsyncGenerator<{ text: string; number: number }> {
+  const lines = createInterface({ input: context.storage.objects.openRead(findInputObject(context, uri)), crlfDelay: Number.POSITIVE_INFINITY });
+  let number = 0;
+  for await (const text of lines) {
+    number += 1;
+    if (text.trim() !== '') yield { text, number };
+  }
+}
+
+/** The import: every line of every input is read before any is answered, and one bad line fails the whole job. */
+async function importInputs(context: EmulatorContext, job: BatchJob): Promise<void> {
+  for (const uri of storageSourceOf(job).uris) {
+    for await (const { text, number } of readInputLines(context, uri)) {
+      if (!parseInputLine(text)) throw new Error(`${importFailurePrefix} ${uri} line ${number}: expected a JSON object with a "request" object.`);
+    }
+  }
 }
 
 async function closeAll(streams: WriteStream[]): Promise<void> {
@@ -88,16 +129,14 @@ async function joinParts(partPaths: string[], order: number[], outputPath: strin
 async function answerInputs(context: EmulatorContext, job: BatchJob, parts: WriteStream[]): Promise<void> {
   const model = findModel(job.model);
   if (!model) throw new Error(`unknown model ${job.model}`);
+  await importInputs(context, job);
   let index = 0;
   for (const uri of storageSourceOf(job).uris) {
-    const location = parseStorageUri(uri);
-    const object = location ? context.storage.objects.find(location.bucket, location.name) : undefined;
-    if (!object) throw new Error(`Failed to read the input file ${uri}: it does not exist.`);
-    const lines = createInterface({ input: context.storage.objects.openRead(object), crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const text of lines) {
+    for await (const { text } of readInputLines(context, uri)) {
       if (job.cancelTime !== undefined) return;
-      if (text.trim() === '') continue;
-      const { line, result } = await answerPredictionLine(context, model, text);
+      const input = parseInputLine(text);
+      if (!input) throw new Error(`${importFailurePrefix} ${uri} changed while the job ran.`);
+      const { line, result } = await answerPredictionLine(context, model, input);
       if (result.ok) job.successfulCount += 1;
       else job.failedCount += 1;
       job.requestCount += 1;
@@ -133,7 +172,7 @@ async function runPredictionJob(context: EmulatorContext, job: BatchJob): Promis
 /** Makes the results file the object `{outputUriPrefix}/prediction-model-<time>/predictions.jsonl`. */
 async function publishPredictions(context: EmulatorContext, job: BatchJob): Promise<void> {
   if (job.outputTemporaryPath !== undefined) {
-    const directory = parseStorageUri(`${outputDirectoryOf(job, job.createTime + context.timings().pendingMilliseconds)}/predictions.jsonl`);
+    const directory = parseStorageUri(`${outputDirectoryOf(job)}/predictions.jsonl`);
     if (!directory) throw new Error(`job ${job.id} has no Cloud Storage output`);
     await context.storage.objects.commit({
       bucket: directory.bucket,

@@ -53,7 +53,7 @@ async function createJob(src: string, displayName: string) {
 describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true) and @google-cloud/storage', () => {
   it('runs a job from a JSONL object to JOB_STATE_SUCCEEDED and writes predictions.jsonl, shuffled, without keys', async () => {
     const inputs = Array.from({ length: 20 }, (_, index) => requestLine(`line ${index}`));
-    const broken = { request: { contents: [{ role: 'user', parts: [{ text: 'broken' }] }], config: {} } };
+    const broken = { request: { contents: [{ role: 'user', parts: [{ text: 'broken' }] }], config: {} }, custom_id: 'line-broken' };
     const src = await uploadInput('input/batch.jsonl', [...inputs, broken]);
     const created = await createJob(src, 'vertex-one');
     expect(created.name).toMatch(jobNamePattern);
@@ -65,10 +65,13 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
       dest: { format: 'jsonl', gcsUri: 'gs://chargen-vertex/output' },
     });
     expect(created.createTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(created.completionStats).toBeUndefined();
+    expect(created.outputInfo).toBeUndefined();
     emulator.clock.advance(1000);
     const running = await vertex.batches.get({ name: created.name ?? '' });
     expect(running.state).toBe('JOB_STATE_RUNNING');
     expect(running.startTime).toBeDefined();
+    expect(running.outputInfo?.gcsOutputDirectory).toBe(`gs://chargen-vertex/output/prediction-model-${created.createTime ?? ''}`);
     emulator.clock.advance(1000);
     const done = await vertex.batches.get({ name: created.name ?? '' });
     expect(done.state).toBe('JOB_STATE_SUCCEEDED');
@@ -84,6 +87,7 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     expect(lines).toHaveLength(21);
     for (const line of lines) {
       expect(Object.keys(line).slice(0, 3)).toEqual(['status', 'processed_time', 'request']);
+      expect(line['processed_time']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
       expect(line).not.toHaveProperty('key');
     }
     const succeeded = lines.filter((line) => line['status'] === '');
@@ -92,8 +96,10 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     expect(succeeded.map((line) => line['request'])).not.toEqual(inputs.map((input) => input.request));
     const failed = lines.filter((line) => line['status'] !== '');
     expect(failed).toHaveLength(1);
-    expect(failed[0]?.['status']).toMatch(/^Bad Request: \{"error":\{"code":400,/);
+    expect(failed[0]?.['status']).toMatch(/^Bad Request: \{"error": \{"code": 400, "message": ".+", "status": "INVALID_ARGUMENT"\}\}$/);
     expect(failed[0]?.['request']).toEqual(broken.request);
+    expect(failed[0]).not.toHaveProperty('response');
+    expect(failed[0]?.['custom_id']).toBe('line-broken');
     expect((await emulator.stats())['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 21 });
   });
 
@@ -123,12 +129,23 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     expect((await emulator.stats())['requestsByModel']).toEqual({});
   });
 
-  it('fails a job whose input object does not exist, with its error', async () => {
+  it('fails a job whose input object does not exist with the importer error (code 3)', async () => {
     const job = await createJob('gs://chargen-vertex/input/missing.jsonl', 'missing-input');
     emulator.clock.advance(2000);
     const failed = await vertex.batches.get({ name: job.name ?? '' });
     expect(failed.state).toBe('JOB_STATE_FAILED');
-    expect(failed.error?.message).toContain('gs://chargen-vertex/input/missing.jsonl');
+    expect(failed.error?.code).toBe(3);
+    expect(failed.error?.message).toMatch(/^Failed to import data\. .*gs:\/\/chargen-vertex\/input\/missing\.jsonl/);
+  });
+
+  it('fails the whole job, answering no line, when one input line is not a {"request": {...}} object', async () => {
+    const src = await uploadInput('input/bad-line.jsonl', [requestLine('fine'), { contents: [] }]);
+    const job = await createJob(src, 'bad-line');
+    emulator.clock.advance(2000);
+    const failed = await vertex.batches.get({ name: job.name ?? '' });
+    expect(failed.state).toBe('JOB_STATE_FAILED');
+    expect(failed.error?.message).toContain('input/bad-line.jsonl line 2');
+    expect((await emulator.stats())['requestsByModel']).toEqual({});
   });
 
   it('answers 404 for an unknown job, 404 for an unknown model, and 401 without a bearer token', async () => {
@@ -136,7 +153,7 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     await expectApiErrorWith(
       vertex.batches.create({ model: 'gemini-0-unknown', src: 'gs://chargen-vertex/a.jsonl', config: { dest: 'gs://chargen-vertex/out', displayName: 'x' } }),
       404,
-      'Publisher Model',
+      'The PublisherModel gemini-0-unknown does not exist.',
     );
     const response = await fetch(`${emulator.baseUrl}/v1beta1/projects/test-project/locations/us-central1/batchPredictionJobs`);
     expect(response.status).toBe(401);
