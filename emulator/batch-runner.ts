@@ -221,6 +221,9 @@ export async function advanceJobs(context: EmulatorContext): Promise<void> {
 
 /** Marks every job cancelled, then waits until no batch work is under way (work added meanwhile too). */
 export async function waitForJobs(context: EmulatorContext): Promise<void> {
-  for (const job of [...context.batches.all(), ...context.predictionJobs.all()]) job.cancelTime ??= context.clock.now();
+  const jobs = [...context.batches.all(), ...context.predictionJobs.all()];
+  for (const job of jobs) job.cancelTime ??= context.clock.now();
   while (context.activeWork.size > 0) await Promise.all([...context.activeWork]);
+  // A cancelled Vertex AI job keeps its rows for export; nothing will publish them now.
+  await Promise.all(jobs.map((job) => (job.outputTemporaryPath === undefined || job.published ? undefined : rm(job.outputTemporaryPath, { force: true }))));
 }

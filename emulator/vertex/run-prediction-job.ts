@@ -157,7 +157,8 @@ async function runPredictionJob(context: EmulatorContext, job: BatchJob): Promis
     await answerInputs(context, job, parts);
     await closeAll(parts);
     if (writeError) throw writeError;
-    if (job.cancelTime === undefined) await joinParts(partPaths, partOrder(job.id), outputPath);
+    // Joined even when cancelled: a terminated job exports every row it completed (Google's batch overview page).
+    await joinParts(partPaths, partOrder(job.id), outputPath);
   } catch (error) {
     for (const part of parts) part.destroy();
     await rm(outputPath, { force: true });
@@ -165,8 +166,7 @@ async function runPredictionJob(context: EmulatorContext, job: BatchJob): Promis
   } finally {
     await Promise.all(partPaths.map((path) => rm(path, { force: true })));
   }
-  if (job.cancelTime === undefined) job.outputTemporaryPath = outputPath;
-  else await rm(outputPath, { force: true });
+  job.outputTemporaryPath = outputPath;
 }
 
 /** Makes the results file the object `{outputUriPrefix}/prediction-model-<time>/predictions.jsonl`. */
@@ -188,9 +188,26 @@ async function publishPredictions(context: EmulatorContext, job: BatchJob): Prom
 
 export const predictionJobSteps: JobSteps = { run: runPredictionJob, publish: publishPredictions };
 
-/** Starts the lines of Vertex AI jobs that have reached RUNNING and publishes finished ones. */
+/**
+ * Moves one job along as a Gemini job moves; besides, once a cancel of a job that had started has landed, exports
+ * the rows it completed (the runner stops at the next line once a cancel is asked).
+ */
+async function settlePredictionJob(context: EmulatorContext, job: BatchJob): Promise<void> {
+  await settleJob(context, job, { waitMilliseconds: context.pollWaitMilliseconds, steps: predictionJobSteps });
+  if (job.cancelTime === undefined || context.clock.now() < job.cancelTime || job.published || !job.processing) return;
+  await job.processing;
+  if (job.outputTemporaryPath === undefined) return;
+  if (job.successfulCount + job.failedCount === 0) {
+    // Cancelled before its first row: nothing to export, no file.
+    await rm(job.outputTemporaryPath, { force: true });
+    delete job.outputTemporaryPath;
+    return;
+  }
+  job.publishing ??= publishPredictions(context, job);
+  await job.publishing;
+}
+
+/** Starts the lines of Vertex AI jobs that have reached RUNNING and publishes finished (or cancelled) ones. */
 export async function advancePredictionJobs(context: EmulatorContext): Promise<void> {
-  await Promise.all(
-    context.predictionJobs.all().map((job) => settleJob(context, job, { waitMilliseconds: context.pollWaitMilliseconds, steps: predictionJobSteps })),
-  );
+  await Promise.all(context.predictionJobs.all().map((job) => settlePredictionJob(context, job)));
 }

@@ -1,16 +1,9 @@
-import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectApiErrorWith } from '../support/expect-rejection.ts';
+import { createVertexClient } from '../support/create-vertex-client.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
-
-type AuthClient = NonNullable<NonNullable<GoogleGenAIOptions['googleAuthOptions']>['authClient']>;
-
-/**
- * A google-auth-library client that hands out a fixed token: the SDK's Vertex path asks its GoogleAuth for request
- * headers, and GoogleAuth returns a given `authClient` as is, so no credentials are looked for and none are sent.
- */
-const testAuthClient = { getRequestHeaders: async () => new Headers({ authorization: 'Bearer emulator-test-token' }) } as unknown as AuthClient;
 
 const jobNamePattern = /^projects\/test-project\/locations\/us-central1\/batchPredictionJobs\/[1-9]\d{18}$/;
 
@@ -29,13 +22,7 @@ let bucket: Bucket;
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  vertex = new GoogleGenAI({
-    vertexai: true,
-    project: 'test-project',
-    location: 'us-central1',
-    googleAuthOptions: { authClient: testAuthClient },
-    httpOptions: { baseUrl: emulator.baseUrl },
-  });
+  vertex = createVertexClient(emulator.baseUrl);
   bucket = new Storage({ apiEndpoint: emulator.baseUrl, projectId: 'test-project', retryOptions: { autoRetry: false } }).bucket('chargen-vertex');
 });
 afterAll(async () => emulator.close());
