@@ -8,14 +8,13 @@ import { planRun, type RunPlan } from './estimate-run.ts';
 import { formatCount, formatUsd } from '../lib/format-count.ts';
 import type { ExecutorEnvironment } from '../lib/gemini/batch-executor.ts';
 import type { Logger } from '../lib/logger.ts';
-import { importWorkspaceResultLogs } from '../lib/gemini/import-result-logs.ts';
 import { createPipelineContext, type PipelineContext } from './pipeline-context.ts';
 import { analyzeStep } from '../stages/analyze/analyze-step.ts';
 import { compileStep } from '../stages/compile/compile-step.ts';
 import { emptySummary, stageNames, type DeadLetter, type StageName, type StageStep, type StageSummary } from '../stages/stage-step.ts';
 import { synthesizeStep } from '../stages/synthesize/synthesize-step.ts';
 import { runFlow } from './flow/run-flow.ts';
-import { moveJsonCheckpoints } from '../stages/move-json-checkpoints.ts';
+import { moveOlderWorkspaceFiles } from './move-older-workspace-files.ts';
 import { openWorkspace } from '../lib/store/open-workspace.ts';
 import { acquireWorkspaceLock } from '../lib/store/workspace-lock.ts';
 import { contactSheetFileName, writeContactSheet } from '../stages/synthesize/write-contact-sheet.ts';
@@ -277,22 +276,6 @@ async function runInContext(context: PipelineContext, options: RunPipelineOption
   return (await planBeforeSpending(context, selection, options, stages)) ?? (await runSelectedStages(context, selection, stages, options.commandFlags ?? {}));
 }
 
-/** Result logs of an older chargen moved into the backends' databases, once, and said so. */
-async function moveResultLogs(options: { workspaceDirectory: string; logger: Logger }): Promise<void> {
-  const moved = await importWorkspaceResultLogs({
-    workspaceDirectory: options.workspaceDirectory,
-    now: Date.now,
-    onSkippedLine: (file, line, reason) => options.logger.warn(`${file} line ${line}: ${reason}`),
-  });
-  if (moved.files > 0) options.logger.info(`workspace: ${formatCount(moved.outcomes, 'answer')} moved from ${formatCount(moved.files, 'result log')} into state.sqlite`);
-}
-
-/** The JSON checkpoints and output names of an older chargen moved into checkpoints.sqlite, once, and said so. */
-async function moveCheckpointFiles(options: { workspaceDirectory: string; logger: Logger }): Promise<void> {
-  const moved = await moveJsonCheckpoints({ workspaceDirectory: options.workspaceDirectory, now: Date.now, onDamaged: (message) => options.logger.warn(message) });
-  if (moved > 0) options.logger.info(`workspace: ${formatCount(moved, 'checkpoint file')} moved into checkpoints.sqlite`);
-}
-
 /**
  * `chargen run`: brings the outputs up to date, stage by stage. A stage whose checkpoint is current is skipped; one
  * that runs reuses every answer paid for before. Returns the outcome, never exits: the CLI prints it.
@@ -306,8 +289,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let context: PipelineContext | undefined;
   try {
     const workspace = await openWorkspace({ directory: workspaceDirectory, now: Date.now, readOnly: options.dryRun === true });
-    if (!options.dryRun) await moveResultLogs({ workspaceDirectory, logger });
-    if (!options.dryRun) await moveCheckpointFiles({ workspaceDirectory, logger });
+    if (!options.dryRun) await moveOlderWorkspaceFiles({ workspaceDirectory, logger });
     context = await createPipelineContext({ cwd: options.cwd, env: options.env, config, logger, workspace, signal, detach: options.detach === true, forRun: true, ...(options.environment ? { environment: options.environment } : {}) });
     const outcome = await runInContext(context, options).catch((error: unknown) => {
       throw signal.aborted ? error : toApiUnreachableError(error, { connection: context?.backend.connection, rerun: formatCommand('run', options.commandFlags) });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, type EmulatorProcess, type ServingProcess } from '../support/chargen-process.ts';
-import { chromiumPath, isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
+import { chromiumPath, isChromiumInstalled, launchChromium, openNotifyingPage } from '../support/launch-chromium.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 /** Screenshots go to docs/ (for the README) when asked, else to the test's own folder. */
@@ -58,18 +58,7 @@ describe.skipIf(!installed)('chargen ui: regenerate, queue, submit, compare and 
     expect(run.code, run.stderr).toBe(0);
     ui = await startUiProcess({ cwd: project, env });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.grantPermissions(['notifications'], { origin: new URL(ui.url).origin });
-    await context.addInitScript(`
-      window.shownNotifications = [];
-      window.Notification = class extends window.Notification {
-        constructor(title, options) {
-          super(title, options);
-          window.shownNotifications.push(options?.body ?? title);
-        }
-      };
-    `);
-    page = await context.newPage();
+    page = await openNotifyingPage(browser, { url: ui.url, viewport: { width: 1280, height: 900 } });
     await page.goto(ui.url);
     await page.locator('#connection:text-is("live")').waitFor(wait);
   }, 120_000);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { editCheckpointItem } from '../support/edit-checkpoint-item.ts';
 import { runNodeProcess, chargenBinary, startEmulatorProcess, startUiProcess, type EmulatorProcess, type ServingProcess } from '../support/chargen-process.ts';
 import { createEmulatorAdmin } from '../support/emulator-admin.ts';
-import { chromiumPath, isChromiumInstalled, launchChromium } from '../support/launch-chromium.ts';
+import { chromiumPath, isChromiumInstalled, launchChromium, openNotifyingPage } from '../support/launch-chromium.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 /** Screenshots go to docs/ (shown in the README) when asked, else to the test's own folder. */
@@ -57,19 +57,7 @@ describe.skipIf(!installed)('chargen ui in headless Chromium, on a workspace fro
     expect(detached.code, detached.stderr).toBe(4);
     ui = await startUiProcess({ cwd: project, env });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await context.grantPermissions(['notifications'], { origin: new URL(ui.url).origin });
-    // Records what the page asks the browser to notify (headless Chromium shows nothing).
-    await context.addInitScript(`
-      window.shownNotifications = [];
-      window.Notification = class extends window.Notification {
-        constructor(title, options) {
-          super(title, options);
-          window.shownNotifications.push(options?.body ?? title);
-        }
-      };
-    `);
-    page = await context.newPage();
+    page = await openNotifyingPage(browser, { url: ui.url, viewport: { width: 1280, height: 860 } });
   }, 60_000);
 
   afterAll(async () => {
