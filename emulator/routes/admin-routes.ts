@@ -21,6 +21,8 @@ function describeStats(context: EmulatorContext): Record<string, unknown> {
     requestsByModel: { ...context.stats.requestsByModel },
     files: context.files.listLive().length,
     batches: context.batches.list().length,
+    /** Vertex AI batch prediction jobs (their creates and cancels count in batchesCreated / batchesCancelled too). */
+    predictionJobs: context.predictionJobs.list().length,
     storage: context.storage.objects.summary(),
     faultsInjected: context.faults.injectedCounts(),
     clock: { now: new Date(context.clock.now()).toISOString(), offsetMilliseconds: context.clock.offsetMilliseconds() },

@@ -99,6 +99,7 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     expect(pager.hasNextPage()).toBe(true);
     expect((await pager.nextPage()).map((job) => job.name)).toEqual([first.name]);
     expect(pager.hasNextPage()).toBe(false);
+    expect(await emulator.stats()).toMatchObject({ predictionJobs: 2, batchesCreated: 2, batches: 0 });
   });
 
   it('cancels a pending job: CANCELLING, then CANCELLED, no line answered and no output written', async () => {
