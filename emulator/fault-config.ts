@@ -23,6 +23,7 @@ export const endpointNames = [
   'batchPredictionJobs.get',
   'batchPredictionJobs.list',
   'batchPredictionJobs.cancel',
+  'publisherModels.generateContent',
 ] as const;
 export type EndpointName = (typeof endpointNames)[number];
 

@@ -17,7 +17,7 @@ function badRequest(message: string): RpcStatus {
  * Vertex AI takes an OAuth access token, never an API key here; without one the real front end answers 401 in these
  * words. The token itself is not checked (nor logged): the emulator has no accounts.
  */
-function requireBearerToken(input: RouteInput): void {
+export function requireBearerToken(input: RouteInput): void {
   const header = input.request.headers['authorization'];
   if (typeof header === 'string' && /^Bearer \S+/.test(header)) return;
   throw new HttpRejection({

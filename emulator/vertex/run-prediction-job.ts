@@ -21,7 +21,7 @@ export function parseStorageUri(uri: string): { bucket: string; name: string } |
 }
 
 /** References by `gs://` URI, read from the emulator's own Cloud Storage objects (Vertex's way of passing files). */
-function createObjectReader(context: EmulatorContext): (fileUri: string) => Promise<FileLookup> {
+export function createObjectReader(context: EmulatorContext): (fileUri: string) => Promise<FileLookup> {
   return async (fileUri) => {
     const location = parseStorageUri(fileUri);
     const object = location ? context.storage.objects.find(location.bucket, location.name) : undefined;

@@ -94,4 +94,20 @@ describe('Vertex AI batch prediction jobs: faults, cancels and Cloud Storage ref
     const failed = rows.find((row) => row['status'] !== '');
     expect(failed?.['status']).toMatch(/^Not Found: .*absent\.png/);
   });
+
+  it('answers models.generateContent on the publisher model path (sync mode), with gs:// references, and 404s an unknown model', async () => {
+    await bucket.file('references/sync.png').save(createSamplePng('sync'), { resumable: false, contentType: 'image/png' });
+    const response = await vertex.models.generateContent({
+      model: 'gemini-3-flash-preview',
+      contents: [{ role: 'user', parts: [{ text: 'describe' }, { fileData: { fileUri: 'gs://chargen-vertex/references/sync.png', mimeType: 'image/png' } }] }],
+    });
+    expect(response.candidates).toHaveLength(1);
+    expect(response.text).toContain('PNG');
+    expect((await emulator.stats())['requestsByModel']).toEqual({ 'gemini-3-flash-preview': 1 });
+    await expectApiErrorWith(
+      vertex.models.generateContent({ model: 'gemini-0-unknown', contents: 'hello' }),
+      404,
+      'Publisher Model `projects/test-project/locations/us-central1/publishers/google/models/gemini-0-unknown` was not found or your project does not have access to it.',
+    );
+  });
 });
