@@ -225,5 +225,12 @@ export async function waitForJobs(context: EmulatorContext): Promise<void> {
   for (const job of jobs) job.cancelTime ??= context.clock.now();
   while (context.activeWork.size > 0) await Promise.all([...context.activeWork]);
   // A cancelled Vertex AI job keeps its rows for export; nothing will publish them now.
-  await Promise.all(jobs.map((job) => (job.outputTemporaryPath === undefined || job.published ? undefined : rm(job.outputTemporaryPath, { force: true }))));
+  await Promise.all(
+    jobs.map(async (job) => {
+      if (job.outputTemporaryPath === undefined || job.published) return;
+      const path = job.outputTemporaryPath;
+      delete job.outputTemporaryPath;
+      await rm(path, { force: true });
+    }),
+  );
 }

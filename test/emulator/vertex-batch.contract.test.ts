@@ -7,8 +7,9 @@ import { startTestEmulator, type TestEmulator } from '../support/start-test-emul
 
 const jobNamePattern = /^projects\/test-project\/locations\/us-central1\/batchPredictionJobs\/[1-9]\d{18}$/;
 
+/** A line whose key rides in the request's `labels`: the echoed request brings it back with the answer. */
 function requestLine(text: string): Record<string, unknown> {
-  return { request: { contents: [{ role: 'user', parts: [{ text }] }] } };
+  return { request: { contents: [{ role: 'user', parts: [{ text }] }], labels: { chargen_key: text.replace(/\W+/g, '-') } } };
 }
 
 async function readLines(bucket: Bucket, name: string): Promise<Record<string, unknown>[]> {
