@@ -1,8 +1,9 @@
 import type { GoogleGenAI } from '@google/genai';
-import { Storage, type Bucket } from '@google-cloud/storage';
+import type { Bucket } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../emulator/fault-config.ts';
-import { createVertexClient } from '../support/create-vertex-client.ts';
+import { createVertexClient, openTestBucket, readJsonLines, writeJsonLines } from '../support/create-vertex-client.ts';
+import { createEmulatorAdmin } from '../support/emulator-admin.ts';
 import { expectApiErrorWith } from '../support/expect-rejection.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
@@ -16,24 +17,22 @@ let bucket: Bucket;
 beforeAll(async () => {
   emulator = await startTestEmulator();
   vertex = createVertexClient(emulator.baseUrl);
-  bucket = new Storage({ apiEndpoint: emulator.baseUrl, projectId: 'test-project', retryOptions: { autoRetry: false } }).bucket('chargen-vertex');
+  bucket = openTestBucket(emulator.baseUrl);
 });
 afterAll(async () => emulator.close());
 afterEach(async () => emulator.emulator.reset());
 
-async function setFaults(faults: FaultConfigInput): Promise<void> {
-  const response = await fetch(`${emulator.baseUrl}/_emulator/faults`, { method: 'POST', body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
-  expect(response.status).toBe(200);
+function setFaults(faults: FaultConfigInput): Promise<void> {
+  return createEmulatorAdmin(emulator.baseUrl).replaceFaults(faults);
 }
 
 async function startJob(displayName: string, lines: unknown[]) {
-  await bucket.file(`input/${displayName}.jsonl`).save(lines.map((line) => `${JSON.stringify(line)}\n`).join(''), { resumable: false });
-  return vertex.batches.create({ model: 'gemini-3-flash-preview', src: `gs://chargen-vertex/input/${displayName}.jsonl`, config: { dest: `gs://chargen-vertex/output/${displayName}`, displayName } });
+  const src = await writeJsonLines(bucket, `input/${displayName}.jsonl`, lines);
+  return vertex.batches.create({ model: 'gemini-3-flash-preview', src, config: { dest: `gs://chargen-vertex/output/${displayName}`, displayName } });
 }
 
-async function readPredictions(directory: string): Promise<Record<string, unknown>[]> {
-  const [bytes] = await bucket.file(`${directory.slice('gs://chargen-vertex/'.length)}/predictions.jsonl`).download();
-  return bytes.toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+function readPredictions(directory: string): Promise<Record<string, unknown>[]> {
+  return readJsonLines(bucket, `${directory.slice('gs://chargen-vertex/'.length)}/predictions.jsonl`);
 }
 
 const textLine = (text: string) => ({ request: { contents: [{ role: 'user', parts: [{ text }] }] } });

@@ -1,8 +1,8 @@
 import type { GoogleGenAI } from '@google/genai';
-import { Storage, type Bucket } from '@google-cloud/storage';
+import type { Bucket } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectApiErrorWith } from '../support/expect-rejection.ts';
-import { createVertexClient } from '../support/create-vertex-client.ts';
+import { createVertexClient, openTestBucket, readJsonLines, writeJsonLines } from '../support/create-vertex-client.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 
 const jobNamePattern = /^projects\/test-project\/locations\/us-central1\/batchPredictionJobs\/[1-9]\d{18}$/;
@@ -12,11 +12,6 @@ function requestLine(text: string): Record<string, unknown> {
   return { request: { contents: [{ role: 'user', parts: [{ text }] }], labels: { chargen_key: text.replace(/\W+/g, '-') } } };
 }
 
-async function readLines(bucket: Bucket, name: string): Promise<Record<string, unknown>[]> {
-  const [bytes] = await bucket.file(name).download();
-  return bytes.toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 let emulator: TestEmulator;
 let vertex: GoogleGenAI;
 let bucket: Bucket;
@@ -24,14 +19,13 @@ let bucket: Bucket;
 beforeAll(async () => {
   emulator = await startTestEmulator();
   vertex = createVertexClient(emulator.baseUrl);
-  bucket = new Storage({ apiEndpoint: emulator.baseUrl, projectId: 'test-project', retryOptions: { autoRetry: false } }).bucket('chargen-vertex');
+  bucket = openTestBucket(emulator.baseUrl);
 });
 afterAll(async () => emulator.close());
 afterEach(async () => emulator.emulator.reset());
 
-async function uploadInput(name: string, lines: unknown[]): Promise<string> {
-  await bucket.file(name).save(lines.map((line) => `${JSON.stringify(line)}\n`).join(''), { resumable: false, contentType: 'application/jsonl' });
-  return `gs://chargen-vertex/${name}`;
+function uploadInput(name: string, lines: unknown[]): Promise<string> {
+  return writeJsonLines(bucket, name, lines);
 }
 
 async function createJob(src: string, displayName: string) {
@@ -71,7 +65,7 @@ describe('Vertex AI batch prediction jobs through @google/genai (vertexai: true)
     const [objects] = await bucket.getFiles({ prefix: 'output/' });
     const resultName = `${directory.slice('gs://chargen-vertex/'.length)}/predictions.jsonl`;
     expect(objects.map((object) => object.name)).toEqual([resultName]);
-    const lines = await readLines(bucket, resultName);
+    const lines = await readJsonLines(bucket, resultName);
     expect(lines).toHaveLength(21);
     for (const line of lines) {
       expect(Object.keys(line).slice(0, 3)).toEqual(['status', 'processed_time', 'request']);
