@@ -15,6 +15,7 @@ import { listImageVersions } from '../../pipeline/regenerate/list-image-versions
 import { composeRegenerateRequest } from '../../pipeline/regenerate/compose-regenerate-prompt.ts';
 import { readImageSidecar } from '../../stages/synthesize/image-sidecar.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
+import { createCrashAtFirstWait } from '../support/crash-at-first-wait.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -88,14 +89,8 @@ describe('regenerate: the queue, its batches, versions and the choice', () => {
   it('adopts the job of a submit that crashed after creating it, and never creates a second', async () => {
     const before = (await stats()).batchesCreated;
     // The "crash": the first wait after the job exists stops the submit, as a kill would (its records are kept).
-    const stop = new AbortController();
-    const crashing = {
-      sleep: async () => {
-        stop.abort();
-        throw new InterruptedError();
-      },
-    };
-    await expect(submitRegenerateBatch({ cwd: project, env, config, now, logger, mode: 'batch', signal: stop.signal, environment: crashing })).rejects.toThrow(InterruptedError);
+    const crash = createCrashAtFirstWait();
+    await expect(submitRegenerateBatch({ cwd: project, env, config, now, logger, mode: 'batch', signal: crash.signal, environment: crash.environment })).rejects.toThrow(InterruptedError);
     expect((await stats()).batchesCreated).toBe(before + 1);
     const store = openRegenerateQueueStore({ workspaceDirectory: join(project, '.chargen'), now });
     try {

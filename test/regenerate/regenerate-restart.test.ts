@@ -10,6 +10,7 @@ import { addToRegenerateQueue } from '../../pipeline/regenerate/regenerate-queue
 import { submitRegenerateBatch } from '../../pipeline/regenerate/submit-regenerate-batch.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import type { ChargenConfig } from '../../schemas/chargen-config.ts';
+import { createCrashAtFirstWait } from '../support/crash-at-first-wait.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -49,14 +50,8 @@ describe('regenerate: a restarted chargen ui', () => {
 
   it('adopts the job of the batch a crash left, and makes its version', async () => {
     await addToRegenerateQueue({ cwd: project, env, config, now, source: 'rogue.png', variant: 1, edits: { seed: 12 } });
-    const stop = new AbortController();
-    const crashing = {
-      sleep: async () => {
-        stop.abort();
-        throw new InterruptedError();
-      },
-    };
-    await expect(submitRegenerateBatch({ cwd: project, env, config, now, logger, mode: 'batch', signal: stop.signal, environment: crashing })).rejects.toThrow(InterruptedError);
+    const crash = createCrashAtFirstWait();
+    await expect(submitRegenerateBatch({ cwd: project, env, config, now, logger, mode: 'batch', signal: crash.signal, environment: crash.environment })).rejects.toThrow(InterruptedError);
     const created = (await emulator.stats())['batchesCreated'];
     // The job ends on the emulator while no chargen follows it.
     emulator.clock.advance(10_000);
