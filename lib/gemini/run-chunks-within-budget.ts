@@ -1,5 +1,6 @@
 import { JobsPendingError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
+import { splitIntoChunks } from '../split-into-chunks.ts';
 import type { ConnectedBackend } from './connected-backend.ts';
 import type { StorageBudget } from './storage-budget.ts';
 
@@ -7,10 +8,12 @@ import type { StorageBudget } from './storage-budget.ts';
 export type ChunkEnd<Result> = { status: 'done'; result: Result } | { status: 'stopped'; error: unknown };
 
 export interface ChunksWithinBudgetOptions<Item, Result> {
-  chunks: readonly (readonly Item[])[];
+  /** In their order; a chunk is at most `maxItemsPerChunk` of them, its bytes at most half the images' part of the budget. */
+  items: readonly Item[];
+  maxItemsPerChunk: number;
   /** Chunks under way at once (gemini.maxJobsInFlight: a chunk has at least one job in flight). */
   concurrency: number;
-  storage: Pick<StorageBudget, 'reserve'>;
+  storage: Pick<StorageBudget, 'reserve' | 'imageBytes'>;
   /** The bytes an item puts on the Files API at most. */
   sizeOf: (item: Item) => number;
   /** The uploads (sha256) an item's requests carry, to know which a chunk may delete once it is through. */
@@ -38,18 +41,20 @@ function createUploadRelease<Item>(chunks: readonly (readonly Item[])[], uploads
 }
 
 /**
- * Runs chunks within the Files API storage budget: each reserves its items' bytes before its uploads and gives them
+ * Cuts the items into chunks and runs them within the Files API storage budget: each reserves its items' bytes before its uploads and gives them
  * back once its work is done and the uploads no later chunk needs are deleted. A chunk that stops keeps its uploads (a
  * job left running may read them; the run's end deletes what is left), so no chunk starts after one has stopped, for
  * whatever reason: with `--detach` the chunks under way are submitted and the run ends, and the next run goes on
  * from them, within the budget. Chunks already under way go on. Results keep the chunks' order.
  */
 export async function runChunksWithinBudget<Item, Result>(options: ChunksWithinBudgetOptions<Item, Result>): Promise<ChunkEnd<Result>[]> {
-  const releasable = createUploadRelease(options.chunks, options.uploadsOf);
+  // Half the images' part of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
+  const chunks = splitIntoChunks({ items: options.items, maxItems: options.maxItemsPerChunk, maxBytes: options.storage.imageBytes / 2, sizeOf: options.sizeOf });
+  const releasable = createUploadRelease(chunks, options.uploadsOf);
   let stopped = false;
-  const count = options.chunks.length;
+  const count = chunks.length;
   return mapWithConcurrency({
-    items: options.chunks,
+    items: chunks,
     concurrency: options.concurrency,
     work: async (chunk, index): Promise<ChunkEnd<Result>> => {
       if (stopped) return { status: 'stopped', error: undefined };

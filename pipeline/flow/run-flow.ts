@@ -4,7 +4,7 @@ import type { Logger, ProgressEvent } from '../../lib/logger.ts';
 import { runChunksWithinBudget } from '../../lib/gemini/run-chunks-within-budget.ts';
 import { fingerprintAnalyzeStep, listAnalyzeInput, listWrittenFolders, readAnalysisTemplate, summarizeAnalysis } from '../../stages/analyze/analyze-step.ts';
 import { collectInputImages, type CollectedImages } from '../../stages/analyze/analyze-images.ts';
-import { groupBySentReferences, measureCharacterBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
+import { groupBySentReferences, measureCharactersBytes, type InputCharacter } from '../../stages/analyze/collect-input-images.ts';
 import { findAnalysisImageLimit } from '../../stages/analyze/core/plan-characters.ts';
 import { findServedModel } from '../../schemas/gemini-models.ts';
 import { loadPromptTemplates } from '../../stages/compile/compile-step.ts';
@@ -20,7 +20,6 @@ import type { DeadLetter, StageName, StageSummary } from '../../stages/stage-ste
 import { prepareOutputFolder } from '../../stages/synthesize/prepare-output-folder.ts';
 import { fingerprintSynthesizeFrom, summarizeSynthesis } from '../../stages/synthesize/synthesize-step.ts';
 import { runFlowChunk, type FlowChunkRecorder, type FlowChunkResult } from './flow-chunk.ts';
-import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { sumOf } from '../../lib/sum-of.ts';
 import { hashCanonical } from '../../lib/canonical-json.ts';
 import { sheetShotName } from '../../stages/compile/core/compile-sheets.ts';
@@ -89,13 +88,8 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const sheetShots = config.synthesize.sheet ? [{ variant: 1, name: sheetShotName }] : [];
   const entries = collected.characters.flatMap((character) => [...shots, ...sheetShots].map((shot) => ({ sourcePath: character.name, variant: shot.variant, ...(shot.name !== undefined ? { shot: shot.name } : {}) })));
   const folder = await prepareOutputFolder({ entries, folders: { input: context.inputDirectory, output: context.outputDirectory, workspace: context.workspace.directory }, logger });
-  // Half the images' share of the budget a chunk: one chunk's images go up while another's are still held by its jobs.
   // A character uploads no more references than its analysis or its image requests carry.
   const uploadLimit = Math.max(findAnalysisImageLimit(config.analyze), findServedModel(config.compile.model)?.image?.maxReferenceImages ?? Number.POSITIVE_INFINITY);
-  const sizeOf = (character: InputCharacter) => measureCharacterBytes(character, uploadLimit);
-  // Characters analysed by one request (the same references) stay in one chunk: never asked (and paid) twice at once.
-  const groups = splitIntoChunks({ items: groupBySentReferences(collected.characters), maxItems: backend.settings.chunkMaxLines, maxBytes: backend.storage.imageBytes / 2, sizeOf: (group) => sizeOf(group[0] as InputCharacter) });
-  const chunks = groups.map((chunk) => chunk.flat());
   // Compile is "unchanged" when the run compiles the same prompts as before (a forced analysis of the same images).
   const previousCompile = store.readState('compile')?.fingerprint;
   // Analysis current at the start (a run after a template change): every chunk's analyses come from the workspace.
@@ -109,18 +103,20 @@ async function flowThroughChunks(context: StageContext, options: { forced: Reado
   const chunkLogger = createChunkLogger(logger);
   const record = createChunkRecorder(context, store);
   // Where each chunk was when it stopped, to say where the run stopped.
-  const stages: StageName[] = chunks.map(() => 'analyze');
+  const stages = new Map<number, StageName>();
   const ends = await runChunksWithinBudget({
-    chunks,
+    // Characters analysed by one request (the same references) stay in one chunk: never asked (and paid) twice at once.
+    items: groupBySentReferences(collected.characters),
+    maxItemsPerChunk: backend.settings.chunkMaxLines,
     concurrency: backend.settings.maxJobsInFlight,
     storage: backend.storage,
-    sizeOf,
-    uploadsOf: (character) => character.references.map((image) => image.sha256),
+    sizeOf: (group) => measureCharactersBytes(group, uploadLimit),
+    uploadsOf: (group) => group.flatMap((character) => character.references.map((image) => image.sha256)),
     releaseUploads: (sha256s) => backend.releaseUploads(sha256s),
-    work: (characters, { index, label }) =>
-      runFlowChunk({ context, backend, collected: toChunkCollection(characters), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => (stages[index] = name), record, ...(label ? { chunkLabel: label } : {}) }),
+    work: (groups, { index, label }) =>
+      runFlowChunk({ context, backend, collected: toChunkCollection(groups.flat()), instructionTemplate, templates, folder, logger: chunkLogger, onStage: (name) => stages.set(index, name), record, ...(label ? { chunkLabel: label } : {}) }),
   });
-  const stop = findStop(ends.map((end, index) => (end.status === 'done' ? end : { ...end, stage: stages[index] ?? 'analyze' })));
+  const stop = findStop(ends.map((end, index) => (end.status === 'done' ? end : { ...end, stage: stages.get(index) ?? 'analyze' })));
   if (stop) return stop;
   const results = ends.flatMap((end) => (end.status === 'done' ? [end.result] : []));
   return recordFlow(context, { store, fingerprint, templates, previousCompile, analysisFresh, images: collected.characters.length, results, forced: options.forced });

@@ -12,7 +12,6 @@ import { compareText } from '../../lib/compare-text.ts';
 import type { ScannedEntry } from './scan-images.ts';
 import { collectInputImages, groupBySentReferences, type CollectedImages, type GoodImage, type InputCharacter } from './collect-input-images.ts';
 import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
-import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 import { parseAnalysisAnswer, toAnalysisVerdict, type ParsedAnalysis } from './core/validate-analysis-answer.ts';
 
 export { collectInputImages, type CollectedImages, type InputCharacter };
@@ -235,19 +234,18 @@ export async function analyzeImages(options: AnalyzeImagesOptions): Promise<Omit
  */
 async function analyzeInChunks(options: AnalyzeCollectedOptions & { chunking: StageChunking }): Promise<{ records: AnalyzedImage[]; failures: AnalyzeFailure[] }> {
   const { chunking } = options;
-  // The references its analysis carries: those it uploads.
-  const sizeOf = (character: InputCharacter) => character.sent.reduce((sum, image) => sum + image.sizeBytes, 0);
-  // Characters analysed by one request stay in one chunk (never asked twice at once).
-  const groups = splitIntoChunks({ items: groupBySentReferences(options.collected.characters), maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf: (group) => sizeOf(group[0] as InputCharacter) });
-  const chunks = groups.map((chunk) => chunk.flat());
+  // The references the group's one analysis carries (the same for each of its characters): those it uploads.
+  const sentOf = (group: readonly InputCharacter[]) => (group[0] as InputCharacter).sent;
   const ends = await runChunksWithinBudget({
-    chunks,
+    // Characters analysed by one request stay in one chunk (never asked twice at once).
+    items: groupBySentReferences(options.collected.characters),
+    maxItemsPerChunk: chunking.maxCharacters,
     concurrency: chunking.concurrency,
     storage: chunking.storage,
-    sizeOf,
-    uploadsOf: (character) => character.sent.map((image) => image.sha256),
+    sizeOf: (group) => sentOf(group).reduce((sum, image) => sum + image.sizeBytes, 0),
+    uploadsOf: (group) => sentOf(group).map((image) => image.sha256),
     releaseUploads: chunking.releaseUploads,
-    work: (characters, { label }) => analyzeCollectedImages({ ...options, collected: { characters: [...characters], failures: [], warnings: [] }, ...(label ? { chunkLabel: label } : {}) }),
+    work: (groups, { label }) => analyzeCollectedImages({ ...options, collected: { characters: groups.flat(), failures: [], warnings: [] }, ...(label ? { chunkLabel: label } : {}) }),
   });
   const results = takeChunkResults(ends, { stage: 'analyze' });
   return { records: results.flatMap((result) => result.records), failures: results.flatMap((result) => result.failures) };

@@ -28,11 +28,13 @@ export interface CollectedImages {
 }
 
 /**
- * The bytes a character puts on the Files API at most: its first `limit` references (the most its analysis or its
- * image requests carry; both take them most informative first), every one by default.
+ * The bytes characters put on the Files API at most: each one's first `limit` references (the most its analysis or its
+ * image requests carry; both take them most informative first), every one by default; a reference two of them carry
+ * is uploaded, and counted, once.
  */
-export function measureCharacterBytes(character: InputCharacter, limit = Number.POSITIVE_INFINITY): number {
-  return character.references.slice(0, limit).reduce((sum, image) => sum + image.sizeBytes, 0);
+export function measureCharactersBytes(characters: readonly InputCharacter[], limit = Number.POSITIVE_INFINITY): number {
+  const sizes = new Map(characters.flatMap((character) => character.references.slice(0, limit).map((image) => [image.sha256, image.sizeBytes] as const)));
+  return [...sizes.values()].reduce((sum, size) => sum + size, 0);
 }
 
 /** What to say of a character whose analysis leaves references out. */

@@ -17,7 +17,6 @@ import { buildLines, createBlobInspector, createImageChooser, executeLines } fro
 import type { SynthesisFolders, SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult } from './synthesize-images-options.ts';
 import { sumOf } from '../../lib/sum-of.ts';
 import { runChunksWithinBudget, takeChunkResults, type StageChunking } from '../../lib/gemini/run-chunks-within-budget.ts';
-import { splitIntoChunks } from '../../lib/split-into-chunks.ts';
 
 export type { SynthesizeFailure, SynthesizeImagesOptions, SynthesizeOutput, SynthesizeResult };
 import { writeImageOutput } from './write-image-output.ts';
@@ -64,14 +63,12 @@ export async function synthesizeImages(options: SynthesizeImagesOptions): Promis
 async function synthesizeInChunks(options: SynthesizeImagesOptions & { chunking: StageChunking }, folder: PreparedOutputFolder): Promise<SynthesizeResult> {
   const { chunking } = options;
   options.logger.progress?.({ stage: 'synthesize', done: 0, total: options.prompts.length });
-  const characters = await groupByCharacter(options.prompts, options.folders);
-  const sizeOf = (character: CharacterPrompts) => character.bytes;
-  const chunks = splitIntoChunks({ items: characters, maxItems: chunking.maxCharacters, maxBytes: chunking.storage.imageBytes / 2, sizeOf });
   const ends = await runChunksWithinBudget({
-    chunks,
+    items: await groupByCharacter(options.prompts, options.folders),
+    maxItemsPerChunk: chunking.maxCharacters,
     concurrency: chunking.concurrency,
     storage: chunking.storage,
-    sizeOf,
+    sizeOf: (character) => character.bytes,
     uploadsOf: (character) => character.uploads,
     releaseUploads: chunking.releaseUploads,
     work: (chunk, { label }) => {
