@@ -6,7 +6,6 @@ import { HttpProblem } from './http-problem.ts';
 import { parseWith } from './read-action-request.ts';
 import { sendImage } from './send-image.ts';
 import { sendThumbnail } from './send-thumbnail.ts';
-import { resolveConfinedPath } from './resolve-confined-path.ts';
 
 const addBodySchema = z.object({ source: z.string().min(1, 'the image’s source, as the gallery names it'), variant: z.number().int().min(1), edits: regenerateEditsSchema.default({}) }).strict();
 const idBodySchema = z.object({ id: z.number().int().min(1) }).strict();
@@ -63,8 +62,6 @@ export async function routeRegenerateRead(routes: UiRoutes, request: IncomingMes
     return true;
   }
   // Versions side by side are looked at small: their thumbnails, made and kept as the gallery's are.
-  const resolved = await resolveConfinedPath({ folder: found.folder, path: found.file });
-  if (!resolved) throw new HttpProblem(404, 'not-found', 'No such version in this workspace.');
-  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, path: resolved });
+  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, folder: found.folder, path: found.file });
   return true;
 }

@@ -10,7 +10,6 @@ import { sendImage } from './send-image.ts';
 import { routeRegenerateRead } from './route-regenerate.ts';
 import { sendImageDownload, sendZip } from './send-download.ts';
 import { sendThumbnail } from './send-thumbnail.ts';
-import { resolveConfinedPath } from './resolve-confined-path.ts';
 import type { UiRoutes } from './ui-routes.ts';
 
 const assetsDirectory = join(import.meta.dirname, 'assets');
@@ -89,9 +88,7 @@ async function sendMedia(routes: UiRoutes, request: IncomingMessage, response: S
     await sendImage(request, response, file.folder, file.path);
     return true;
   }
-  const resolved = await resolveConfinedPath({ folder: file.folder, path: file.path });
-  if (!resolved) throw new HttpProblem(404, 'not-found', 'No such image in the input or output folder.');
-  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, path: resolved });
+  await sendThumbnail(request, response, { thumbnails: routes.options.thumbnails, folder: file.folder, path: file.path });
   return true;
 }
 
