@@ -1,4 +1,4 @@
-import { GeminiCallError, InterruptedError } from '../errors.ts';
+import { ChargenError, GeminiCallError, InterruptedError } from '../errors.ts';
 import { callWithRetry, isConnectionError, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
 
 export interface StorageRetry {
@@ -34,8 +34,13 @@ export function toStorageCallError(operation: string, error: unknown): GeminiCal
   if (error instanceof GeminiCallError) return error;
   const status = readStatus(error);
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  // chargen's own errors (a stalled download) say themselves whether another try can mend them.
   const isRetryable =
-    status !== undefined ? retryableStatuses.has(status) : (typeof code === 'string' && retryableClientCodes.has(code)) || isConnectionError(error);
+    error instanceof ChargenError
+      ? error.isRetryable
+      : status !== undefined
+        ? retryableStatuses.has(status)
+        : (typeof code === 'string' && retryableClientCodes.has(code)) || isConnectionError(error);
   const message = error instanceof Error ? error.message : String(error);
   return new GeminiCallError({ operation, status, message, isRetryable, cause: error });
 }
