@@ -6,6 +6,12 @@ export interface StorageRetry {
   environment: RetryEnvironment;
 }
 
+/**
+ * How long an upload or a download may go without a byte moving before it is given up and tried again: the default
+ * of settings.downloadIdleTimeoutMilliseconds, which a caller passes when it has settings.
+ */
+export const defaultIdleTimeoutMilliseconds = 2 * 60 * 1000;
+
 const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 
 /**

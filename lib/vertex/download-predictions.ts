@@ -3,7 +3,7 @@ import { addAbortSignal } from 'node:stream';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import { DownloadError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
-import { callStorageWithRetry, type StorageRetry } from './call-storage.ts';
+import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
 import { parseGcsUri, toGcsUri } from './vertex-bucket-layout.ts';
 
 /**
@@ -85,8 +85,8 @@ export async function downloadPredictions(options: {
   /** The `gs://` URI a finished job shows in `outputInfo.gcsOutputDirectory`. */
   outputDirectory: string;
   destination: string;
-  /** Give up on a read that sends nothing for this long, and try again (settings.downloadIdleTimeoutMilliseconds). */
-  idleTimeoutMilliseconds: number;
+  /** Give up on a read that sends nothing for this long, and try again; defaultIdleTimeoutMilliseconds unless given. */
+  idleTimeoutMilliseconds?: number;
   retry: StorageRetry;
   signal?: AbortSignal;
 }): Promise<{ files: string[]; bytes: number }> {
@@ -103,7 +103,7 @@ export async function downloadPredictions(options: {
     for (const name of names) {
       const uri = toGcsUri(bucketName, name);
       const offset = bytes;
-      bytes = await callStorageWithRetry({ operation: `download ${uri}`, retry: options.retry, ...signal, call: () => writeObjectAt({ bucket, name, handle, offset, idleTimeoutMilliseconds: options.idleTimeoutMilliseconds, ...signal }) });
+      bytes = await callStorageWithRetry({ operation: `download ${uri}`, retry: options.retry, ...signal, call: () => writeObjectAt({ bucket, name, handle, offset, idleTimeoutMilliseconds: options.idleTimeoutMilliseconds ?? defaultIdleTimeoutMilliseconds, ...signal }) });
     }
     await handle.sync();
     await handle.close();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GeminiCallError } from '../../lib/errors.ts';
 import { deleteObjectIfPresent, deleteObjectsUnder, resumableAboveBytes, uploadObjectOnce } from '../../lib/vertex/upload-object.ts';
 import { createEmulatorAdmin, type EmulatorAdmin } from '../support/emulator-admin.ts';
+import { startCuttingProxy } from '../support/start-cutting-proxy.ts';
 import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
 import { createCountingRetry, openTestStorage } from '../support/storage-retry.ts';
 
@@ -96,6 +97,31 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
       const retry = createCountingRetry({ admin, clearFaults: true });
       expect(await uploadObjectOnce({ storage, bucket: bucketName, objectName: `refs/${name}`, path, mimeType: 'application/octet-stream', retry }), name).toMatchObject({ status: 'created', sizeBytes: size });
       expect(retry.waits(), name).toBe(1);
+    }
+  });
+
+  it('gives up on an answer cut part-way (the client would wait forever) and tries again', async () => {
+    // The multipart POST lands before its answer is cut: the retry meets the 412 and finds the object whole. A
+    // resumable session's start is cut before any byte went up: the retry creates it (its PUTs go to the session's
+    // own URI, past this proxy).
+    const cases = [
+      { size: 40_000, status: 'existing' },
+      { size: resumableAboveBytes + 1, status: 'created' },
+    ];
+    for (const { size, status } of cases) {
+      const path = await writeLocal(`cut-${size}.bin`, patternBytes(size, 6));
+      let posts = 0;
+      const proxy = await startCuttingProxy({ target: emulator.baseUrl, cuts: (request) => request.method === 'POST' && (posts += 1) === 1 });
+      try {
+        const retry = createCountingRetry();
+        const uploaded = await uploadObjectOnce({ storage: openTestStorage(proxy.baseUrl), bucket: bucketName, objectName: `refs/cut-${size}`, path, mimeType: 'image/png', retry, idleTimeoutMilliseconds: 1_000 });
+        expect(uploaded, String(size)).toMatchObject({ status, sizeBytes: size });
+        expect([proxy.cuts(), retry.waits()], String(size)).toEqual([1, 1]);
+        const [metadata] = await storage.bucket(bucketName).file(`refs/cut-${size}`).getMetadata();
+        expect(metadata.size, String(size)).toBe(String(size));
+      } finally {
+        await proxy.close();
+      }
     }
   });
 
