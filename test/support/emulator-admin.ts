@@ -7,6 +7,8 @@ export interface EmulatorStats {
   peakUploadedBytesHeld: number;
   batchesCreated: number;
   downloads: number;
+  objectsWritten: number;
+  objectDownloads: number;
   generateContentCalls: number;
   requestsByModel: Record<string, number>;
   faultsInjected: Record<string, number>;
