@@ -5,6 +5,9 @@ import { emulatorGeminiSettings } from '../schemas/gemini-settings.ts';
 import type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
 import type { Logger } from '../lib/logger.ts';
 import { describeBackend, readRememberedBackends, toStorableUrl } from '../lib/store/remember-backend.ts';
+import type { VertexSettings } from '../schemas/vertex-settings.ts';
+import { connectVertexBackend, resolveVertexBackend } from './connect-vertex-backend.ts';
+import { isLoopbackUrl } from './is-loopback-url.ts';
 
 export type { Backend, BackendChoice, BackendResolution } from '../lib/gemini/connected-backend.ts';
 
@@ -13,9 +16,16 @@ function identify(connection: GeminiConnection): string {
   return `endpoint-${createHash('sha256').update(connection.baseUrl.replace(/\/+$/, '')).digest('hex').slice(0, 12)}`;
 }
 
-/** Whether a base URL is this machine (an emulator, a recording proxy): its jobs finish in seconds, not hours. */
-export function isLoopbackUrl(url: string | undefined): boolean {
-  return url !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(url);
+export { isLoopbackUrl };
+
+/** Which backend, from where: the choice (config, `CHARGEN_BACKEND` or `--backend`) and, for Vertex AI, its section. */
+export interface BackendOptions {
+  choice: BackendChoice;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  workspaceDirectory?: string;
+  /** The config's `vertex` section: where a `vertex` backend runs (ignored by the others). */
+  vertex?: VertexSettings;
 }
 
 const builtInBackend = (reason: string): BackendResolution => ({ identity: 'emulator', label: 'the built-in emulator', reason, builtIn: true });
@@ -29,11 +39,15 @@ const keyAdvice = 'set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or 
 
 /**
  * `auto`: with a key, the API (or CHARGEN_BASE_URL); without one, the backend the workspace's last run used (which this
- * shell then cannot reach, and says what to set), else the built-in emulator. `gemini` and `emulator` are what they
- * say. The workspace is remembered only once a run used it (see rememberBackend).
+ * shell then cannot reach, and says what to set), else the built-in emulator. `gemini`, `emulator` and `vertex` are
+ * what they say. The workspace is remembered only once a run used it (see rememberBackend).
  */
-export async function resolveBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; workspaceDirectory?: string }): Promise<BackendResolution> {
+export async function resolveBackend(options: BackendOptions): Promise<BackendResolution> {
   if (options.choice === 'emulator') return builtInBackend('as set: backend "emulator"');
+  if (options.choice === 'vertex') {
+    const { baseUrl: _baseUrl, ...resolution } = await resolveVertexBackend(options);
+    return resolution;
+  }
   const found = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
   if (found) return toReachable(found, options.choice === 'gemini' ? 'as set: backend "gemini"' : found.baseUrl ? 'CHARGEN_BASE_URL and an API key are set' : 'an API key is set');
   if (options.choice === 'gemini') {
@@ -42,6 +56,15 @@ export async function resolveBackend(options: { choice: BackendChoice; cwd: stri
   const [last] = options.workspaceDirectory ? await readRememberedBackends(options.workspaceDirectory) : [];
   if (!last?.lastUsedAt || last.backend === 'emulator') return builtInBackend('no API key set; set GEMINI_API_KEY to use the real API');
   const label = describeBackend(last);
+  if (last.backend === 'vertex') {
+    return {
+      identity: last.identity,
+      label,
+      reason: `this workspace's backend, last used ${last.lastUsedAt}`,
+      builtIn: false,
+      unavailable: `This workspace runs on ${label}: pass --backend vertex (or set "backend": "vertex" in chargen.config.json), with its "vertex" section. Or pass --backend emulator to use the built-in emulator instead (its answers and jobs are kept apart).`,
+    };
+  }
   const reach = last.backend === 'endpoint' ? `set CHARGEN_BASE_URL=${last.baseUrl ?? '…'} and an API key (any key, for a \`chargen emulator\`)` : keyAdvice;
   return {
     identity: last.identity,
@@ -53,7 +76,7 @@ export async function resolveBackend(options: { choice: BackendChoice; cwd: stri
 }
 
 /** The backend's identity, known without connecting (fingerprints need it before anything starts). */
-export async function resolveBackendIdentity(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; workspaceDirectory?: string }): Promise<string> {
+export async function resolveBackendIdentity(options: BackendOptions): Promise<string> {
   return (await resolveBackend(options)).identity;
 }
 
@@ -61,7 +84,8 @@ export async function resolveBackendIdentity(options: { choice: BackendChoice; c
  * Connects the backend `resolveBackend` picks; throws when this shell cannot reach it. The built-in emulator is
  * started here, and said in one line with why it is used (unless the caller already named the backend).
  */
-export async function connectBackend(options: { choice: BackendChoice; cwd: string; env: NodeJS.ProcessEnv; logger: Logger; workspaceDirectory?: string; announce?: boolean }): Promise<Backend> {
+export async function connectBackend(options: BackendOptions & { logger: Logger; announce?: boolean }): Promise<Backend> {
+  if (options.choice === 'vertex') return connectVertexBackend(await resolveVertexBackend(options));
   const resolution = await resolveBackend(options);
   if (resolution.unavailable) throw new MissingApiKeyError({ message: resolution.unavailable });
   // Loaded only here: resolving a backend (`chargen status`) needs no SDK, and loading it costs start-up time.

@@ -85,7 +85,7 @@ export function explainUnaskable(options: { backend: string; resolution: Backend
 export async function readWorkspaceStatus(options: { cwd: string; env: NodeJS.ProcessEnv; config: ChargenConfig }): Promise<WorkspaceStatus & { resolution: BackendResolution }> {
   const workspaceDirectory = resolve(options.cwd, options.config.workdir);
   await requireWorkspace(workspaceDirectory);
-  const resolution = await resolveBackend({ choice: options.config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
+  const resolution = await resolveBackend({ choice: options.config.backend, vertex: options.config.vertex, cwd: options.cwd, env: options.env, workspaceDirectory });
   // Counted in the checkpoint database, never read whole: a run may be writing it (status then shows its progress).
   const checkpoints = readCheckpointStore(workspaceDirectory, (store) => ({
     analysis: readAnalysisStateFrom(store),

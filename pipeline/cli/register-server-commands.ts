@@ -25,7 +25,7 @@ export function registerUiCommand({ program, cli, logger, setExitCode }: Command
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8788')
     .option('--workdir <folder>', 'the workspace (default .chargen)')
     .option('--config <file>', 'config file (default chargen.config.json when present)')
-    .option('--backend <backend>', 'auto, gemini or emulator')
+    .option('--backend <backend>', 'auto, gemini, emulator or vertex')
     .option('--input <folder>', 'the reference images (default input_images)')
     .option('--out <folder>', 'the generated images (default final_characters)')
     .action(async (flags: Record<string, unknown>) => {

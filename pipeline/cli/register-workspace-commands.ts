@@ -7,7 +7,7 @@ function addWorkspaceOptions(command: Command): Command {
   return command
     .option('--workdir <folder>', 'the workspace (default .chargen)')
     .option('--config <file>', 'config file (default chargen.config.json when present)')
-    .option('--backend <backend>', 'auto, gemini or emulator');
+    .option('--backend <backend>', 'auto, gemini, emulator or vertex');
 }
 
 /** The commands over one workspace and its backend: status, jobs list, jobs cancel, clean. */

@@ -81,7 +81,7 @@ export async function startUiServer(options: {
   const now = options.now ?? Date.now;
   const workspaceDirectory = resolve(options.cwd, config.workdir);
   // In a shell without the key, the workspace's own backend (remembered by its runs): its jobs and answers are shown.
-  const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
+  const resolution = await resolveBackend({ choice: config.backend, vertex: config.vertex, cwd: options.cwd, env: options.env, workspaceDirectory });
   const backend = resolution.identity;
   const stateDirectory = backendStateDirectory(workspaceDirectory, backend);
   // Read in full before serving: a missing or damaged workspace is an error here, not a blank page. The reader keeps

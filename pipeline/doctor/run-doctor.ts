@@ -71,7 +71,7 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
   const backendName = await describeConfiguredBackend(options);
   let backend: Backend;
   try {
-    backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger: options.logger });
+    backend = await connectBackend({ choice: config.backend, vertex: config.vertex, cwd: options.cwd, env: options.env, logger: options.logger });
   } catch (error) {
     if (!(error instanceof ChargenError) || error.code !== 'missing-api-key') throw error;
     const checks: DoctorCheck[] = [options.configCheck, { name: 'key', status: 'failed', detail: error.message, fix: keyFix }];

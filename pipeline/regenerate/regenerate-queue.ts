@@ -66,7 +66,7 @@ export function estimateItemCost(options: { prompt: GenerationPrompt; config: Ch
 
 async function readAnsweredKeys(options: RegenerateOptions): Promise<Set<string>> {
   const workspaceDirectory = workspaceOf(options);
-  const identity = await resolveBackendIdentity({ choice: options.config.backend, cwd: options.cwd, env: options.env, workspaceDirectory });
+  const identity = await resolveBackendIdentity({ choice: options.config.backend, vertex: options.config.vertex, cwd: options.cwd, env: options.env, workspaceDirectory });
   return readCachedKeys({ stateDirectory: backendStateDirectory(workspaceDirectory, identity), stage: regenerateStage });
 }
 
