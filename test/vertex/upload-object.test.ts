@@ -61,7 +61,7 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
     const [metadata] = await storage.bucket(bucketName).file('refs/small').getMetadata();
     expect(metadata).toMatchObject({ contentType: 'image/png', size: '70000', md5Hash: createHash('md5').update(bytes).digest('base64') });
     expect(retry.waits()).toBe(0);
-    expect(await emulator.stats()).toMatchObject({ storage: { objects: 1, bytes: 70_000 } });
+    expect(await admin.readStats()).toMatchObject({ objectsWritten: 1, storage: { objects: 1, bytes: 70_000 } });
   });
 
   it('sends a file over 8 MiB through a resumable session, whole, and a second time is a 412 too', async () => {

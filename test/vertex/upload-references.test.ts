@@ -100,10 +100,12 @@ describe('uploadReferences (the uploadFiles contract, on Cloud Storage)', () => 
     const reused = await upload(candidates);
     expect([...reused.values()].map((outcome) => uploadedOf(outcome).reused)).toEqual([true, true]);
     expect(await listReferences()).toEqual([referenceName(mage?.sha256 ?? '')]);
+    expect((await admin.readStats()).objectsWritten).toBe(2);
     // A job said the file is missing: refresh uploads it anew, and a refreshed one still there is the 412, kept.
     const refreshed = await upload(candidates, { refresh: new Set([ranger?.sha256 ?? '', mage?.sha256 ?? '']) });
     expect([...refreshed.values()].map((outcome) => uploadedOf(outcome).reused)).toEqual([false, false]);
     expect(await listReferences()).toEqual([referenceName(ranger?.sha256 ?? ''), referenceName(mage?.sha256 ?? '')].sort());
+    expect((await admin.readStats()).objectsWritten).toBe(3);
   });
 
   it('does not reuse a record of another bucket or prefix (the config changed): it uploads to the new place', async () => {
