@@ -6,18 +6,17 @@
  *
  * Run: npx tsx bench/vertex-storage-rss.ts [--megabytes 64]
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Storage } from '@google-cloud/storage';
 import { downloadPredictions } from '../lib/vertex/download-predictions.ts';
 import { uploadObjectOnce } from '../lib/vertex/upload-object.ts';
+import { startEmulatorProcess } from '../test/support/chargen-process.ts';
 
 function peakRssMegabytes(): number {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:')) ?? '';
@@ -39,13 +38,8 @@ function jsonLines(megabytes: number): Readable {
 
 const { values } = parseArgs({ options: { megabytes: { type: 'string', default: '64' } } });
 const megabytes = Number(values.megabytes);
-const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'chargen.js'), 'emulator', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-let baseUrl = '';
-for await (const line of createInterface({ input: child.stdout })) {
-  baseUrl = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? '';
-  if (baseUrl) break;
-}
-child.stdout.resume();
+const emulator = await startEmulatorProcess({ pendingMilliseconds: 1_000, runningMilliseconds: 1_000 });
+const baseUrl = emulator.baseUrl;
 const directory = await mkdtemp(join(tmpdir(), 'chargen-vertex-rss-'));
 try {
   const storage = new Storage({ apiEndpoint: baseUrl, projectId: 'bench', retryOptions: { autoRetry: false } });
@@ -70,5 +64,5 @@ try {
   );
 } finally {
   await rm(directory, { recursive: true, force: true });
-  child.kill('SIGINT');
+  await emulator.stop();
 }

@@ -1,15 +1,14 @@
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadPredictions, isPredictionsFileName } from '../../lib/vertex/download-predictions.ts';
 import { toGcsUri, toRequestObjectName, toResultPrefix, type VertexTarget } from '../../lib/vertex/vertex-bucket-layout.ts';
 import { createVertexClient, writeJsonLines } from '../support/create-vertex-client.ts';
-import { createEmulatorAdmin, type EmulatorAdmin } from '../support/emulator-admin.ts';
-import { startCuttingProxy } from '../support/start-cutting-proxy.ts';
-import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
-import { createCountingRetry, openTestStorage } from '../support/storage-retry.ts';
+import type { EmulatorAdmin } from '../support/emulator-admin.ts';
+import { startDroppingProxy } from '../support/start-dropping-proxy.ts';
+import type { TestEmulator } from '../support/start-test-emulator.ts';
+import { createCountingRetry, openTestStorage, useStorageEmulator } from '../support/use-storage-emulator.ts';
 
 const bucketName = 'chargen-vertex';
 const outputFolder = 'chargen/w/results/analyze/job-1/prediction-model-2026-11-21T12:00:00.000000Z';
@@ -17,22 +16,12 @@ const outputDirectory = toGcsUri(bucketName, outputFolder);
 /** Short, so the cut connection below (which the client never notices) is given up quickly. */
 const idleTimeoutMilliseconds = 1_000;
 
+const suite = useStorageEmulator();
 let emulator: TestEmulator;
 let admin: EmulatorAdmin;
 let storage: Storage;
 let directory: string;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  admin = createEmulatorAdmin(emulator.baseUrl);
-  storage = openTestStorage(emulator.baseUrl);
-  directory = await mkdtemp(join(tmpdir(), 'chargen-vertex-predictions-'));
-});
-beforeEach(async () => admin.reset());
-afterAll(async () => {
-  await emulator.close();
-  await rm(directory, { recursive: true, force: true });
-});
+beforeAll(() => ({ emulator, admin, storage, directory } = suite));
 
 async function putObjects(objects: Record<string, string>): Promise<void> {
   for (const [name, text] of Object.entries(objects)) await storage.bucket(bucketName).file(`${outputFolder}/${name}`).save(text, { resumable: false });
@@ -95,7 +84,7 @@ describe('downloadPredictions through @google-cloud/storage', () => {
     const big = Array.from({ length: 2_000 }, (_, index) => JSON.stringify({ index, text: 'y'.repeat(100) })).join('\n');
     await putObjects({ 'predictions_00001.jsonl': '{"first":true}\n', 'predictions_00002.jsonl': big });
     let mediaReads = 0;
-    const proxy = await startCuttingProxy({ target: emulator.baseUrl, cuts: (request) => request.url?.includes('alt=media') === true && (mediaReads += 1) === 2 });
+    const proxy = await startDroppingProxy({ target: emulator.baseUrl, cuts: (request) => request.url?.includes('alt=media') === true && (mediaReads += 1) === 2 });
     try {
       const retry = createCountingRetry();
       const destination = join(directory, 'cut.jsonl');

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GeminiCallError } from '../../lib/errors.ts';
 import { deleteObjectIfPresent, deleteObjectsUnder, resumableAboveBytes, uploadObjectOnce } from '../../lib/vertex/upload-object.ts';
-import { createEmulatorAdmin, type EmulatorAdmin } from '../support/emulator-admin.ts';
-import { startCuttingProxy } from '../support/start-cutting-proxy.ts';
-import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
-import { createCountingRetry, openTestStorage } from '../support/storage-retry.ts';
+import type { EmulatorAdmin } from '../support/emulator-admin.ts';
+import { startDroppingProxy } from '../support/start-dropping-proxy.ts';
+import type { TestEmulator } from '../support/start-test-emulator.ts';
+import { createCountingRetry, openTestStorage, useStorageEmulator } from '../support/use-storage-emulator.ts';
 
 const bucketName = 'chargen-vertex';
 
@@ -20,22 +19,12 @@ function patternBytes(length: number, seed: number): Buffer {
   return bytes;
 }
 
+const suite = useStorageEmulator();
 let emulator: TestEmulator;
 let admin: EmulatorAdmin;
 let storage: Storage;
 let directory: string;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  admin = createEmulatorAdmin(emulator.baseUrl);
-  storage = openTestStorage(emulator.baseUrl);
-  directory = await mkdtemp(join(tmpdir(), 'chargen-vertex-upload-'));
-});
-beforeEach(async () => admin.reset());
-afterAll(async () => {
-  await emulator.close();
-  await rm(directory, { recursive: true, force: true });
-});
+beforeAll(() => ({ emulator, admin, storage, directory } = suite));
 
 async function writeLocal(name: string, bytes: Buffer): Promise<string> {
   const path = join(directory, name);
@@ -111,7 +100,7 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
     for (const { size, status } of cases) {
       const path = await writeLocal(`cut-${size}.bin`, patternBytes(size, 6));
       let posts = 0;
-      const proxy = await startCuttingProxy({ target: emulator.baseUrl, cuts: (request) => request.method === 'POST' && (posts += 1) === 1 });
+      const proxy = await startDroppingProxy({ target: emulator.baseUrl, cuts: (request) => request.method === 'POST' && (posts += 1) === 1 });
       try {
         const retry = createCountingRetry();
         const uploaded = await uploadObjectOnce({ storage: openTestStorage(proxy.baseUrl), bucket: bucketName, objectName: `refs/cut-${size}`, path, mimeType: 'image/png', retry, idleTimeoutMilliseconds: 1_000 });
