@@ -87,7 +87,7 @@ export async function uploadObjectOnce(options: {
     throw new GeminiCallError({
       operation,
       status: 412,
-      message: `${uri} exists already with ${String(metadata.size)} bytes, not the ${size} bytes of this file: another file holds its name. Delete the object (chargen clean) and run again.`,
+      message: `${uri} exists already with ${String(metadata.size)} bytes, not the ${size} bytes of this file: another file holds its name. Delete that object and run again.`,
       isRetryable: false,
     });
   }
