@@ -27,6 +27,9 @@ export interface EmulatorStats {
   requestsByModel: Record<string, number>;
   downloads: number;
   filesDeleted: number;
+  /** Cloud Storage: objects written by clients (request files, references), and `alt=media` reads of objects. */
+  objectsWritten: number;
+  objectDownloads: number;
 }
 
 export function createEmptyStats(): EmulatorStats {
@@ -43,6 +46,8 @@ export function createEmptyStats(): EmulatorStats {
     requestsByModel: {},
     downloads: 0,
     filesDeleted: 0,
+    objectsWritten: 0,
+    objectDownloads: 0,
   };
 }
 

@@ -44,6 +44,7 @@ function mediaHeaders(object: StoredObject): Record<string, string> {
 
 /** An `alt=media` read: the bytes streamed from disk, whole (200) or the part a Range asks for (206), 416 past the end. */
 async function sendMedia(context: EmulatorContext, input: StorageRouteInput, object: StoredObject): Promise<void> {
+  context.stats.objectDownloads += 1;
   const range = parseRangeHeader(input.request.headers.range, object.size);
   if (range === 'unsatisfiable') {
     // The wording is a guess: no 416 of this endpoint was found recorded.

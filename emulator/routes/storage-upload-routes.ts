@@ -69,6 +69,7 @@ async function uploadMedia(context: EmulatorContext, input: StorageRouteInput): 
   await receiveInto(temporaryPath, () => pipeline(input.request, createWriteStream(temporaryPath)));
   const contentType = readHeader(input, 'content-type') ?? defaultContentType;
   const object = await context.storage.objects.commit({ bucket: input.bucket, name, contentType, temporaryPath, check: checkWrite(preconditions) });
+  context.stats.objectsWritten += 1;
   sendObject(input, object);
 }
 
@@ -84,6 +85,7 @@ async function uploadMultipart(context: EmulatorContext, input: StorageRouteInpu
   });
   const contentType = typeof metadata['contentType'] === 'string' ? metadata['contentType'] : parts.mediaContentType ?? defaultContentType;
   const object = await context.storage.objects.commit({ bucket: input.bucket, name, contentType, temporaryPath, check: checkWrite(preconditions) });
+  context.stats.objectsWritten += 1;
   sendObject(input, object);
 }
 

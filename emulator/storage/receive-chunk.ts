@@ -51,6 +51,7 @@ async function finish(context: EmulatorContext, input: StorageRouteInput, sessio
       temporaryPath: session.path,
       check: checkHashes(readHeader(input, 'x-goog-hash'), checkWrite(session.preconditions)),
     });
+    context.stats.objectsWritten += 1;
     return session.result;
   } catch (error) {
     // A refused upload is over: its bytes are gone and a retry starts a new session.

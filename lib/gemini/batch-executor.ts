@@ -6,6 +6,7 @@ import { readResultLines } from './read-result-lines.ts';
 import { createResultFileGate } from './result-file-gate.ts';
 import { openResultCache } from './result-cache.ts';
 import { createChunkSubmitter } from './submit-chunk.ts';
+import { createGeminiBatchService } from './gemini-batch-service.ts';
 import { createRunState, failUnanswered, settleWithoutSending, type BatchDependencies, type BatchExecutorOptions, type ExecutorEnvironment } from './batch-run-state.ts';
 import { planRound } from './prepare-chunk.ts';
 import { runBatchJob } from './run-batch-job.ts';
@@ -25,12 +26,14 @@ export type { BatchExecutorOptions, ExecutorEnvironment };
 export function createBatchExecutor(options: BatchExecutorOptions): GeminiExecutor {
   const { client, settings, environment, logger, workspace } = options;
   const retry = { policy: toRetryPolicy(settings), environment };
+  const service = options.service ?? createGeminiBatchService({ client, connection: options.connection, workspace, settings, retry, now: environment.now, logger });
   const dependencies: BatchDependencies = {
     ...options,
     readResults: options.readResults ?? readResultLines,
     resultFileGate: options.resultFileGate ?? createResultFileGate({ maxFiles: settings.maxResultFilesOnDisk }),
     retry,
-    submitter: createChunkSubmitter({ client, workspace, settings, retry, now: environment.now, logger, ...(options.storage ? { storage: options.storage } : {}) }),
+    service,
+    submitter: createChunkSubmitter({ service, workspace, settings, retry, logger, ...(options.storage ? { storage: options.storage } : {}) }),
   };
   const jobLimiter = options.jobLimiter ?? createJobLimiter({ limit: settings.maxJobsInFlight });
   const caches = createSharedResultCaches({

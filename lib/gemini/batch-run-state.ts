@@ -11,6 +11,7 @@ import type { ResultLineReader } from './read-result-lines.ts';
 import type { ResultFileGate } from './result-file-gate.ts';
 import { isFinal, type ResultCache } from './result-cache.ts';
 import type { ChunkSubmitter } from './submit-chunk.ts';
+import type { BatchService } from './batch-service.ts';
 import type { JobLimiter } from './job-limiter.ts';
 import type { StorageBudget } from './storage-budget.ts';
 import { formatCount } from '../format-count.ts';
@@ -36,6 +37,8 @@ export interface BatchExecutorOptions {
   resultFileGate?: ResultFileGate;
   /** The run's Files API budget, shared with its image uploads: request files are uploaded within it. */
   storage?: StorageBudget;
+  /** The batch service jobs go to; by default the Gemini API's, through `client` and `connection`. */
+  service?: BatchService;
 }
 
 /** What every part of one batch executor shares: the client, the backend's state folder, settings and retries. */
@@ -43,6 +46,7 @@ export interface BatchDependencies extends BatchExecutorOptions {
   readResults: ResultLineReader;
   resultFileGate: ResultFileGate;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  service: BatchService;
   submitter: ChunkSubmitter;
 }
 

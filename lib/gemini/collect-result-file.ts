@@ -1,46 +1,11 @@
-import { DiskFullError } from '../errors.ts';
-import { callWithRetry } from './call-with-retry.ts';
-import { downloadResultFile } from './download-result-file.ts';
 import type { JobRecord } from './job-record.ts';
-import type { ResultFileSlot } from './result-file-gate.ts';
 import { describeLineError, judgeResponse, type LineOutcome } from './line-outcome.ts';
 import { settleOutcome, type BatchDependencies, type RunState } from './batch-run-state.ts';
 import { downloadedResultPath } from '../store/workspace-layout.ts';
 
-const defaultBaseUrl = 'https://generativelanguage.googleapis.com';
-
 /** Where a job's result file is downloaded to, in the backend's state folder. */
 export function resultFilePath(dependencies: Pick<BatchDependencies, 'workspace'>, record: JobRecord): string {
   return downloadedResultPath(dependencies.workspace.directory, record.stage, record.displayName);
-}
-
-/**
- * Downloads a finished job's result file into the place `slot` holds (each retry resumes a cut download with a
- * Range, from its `.part`); returns its path.
- */
-export async function downloadResults(dependencies: BatchDependencies, options: { record: JobRecord; fileName: string; slot: ResultFileSlot }): Promise<string> {
-  const { fileName, slot } = options;
-  const destination = resultFilePath(dependencies, options.record);
-  const { baseUrl = defaultBaseUrl, apiKey } = dependencies.connection;
-  const idleTimeoutMilliseconds = dependencies.settings.downloadIdleTimeoutMilliseconds;
-  const room = { reserve: slot.reserveRoom, end: slot.endDownload };
-  // No room is no API failure: it leaves the retries as it is, to stop the run with its own message.
-  let diskFull: DiskFullError | undefined;
-  const call = async () => {
-    try {
-      const result = await downloadResultFile({ baseUrl, apiKey, fileName, destination, idleTimeoutMilliseconds, room });
-      if (result.resumedFrom > 0) dependencies.logger.info(`download of ${fileName} resumed at byte ${result.resumedFrom} of ${result.bytes}`);
-    } catch (error) {
-      if (error instanceof DiskFullError) diskFull = error;
-      throw error;
-    }
-  };
-  try {
-    await callWithRetry({ operation: `download ${fileName}`, ...dependencies.retry, call });
-  } catch (error) {
-    throw diskFull ?? error;
-  }
-  return destination;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { GoogleGenAI } from '@google/genai';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
-import type { UploadRegistry } from './upload-registry.ts';
+import type { UploadRecord, UploadRegistry } from './upload-registry.ts';
 
 /** What deleting some uploads came to: freed bytes, files already gone, and the ones the API would not delete. */
 export interface DeleteUploadsReport {
@@ -12,17 +12,17 @@ export interface DeleteUploadsReport {
 }
 
 /**
- * Deletes the Files API uploads of these bytes (by sha256) that the registry holds, once no pending job references
- * them, and records each deletion: the storage budget counts what is held. A file already gone (403/404) counts as
- * deleted. A failure is reported, never thrown: the file expires on its own 48 h after upload.
+ * Deletes the uploads of these bytes (by sha256) that the registry holds, once no pending job references them, and
+ * records each deletion: the storage budget counts what is held. `remove` deletes one (retrying as it sees fit) and
+ * says whether it was there; what it throws is reported, never thrown on. The Files API's (deleteUploads) and Cloud
+ * Storage's (lib/vertex/upload-references.ts) are this with their own `remove`.
  */
-export async function deleteUploads(options: {
-  client: GoogleGenAI;
+export async function deleteRegisteredUploads(options: {
   registry: UploadRegistry;
   sha256s: Iterable<string>;
   concurrency: number;
   now: () => number;
-  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+  remove: (record: UploadRecord) => Promise<'deleted' | 'gone'>;
 }): Promise<DeleteUploadsReport> {
   const wanted = new Set(options.sha256s);
   // Expired ones too, by this clock: the API's may differ, and a file gone already costs one 404.
@@ -33,19 +33,41 @@ export async function deleteUploads(options: {
     concurrency: options.concurrency,
     work: async (record) => {
       try {
-        await callWithRetry({ operation: `files.delete ${record.name}`, call: () => options.client.files.delete({ name: record.name }), ...options.retry });
-        report.deleted += 1;
+        report[await options.remove(record)] += 1;
       } catch (caught) {
-        const error = toGeminiCallError(`files.delete ${record.name}`, caught);
-        if (error.status !== 403 && error.status !== 404) {
-          report.failed.push({ name: record.name, reason: error.message });
-          return;
-        }
-        report.gone += 1;
+        report.failed.push({ name: record.name, reason: caught instanceof Error ? caught.message : String(caught) });
+        return;
       }
       report.deletedBytes += record.sizeBytes;
       await options.registry.recordDeletion({ sha256: record.sha256, now: options.now() });
     },
   });
   return report;
+}
+
+/**
+ * Deletes Files API uploads by sha256 (see deleteRegisteredUploads). A file already gone (403/404) counts as
+ * deleted. A failure is reported, never thrown: the file expires on its own 48 h after upload.
+ */
+export async function deleteUploads(options: {
+  client: GoogleGenAI;
+  registry: UploadRegistry;
+  sha256s: Iterable<string>;
+  concurrency: number;
+  now: () => number;
+  retry: { policy: RetryPolicy; environment: RetryEnvironment };
+}): Promise<DeleteUploadsReport> {
+  return deleteRegisteredUploads({
+    ...options,
+    remove: async (record) => {
+      try {
+        await callWithRetry({ operation: `files.delete ${record.name}`, call: () => options.client.files.delete({ name: record.name }), ...options.retry });
+        return 'deleted';
+      } catch (caught) {
+        const error = toGeminiCallError(`files.delete ${record.name}`, caught);
+        if (error.status !== 403 && error.status !== 404) throw error;
+        return 'gone';
+      }
+    },
+  });
 }

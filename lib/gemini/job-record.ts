@@ -19,8 +19,10 @@ export const jobRecordSchema = z
     keys: z.array(z.string().min(1)).min(1),
     /** The request JSONL, relative to the workspace. */
     requestFile: z.string().min(1),
-    inputFileName: z.string().startsWith('files/').optional(),
-    jobName: z.string().regex(/^batches\/[^/]+$/).optional(),
+    /** The uploaded request file: `files/…` on the Gemini API, `gs://…` on Vertex AI. */
+    inputFileName: z.string().regex(/^(files\/|gs:\/\/)/).optional(),
+    /** `batches/…` on the Gemini API, `projects/…/locations/…/batchPredictionJobs/…` on Vertex AI. */
+    jobName: z.string().regex(/^(batches\/[^/]+|projects\/[^/]+\/locations\/[^/]+\/batchPredictionJobs\/[^/]+)$/).optional(),
     status: z.enum(['preparing', 'submitted', 'finished']),
     finalState: z.string().optional(),
     createdAt: z.iso.datetime(),

@@ -1,5 +1,6 @@
 import type { BlobReference } from '../../schemas/blob-reference.ts';
 import { isSignatureName, setProperty, type ContainerFrame } from './json-syntax.ts';
+import { readKeyFromLabels } from './request-key-labels.ts';
 
 /** Deeper than this, a line is unreadable, so that what a file holds cannot grow the stack without bound. */
 export const maxNestingDepth = 64;
@@ -84,6 +85,8 @@ export class JsonValueBuilder {
     if (parent.inlineDataName === undefined && isSignatureName(name)) return 'nested';
     setProperty(parent.value, name, value);
     if (this.stack.length === 1 && name === 'key') this.key = typeof value === 'string' && value !== '' ? value : undefined;
+    // Vertex AI echoes the request, with the key in its labels, before the answer: a line broken later still names it.
+    if (this.stack.length === 1 && name === 'request' && this.key === undefined) this.key = readKeyFromLabels(value);
     return 'nested';
   }
 

@@ -1,14 +1,15 @@
-import type { GoogleGenAI } from '@google/genai';
 import type { Logger } from '../logger.ts';
-import { callWithRetry, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import type { RetryEnvironment, RetryPolicy } from './call-with-retry.ts';
+import type { BatchService } from './batch-service.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 
-const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
+// PARTIALLY_SUCCEEDED is Vertex AI's: some lines failed, the rest are exported like a success's.
+const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_PARTIALLY_SUCCEEDED']);
 
 export interface PolledJob {
   state: string;
-  /** The result file, once the job SUCCEEDED with one (or ended otherwise and still shows one). */
-  fileName?: string;
+  /** Where the results are (a result file, a folder), once the job SUCCEEDED with them (or ended otherwise and shows them). */
+  resultLocation?: string;
   /** Whether the job is in a final state; false when asked to look `once`, or when it is overdue. */
   final: boolean;
   /** Still PENDING at its pending deadline: a straggler (see replace-straggler.ts). */
@@ -27,7 +28,7 @@ function computePollWait(options: { delay: number; random: number; state: string
 
 /** Polls a job with exponential backoff and jitter until it is final (or once), saying each change of state. */
 export async function pollBatchJob(options: {
-  client: GoogleGenAI;
+  service: BatchService;
   stage: string;
   jobName: string;
   once: boolean;
@@ -43,18 +44,17 @@ export async function pollBatchJob(options: {
   let delay = settings.pollInitialMilliseconds;
   let lastState = '';
   for (;;) {
-    const job = await callWithRetry({ operation: `batches.get ${jobName}`, call: () => options.client.batches.get({ name: jobName }), ...options.retry });
-    const state = String(job.state ?? '').replace(/^BATCH_STATE_/, 'JOB_STATE_');
+    const { state, resultLocation } = await options.service.getJob(jobName);
     if (state !== lastState) {
       logger.info(`${jobName}: ${state.replace(/^JOB_STATE_/, '').toLowerCase()}`);
       logger.progress?.({ stage: options.stage, job: { name: jobName, state } });
     }
     lastState = state;
     // SUCCEEDED without a result file is not ready yet (seen on the real API).
-    if (state === 'JOB_STATE_SUCCEEDED' && job.dest?.fileName) return { state, fileName: job.dest.fileName, final: true };
+    if (state === 'JOB_STATE_SUCCEEDED' && resultLocation) return { state, resultLocation, final: true };
     // A job that ended otherwise keeps what it answered if the API shows a result file (a cancel that landed
     // mid-run may; no recording shows it either way): those answers are paid for, so they are read.
-    if (terminalFailures.has(state)) return { state, final: true, ...(job.dest?.fileName ? { fileName: job.dest.fileName } : {}) };
+    if (terminalFailures.has(state)) return { state, final: true, ...(resultLocation ? { resultLocation } : {}) };
     const { pendingDeadlineAt, now } = options;
     // Only a job never seen RUNNING is a straggler: one that started is left to finish.
     if (state === 'JOB_STATE_PENDING' && pendingDeadlineAt !== undefined && now() >= pendingDeadlineAt) return { state, final: false, overdue: true };

@@ -17,7 +17,7 @@ export async function prepareChunk(dependencies: BatchDependencies, options: { l
   const attempt = options.state.jobs.countAttempts(fingerprint) + 1;
   const displayName = formatDisplayName({ workspaceId: workspace.id, stage: options.state.stage, fingerprint, attempt });
   const requestFile = requestFileRelativePath(options.state.stage, displayName);
-  await writeRequestFile(join(workspace.directory, requestFile), options.lines);
+  await writeRequestFile({ path: join(workspace.directory, requestFile), lines: options.lines, formatLine: dependencies.service.formatRequestLine });
   const record: JobRecord = {
     version: 1,
     displayName,

@@ -1,4 +1,4 @@
-import { callWithRetry, toGeminiCallError } from './call-with-retry.ts';
+import { toGeminiCallError } from './call-with-retry.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { pollBatchJob, type PolledJob } from './poll-batch-job.ts';
 import { prepareChunk } from './prepare-chunk.ts';
@@ -37,10 +37,10 @@ export function readPendingDeadline(record: JobRecord): number | undefined {
  * a rerun (the record says a cancel was asked) a job already final is not cancelled again.
  */
 export async function cancelStraggler(dependencies: BatchDependencies, record: JobRecord, state: RunState): Promise<PolledJob> {
-  const { client, settings, retry, logger, workspace, environment } = dependencies;
+  const { service, settings, retry, logger, workspace, environment } = dependencies;
   const jobName = record.jobName as string;
   const once = state.options.detach === true;
-  const poll = (pollOnce: boolean) => pollBatchJob({ client, stage: state.stage, jobName, once: pollOnce, settings, retry, logger, now: environment.now });
+  const poll = (pollOnce: boolean) => pollBatchJob({ service, stage: state.stage, jobName, once: pollOnce, settings, retry, logger, now: environment.now });
   if (record.cancelRequestedAt === undefined) {
     record.cancelRequestedAt = new Date(environment.now()).toISOString();
     await saveJobRecord(workspace.directory, record);
@@ -50,7 +50,7 @@ export async function cancelStraggler(dependencies: BatchDependencies, record: J
     if (seen.final) return seen;
   }
   try {
-    await callWithRetry({ operation: `batches.cancel ${jobName}`, call: () => client.batches.cancel({ name: jobName }), ...retry });
+    await service.cancelJob(jobName);
   } catch (caught) {
     // A job that ended meanwhile may refuse the cancel; its final state, polled next, is what counts.
     const error = toGeminiCallError(`batches.cancel ${jobName}`, caught);

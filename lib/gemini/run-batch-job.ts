@@ -5,13 +5,13 @@ import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { pollBatchJob } from './poll-batch-job.ts';
 import type { ChunkSubmission } from './submit-chunk.ts';
 import type { BatchDependencies, RunState } from './batch-run-state.ts';
-import { collectResultFile, downloadResults } from './collect-result-file.ts';
+import { collectResultFile, resultFilePath } from './collect-result-file.ts';
 import { prepareChunk } from './prepare-chunk.ts';
 import { cancelStraggler, prepareReplacement, readPendingDeadline, stampPendingDeadline } from './replace-straggler.ts';
 
 /** A job's life: submitted (or adopted), polled to its end, its results collected, its record marked finished. */
 async function runChunk(dependencies: BatchDependencies, record: JobRecord, state: RunState, resumed: boolean): Promise<void> {
-  const { environment, logger, workspace, client, settings, retry } = dependencies;
+  const { environment, logger, workspace, service, settings, retry } = dependencies;
   if (environment.signal?.aborted) throw new InterruptedError();
   if (resumed) await dependencies.submitter.countUploadedRequestFile(record);
   if (!record.jobName) {
@@ -38,7 +38,7 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
   // A straggler whose cancel was asked before a crash goes straight on to its replacement.
   const polled =
     record.cancelRequestedAt === undefined
-      ? await pollBatchJob({ client, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger, now: environment.now, ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) })
+      ? await pollBatchJob({ service, stage: state.stage, jobName: record.jobName, once: state.options.detach === true, settings, retry, logger, now: environment.now, ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) })
       : undefined;
   const result = polled === undefined || polled.overdue ? await cancelStraggler(dependencies, record, state) : polled;
   if (!result.final) {
@@ -47,8 +47,8 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
     logger.info(`${state.stage}: ${record.jobName} is ${result.state}; left running`);
     return;
   }
-  if (result.fileName) {
-    await fetchAndCollect(dependencies, { record, fileName: result.fileName, state });
+  if (result.resultLocation) {
+    await fetchAndCollect(dependencies, { record, resultLocation: result.resultLocation, state });
   } else if (record.cancelRequestedAt === undefined) {
     logger.warn(`${state.stage}: ${record.jobName} ended ${result.state}; its ${record.keys.length} lines go into the next round`);
     for (const key of record.keys) state.lastReasons.set(key, `job ${record.jobName} ended ${result.state}`);
@@ -67,10 +67,11 @@ async function runChunk(dependencies: BatchDependencies, record: JobRecord, stat
  * (image results are gigabytes). Deleted once read: every line is settled and cached by then, and a rerun that finds
  * the job unfinished downloads it again.
  */
-async function fetchAndCollect(dependencies: BatchDependencies, options: { record: JobRecord; fileName: string; state: RunState }): Promise<void> {
+async function fetchAndCollect(dependencies: BatchDependencies, options: { record: JobRecord; resultLocation: string; state: RunState }): Promise<void> {
   const slot = await dependencies.resultFileGate.acquire();
   try {
-    const path = await downloadResults(dependencies, { record: options.record, fileName: options.fileName, slot });
+    const path = resultFilePath(dependencies, options.record);
+    await dependencies.service.downloadResults({ record: options.record, resultLocation: options.resultLocation, destination: path, slot });
     try {
       await collectResultFile(dependencies, options.record, path, options.state);
     } finally {

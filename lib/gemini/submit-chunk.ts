@@ -1,16 +1,14 @@
-import type { GoogleGenAI } from '@google/genai';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeminiCallError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { callWithRetry, computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import { computeRetryDelay, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
+import type { BatchService } from './batch-service.ts';
 import { refusedRequestFix } from './check-request-line.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import { saveJobRecord, type JobRecord } from './job-record.ts';
 import { readApiErrorMessage } from './read-api-error.ts';
 import type { StorageBudget } from './storage-budget.ts';
-import { createRequestFileUploader } from './upload-request-file.ts';
-import { listWorkspaceJobs } from './workspace-jobs.ts';
 
 /**
  * How a chunk's submission ended: a job to follow, or lines the API refused before any job existed, each with its
@@ -24,9 +22,9 @@ export interface ChunkSubmitter {
   /** `lookFirst`: a record from an earlier run, whose job may exist already. */
   submit(record: JobRecord, options: { lookFirst: boolean }): Promise<ChunkSubmission>;
   /**
-   * The job has ended (or was never created): its request file is deleted from the Files API, which no job needs now,
-   * and its bytes go back to the storage budget. A file already gone is fine; one the API will not delete is said and
-   * left to expire (48 h after upload).
+   * The job has ended (or was never created): its request file is deleted from the service's storage, which no job
+   * needs now, and its bytes go back to the storage budget. A file already gone is fine; one that will not go is said
+   * (a Files API file expires 48 h after upload; `chargen clean` deletes what is left in a bucket).
    */
   releaseRequestFile(record: JobRecord): Promise<void>;
   /**
@@ -67,17 +65,15 @@ function readCreateRefusal(record: JobRecord, error: GeminiCallError): ChunkSubm
  * simply retried. An expired or deleted input file is uploaded again.
  */
 export function createChunkSubmitter(options: {
-  client: GoogleGenAI;
+  service: BatchService;
   workspace: { directory: string; id: string };
   settings: GeminiSettings;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
-  now: () => number;
   logger: Logger;
   /** The run's Files API budget: request files are uploaded within it. Without one, they are not counted. */
   storage?: StorageBudget;
 }): ChunkSubmitter {
-  const { client, workspace, settings, retry, logger } = options;
-  const uploader = createRequestFileUploader({ client, workspaceDirectory: workspace.directory, configuredMimeType: settings.jsonlMimeType, retry, now: options.now, logger });
+  const { service, workspace, settings, retry, logger } = options;
   // The bytes each record's request file holds in the budget, by display name, until its job ends.
   const reserved = new Map<string, () => void>();
 
@@ -100,7 +96,7 @@ export function createChunkSubmitter(options: {
   }
 
   async function findJobByDisplayName(displayName: string): Promise<string | undefined> {
-    const jobs = await listWorkspaceJobs({ client, workspaceId: workspace.id, retry });
+    const jobs = await service.listJobs({ workspaceId: workspace.id });
     return jobs.find((job) => job.displayName === displayName)?.name;
   }
 
@@ -123,18 +119,16 @@ export function createChunkSubmitter(options: {
       if (!record.inputFileName) {
         const path = join(workspace.directory, record.requestFile);
         await reserveRequestFile(record, path);
-        const upload = await uploader.upload({ path, displayName: record.displayName });
+        const upload = await service.uploadRequestFile({ path, record });
         if (upload.status === 'refused') {
           giveBack(record);
-          return refuseAll(record, upload.reason, `Set gemini.jsonlMimeType in chargen.config.json to a MIME type the Files API takes for JSONL, then run chargen run --from ${record.stage}.`);
+          return refuseAll(record, upload.reason, upload.fix);
         }
-        record.inputFileName = upload.fileName;
+        record.inputFileName = upload.inputName;
         await saveJobRecord(workspace.directory, record);
       }
       try {
-        const job = await client.batches.create({ model: record.model, src: record.inputFileName, config: { displayName: record.displayName } });
-        if (!job.name) throw new Error('batches.create answered without a job name');
-        return { status: 'created', jobName: job.name };
+        return { status: 'created', jobName: await service.createJob({ ...record, inputFileName: record.inputFileName }) };
       } catch (caught) {
         const error = toGeminiCallError('batches.create', caught);
         // Parsed and refused: nothing was created (inspect_ai #3257), so there is nothing to look up either.
@@ -157,10 +151,10 @@ export function createChunkSubmitter(options: {
     const name = record.inputFileName;
     try {
       if (name === undefined) return;
-      await callWithRetry({ operation: `files.delete ${name}`, call: () => client.files.delete({ name }), ...retry });
+      await service.deleteRequestFile({ inputName: name, record });
     } catch (caught) {
-      const error = toGeminiCallError(`files.delete ${name}`, caught);
-      if (error.status !== 403 && error.status !== 404) logger.warn(`could not delete request file ${name} of ${record.displayName} (it expires on its own 48 h after upload): ${error.message}`);
+      const error = toGeminiCallError(`delete ${name}`, caught);
+      if (error.status !== 403 && error.status !== 404) logger.warn(`could not delete request file ${name} of ${record.displayName} from ${service.storageLabel}: ${error.message}`);
     } finally {
       giveBack(record);
     }

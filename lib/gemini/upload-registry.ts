@@ -8,7 +8,8 @@ import { WorkspaceFileError } from '../errors.ts';
 export const uploadRecordSchema = z
   .object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    name: z.string().startsWith('files/'),
+    /** A Files API file (`files/<id>`) or, on the Vertex AI backend, a Cloud Storage object (`gs://<bucket>/<name>`, its uri too). */
+    name: z.string().regex(/^(files\/|gs:\/\/)./, 'a Files API name (files/…) or a Cloud Storage URI (gs://…)'),
     uri: z.string().min(1),
     mimeType: z.string().min(1),
     sizeBytes: z.number().int().nonnegative(),
@@ -18,6 +19,13 @@ export const uploadRecordSchema = z
   })
   .strict();
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
+
+/**
+ * The `expirationTime` recorded for a Cloud Storage object: objects do not expire on their own (a bucket's lifecycle
+ * rule may delete them, which a job then reports as a missing file and the next run uploads again), so the record
+ * lives until it is deleted, and `findUsable` and `listHeld` treat it as any file far from expiry.
+ */
+export const neverExpires = '9999-12-31T23:59:59Z';
 
 /** The append log's header: what the registry was before the database. */
 const kind = 'chargen-upload-registry';

@@ -51,10 +51,13 @@ export async function listWorkspaceJobs(options: CallOptions & { workspaceId: st
   }
 }
 
-/** Pure: whether `given` names `job` as a user may write it: `batches/<id>`, the bare id, or its displayName. */
+/**
+ * Pure: whether `given` names `job` as a user may write it: its full name (`batches/<id>`, or Vertex AI's
+ * `projects/…/batchPredictionJobs/<id>`), the bare id, or its displayName.
+ */
 export function isNamedBy(job: Pick<WorkspaceJob, 'name' | 'displayName'>, given: string): boolean {
   const name = given.trim();
-  return name === job.name || `batches/${name}` === job.name || name === job.displayName;
+  return name === job.name || job.name.endsWith(`/${name}`) || name === job.displayName;
 }
 
 /** Cancels one of this workspace's jobs; a job of another workspace or tool is refused, not touched. */
@@ -63,7 +66,7 @@ export async function cancelWorkspaceJob(options: CallOptions & { workspaceId: s
   const job = jobs.find((candidate) => isNamedBy(candidate, options.name));
   if (!job) {
     throw new UsageError({
-      message: `${options.name} is not a job of this workspace (give its id, with or without batches/, or its display name, chargen-${options.workspaceId}-…); see \`chargen jobs list\`.`,
+      message: `${options.name} is not a job of this workspace (give its id, its full name, or its display name, chargen-${options.workspaceId}-…); see \`chargen jobs list\`.`,
     });
   }
   await callWithRetry({ operation: `batches.cancel ${job.name}`, call: () => options.client.batches.cancel({ name: job.name }), ...options.retry });

@@ -5,6 +5,7 @@ import { callWithRetry } from '../../lib/gemini/call-with-retry.ts';
 import type { RequestLine } from '../../lib/gemini/line-outcome.ts';
 import { createRequestFileUploader } from '../../lib/gemini/upload-request-file.ts';
 import { writeRequestFile } from '../../lib/gemini/write-request-file.ts';
+import { formatGeminiRequestLine } from '../../lib/gemini/gemini-batch-service.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorContext } from './doctor-context.ts';
 
@@ -20,7 +21,7 @@ export async function uploadRequestLines(context: DoctorContext, options: { line
   const directory = await mkdtemp(join(tmpdir(), 'chargen-doctor-'));
   try {
     const path = join(directory, `${options.displayName}.jsonl`);
-    await writeRequestFile(path, options.lines);
+    await writeRequestFile({ path, lines: options.lines, formatLine: formatGeminiRequestLine });
     const uploader = createRequestFileUploader({
       client: context.backend.client,
       workspaceDirectory: context.workspace?.stateDirectory ?? directory,

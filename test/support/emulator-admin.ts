@@ -7,6 +7,8 @@ export interface EmulatorStats {
   peakUploadedBytesHeld: number;
   batchesCreated: number;
   downloads: number;
+  objectsWritten: number;
+  objectDownloads: number;
   generateContentCalls: number;
   requestsByModel: Record<string, number>;
   faultsInjected: Record<string, number>;
@@ -70,6 +72,29 @@ export function createEmulatorAdmin(baseUrl: string) {
             state: String(metadata['state'] ?? ''),
             createTime: String(metadata['createTime'] ?? ''),
             endTime: typeof metadata['endTime'] === 'string' ? metadata['endTime'] : undefined,
+          });
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return jobs;
+    },
+    /** Every Vertex AI batch prediction job of a project and location, page by page (any bearer token is taken). */
+    async listPredictionJobs(options: { project: string; location: string }): Promise<ListedJob[]> {
+      const jobs: ListedJob[] = [];
+      let pageToken: string | undefined;
+      do {
+        const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
+        const url = `${baseUrl}/v1beta1/projects/${options.project}/locations/${options.location}/batchPredictionJobs?${query}`;
+        const response = await fetchThroughFaults(url, { headers: { authorization: 'Bearer emulator-test-token' } });
+        if (!response.ok) throw new Error(`batchPredictionJobs.list: ${response.status} ${await response.text()}`);
+        const page = (await response.json()) as { batchPredictionJobs?: Record<string, unknown>[]; nextPageToken?: string };
+        for (const job of page.batchPredictionJobs ?? []) {
+          jobs.push({
+            name: String(job['name'] ?? ''),
+            displayName: String(job['displayName'] ?? ''),
+            state: String(job['state'] ?? ''),
+            createTime: String(job['createTime'] ?? ''),
+            endTime: typeof job['endTime'] === 'string' ? job['endTime'] : undefined,
           });
         }
         pageToken = page.nextPageToken;
