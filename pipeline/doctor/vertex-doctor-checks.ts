@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
+import { callStorageWithRetry } from '../../lib/vertex/call-storage.ts';
 import type { Backend } from '../../lib/gemini/connected-backend.ts';
 import { findApplicationDefaultCredentials } from '../find-application-default-credentials.ts';
 import type { DoctorContext } from './doctor-context.ts';
@@ -36,16 +37,15 @@ export function describeVertexAccessFix(options: { error: unknown; project: stri
   return 'see the message; when it says the service is unavailable, try again later';
 }
 
-/** A Cloud Storage client error's HTTP status (its `code`), when there was an answer. */
-function readStorageStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function describeStorageFailure(operation: string, error: unknown): string {
-  const status = readStorageStatus(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return `${operation}: ${status ?? 'error'} ${message}`;
+/** A Cloud Storage call through a run's retry policy: its result, or the failure with its HTTP status and one line for people. */
+async function callStorage<T>(context: DoctorContext, operation: string, call: () => Promise<T>): Promise<{ value: T } | { status?: number; failure: string }> {
+  try {
+    return { value: await callStorageWithRetry({ operation, call, retry: context.retry }) };
+  } catch (error) {
+    const failure = toGeminiCallError(operation, error);
+    const message = failure.message.startsWith(`${operation}: `) ? failure.message.slice(operation.length + 2) : failure.message;
+    return { ...(failure.status !== undefined ? { status: failure.status } : {}), failure: `${operation}: ${failure.status ?? 'error'} ${message}` };
+  }
 }
 
 /**
@@ -72,17 +72,13 @@ export async function checkCredentials(context: DoctorContext): Promise<DoctorCh
 /** `buckets.get`: the bucket's location, or a failed item when it is missing; a 403 is no failure (see below). */
 async function readBucketLocation(context: DoctorContext): Promise<{ location?: string; note?: string; failed?: DoctorCheck }> {
   const { target, storage } = requireVertex(context.backend);
-  try {
-    const [metadata] = await storage.bucket(target.bucket).getMetadata();
-    return { ...(metadata.location ? { location: metadata.location } : {}) };
-  } catch (error) {
-    const status = readStorageStatus(error);
-    const create = `make it: gcloud storage buckets create gs://${target.bucket} --project=${target.project} --location=<region of your jobs, e.g. us-central1>`;
-    if (status === 404) return { failed: { name: 'bucket', status: 'failed', detail: `gs://${target.bucket} does not exist (${describeStorageFailure('buckets.get', error)})`, fix: `${create}, or set vertex.bucket to one that exists` } };
-    // roles/storage.objectAdmin, all a run needs, holds no storage.buckets.get: the write below decides.
-    if (status === 403) return { note: 'its metadata is not readable with these credentials (no storage.buckets.get; a run needs none)' };
-    return { failed: { name: 'bucket', status: 'failed', detail: describeStorageFailure('buckets.get', error), fix: 'see the message; when it says the service is unavailable, try again later' } };
-  }
+  const read = await callStorage(context, 'buckets.get', () => storage.bucket(target.bucket).getMetadata());
+  if ('value' in read) return read.value[0].location ? { location: read.value[0].location } : {};
+  const create = `make it: gcloud storage buckets create gs://${target.bucket} --project=${target.project} --location=<region of your jobs, e.g. us-central1>`;
+  if (read.status === 404) return { failed: { name: 'bucket', status: 'failed', detail: `gs://${target.bucket} does not exist (${read.failure})`, fix: `${create}, or set vertex.bucket to one that exists` } };
+  // roles/storage.objectAdmin, all a run needs, holds no storage.buckets.get: the write below decides.
+  if (read.status === 403) return { note: 'its metadata is not readable with these credentials (no storage.buckets.get; a run needs none)' };
+  return { failed: { name: 'bucket', status: 'failed', detail: read.failure, fix: 'see the message; when it says the service is unavailable, try again later' } };
 }
 
 /**
@@ -97,18 +93,17 @@ export async function checkBucket(context: DoctorContext, options: { principal?:
   if (read.failed) return read.failed;
   const grant = `grant write access to the bucket: gcloud storage buckets add-iam-policy-binding gs://${target.bucket} --member=${describePrincipal(options.principal)} --role=roles/storage.objectAdmin`;
   const file = storage.bucket(target.bucket).file(`${target.prefix}/chargen-doctor-${randomBytes(6).toString('hex')}`);
-  try {
-    await file.save('chargen doctor: bucket check\n', { resumable: false, contentType: 'text/plain', preconditionOpts: { ifGenerationMatch: 0 } });
-  } catch (error) {
-    const status = readStorageStatus(error);
-    const fix = status === 403 ? grant : status === 404 ? `make the bucket: gcloud storage buckets create gs://${target.bucket} --location=<region>` : 'see the message';
-    return { name: 'bucket', status: 'failed', detail: `a probe object could not be written under ${where}: ${describeStorageFailure('objects.insert', error)}`, fix };
+  const written = await callStorage(context, 'objects.insert', () =>
+    file.save('chargen doctor: bucket check\n', { resumable: false, contentType: 'text/plain', preconditionOpts: { ifGenerationMatch: 0 } }),
+  );
+  if (!('value' in written)) {
+    const fix = written.status === 403 ? grant : written.status === 404 ? `make the bucket: gcloud storage buckets create gs://${target.bucket} --location=<region>` : 'see the message';
+    return { name: 'bucket', status: 'failed', detail: `a probe object could not be written under ${where}: ${written.failure}`, fix };
   }
   const found = `gs://${target.bucket} ${read.location ? `(${read.location}) ` : ''}exists${read.note ? `, though ${read.note}` : ''}`;
-  try {
-    await file.delete();
-  } catch (error) {
-    const detail = `${found}; a probe object was written under ${where} but not deleted: ${describeStorageFailure('objects.delete', error)}`;
+  const deleted = await callStorage(context, 'objects.delete', () => file.delete());
+  if (!('value' in deleted)) {
+    const detail = `${found}; a probe object was written under ${where} but not deleted: ${deleted.failure}`;
     return { name: 'bucket', status: 'failed', detail, fix: `${grant} (it holds storage.objects.delete); then delete ${file.name} by hand` };
   }
   return { name: 'bucket', status: 'ok', detail: `${found}; a probe object was written under ${where} (ifGenerationMatch 0) and deleted` };
