@@ -114,6 +114,19 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
     }
   });
 
+  it('tries again after a connection dropped before any answer', async () => {
+    const path = await writeLocal('dropped.png', patternBytes(20_000, 7));
+    let posts = 0;
+    const proxy = await startDroppingProxy({ target: emulator.baseUrl, drops: (request) => request.method === 'POST' && (posts += 1) === 1 });
+    try {
+      const retry = createCountingRetry();
+      expect(await uploadObjectOnce({ storage: openTestStorage(proxy.baseUrl), bucket: bucketName, objectName: 'refs/dropped', path, mimeType: 'image/png', retry })).toMatchObject({ status: 'created' });
+      expect([posts, retry.waits()]).toEqual([2, 1]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('gives up after the policy’s attempts with a retryable error carrying the status', async () => {
     const path = await writeLocal('never.png', patternBytes(1_000, 5));
     await admin.replaceFaults({ endpoints: { 'storage.objects.insert': { rate503: 1 } } });
