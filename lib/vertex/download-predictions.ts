@@ -3,6 +3,7 @@ import { addAbortSignal } from 'node:stream';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import { DownloadError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
+import { sumOf } from '../sum-of.ts';
 import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
 import { parseGcsUri, toGcsUri } from './vertex-bucket-layout.ts';
 
@@ -18,8 +19,8 @@ export function isPredictionsFileName(baseName: string): boolean {
 }
 
 /** The directory's predictions files in name order, read a listed page at a time (with a delimiter, so sub-folders roll up). */
-async function listPredictionsFiles(options: { bucket: Bucket; folder: string; retry: StorageRetry; signal?: AbortSignal }): Promise<string[]> {
-  const names: string[] = [];
+async function listPredictionsFiles(options: { bucket: Bucket; folder: string; retry: StorageRetry; signal?: AbortSignal }): Promise<{ name: string; sizeBytes: number }[]> {
+  const names: { name: string; sizeBytes: number }[] = [];
   let pageToken: string | undefined;
   do {
     const query = { prefix: options.folder, delimiter: '/', autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) };
@@ -29,11 +30,11 @@ async function listPredictionsFiles(options: { bucket: Bucket; folder: string; r
       ...(options.signal ? { signal: options.signal } : {}),
       call: () => options.bucket.getFiles(query),
     });
-    for (const file of files) if (isPredictionsFileName(file.name.slice(options.folder.length))) names.push(file.name);
+    for (const file of files) if (isPredictionsFileName(file.name.slice(options.folder.length))) names.push({ name: file.name, sizeBytes: Number(file.metadata.size ?? 0) });
     pageToken = (next as { pageToken?: string } | null)?.pageToken;
   } while (pageToken);
   // Listed in name order already; sorted again so the order never rests on the service's.
-  return names.sort();
+  return names.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
 }
 
 /**
@@ -89,12 +90,16 @@ export async function downloadPredictions(options: {
   idleTimeoutMilliseconds?: number;
   retry: StorageRetry;
   signal?: AbortSignal;
+  /** Asked for the files' bytes before one is written (the run's result-file gate keeps the disk from filling). */
+  reserveRoom?: (bytes: number) => Promise<void>;
 }): Promise<{ files: string[]; bytes: number }> {
   const { bucket: bucketName, objectName } = parseGcsUri(options.outputDirectory);
   const bucket = options.storage.bucket(bucketName);
   const folder = objectName === '' || objectName.endsWith('/') ? objectName : `${objectName}/`;
   const signal = options.signal ? { signal: options.signal } : {};
-  const names = await listPredictionsFiles({ bucket, folder, retry: options.retry, ...signal });
+  const listed = await listPredictionsFiles({ bucket, folder, retry: options.retry, ...signal });
+  await options.reserveRoom?.(sumOf(listed, (file) => file.sizeBytes));
+  const names = listed.map((file) => file.name);
   const partPath = `${options.destination}.part`;
   const handle = await open(partPath, 'w');
   try {

@@ -125,6 +125,8 @@ export async function deleteObjectsUnder(options: {
   concurrency?: number;
   /** Objects a listed page holds, at most 1,000 (objects.list's maximum). */
   pageSize?: number;
+  /** Told each object's fate as it goes (`chargen clean` names them). */
+  onObject?: (uri: string, fate: 'deleted' | 'gone') => void;
 }): Promise<DeleteObjectsReport> {
   const bucket = options.storage.bucket(options.bucket);
   const report: DeleteObjectsReport = { deleted: 0, gone: 0, failed: [] };
@@ -137,7 +139,9 @@ export async function deleteObjectsUnder(options: {
       concurrency: options.concurrency ?? 8,
       work: async (listed) => {
         try {
-          report[await deleteObjectIfPresent({ storage: options.storage, bucket: options.bucket, objectName: listed.name, retry: options.retry })] += 1;
+          const fate = await deleteObjectIfPresent({ storage: options.storage, bucket: options.bucket, objectName: listed.name, retry: options.retry });
+          report[fate] += 1;
+          options.onObject?.(toGcsUri(options.bucket, listed.name), fate);
         } catch (caught) {
           report.failed.push({ uri: toGcsUri(options.bucket, listed.name), reason: caught instanceof Error ? caught.message : String(caught) });
         }

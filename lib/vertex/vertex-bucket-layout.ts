@@ -25,7 +25,7 @@ function checkSegment(kind: string, value: string): string {
 }
 
 /** `<prefix>/<workspace id>/`; the config refuses slashes around a prefix, and any left here are ignored. */
-function toWorkspaceFolder({ target, workspaceId }: WorkspacePlace): string {
+export function toWorkspaceFolder({ target, workspaceId }: WorkspacePlace): string {
   const prefix = target.prefix.replace(/^\/+|\/+$/g, '');
   return `${prefix ? `${prefix}/` : ''}${checkSegment('workspace id', workspaceId)}/`;
 }
