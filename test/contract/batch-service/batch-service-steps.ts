@@ -27,6 +27,8 @@ export interface RunningBatchService {
   resultLocationPattern: RegExp;
   /** What deleting a request file already deleted does here, as the backend really answers. */
   deleteOfGoneRequestFile: { rejectsWithStatus: 403 | 404 } | 'resolves';
+  /** What creating a job from a request file deleted since its upload does here: refused at create, or a job that fails. */
+  createFromGoneRequestFile: { rejectsWithStatus: 403 | 404 } | { jobEndsIn: string };
   /** Back to an empty backend and workspace between cases. */
   reset(): Promise<void>;
   stop(): Promise<void>;

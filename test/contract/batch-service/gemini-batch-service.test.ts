@@ -46,6 +46,8 @@ async function startGeminiBatchService(): Promise<RunningBatchService> {
     resultLocationPattern: /^files\/batch-[a-z0-9]{36}$/,
     // files.delete of a deleted file: 403 PERMISSION_DENIED, what the real Files API answers for a missing file.
     deleteOfGoneRequestFile: { rejectsWithStatus: 403 },
+    // batches.create reads its file first: a deleted one is a 404 NOT_FOUND, and no job exists.
+    createFromGoneRequestFile: { rejectsWithStatus: 404 },
     async reset() {
       await emulator.emulator.reset();
       await rm(directory, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFullError, GeminiCallError } from '../../../lib/errors.ts';
+import { toGeminiCallError } from '../../../lib/gemini/call-with-retry.ts';
 import { loadJobRecords, saveJobRecord } from '../../../lib/gemini/job-record.ts';
 import { isMissingFileError } from '../../../lib/gemini/line-outcome.ts';
 import { downloadedResultPath } from '../../../lib/store/workspace-layout.ts';
@@ -126,6 +127,23 @@ export function testBatchService(definition: BatchServiceDefinition): void {
         expect(error).toBeInstanceOf(GeminiCallError);
         expect((error as GeminiCallError).status).toBe(expected.rejectsWithStatus);
       }
+    });
+
+    contractCase('answers no line of a job whose request file was deleted before create, in the way the executor recovers from', async () => {
+      const { service, workspace } = running();
+      const record = await uploadChunk({ service, workspace, lines: createKeyedLines(2, 'gone before create') });
+      await service.deleteRequestFile({ inputName: record.inputFileName, record });
+      const expected = running().createFromGoneRequestFile;
+      const created = service.createJob(record);
+      if ('rejectsWithStatus' in expected) {
+        // submit-chunk.ts reads a 403 or 404 from create as the request file gone, and uploads it again.
+        expect(toGeminiCallError('batches.create', await rejectionOf(created)).status).toBe(expected.rejectsWithStatus);
+        return;
+      }
+      // A job that fails: run-batch-job.ts puts its lines (none answered) into the next round, under a new upload.
+      const { job } = await followJob({ running: running(), jobName: await created, stepMilliseconds: 1_000 });
+      expect(job.state).toBe(expected.jobEndsIn);
+      if (job.resultLocation) expect(await downloadResultLines({ running: running(), record, resultLocation: job.resultLocation })).toEqual([]);
     });
 
     contractCase(noRoomCaseTitle, async () => {
