@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import type { BatchService, ServedJob } from '../../../lib/gemini/batch-service.ts';
@@ -9,6 +11,7 @@ import { readResultLines, type ResultLine } from '../../../lib/gemini/read-resul
 import { createResultFileGate, type FreeBytesReader } from '../../../lib/gemini/result-file-gate.ts';
 import { writeRequestFile } from '../../../lib/gemini/write-request-file.ts';
 import { downloadedResultPath, requestFileRelativePath } from '../../../lib/store/workspace-layout.ts';
+import type { TestEmulator } from '../../support/start-test-emulator.ts';
 
 /** One implementation of the BatchService port, started on its backend, as the shared suite drives it. */
 export interface RunningBatchService {
@@ -41,6 +44,25 @@ export interface BatchServiceDefinition {
   name: string;
   start(): Promise<RunningBatchService>;
   knownGaps?: readonly KnownGap[];
+}
+
+/**
+ * A contract workspace in a temporary folder beside a test emulator, with the `reset` (an empty emulator and workspace
+ * between cases) and `stop` a definition needs.
+ */
+export async function openEmulatorWorkspace(emulator: TestEmulator): Promise<{ workspace: { directory: string; id: string } } & Pick<RunningBatchService, 'reset' | 'stop'>> {
+  const directory = await mkdtemp(join(tmpdir(), 'chargen-batch-service-'));
+  return {
+    workspace: { directory, id: 'contract' },
+    async reset() {
+      await emulator.emulator.reset();
+      await rm(directory, { recursive: true, force: true });
+    },
+    async stop() {
+      await emulator.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
 }
 
 export const contractModel = 'gemini-3-flash-preview';

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { toGeminiCallError } from '../../../lib/gemini/call-with-retry.ts';
 import { createGeminiClient } from '../../../lib/gemini/create-gemini-client.ts';
 import { createGeminiBatchService } from '../../../lib/gemini/gemini-batch-service.ts';
@@ -8,14 +5,13 @@ import { createMemoryLogger } from '../../../lib/logger.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema } from '../../../schemas/gemini-settings.ts';
 import { startTestEmulator, testApiKey } from '../../support/start-test-emulator.ts';
 import { createCountingRetry } from '../../support/storage-retry.ts';
-import type { RunningBatchService } from './batch-service-steps.ts';
+import { openEmulatorWorkspace, type RunningBatchService } from './batch-service-steps.ts';
 import { testBatchService } from './test-batch-service.ts';
 
 /** The Gemini Developer API's service (Files API, `batches`) through the real SDK, on the emulator with a hand-moved clock. */
 async function startGeminiBatchService(): Promise<RunningBatchService> {
   const emulator = await startTestEmulator();
-  const directory = await mkdtemp(join(tmpdir(), 'chargen-batch-service-'));
-  const workspace = { directory, id: 'contract' };
+  const { workspace, reset, stop } = await openEmulatorWorkspace(emulator);
   const connection = { apiKey: testApiKey, baseUrl: emulator.baseUrl };
   const client = createGeminiClient(connection);
   const service = createGeminiBatchService({
@@ -48,14 +44,8 @@ async function startGeminiBatchService(): Promise<RunningBatchService> {
     deleteOfGoneRequestFile: { rejectsWithStatus: 403 },
     // batches.create reads its file first: a deleted one is a 404 NOT_FOUND, and no job exists.
     createFromGoneRequestFile: { rejectsWithStatus: 404 },
-    async reset() {
-      await emulator.emulator.reset();
-      await rm(directory, { recursive: true, force: true });
-    },
-    async stop() {
-      await emulator.close();
-      await rm(directory, { recursive: true, force: true });
-    },
+    reset,
+    stop,
   };
 }
 
