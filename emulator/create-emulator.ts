@@ -20,7 +20,9 @@ import { fileRoutes } from './routes/file-routes.ts';
 import { modelInfoRoutes } from './routes/model-info-routes.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { predictionJobRoutes } from './routes/prediction-job-routes.ts';
+import { publisherModelInfoRoutes } from './routes/publisher-model-info-routes.ts';
 import { publisherModelRoutes } from './routes/publisher-model-routes.ts';
+import { storageBucketRoutes } from './routes/storage-bucket-routes.ts';
 import { storageObjectRoutes } from './routes/storage-object-routes.ts';
 import { storageUploadRoutes } from './routes/storage-upload-routes.ts';
 import { createObjectStore } from './storage/object-store.ts';
@@ -120,7 +122,7 @@ async function resetEmulator(context: EmulatorContext): Promise<void> {
 function listRoutes(options: { emulatorOptions: EmulatorOptions; reset: () => Promise<void> }): Route[] {
   // First, so that with the quirk on the SDK's download URL is answered by the redirect, not by the download itself.
   const frontEndRoutes = options.emulatorOptions.quirks.redirectDownloads ? [downloadRedirectRoute] : [];
-  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...predictionJobRoutes, ...publisherModelRoutes, ...storageUploadRoutes, ...storageObjectRoutes, ...createAdminRoutes(options.reset)];
+  return [...frontEndRoutes, ...fileRoutes, ...modelInfoRoutes, ...modelRoutes, ...batchRoutes, ...predictionJobRoutes, ...publisherModelRoutes, ...publisherModelInfoRoutes, ...storageUploadRoutes, ...storageBucketRoutes, ...storageObjectRoutes, ...createAdminRoutes(options.reset)];
 }
 
 export function createEmulator(input: EmulatorOptionsInput = {}, dependencies: EmulatorDependencies = {}): Emulator {

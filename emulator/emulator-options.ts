@@ -69,6 +69,10 @@ export const emulatorOptionsSchema = z
   .object({
     apiKey: z.string().min(1).optional().describe('when set, only this key is accepted; otherwise any non-empty key'),
     storageDirectory: z.string().optional().describe('where file bytes are kept; a temporary folder when unset'),
+    buckets: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('the Cloud Storage buckets that exist (any other is 404 "The specified bucket does not exist."); unset, every bucket named exists'),
     limits: limitsSchema.default(limitsSchema.parse({})),
     latency: latencySchema.default(latencySchema.parse({})),
     quirks: quirksSchema.default(quirksSchema.parse({})),

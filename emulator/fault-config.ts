@@ -19,11 +19,14 @@ export const endpointNames = [
   'storage.objects.get',
   'storage.objects.list',
   'storage.objects.delete',
+  'storage.buckets.get',
   'batchPredictionJobs.create',
   'batchPredictionJobs.get',
   'batchPredictionJobs.list',
   'batchPredictionJobs.cancel',
   'publisherModels.generateContent',
+  'publisherModels.get',
+  'publisherModels.list',
 ] as const;
 export type EndpointName = (typeof endpointNames)[number];
 

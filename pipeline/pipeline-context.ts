@@ -11,10 +11,8 @@ import { emulatorGeminiSettings, geminiSettingsSchema } from '../schemas/gemini-
 import { computeRequiredUploadLifetime, toRetryPolicy } from '../lib/gemini/apply-gemini-settings.ts';
 import { createSyncExecutor } from '../lib/gemini/sync-executor.ts';
 import { createJobLimiter } from '../lib/gemini/job-limiter.ts';
-import { throwIfNoUploadReachedTheApi } from '../lib/gemini/detect-unreachable-api.ts';
-import { uploadFiles } from '../lib/gemini/upload-files.ts';
 import { createStorageBudget } from '../lib/gemini/storage-budget.ts';
-import { deleteUploads } from '../lib/gemini/delete-uploads.ts';
+import { connectBackendStorage } from './connect-backend-storage.ts';
 import { forgetUploadRecords, openUploadRegistry } from '../lib/gemini/upload-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Workspace } from '../lib/store/open-workspace.ts';
@@ -105,9 +103,13 @@ function createStageExecutor(options: { inner: GeminiExecutor; detach: boolean; 
 /** The backend connected and remembered, its state folder ready (a built-in emulator's emptied), --detach checked. */
 async function connectBackendState(options: ConnectOptions): Promise<{ backend: Backend; stateDirectory: string }> {
   const { config, workspace } = options;
-  const backend = await connectBackend({ choice: config.backend, cwd: options.cwd, env: options.env, logger: options.logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
+  const backend = await connectBackend({ choice: config.backend, vertex: config.vertex, cwd: options.cwd, env: options.env, logger: options.logger, workspaceDirectory: workspace.directory, announce: options.forRun !== true });
   options.closers.push(() => backend.close());
-  if (options.forRun) await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...(backend.kind === 'gemini' && backend.connection.baseUrl ? { baseUrl: backend.connection.baseUrl } : {}), now: options.environment.now });
+  if (options.forRun) {
+    const { baseUrl } = backend.connection;
+    const remembered = { ...(backend.kind !== 'emulator' && baseUrl ? { baseUrl } : {}), ...(backend.vertex ? { vertex: backend.vertex.target } : {}) };
+    await rememberBackend({ workspaceDirectory: workspace.directory, identity: backend.identity, ...remembered, now: options.environment.now });
+  }
   if (options.detach && backend.ephemeral) {
     throw new UsageError({ message: '--detach needs a backend that outlives this process: set GEMINI_API_KEY, or CHARGEN_BASE_URL to a running `chargen emulator`.' });
   }
@@ -128,10 +130,6 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   const state = { directory: stateDirectory, id: options.workspace.id };
   // One budget for the run's images and request files on the Files API.
   const storage = createStorageBudget({ budgetBytes: settings.storageBudgetBytes, sheets: config.synthesize.sheet });
-  const inner =
-    config.mode === 'sync'
-      ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
-      : createBatchExecutor({ client: backend.client, connection: backend.connection, workspace: state, settings, environment, logger, jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }), storage });
   const registry = await openUploadRegistry({
     stateDirectory,
     requiredLifetimeMilliseconds: computeRequiredUploadLifetime({ settings, mode: config.mode }),
@@ -140,6 +138,21 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   });
   options.closers.push(() => registry.close());
   const retry = { policy: toRetryPolicy(settings), environment };
+  const files = connectBackendStorage({ backend, registry, settings, workspace: state, environment, retry, signal });
+  const inner =
+    config.mode === 'sync'
+      ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
+      : createBatchExecutor({
+          client: backend.client,
+          connection: backend.connection,
+          workspace: state,
+          settings,
+          environment,
+          logger,
+          jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }),
+          storage,
+          ...(files.batchService ? { service: files.batchService } : {}),
+        });
   return {
     backend,
     settings,
@@ -149,16 +162,12 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
     storage,
     async releaseUploads(sha256s) {
       const chosen = sha256s ?? registry.listUndeleted().map((record) => record.sha256);
-      const report = await deleteUploads({ client: backend.client, registry, sha256s: chosen, concurrency: settings.uploadConcurrency, now: environment.now, retry });
-      for (const failed of report.failed) logger.warn(`could not delete ${failed.name} (it expires on its own 48 h after upload): ${failed.reason}`);
+      const report = await files.deleteUploads(chosen);
+      const later = backend.vertex ? '`chargen clean` deletes it later' : 'it expires on its own 48 h after upload';
+      for (const failed of report.failed) logger.warn(`could not delete ${failed.name} (${later}): ${failed.reason}`);
       return report;
     },
-    async upload(candidates, uploadOptions) {
-      const outcomes = await uploadFiles({ client: backend.client, registry, candidates, concurrency: settings.uploadConcurrency, now: environment.now, retry, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) });
-      // The network gone: one error for the run, not a failure per image.
-      throwIfNoUploadReachedTheApi(outcomes);
-      return outcomes;
-    },
+    upload: files.upload,
   };
 }
 
@@ -173,7 +182,7 @@ export async function createPipelineContext(options: PipelineContextOptions): Pr
     ...options.environment,
   };
   const reports = new Map<string, ExecuteReport>();
-  const resolution = await resolveBackend({ choice: config.backend, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
+  const resolution = await resolveBackend({ choice: config.backend, vertex: config.vertex, cwd: options.cwd, env: options.env, workspaceDirectory: workspace.directory });
   const closers: (() => Promise<void>)[] = [];
   let connected: Promise<ConnectedBackend> | undefined;
   let inputListing: Promise<InputListing> | undefined;

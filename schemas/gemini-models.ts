@@ -77,7 +77,9 @@ export const modelCatalog: ModelCatalog = modelCatalogSchema.parse(catalogData);
 
 /** `models/x` and `x` both name model x. */
 export function toModelId(name: string): string {
-  return name.startsWith('models/') ? name.slice('models/'.length) : name;
+  // Vertex AI names a model `publishers/google/models/<id>` (its models.get and models.list).
+  for (const prefix of ['models/', 'publishers/google/models/']) if (name.startsWith(prefix)) return name.slice(prefix.length);
+  return name;
 }
 
 export function findServedModel(name: string, catalog: ModelCatalog = modelCatalog): ServedModel | undefined {

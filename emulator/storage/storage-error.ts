@@ -19,6 +19,11 @@ export function noSuchObject(bucket: string, name: string): StorageError {
   return new StorageError(404, 'notFound', `No such object: ${bucket}/${name}`);
 }
 
+/** The JSON API's 404 for a bucket that is not there (as gcloud-aio users quote it), for the bucket and its objects alike. */
+export function noSuchBucket(): StorageError {
+  return new StorageError(404, 'notFound', 'The specified bucket does not exist.');
+}
+
 export function conditionNotMet(): StorageError {
   return new StorageError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
 }

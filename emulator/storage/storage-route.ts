@@ -1,6 +1,6 @@
 import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
 import type { EndpointName } from '../fault-config.ts';
-import { sendMediaError, sendStorageError, StorageError } from './storage-error.ts';
+import { noSuchBucket, sendMediaError, sendStorageError, StorageError } from './storage-error.ts';
 
 export interface StorageRouteInput extends RouteInput {
   bucket: string;
@@ -49,7 +49,10 @@ export function storageRoute(options: {
       try {
         await drawFault(context, options.endpoint);
         const objectName = decodeName(input.parameters['object']);
-        await options.handle(context, { ...input, bucket: decodeName(input.parameters['bucket']), objectName });
+        const bucket = decodeName(input.parameters['bucket']);
+        // A resumable session's chunks name no bucket: the session was opened on one that exists.
+        if (bucket !== '' && context.options.buckets && !context.options.buckets.includes(bucket)) throw noSuchBucket();
+        await options.handle(context, { ...input, bucket, objectName });
       } catch (error) {
         if (!(error instanceof StorageError) || input.response.headersSent) throw error;
         if (!input.request.complete) input.request.resume();

@@ -1,10 +1,16 @@
-import { GeminiCallError, InterruptedError } from '../errors.ts';
+import { ChargenError, GeminiCallError, InterruptedError } from '../errors.ts';
 import { callWithRetry, isConnectionError, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
 
 export interface StorageRetry {
   policy: RetryPolicy;
   environment: RetryEnvironment;
 }
+
+/**
+ * How long an upload or a download may go without a byte moving before it is given up and tried again: the default
+ * of settings.downloadIdleTimeoutMilliseconds, which a caller passes when it has settings.
+ */
+export const defaultIdleTimeoutMilliseconds = 2 * 60 * 1000;
 
 const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 
@@ -34,8 +40,13 @@ export function toStorageCallError(operation: string, error: unknown): GeminiCal
   if (error instanceof GeminiCallError) return error;
   const status = readStatus(error);
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  // chargen's own errors (a stalled download) say themselves whether another try can mend them.
   const isRetryable =
-    status !== undefined ? retryableStatuses.has(status) : (typeof code === 'string' && retryableClientCodes.has(code)) || isConnectionError(error);
+    error instanceof ChargenError
+      ? error.isRetryable
+      : status !== undefined
+        ? retryableStatuses.has(status)
+        : (typeof code === 'string' && retryableClientCodes.has(code)) || isConnectionError(error);
   const message = error instanceof Error ? error.message : String(error);
   return new GeminiCallError({ operation, status, message, isRetryable, cause: error });
 }

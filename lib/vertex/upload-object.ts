@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Storage } from '@google-cloud/storage';
+import type { File, Storage } from '@google-cloud/storage';
 import { GeminiCallError } from '../errors.ts';
+import { createStall } from '../gemini/open-download-response.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
-import { callStorageWithRetry, type StorageRetry } from './call-storage.ts';
+import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
 import { toGcsUri } from './vertex-bucket-layout.ts';
 
 /**
@@ -22,6 +23,31 @@ export interface UploadedObject {
 }
 
 /**
+ * One attempt at the create-only write, streamed from disk. It is given up (retryably) once no byte has been read
+ * for `idleTimeoutMilliseconds`, the answer's wait included: @google-cloud/storage 7.22 waits forever on an answer
+ * whose connection drops part-way (seen here on Node 20 for a multipart upload, its `timeout` option set or not).
+ */
+async function sendFile(options: { file: File; path: string; size: number; mimeType: string; operation: string; idleTimeoutMilliseconds: number; signal?: AbortSignal }): Promise<void> {
+  const source = createReadStream(options.path);
+  const destination = options.file.createWriteStream({
+    resumable: options.size > resumableAboveBytes,
+    contentType: options.mimeType,
+    metadata: { contentType: options.mimeType },
+    preconditionOpts: { ifGenerationMatch: 0 },
+    validation: 'crc32c',
+  });
+  const stall = createStall({ idleTimeoutMilliseconds: options.idleTimeoutMilliseconds });
+  stall.watch({ destroy: (error) => destination.destroy(new GeminiCallError({ operation: options.operation, status: undefined, message: `${error.message}, taken as a lost connection`, isRetryable: true })) });
+  source.on('data', () => stall.arm());
+  stall.arm();
+  try {
+    await pipeline(source, destination, ...(options.signal ? [{ signal: options.signal }] : []));
+  } finally {
+    stall.clear();
+  }
+}
+
+/**
  * Uploads a local file to `objectName` only if no object of that name exists (`ifGenerationMatch: 0`), streamed from
  * disk (never whole in memory), with the client's crc32c check of what arrived. The names it is used for are
  * content-addressed or deterministic, so a 412 means our bytes are there already: fine when the object's size is the
@@ -35,29 +61,21 @@ export async function uploadObjectOnce(options: {
   path: string;
   mimeType: string;
   retry: StorageRetry;
+  /** defaultIdleTimeoutMilliseconds unless given. */
+  idleTimeoutMilliseconds?: number;
   signal?: AbortSignal;
 }): Promise<UploadedObject> {
   const uri = toGcsUri(options.bucket, options.objectName);
   const operation = `upload ${options.path} to ${uri}`;
   const file = options.storage.bucket(options.bucket).file(options.objectName);
   const { size } = await stat(options.path);
+  const attempt = { file, path: options.path, size, mimeType: options.mimeType, operation, idleTimeoutMilliseconds: options.idleTimeoutMilliseconds ?? defaultIdleTimeoutMilliseconds };
   try {
     await callStorageWithRetry({
       operation,
       retry: options.retry,
       ...(options.signal ? { signal: options.signal } : {}),
-      call: () =>
-        pipeline(
-          createReadStream(options.path),
-          file.createWriteStream({
-            resumable: size > resumableAboveBytes,
-            contentType: options.mimeType,
-            metadata: { contentType: options.mimeType },
-            preconditionOpts: { ifGenerationMatch: 0 },
-            validation: 'crc32c',
-          }),
-          ...(options.signal ? [{ signal: options.signal }] : []),
-        ),
+      call: () => sendFile({ ...attempt, ...(options.signal ? { signal: options.signal } : {}) }),
     });
     return { status: 'created', uri, sizeBytes: size };
   } catch (caught) {
@@ -69,7 +87,7 @@ export async function uploadObjectOnce(options: {
     throw new GeminiCallError({
       operation,
       status: 412,
-      message: `${uri} exists already with ${String(metadata.size)} bytes, not the ${size} bytes of this file: another file holds its name. Delete the object (chargen clean) and run again.`,
+      message: `${uri} exists already with ${String(metadata.size)} bytes, not the ${size} bytes of this file: another file holds its name. Delete that object and run again.`,
       isRetryable: false,
     });
   }
@@ -107,6 +125,8 @@ export async function deleteObjectsUnder(options: {
   concurrency?: number;
   /** Objects a listed page holds, at most 1,000 (objects.list's maximum). */
   pageSize?: number;
+  /** Told each object's fate as it goes (`chargen clean` names them). */
+  onObject?: (uri: string, fate: 'deleted' | 'gone') => void;
 }): Promise<DeleteObjectsReport> {
   const bucket = options.storage.bucket(options.bucket);
   const report: DeleteObjectsReport = { deleted: 0, gone: 0, failed: [] };
@@ -119,7 +139,9 @@ export async function deleteObjectsUnder(options: {
       concurrency: options.concurrency ?? 8,
       work: async (listed) => {
         try {
-          report[await deleteObjectIfPresent({ storage: options.storage, bucket: options.bucket, objectName: listed.name, retry: options.retry })] += 1;
+          const fate = await deleteObjectIfPresent({ storage: options.storage, bucket: options.bucket, objectName: listed.name, retry: options.retry });
+          report[fate] += 1;
+          options.onObject?.(toGcsUri(options.bucket, listed.name), fate);
         } catch (caught) {
           report.failed.push({ uri: toGcsUri(options.bucket, listed.name), reason: caught instanceof Error ? caught.message : String(caught) });
         }

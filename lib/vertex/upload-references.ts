@@ -26,6 +26,8 @@ export async function uploadReferences(options: UploadRequestOptions & {
   concurrency: number;
   now: () => number;
   retry: StorageRetry;
+  /** Give up on an upload that moves no byte for this long, and try again; defaultIdleTimeoutMilliseconds unless given. */
+  idleTimeoutMilliseconds?: number;
   /** Aborted when the user interrupts: uploads not yet started are left for the next run. */
   signal?: AbortSignal;
 }): Promise<Map<string, UploadOutcome>> {
@@ -47,6 +49,7 @@ export async function uploadReferences(options: UploadRequestOptions & {
           path: candidate.path,
           mimeType: candidate.mimeType,
           retry: options.retry,
+          ...(options.idleTimeoutMilliseconds !== undefined ? { idleTimeoutMilliseconds: options.idleTimeoutMilliseconds } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
         const record: UploadRecord = { sha256: candidate.sha256, name: uri, uri, mimeType: candidate.mimeType, sizeBytes: uploaded.sizeBytes, expirationTime: neverExpires };

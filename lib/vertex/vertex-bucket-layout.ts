@@ -7,15 +7,9 @@
  *   under it), one per job, so a job's results are never mixed with another's.
  * Pure: names only, nothing is asked of Cloud Storage.
  */
+import type { VertexTarget } from '../../schemas/vertex-settings.ts';
 
-/** The project, location and place in Cloud Storage that a Vertex AI backend works in. */
-export interface VertexTarget {
-  project: string;
-  location: string;
-  bucket: string;
-  /** The folder of the bucket that chargen's objects go under; leading and trailing slashes are ignored, '' is the top. */
-  prefix: string;
-}
+export type { VertexTarget };
 
 interface WorkspacePlace {
   target: VertexTarget;
@@ -30,8 +24,8 @@ function checkSegment(kind: string, value: string): string {
   return value;
 }
 
-/** `<prefix>/<workspace id>/`, or `<workspace id>/` with no prefix. */
-function toWorkspaceFolder({ target, workspaceId }: WorkspacePlace): string {
+/** `<prefix>/<workspace id>/`; the config refuses slashes around a prefix, and any left here are ignored. */
+export function toWorkspaceFolder({ target, workspaceId }: WorkspacePlace): string {
   const prefix = target.prefix.replace(/^\/+|\/+$/g, '');
   return `${prefix ? `${prefix}/` : ''}${checkSegment('workspace id', workspaceId)}/`;
 }

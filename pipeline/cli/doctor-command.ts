@@ -55,6 +55,8 @@ async function confirmProbe(options: DoctorCommandOptions & { config: ChargenCon
     options.logger.info('--probe on the built-in emulator: no cost.');
     return undefined;
   }
+  // The probe is the Developer API's: on Vertex AI its item says it was not run, and nothing is spent.
+  if (options.config.backend === 'vertex') return undefined;
   options.logger.info(probeCostNotice);
   if (options.yes) return undefined;
   if (!options.confirm) {

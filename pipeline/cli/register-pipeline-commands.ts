@@ -48,7 +48,7 @@ function registerRunCommand({ program, cli, logger, setExitCode }: CommandRegist
 function registerDoctorCommand({ program, cli, logger, setExitCode }: CommandRegistration): void {
   program
     .command('doctor')
-    .description('Check the configured backend at no cost, item by item: the key, each model, an upload, the batch list.')
+    .description('Check the configured backend at no cost, item by item: the key, each model, an upload, the batch list (on Vertex AI: credentials, the bucket, each model, the batch list).')
     .option('--config <file>', 'config file (default chargen.config.json when present)')
     .option('--backend <backend>', 'auto, gemini, emulator or vertex')
     .option('--mode <mode>', 'batch or sync: the method each model is checked for')

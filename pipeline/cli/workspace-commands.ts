@@ -4,6 +4,7 @@ import { exitCodes } from '../../lib/errors.ts';
 import { formatCount } from '../../lib/format-count.ts';
 import { cancelWorkspaceJob, cleanWorkspaceFiles, listWorkspaceJobs } from '../../lib/gemini/workspace-jobs.ts';
 import { readUploadRecords } from '../../lib/gemini/upload-registry.ts';
+import { cleanWorkspaceObjects } from '../../lib/vertex/clean-workspace-objects.ts';
 import type { ConnectedBackend } from '../pipeline-context.ts';
 import { withWorkspaceBackend } from '../with-workspace-backend.ts';
 import { requireWorkspace } from '../workspace-status.ts';
@@ -79,14 +80,18 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
       return reportCommandError(options.logger, error);
     }
   }
-  return withBackend(options, async ({ backend }) => {
+  return withBackend(options, async ({ backend, workspaceId }) => {
     const { retry } = backend;
     const uploads = await readUploadRecords({ stateDirectory: backend.stateDirectory });
-    const report = await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
+    const { vertex } = backend.backend;
+    const report = vertex
+      ? await cleanWorkspaceObjects({ ...vertex, workspaceId, stateDirectory: backend.stateDirectory, retry, now: retry.environment.now })
+      : await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {
       if (answers) options.logger.print(`clean: stored answers deleted (${formatByteCount(answers.bytes)} in ${formatCount(answers.files, 'file')})`);
-      options.logger.print(`clean: ${formatCount(report.deleted.length, 'file')} deleted, ${report.gone.length} already gone, ${report.refused.length} left to expire on their own`);
+      const left = vertex ? 'not deleted (delete them in the bucket)' : 'left to expire on their own';
+      options.logger.print(`clean: ${formatCount(report.deleted.length, vertex ? 'object' : 'file')} deleted, ${report.gone.length} already gone, ${report.refused.length} ${left}`);
       for (const refused of report.refused) options.logger.print(`  ${refused.name}: ${refused.reason}`);
     }
     return exitCodes.done;

@@ -10,6 +10,7 @@ import { stageNames } from '../../stages/stage-step.ts';
 import { describeCallFailure } from './describe-call-failure.ts';
 import type { DoctorCheck } from './doctor-report.ts';
 import { deleteUploadedFile, uploadRequestLines, type RequestLinesUpload } from './upload-request-lines.ts';
+import { describeVertexAccessFix } from './vertex-doctor-checks.ts';
 
 
 export const keyFix = 'set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env; get a key at https://aistudio.google.com/apikey';
@@ -45,18 +46,25 @@ export async function checkApiKey(context: DoctorContext): Promise<DoctorCheck> 
   }
 }
 
-function describeModelReport(report: ModelReport, config: ChargenConfig): DoctorCheck {
+function describeModelReport(report: ModelReport, options: { config: ChargenConfig; backend: Backend }): DoctorCheck {
   const { use } = report;
+  const { config } = options;
+  const vertex = options.backend.vertex?.target;
   const name = use.setting;
   const setTo = (model: string) => `set ${use.setting} to ${model} in chargen.config.json`;
   if (report.status !== 'served') {
-    const fix = report.suggestion ? setTo(report.suggestion) : `set ${use.setting} to a model the API serves (https://ai.google.dev/gemini-api/docs/models)`;
-    return { name, status: 'failed', detail: report.description ?? `${toModelId(use.model)} is not served`, fix };
+    const catalog = vertex
+      ? `a model Vertex AI serves in ${vertex.location} (https://cloud.google.com/vertex-ai/generative-ai/docs/learn/locations)`
+      : 'a model the API serves (https://ai.google.dev/gemini-api/docs/models)';
+    const fix = report.suggestion ? setTo(report.suggestion) : `set ${use.setting} to ${catalog}`;
+    const detail = report.description ?? `${toModelId(use.model)} is not served`;
+    return { name, status: 'failed', detail: vertex ? detail.replace('is not served by the API', 'is not served by Vertex AI') : detail, fix };
   }
   const target = findReplacementChain(use.model).at(-1);
   const retired = describeRetiredModel(use.model);
   if (retired) return { name, status: 'failed', detail: `${toModelId(use.model)} still answers, but ${retired}; chargen refuses it`, ...(target ? { fix: setTo(target) } : {}) };
-  const served = `${toModelId(use.model)} is served and takes ${use.method}`;
+  // Vertex AI's publisher model names no methods: served is all it says.
+  const served = vertex ? `${toModelId(use.model)} is served by Vertex AI (publishers/google/models/${toModelId(use.model)})` : `${toModelId(use.model)} is served and takes ${use.method}`;
   const sampling = use.setting === 'analyze.model' ? pickSamplingParameters(config.analyze) : {};
   const prefix = `${use.setting}: `;
   const warnings = describeModelWarnings({ uses: [use], sampling, samplingSetting: 'analyze', analysisModel: config.analyze.model }).map((warning) =>
@@ -75,10 +83,12 @@ export async function checkModels(context: DoctorContext): Promise<DoctorCheck[]
   const uses = listModelUses({ config: context.config, stages: stageNames });
   try {
     const reports = await inspectServedModels({ client: context.backend.client, uses, retry: context.retry });
-    return reports.map((report) => describeModelReport(report, context.config));
+    return reports.map((report) => describeModelReport(report, { config: context.config, backend: context.backend }));
   } catch (error) {
     const detail = describeCallFailure('models.get', error);
-    return uses.map((use) => ({ name: use.setting, status: 'failed' as const, detail: `${toModelId(use.model)} could not be asked of the API: ${detail}`, fix: 'see the message' }));
+    const project = context.backend.vertex?.target.project;
+    const fix = project ? describeVertexAccessFix({ error, project, operation: 'models.get' }) : 'see the message';
+    return uses.map((use) => ({ name: use.setting, status: 'failed' as const, detail: `${toModelId(use.model)} could not be asked of the API: ${detail}`, fix }));
   }
 }
 
@@ -113,7 +123,11 @@ export async function checkBatchList(context: DoctorContext): Promise<DoctorChec
   } catch (error) {
     const needed = context.config.mode === 'batch';
     const detail = `${describeCallFailure('batches.list', error)}${needed ? '' : ' (--mode sync makes no batch jobs)'}`;
-    return { name: 'batches.list', status: needed ? 'failed' : 'warning', detail, fix: 'chargen finds and adopts its batch jobs through it: see the message; when it says the service is unavailable, try again later' };
+    const project = context.backend.vertex?.target.project;
+    const fix = project
+      ? `chargen finds and adopts its batch jobs through it: ${describeVertexAccessFix({ error, project, operation: 'batches.list' })}`
+      : 'chargen finds and adopts its batch jobs through it: see the message; when it says the service is unavailable, try again later';
+    return { name: 'batches.list', status: needed ? 'failed' : 'warning', detail, fix };
   }
 }
 

@@ -3,7 +3,7 @@ import { exitCodeFor } from '../../lib/errors.ts';
 
 export const doctorCheckSchema = z
   .object({
-    /** The item: `config`, `key`, `analyze.model`, `compile.model`, `upload`, `batches.list`, `probe`. */
+    /** The item: `config`, `key` (`credentials` and `bucket` on Vertex AI), `analyze.model`, `compile.model`, `upload`, `batches.list`, `probe`. */
     name: z.string().min(1),
     status: z.enum(['ok', 'warning', 'failed']),
     detail: z.string(),
@@ -17,7 +17,10 @@ export type DoctorCheck = z.infer<typeof doctorCheckSchema>;
 export const doctorReportSchema = z
   .object({
     exitCode: z.number().int(),
-    /** `gemini` (Google's API), `emulator` (the built-in one), the CHARGEN_BASE_URL the checks went to, or `unknown` (no config loaded). */
+    /**
+     * `gemini` (Google's API), `emulator` (the built-in one), the CHARGEN_BASE_URL the checks went to, the Vertex AI
+     * target (`Vertex AI (project p, location l, gs://bucket/prefix)`, `at <url>` with CHARGEN_BASE_URL), or `unknown`.
+     */
     backend: z.string(),
     checks: z.array(doctorCheckSchema),
   })

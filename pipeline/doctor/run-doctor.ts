@@ -12,6 +12,8 @@ import type { Logger } from '../../lib/logger.ts';
 import { openWorkspace } from '../../lib/store/open-workspace.ts';
 import { requireWorkspace } from '../workspace-status.ts';
 import { checkApiKey, checkBatchList, checkModels, checkUpload, keyFix, type DoctorContext } from './doctor-checks.ts';
+import { checkBucket, checkCredentials, credentialsFix } from './vertex-doctor-checks.ts';
+import { resolveVertexBackend } from '../connect-vertex-backend.ts';
 import { computeDoctorExitCode, type DoctorCheck, type DoctorReport } from './doctor-report.ts';
 import { probeBatchParser } from './probe-batch-parser.ts';
 import { backendStateDirectory } from '../../lib/store/workspace-layout.ts';
@@ -29,9 +31,10 @@ export interface RunDoctorOptions {
   environment?: RetryEnvironment;
 }
 
-/** `gemini`, `emulator`, or the CHARGEN_BASE_URL the checks go to: known without connecting. */
+/** `gemini`, `emulator`, the CHARGEN_BASE_URL the checks go to, or the Vertex AI target: known without connecting. */
 export async function describeConfiguredBackend(options: { config: ChargenConfig; cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
   if (options.config.backend === 'emulator') return 'emulator';
+  if (options.config.backend === 'vertex') return (await resolveVertexBackend({ vertex: options.config.vertex, cwd: options.cwd, env: options.env })).label;
   const connection = await resolveGeminiConnection({ cwd: options.cwd, env: options.env });
   if (!connection) return options.config.backend === 'auto' ? 'emulator' : 'gemini';
   return connection.baseUrl ?? 'gemini';
@@ -50,7 +53,20 @@ async function findWorkspace(options: { cwd: string; config: ChargenConfig; back
   }
 }
 
+/**
+ * Vertex AI: credentials, the bucket, the models, the job list. The Developer API's own items (the key, the Files API
+ * upload, the batch parser probe) have no place there; the bucket's write is the upload's counterpart.
+ */
+async function runVertexChecks(context: DoctorContext, options: { probe: boolean }): Promise<DoctorCheck[]> {
+  const { principal, ...credentials } = await checkCredentials(context);
+  if (credentials.status === 'failed') return [credentials];
+  const checks = [credentials, await checkBucket(context, principal ? { principal } : {}), ...(await checkModels(context)), await checkBatchList(context)];
+  if (!options.probe) return checks;
+  return [...checks, { name: 'probe', status: 'warning', detail: 'not run, nothing spent: the batch parser probe is of the Gemini Developer API, not Vertex AI', fix: 'nothing to do: leave out --probe on backend vertex' }];
+}
+
 async function runChecks(context: DoctorContext, options: { probe: boolean }): Promise<DoctorCheck[]> {
+  if (context.backend.kind === 'vertex') return runVertexChecks(context, options);
   const key = await checkApiKey(context);
   if (key.status === 'failed') return [key];
   const checks = [key, ...(await checkModels(context)), await checkUpload(context), await checkBatchList(context)];
@@ -74,7 +90,9 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     backend = await connectBackend({ choice: config.backend, vertex: config.vertex, cwd: options.cwd, env: options.env, logger: options.logger });
   } catch (error) {
     if (!(error instanceof ChargenError) || error.code !== 'missing-api-key') throw error;
-    const checks: DoctorCheck[] = [options.configCheck, { name: 'key', status: 'failed', detail: error.message, fix: keyFix }];
+    const failed: DoctorCheck =
+      config.backend === 'vertex' ? { name: 'credentials', status: 'failed', detail: error.message, fix: credentialsFix } : { name: 'key', status: 'failed', detail: error.message, fix: keyFix };
+    const checks: DoctorCheck[] = [options.configCheck, failed];
     return { exitCode: computeDoctorExitCode(checks), backend: backendName, checks };
   }
   let checks: DoctorCheck[];

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GeminiCallError } from '../../lib/errors.ts';
 import { deleteObjectIfPresent, deleteObjectsUnder, resumableAboveBytes, uploadObjectOnce } from '../../lib/vertex/upload-object.ts';
-import { createEmulatorAdmin, type EmulatorAdmin } from '../support/emulator-admin.ts';
-import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
-import { createCountingRetry, openTestStorage } from '../support/storage-retry.ts';
+import type { EmulatorAdmin } from '../support/emulator-admin.ts';
+import { startDroppingProxy } from '../support/start-dropping-proxy.ts';
+import type { TestEmulator } from '../support/start-test-emulator.ts';
+import { createCountingRetry, openTestStorage, useStorageEmulator } from '../support/use-storage-emulator.ts';
 
 const bucketName = 'chargen-vertex';
 
@@ -19,22 +19,12 @@ function patternBytes(length: number, seed: number): Buffer {
   return bytes;
 }
 
+const suite = useStorageEmulator();
 let emulator: TestEmulator;
 let admin: EmulatorAdmin;
 let storage: Storage;
 let directory: string;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  admin = createEmulatorAdmin(emulator.baseUrl);
-  storage = openTestStorage(emulator.baseUrl);
-  directory = await mkdtemp(join(tmpdir(), 'chargen-vertex-upload-'));
-});
-beforeEach(async () => admin.reset());
-afterAll(async () => {
-  await emulator.close();
-  await rm(directory, { recursive: true, force: true });
-});
+beforeAll(() => ({ emulator, admin, storage, directory } = suite));
 
 async function writeLocal(name: string, bytes: Buffer): Promise<string> {
   const path = join(directory, name);
@@ -60,7 +50,7 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
     const [metadata] = await storage.bucket(bucketName).file('refs/small').getMetadata();
     expect(metadata).toMatchObject({ contentType: 'image/png', size: '70000', md5Hash: createHash('md5').update(bytes).digest('base64') });
     expect(retry.waits()).toBe(0);
-    expect(await emulator.stats()).toMatchObject({ storage: { objects: 1, bytes: 70_000 } });
+    expect(await admin.readStats()).toMatchObject({ objectsWritten: 1, storage: { objects: 1, bytes: 70_000 } });
   });
 
   it('sends a file over 8 MiB through a resumable session, whole, and a second time is a 412 too', async () => {
@@ -96,6 +86,44 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
       const retry = createCountingRetry({ admin, clearFaults: true });
       expect(await uploadObjectOnce({ storage, bucket: bucketName, objectName: `refs/${name}`, path, mimeType: 'application/octet-stream', retry }), name).toMatchObject({ status: 'created', sizeBytes: size });
       expect(retry.waits(), name).toBe(1);
+    }
+  });
+
+  it('gives up on an answer cut part-way (the client would wait forever) and tries again', async () => {
+    // The multipart POST lands before its answer is cut: the retry meets the 412 and finds the object whole. A
+    // resumable session's start is cut before any byte went up: the retry creates it (its PUTs go to the session's
+    // own URI, past this proxy).
+    const cases = [
+      { size: 40_000, status: 'existing' },
+      { size: resumableAboveBytes + 1, status: 'created' },
+    ];
+    for (const { size, status } of cases) {
+      const path = await writeLocal(`cut-${size}.bin`, patternBytes(size, 6));
+      let posts = 0;
+      const proxy = await startDroppingProxy({ target: emulator.baseUrl, cuts: (request) => request.method === 'POST' && (posts += 1) === 1 });
+      try {
+        const retry = createCountingRetry();
+        const uploaded = await uploadObjectOnce({ storage: openTestStorage(proxy.baseUrl), bucket: bucketName, objectName: `refs/cut-${size}`, path, mimeType: 'image/png', retry, idleTimeoutMilliseconds: 1_000 });
+        expect(uploaded, String(size)).toMatchObject({ status, sizeBytes: size });
+        expect([proxy.cuts(), retry.waits()], String(size)).toEqual([1, 1]);
+        const [metadata] = await storage.bucket(bucketName).file(`refs/cut-${size}`).getMetadata();
+        expect(metadata.size, String(size)).toBe(String(size));
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
+  it('tries again after a connection dropped before any answer', async () => {
+    const path = await writeLocal('dropped.png', patternBytes(20_000, 7));
+    let posts = 0;
+    const proxy = await startDroppingProxy({ target: emulator.baseUrl, drops: (request) => request.method === 'POST' && (posts += 1) === 1 });
+    try {
+      const retry = createCountingRetry();
+      expect(await uploadObjectOnce({ storage: openTestStorage(proxy.baseUrl), bucket: bucketName, objectName: 'refs/dropped', path, mimeType: 'image/png', retry })).toMatchObject({ status: 'created' });
+      expect([posts, retry.waits()]).toEqual([2, 1]);
+    } finally {
+      await proxy.close();
     }
   });
 

@@ -1,43 +1,32 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UploadCandidate, UploadOutcome } from '../../lib/gemini/upload-files.ts';
 import { neverExpires, openUploadRegistry, uploadRecordSchema, type UploadRegistry } from '../../lib/gemini/upload-registry.ts';
 import { deleteReferenceObjects, uploadReferences } from '../../lib/vertex/upload-references.ts';
 import type { VertexTarget } from '../../lib/vertex/vertex-bucket-layout.ts';
-import { createEmulatorAdmin, type EmulatorAdmin } from '../support/emulator-admin.ts';
+import type { EmulatorAdmin } from '../support/emulator-admin.ts';
 import { createSamplePng } from '../support/sample-images.ts';
-import { startTestEmulator, type TestEmulator } from '../support/start-test-emulator.ts';
-import { createCountingRetry, openTestStorage } from '../support/storage-retry.ts';
+import { createCountingRetry, useStorageEmulator } from '../support/use-storage-emulator.ts';
 
 const target: VertexTarget = { project: 'test-project', location: 'global', bucket: 'chargen-vertex', prefix: 'chargen' };
 const workspaceId = 'workspace-1';
 const hour = 3600 * 1000;
 
-let emulator: TestEmulator;
+const suite = useStorageEmulator();
 let admin: EmulatorAdmin;
 let storage: Storage;
 let directory: string;
 let registry: UploadRegistry;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  admin = createEmulatorAdmin(emulator.baseUrl);
-  storage = openTestStorage(emulator.baseUrl);
-});
+beforeAll(() => ({ admin, storage } = suite));
+// A registry of its own for each test (the suite's emulator is reset before each too).
 beforeEach(async () => {
-  await admin.reset();
-  directory = await mkdtemp(join(tmpdir(), 'chargen-vertex-references-'));
+  directory = await mkdtemp(join(suite.directory, 'state-'));
   registry = await openUploadRegistry({ stateDirectory: directory, requiredLifetimeMilliseconds: 26 * hour });
 });
-afterEach(async () => {
-  await registry.close();
-  await rm(directory, { recursive: true, force: true });
-});
-afterAll(async () => emulator.close());
+afterEach(async () => registry.close());
 
 async function writeImages(names: string[]): Promise<UploadCandidate[]> {
   return Promise.all(
@@ -100,10 +89,12 @@ describe('uploadReferences (the uploadFiles contract, on Cloud Storage)', () => 
     const reused = await upload(candidates);
     expect([...reused.values()].map((outcome) => uploadedOf(outcome).reused)).toEqual([true, true]);
     expect(await listReferences()).toEqual([referenceName(mage?.sha256 ?? '')]);
+    expect((await admin.readStats()).objectsWritten).toBe(2);
     // A job said the file is missing: refresh uploads it anew, and a refreshed one still there is the 412, kept.
     const refreshed = await upload(candidates, { refresh: new Set([ranger?.sha256 ?? '', mage?.sha256 ?? '']) });
     expect([...refreshed.values()].map((outcome) => uploadedOf(outcome).reused)).toEqual([false, false]);
     expect(await listReferences()).toEqual([referenceName(ranger?.sha256 ?? ''), referenceName(mage?.sha256 ?? '')].sort());
+    expect((await admin.readStats()).objectsWritten).toBe(3);
   });
 
   it('does not reuse a record of another bucket or prefix (the config changed): it uploads to the new place', async () => {

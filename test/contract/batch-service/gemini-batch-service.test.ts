@@ -4,7 +4,7 @@ import { createGeminiBatchService } from '../../../lib/gemini/gemini-batch-servi
 import { createMemoryLogger } from '../../../lib/logger.ts';
 import { emulatorGeminiSettings, geminiSettingsSchema } from '../../../schemas/gemini-settings.ts';
 import { startTestEmulator, testApiKey } from '../../support/start-test-emulator.ts';
-import { createCountingRetry } from '../../support/storage-retry.ts';
+import { createCountingRetry } from '../../support/use-storage-emulator.ts';
 import { openEmulatorWorkspace, type RunningBatchService } from './batch-service-steps.ts';
 import { testBatchService } from './test-batch-service.ts';
 
