@@ -37,13 +37,9 @@ export interface RunningBatchService {
   stop(): Promise<void>;
 }
 
-/** A shared case this implementation is known to fail, with why: it runs as an expected failure until mended. */
-export type KnownGap = { caseTitle: string; reason: string };
-
 export interface BatchServiceDefinition {
   name: string;
   start(): Promise<RunningBatchService>;
-  knownGaps?: readonly KnownGap[];
 }
 
 /**

@@ -19,8 +19,6 @@ import {
   type RunningBatchService,
 } from './batch-service-steps.ts';
 
-export const noRoomCaseTitle = 'downloads within the room its slot holds: with no room and nothing to free it, a DiskFullError and no result file';
-
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => expect.fail('expected the call to reject'),
@@ -46,14 +44,8 @@ export function testBatchService(definition: BatchServiceDefinition): void {
     });
     afterAll(async () => started?.stop());
     afterEach(async () => started?.reset());
-    const contractCase = (title: string, run: () => Promise<void>): void => {
-      const gap = definition.knownGaps?.find((known) => known.caseTitle === title);
-      // A known gap runs as an expected failure: it shows in every run, and turns red once mended, to be dropped.
-      if (gap) it.fails(`${title} [known gap on ${definition.name}: ${gap.reason}]`, run);
-      else it(title, run);
-    };
 
-    contractCase('adopts a job by its displayName after a crash, follows it to its results, and reads back every key as a response, no other', async () => {
+    it('adopts a job by its displayName after a crash, follows it to its results, and reads back every key as a response, no other', async () => {
       const { service, workspace } = running();
       const lines = createKeyedLines(6, 'round trip');
       const { record, jobName } = await submitChunk({ service, workspace, lines });
@@ -81,7 +73,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       for (const line of results) expect(line.kind === 'response' && Array.isArray(line.response['candidates'])).toBe(true);
     });
 
-    contractCase("brings a line the model answers with an error back as kind 'error' under its key, the others as responses", async () => {
+    it("brings a line the model answers with an error back as kind 'error' under its key, the others as responses", async () => {
       const { service, workspace } = running();
       const lines = createKeyedLines(3, 'beside an error');
       const failing = createMissingFileLine(running().missingFileUri);
@@ -99,7 +91,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       expect(isMissingFileError(errorLine?.kind === 'error' ? errorLine.error : undefined)).toBe(true);
     });
 
-    contractCase('cancels a pending job: it reaches JOB_STATE_CANCELLED, with no results', async () => {
+    it('cancels a pending job: it reaches JOB_STATE_CANCELLED, with no results', async () => {
       const { service, workspace } = running();
       const { jobName } = await submitChunk({ service, workspace, lines: createKeyedLines(2, 'cancelled') });
       expect((await service.getJob(jobName)).state).toBe('JOB_STATE_PENDING');
@@ -111,7 +103,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       expect(job.resultLocation).toBeUndefined();
     });
 
-    contractCase('deletes an uploaded request file; deleting it again answers as the executor takes for gone', async () => {
+    it('deletes an uploaded request file; deleting it again answers as the executor takes for gone', async () => {
       const { service, workspace } = running();
       const record = await uploadChunk({ service, workspace, lines: createKeyedLines(2, 'deleted') });
       expect(await running().hasRequestFile(record.inputFileName)).toBe(true);
@@ -129,7 +121,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       }
     });
 
-    contractCase('answers no line of a job whose request file was deleted before create, in the way the executor recovers from', async () => {
+    it('answers no line of a job whose request file was deleted before create, in the way the executor recovers from', async () => {
       const { service, workspace } = running();
       const record = await uploadChunk({ service, workspace, lines: createKeyedLines(2, 'gone before create') });
       await service.deleteRequestFile({ inputName: record.inputFileName, record });
@@ -146,7 +138,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       if (job.resultLocation) expect(await downloadResultLines({ running: running(), record, resultLocation: job.resultLocation })).toEqual([]);
     });
 
-    contractCase(noRoomCaseTitle, async () => {
+    it('downloads within the room its slot holds: with no room and nothing to free it, a DiskFullError and no result file', async () => {
       const { service, workspace } = running();
       const { record, jobName } = await submitChunk({ service, workspace, lines: createKeyedLines(2, 'no room') });
       const { job } = await followJob({ running: running(), jobName, stepMilliseconds: 1_000 });
@@ -155,7 +147,7 @@ export function testBatchService(definition: BatchServiceDefinition): void {
       expect(existsSync(downloadedResultPath(workspace.directory, record.stage, record.displayName))).toBe(false);
     });
 
-    contractCase('rejects getJob of an unknown job with a GeminiCallError of status 404, not retryable', async () => {
+    it('rejects getJob of an unknown job with a GeminiCallError of status 404, not retryable', async () => {
       const error = await rejectionOf(running().service.getJob(running().unknownJobName));
       expect(error).toBeInstanceOf(GeminiCallError);
       expect(error).toMatchObject({ status: 404, isRetryable: false });
