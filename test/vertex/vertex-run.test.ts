@@ -91,6 +91,12 @@ describe('chargen run on the Vertex AI backend (emulator)', () => {
     expect(after.requestsByModel).toEqual(before.requestsByModel);
   });
 
+  it('status names the Vertex AI backend and finds no job running', async () => {
+    const status = await runNodeProcess({ cwd: project, args: [chargenBinary, 'status'], env });
+    expect(status.code, status.stderr + status.stdout).toBe(0);
+    expect(status.stdout + status.stderr).toContain(`project ${vertex.project}`);
+  });
+
   it('jobs list names the Vertex AI jobs, and clean deletes what the workspace put in the bucket', async () => {
     const list = await runNodeProcess({ cwd: project, args: [chargenBinary, 'jobs', 'list', '--json'], env });
     expect(list.code, list.stderr).toBe(0);
