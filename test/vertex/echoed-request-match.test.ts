@@ -23,7 +23,8 @@ describe('a Vertex AI output without the key labels', () => {
     emulator = await serveEmulator({ emulator: { quirks: { echoLabels: false }, latency: { pendingMilliseconds: 50, runningMilliseconds: 100 } } });
     project = await mkdtemp(join(tmpdir(), 'chargen-vertex-echo-'));
     await cp(join(root, 'input_images'), join(project, 'input_images'), { recursive: true });
-    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ backend: 'vertex', vertex }));
+    // The backend named by the flag, as a user tries it first: the config holds only where it runs.
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify({ vertex }));
   });
   afterAll(async () => {
     await emulator?.close();
@@ -33,7 +34,7 @@ describe('a Vertex AI output without the key labels', () => {
   it('is matched line by line by the echoed request, and nothing is asked twice', async () => {
     const inputs = await readdir(join(project, 'input_images'));
     const env = { ...process.env, GEMINI_API_KEY: '', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl };
-    const run = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', '--yes'], env });
+    const run = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', '--backend', 'vertex', '--yes'], env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/analyze: .*: \d+ lines came back without their key labels; matched by their echoed request/);
     expect(run.stderr).toMatch(/synthesize: .*: \d+ lines came back without their key labels; matched by their echoed request/);
