@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { fingerprintEchoedRequest, readKeyFromLabels } from '../gemini/request-key-labels.ts';
@@ -12,6 +13,10 @@ const requestLineSchema = z.object({ request: z.record(z.string(), z.unknown()) 
  */
 export async function readEchoMatcher(requestFilePath: string): Promise<(request: unknown) => string | undefined> {
   const keys = new Map<string, string>();
+  if (!(await access(requestFilePath).then(() => true, () => false))) {
+    // A workspace cleaned by hand: nothing can be matched, and those lines go again rather than block the job's others.
+    return () => undefined;
+  }
   const lines = createInterface({ input: createReadStream(requestFilePath), crlfDelay: Number.POSITIVE_INFINITY });
   for await (const text of lines) {
     if (text.trim() === '') continue;

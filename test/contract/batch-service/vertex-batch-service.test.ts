@@ -5,7 +5,9 @@ import { parseGcsUri, toResultPrefix, type VertexTarget } from '../../../lib/ver
 import { createVertexClient, readJsonLines } from '../../support/create-vertex-client.ts';
 import { createSeededIds, startTestEmulator } from '../../support/start-test-emulator.ts';
 import { createCountingRetry, openTestStorage } from '../../support/use-storage-emulator.ts';
-import { contractStage, createKeyedLines, downloadResultLines, followJob, keysOfKind, openEmulatorWorkspace, submitChunk, type RunningBatchService } from './batch-service-steps.ts';
+import { contractStage, createKeyedLines, downloadResultLines, followJob, keysOfKind, openEmulatorWorkspace, submitChunk, uploadChunk, type RunningBatchService } from './batch-service-steps.ts';
+import { createChunkSubmitter } from '../../../lib/gemini/submit-chunk.ts';
+import { createMemoryLogger } from '../../../lib/logger.ts';
 import { testBatchService } from './test-batch-service.ts';
 
 const target: VertexTarget = { project: 'test-project', location: 'us-central1', bucket: 'chargen-vertex', prefix: 'contract' };
@@ -73,5 +75,19 @@ describe('BatchService: Vertex AI batch prediction results (emulator)', () => {
     expect(keysOfKind(results, 'response')).toEqual(lines.map((line) => line.key).sort());
     // The emulator's order is seeded by the job's id (seeded here): not the input order, the same on every run.
     expect(keys).not.toEqual(lines.map((line) => line.key));
+  });
+
+  it('a create refused for good with 404 (a model not served there) stops after the retry attempts, not uploading forever', async () => {
+    const { service, workspace } = running;
+    const lines = createKeyedLines(2, 'unserved');
+    const record = { ...(await uploadChunk({ service, workspace, lines })), model: 'gemini-does-not-exist' };
+    delete (record as Partial<typeof record>).inputFileName;
+    const settings = geminiSettingsSchema.parse({ ...emulatorGeminiSettings, retryAttempts: 3 });
+    const retry = createCountingRetry();
+    const submitter = createChunkSubmitter({ service, workspace, settings, retry, logger: createMemoryLogger() });
+    const failure = await submitter.submit(record, { lookFirst: false }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ status: 404 });
+    // Three creates, each after a fresh look at the input (a 412 on the same bytes): two waits between them.
+    expect(retry.waits()).toBe(2);
   });
 });
