@@ -69,20 +69,21 @@ describe('backend "vertex" in the config', () => {
 });
 
 describe('the Vertex backend identity', () => {
-  it('is the same for the same settings and differs by bucket, prefix, project, location and endpoint', () => {
+  it('is the same for the same settings, differs by project, location and endpoint, and not by bucket or prefix', () => {
     const identity = identifyVertexBackend({ target });
     expect(identity).toMatch(/^vertex-[0-9a-f]{12}$/);
     expect(identifyVertexBackend({ target: { ...target } })).toBe(identity);
+    // Moving the files to another bucket or folder keeps the answers already paid for.
+    expect(identifyVertexBackend({ target: { ...target, bucket: 'other-bucket' } })).toBe(identity);
+    expect(identifyVertexBackend({ target: { ...target, prefix: 'other/prefix' } })).toBe(identity);
     const others = [
-      identifyVertexBackend({ target: { ...target, bucket: 'other-bucket' } }),
-      identifyVertexBackend({ target: { ...target, prefix: 'other/prefix' } }),
       identifyVertexBackend({ target: { ...target, project: 'other-project' } }),
       identifyVertexBackend({ target: { ...target, location: 'global' } }),
       identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080' }),
     ];
-    expect(new Set([identity, ...others]).size).toBe(6);
+    expect(new Set([identity, ...others]).size).toBe(4);
     // A trailing slash is the same endpoint.
-    expect(identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080/' })).toBe(others[4]);
+    expect(identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080/' })).toBe(others[2]);
   });
 });
 
