@@ -56,13 +56,17 @@ describe('backend "vertex" in the config', () => {
     expect(() => resolveConfig({ file, env: {}, flags: {} })).toThrow(/chargen\.config\.json: vertex\.bucket: backend "vertex" needs a Cloud Storage bucket/);
     const prefixed = { ...file, value: { backend: 'vertex', vertex: { project: 'p', bucket: 'gs://b' } } };
     expect(() => resolveConfig({ file: prefixed, env: {}, flags: {} })).toThrow(/vertex\.bucket: the bucket's name alone, without gs:\/\//);
+    for (const bucket of ['My_Bucket', 'b/folder', 'bucket ', 'ab']) {
+      const misnamed = { ...file, value: { backend: 'vertex', vertex: { project: 'p', bucket } } };
+      expect(() => resolveConfig({ file: misnamed, env: {}, flags: {} }), bucket).toThrow(/vertex\.bucket: a Cloud Storage bucket name: 3 to 222 lowercase letters/);
+    }
   });
 
   it('defaults location to global and prefix to chargen, and takes CHARGEN_BACKEND=vertex', () => {
-    const file = { path: join(folder, 'chargen.config.json'), value: { vertex: { project: 'p', bucket: 'b' } } };
+    const file = { path: join(folder, 'chargen.config.json'), value: { vertex: { project: 'p', bucket: 'b-1' } } };
     const config = resolveConfig({ file, env: { CHARGEN_BACKEND: 'vertex' }, flags: {} });
     expect(config.backend).toBe('vertex');
-    expect(config.vertex).toEqual({ project: 'p', location: 'global', bucket: 'b', prefix: 'chargen' });
+    expect(config.vertex).toEqual({ project: 'p', location: 'global', bucket: 'b-1', prefix: 'chargen' });
     // Another backend needs no vertex section.
     expect(resolveConfig({ env: {}, flags: { backend: 'gemini' } }).vertex).toEqual({ location: 'global', prefix: 'chargen' });
   });
