@@ -1,7 +1,5 @@
-import { parse as parseDotenv } from 'dotenv';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MissingApiKeyError } from '../lib/errors.ts';
+import { readConnectionSetting } from '../lib/gemini/resolve-gemini-connection.ts';
 import { hashCanonical } from '../lib/canonical-json.ts';
 import type { Backend, BackendResolution } from '../lib/gemini/connected-backend.ts';
 import { describeBackend, toStorableUrl } from '../lib/store/remember-backend.ts';
@@ -27,16 +25,6 @@ export function identifyVertexBackend(options: { target: VertexTarget; baseUrl?:
   return `vertex-${hashCanonical({ project, location, baseUrl }).slice(0, 12)}`;
 }
 
-/** CHARGEN_BASE_URL from the environment, else from `.env` in `cwd` (read, never loaded), as the Gemini backend reads it. */
-async function readBaseUrl(options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
-  if (options.env['CHARGEN_BASE_URL']) return options.env['CHARGEN_BASE_URL'];
-  const text = await readFile(join(options.cwd, '.env')).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  return (text ? parseDotenv(text)['CHARGEN_BASE_URL'] : undefined) || undefined;
-}
-
 /**
  * `backend: "vertex"`, known without a network call: with CHARGEN_BASE_URL, that endpoint (a `chargen emulator`
  * serves Vertex AI and Cloud Storage on one port) and no credentials; else Google's, with Application Default
@@ -49,7 +37,7 @@ export async function resolveVertexBackend(options: { vertex?: VertexSettings; c
   if (!target) {
     return { ...base, identity: 'vertex', label: 'Vertex AI', unavailable: 'backend "vertex" needs vertex.project and vertex.bucket: set them in the "vertex" section of chargen.config.json.' };
   }
-  const baseUrl = await readBaseUrl(options);
+  const baseUrl = await readConnectionSetting({ ...options, name: 'CHARGEN_BASE_URL' });
   const identity = identifyVertexBackend({ target, ...(baseUrl ? { baseUrl } : {}) });
   const label = describeBackend({ identity, backend: 'vertex', vertex: target, ...(baseUrl ? { baseUrl: toStorableUrl(baseUrl) } : {}) });
   if (baseUrl) return { ...base, identity, label, reason: `${base.reason}, CHARGEN_BASE_URL set`, vertex: target, baseUrl };

@@ -18,6 +18,11 @@ async function readDotenv(cwd: string): Promise<Record<string, string>> {
   }
 }
 
+/** One setting from the environment, else from `.env` in `cwd` (read, never loaded into process.env); empty is unset. */
+export async function readConnectionSetting(options: { cwd: string; env: NodeJS.ProcessEnv; name: string }): Promise<string | undefined> {
+  return options.env[options.name] || (await readDotenv(options.cwd))[options.name] || undefined;
+}
+
 /**
  * Finds the key and endpoint: the environment first, then `.env` in `cwd` (read, never loaded into process.env, so
  * the key goes nowhere else). GEMINI_API_KEY wins over GOOGLE_API_KEY.
