@@ -29,8 +29,8 @@ import { auditJobs, checkFinalOutputs, describeFaults, reportScenario } from '..
  * Cloud Storage `alt=media` reads (lib/vertex's own tests cut those through a dropping proxy).
  *
  * Two of faults.test.ts's three scenarios: A (every fault, the run completes) and C (an EXPIRED job with no round
- * left, exit 3, a rerun finishes). Scenario B (the Files API's uploads expire between the stages) has no Vertex
- * counterpart: references in the bucket never expire.
+ * left, exit 3, a rerun finishes); scenario B (the Files API's uploads expire between the stages) has no Vertex
+ * counterpart: references in the bucket never expire. And S: `--mode sync`, where the 429/503s hit generateContent.
  *
  * Every assertion holds for any outcome of the seeded dice (see faults.test.ts): a run ends 0, or 3 with each dead
  * letter explained by an injected fault, and runs again until done; then every input has its image and sidecar,
