@@ -62,6 +62,13 @@ export const quirksSchema = z
         'MIME types an upload is refused at finalize with 400 "Unsupported MIME type: <type>", as the real API has answered ' +
           'each of these (python-genai#1547, #1590, fix 946a17e0; cookbook#1008); application/json was never reported refused',
       ),
+    echoLabels: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Vertex AI prediction lines echo the request with its labels, as written; false drops them from the echo, to try ' +
+          'a client against a service that strips them (unconfirmed either way: no recorded output line carries labels)',
+      ),
   })
   .strict();
 

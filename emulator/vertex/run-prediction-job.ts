@@ -67,6 +67,11 @@ function parseInputLine(text: string): Record<string, unknown> | undefined {
   }
 }
 
+function omitLabels(request: Record<string, unknown>): Record<string, unknown> {
+  const { labels: _labels, ...rest } = request;
+  return rest;
+}
+
 /**
  * One output line: status, processed_time, the echoed request, the response (success only), then the line's other
  * members (a `custom_id` beside `request` was captured coming back; where it sits in the line is a guess).
@@ -74,10 +79,11 @@ function parseInputLine(text: string): Record<string, unknown> | undefined {
 async function answerPredictionLine(context: EmulatorContext, model: ModelInfo, input: Record<string, unknown>): Promise<{ line: string; result: AnswerResult }> {
   const { request, ...siblings } = input;
   const result = await answerBatchLine(context, model, request, createObjectReader(context));
+  const echoed = context.options.quirks.echoLabels || !isPlainObject(request) ? request : omitLabels(request);
   const body = {
     status: result.ok ? '' : statusText(result.error),
     processed_time: processedTime(context.clock.now()),
-    request,
+    request: echoed,
     ...(result.ok ? { response: result.response } : {}),
     ...siblings,
   };

@@ -17,7 +17,8 @@ export interface ServedJob {
  * What the batch executor needs of a batch service, and all it knows of one: the Gemini Developer API (Files API and
  * `batches`) and Vertex AI batch prediction (Cloud Storage and `batchPredictionJobs`) sit behind it. The executor's
  * rules (records written before a job exists, adoption, rounds, stragglers, dead letters) are the same for both.
- * Every method throws GeminiCallError on a failed call, with its status and whether trying again can help.
+ * A failed call throws GeminiCallError (status, whether trying again can help), except `createJob`, which throws
+ * what the SDK threw: it is never retried blindly, and the executor reads it (toGeminiCallError) to decide.
  */
 export interface BatchService {
   /** For messages: `the Files API`, `Cloud Storage`. */
@@ -25,7 +26,7 @@ export interface BatchService {
   /** The line a request file holds for one request: the key where the service brings it back with the answer. */
   formatRequestLine(line: { key: string; request: Record<string, unknown> }): Record<string, unknown>;
   uploadRequestFile(options: { path: string; record: JobRecord }): Promise<RequestFileUpload>;
-  /** Deletes a request file no job needs now; one already gone is no error (403 or 404 thrown, the caller decides). */
+  /** Deletes a request file no job needs now; one already gone may resolve (Cloud Storage) or throw 403/404 (Files API). */
   deleteRequestFile(options: { inputName: string; record: JobRecord }): Promise<void>;
   /** Creates the job of a record whose request file is uploaded; returns the job's name. Never retried blindly. */
   createJob(record: JobRecord & { inputFileName: string }): Promise<string>;
@@ -33,6 +34,11 @@ export interface BatchService {
   listJobs(options: { workspaceId: string }): Promise<WorkspaceJob[]>;
   getJob(jobName: string): Promise<ServedJob>;
   cancelJob(jobName: string): Promise<void>;
+  /**
+   * Where a service echoes requests instead of returning keys (Vertex AI): a lookup of a job's keys by the content of
+   * an echoed request, for lines that came back without the key's labels. Absent where every line carries its key.
+   */
+  openEchoMatcher?(record: JobRecord): Promise<(request: unknown) => string | undefined>;
   /** Streams a finished job's results into `destination` (one JSONL file), within the room `slot` holds. */
   downloadResults(options: { record: JobRecord; resultLocation: string; destination: string; slot: ResultFileSlot }): Promise<void>;
 }

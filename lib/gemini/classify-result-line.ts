@@ -6,7 +6,14 @@ import { readKeyFromLabels } from './request-key-labels.ts';
 export type ResultLine =
   | { kind: 'response'; key: string; response: Record<string, unknown>; lineNumber?: number }
   | { kind: 'error'; key: string; error: unknown; lineNumber?: number }
-  | { kind: 'unreadable'; lineNumber: number; problem: string; key?: string };
+  | {
+      kind: 'unreadable';
+      lineNumber: number;
+      problem: string;
+      key?: string;
+      /** A whole line without a key that echoes its request (Vertex AI, labels lost): it may still be matched by it. */
+      keyless?: Record<string, unknown>;
+    };
 
 /** The line's key: beside its answer on the Gemini API, in the echoed request's labels on Vertex AI. */
 export function readResultLineKey(root: Record<string, unknown>): string | undefined {
@@ -38,7 +45,7 @@ export function classifyResultLine(options: { root: unknown; lineNumber: number 
   const { root, lineNumber } = options;
   const key = isRecord(root) ? readResultLineKey(root) : undefined;
   if (!isRecord(root) || key === undefined) {
-    return { kind: 'unreadable', lineNumber, problem: 'no string "key"' };
+    return { kind: 'unreadable', lineNumber, problem: 'no string "key"', ...(isRecord(root) && isRecord(root['request']) ? { keyless: root } : {}) };
   }
   // Vertex AI writes `"status": ""` on every answered line; a failure's status is text.
   const failure = root['error'] ?? (root['status'] === '' ? undefined : root['status']);

@@ -3,6 +3,11 @@ import type { RetryEnvironment, RetryPolicy } from './call-with-retry.ts';
 import type { BatchService } from './batch-service.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 
+/** Not started yet: PENDING, or Vertex AI's QUEUED (it documents jobs queued for up to 72 h). */
+function isWaitingToStart(state: string): boolean {
+  return state === 'JOB_STATE_PENDING' || state === 'JOB_STATE_QUEUED';
+}
+
 // PARTIALLY_SUCCEEDED is Vertex AI's: some lines failed, the rest are exported like a success's.
 const terminalFailures = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_PARTIALLY_SUCCEEDED']);
 
@@ -22,7 +27,7 @@ export interface PolledJob {
  */
 function computePollWait(options: { delay: number; random: number; state: string; now: number; pendingDeadlineAt?: number }): number {
   const wait = options.delay / 2 + options.random * (options.delay / 2);
-  if (options.pendingDeadlineAt === undefined || options.state !== 'JOB_STATE_PENDING') return wait;
+  if (options.pendingDeadlineAt === undefined || !isWaitingToStart(options.state)) return wait;
   return Math.max(1, Math.min(wait, options.pendingDeadlineAt - options.now));
 }
 
@@ -57,7 +62,7 @@ export async function pollBatchJob(options: {
     if (terminalFailures.has(state)) return { state, final: true, ...(resultLocation ? { resultLocation } : {}) };
     const { pendingDeadlineAt, now } = options;
     // Only a job never seen RUNNING is a straggler: one that started is left to finish.
-    if (state === 'JOB_STATE_PENDING' && pendingDeadlineAt !== undefined && now() >= pendingDeadlineAt) return { state, final: false, overdue: true };
+    if (isWaitingToStart(state) && pendingDeadlineAt !== undefined && now() >= pendingDeadlineAt) return { state, final: false, overdue: true };
     if (options.once) return { state, final: false };
     await environment.sleep(computePollWait({ delay, random: environment.random(), state, now: now(), ...(pendingDeadlineAt !== undefined ? { pendingDeadlineAt } : {}) }));
     delay = Math.min(settings.pollMaxMilliseconds, delay * 2);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isRecord } from '../../schemas/is-record.ts';
+import { hashCanonical } from '../canonical-json.ts';
 
 /**
  * Vertex AI batch prediction brings no key back with an answer, only the request as it was sent (LiteLLM #14044), so
@@ -23,4 +24,15 @@ const keyLabelsSchema = z.object({ labels: z.object({ [labelNames[0]]: z.string(
 export function readKeyFromLabels(request: unknown): string | undefined {
   const parsed = keyLabelsSchema.safeParse(request);
   return parsed.success ? `${parsed.data.labels[labelNames[0]]}${parsed.data.labels[labelNames[1]]}` : undefined;
+}
+
+/**
+ * A request's content without chargen's key labels, hashed: what an echoed request that lost its labels is matched by
+ * (a fallback: Vertex may re-serialise what it echoes, and then nothing matches and the line goes again).
+ */
+export function fingerprintEchoedRequest(request: unknown): string | undefined {
+  if (!isRecord(request)) return undefined;
+  const { labels, ...rest } = request;
+  const others = isRecord(labels) ? Object.fromEntries(Object.entries(labels).filter(([name]) => !(labelNames as readonly string[]).includes(name))) : {};
+  return hashCanonical(Object.keys(others).length > 0 ? { ...rest, labels: others } : rest);
 }

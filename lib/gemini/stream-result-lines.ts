@@ -33,7 +33,8 @@ async function* readStreamingResultLines(options: { path: string; blobDirectory:
           await sink.apply(event);
           continue;
         }
-        if (event.result.kind === 'unreadable') await sink.discard();
+        // A whole line without its key may still be matched by its echoed request (collect-result-file.ts): kept.
+        if (event.result.kind === 'unreadable' && event.result.keyless === undefined) await sink.discard();
         else await sink.keep();
         yield event.result;
       }

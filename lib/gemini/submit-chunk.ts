@@ -135,12 +135,11 @@ export function createChunkSubmitter(options: {
         if (error.status === 400) return readCreateRefusal(record, error);
         const adopted = await findJobByDisplayName(record.displayName);
         if (adopted) return { status: 'adopted', jobName: adopted };
-        if (error.status === 403 || error.status === 404) {
-          // The uploaded request file is gone (expired or deleted): upload it again.
-          delete record.inputFileName;
-        } else if (!error.isRetryable || attempt + 1 >= settings.retryAttempts) {
-          throw error;
-        }
+        // A 403/404 may say the uploaded request file is gone (expired or deleted): it is uploaded again, as many times
+        // as a retryable failure is tried; a lasting one (a missing role, a model not served there) then stops here.
+        const inputGone = error.status === 403 || error.status === 404;
+        if ((!inputGone && !error.isRetryable) || attempt + 1 >= settings.retryAttempts) throw error;
+        if (inputGone) delete record.inputFileName;
         const serverDelay = error.retryDelayMilliseconds !== undefined ? { serverDelayMilliseconds: error.retryDelayMilliseconds } : {};
         await retry.environment.sleep(computeRetryDelay({ attempt, policy: retry.policy, random: retry.environment.random, ...serverDelay }));
       }

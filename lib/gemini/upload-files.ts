@@ -26,53 +26,34 @@ export interface UploadRequestOptions {
 /** Puts images on the Files API (reusing earlier uploads): the one shape the stages see of `uploadFiles`. */
 export type UploadFunction = (candidates: readonly UploadCandidate[], options?: UploadRequestOptions) => Promise<Map<string, UploadOutcome>>;
 
-/**
- * Puts each distinct set of bytes on the Files API once: reuses a registered file that is far enough from expiry,
- * uploads the rest with bounded concurrency and retries, and records every upload as soon as it is done, so a crash
- * loses at most the uploads in flight.
- */
-export async function uploadFiles(options: UploadRequestOptions & {
-  client: GoogleGenAI;
+/** What every uploader shares: the registry, the candidates, how many at once, the clock, and the user's interrupt. */
+export interface UploadBatchOptions extends UploadRequestOptions {
   registry: UploadRegistry;
   candidates: readonly UploadCandidate[];
   concurrency: number;
   now: () => number;
-  retry: { policy: RetryPolicy; environment: RetryEnvironment };
   /** Aborted when the user interrupts: uploads not yet started are left for the next run. */
   signal?: AbortSignal;
-}): Promise<Map<string, UploadOutcome>> {
+}
+
+/**
+ * Puts each distinct set of bytes up once, wherever `upload` puts it: reuses a registered upload that will outlive
+ * the work (and that `isReusable` accepts), uploads the rest with bounded concurrency, and records every upload as
+ * soon as it is done, so a crash loses at most the uploads in flight. A failure is that image's outcome, never thrown.
+ */
+export async function uploadEachOnce(
+  options: UploadBatchOptions & { upload: (candidate: UploadCandidate) => Promise<UploadRecord>; isReusable?: (record: UploadRecord, candidate: UploadCandidate) => boolean },
+): Promise<Map<string, UploadOutcome>> {
   const distinct = [...new Map(options.candidates.map((candidate) => [candidate.sha256, candidate])).values()];
   const outcomes = await mapWithConcurrency({
     items: distinct,
     concurrency: options.concurrency,
     work: async (candidate): Promise<UploadOutcome> => {
-      const existing = options.refresh?.has(candidate.sha256) ? undefined : options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
-      if (existing) return { status: 'uploaded', sha256: candidate.sha256, file: existing, reused: true };
       try {
+        const existing = options.refresh?.has(candidate.sha256) ? undefined : options.registry.findUsable({ sha256: candidate.sha256, now: options.now() });
+        if (existing && (options.isReusable?.(existing, candidate) ?? true)) return { status: 'uploaded', sha256: candidate.sha256, file: existing, reused: true };
         if (options.signal?.aborted) throw new InterruptedError();
-        const file = await callWithRetry({
-          operation: `upload ${candidate.displayName ?? candidate.path}`,
-          policy: options.retry.policy,
-          environment: options.retry.environment,
-          call: async () =>
-            options.client.files.upload({
-              // A Blob, not the path: given a path the SDK sends the file's name in a header, which Node refuses for
-              // any character above U+00FF (a Cyrillic or decomposed name would never upload).
-              file: await openAsBlob(candidate.path, { type: candidate.mimeType }),
-              config: { mimeType: candidate.mimeType, ...(candidate.displayName ? { displayName: candidate.displayName } : {}) },
-            }),
-        });
-        if (!file.name || !file.uri || !file.expirationTime) {
-          throw new Error(`the Files API answered without ${!file.name ? 'a name' : !file.uri ? 'a uri' : 'an expirationTime'}`);
-        }
-        const record: UploadRecord = {
-          sha256: candidate.sha256,
-          name: file.name,
-          uri: file.uri,
-          mimeType: file.mimeType ?? candidate.mimeType,
-          sizeBytes: Number(file.sizeBytes ?? candidate.sizeBytes),
-          expirationTime: file.expirationTime,
-        };
+        const record = await options.upload(candidate);
         await options.registry.record(record);
         return { status: 'uploaded', sha256: candidate.sha256, file: record, reused: false };
       } catch (error) {
@@ -81,4 +62,36 @@ export async function uploadFiles(options: UploadRequestOptions & {
     },
   });
   return new Map(outcomes.map((outcome) => [outcome.sha256, outcome]));
+}
+
+/** Puts each distinct set of bytes on the Files API once (uploadEachOnce), retried; a file is reused while far enough from expiry. */
+export async function uploadFiles(options: UploadBatchOptions & { client: GoogleGenAI; retry: { policy: RetryPolicy; environment: RetryEnvironment } }): Promise<Map<string, UploadOutcome>> {
+  return uploadEachOnce({
+    ...options,
+    upload: async (candidate) => {
+      const file = await callWithRetry({
+        operation: `upload ${candidate.displayName ?? candidate.path}`,
+        policy: options.retry.policy,
+        environment: options.retry.environment,
+        call: async () =>
+          options.client.files.upload({
+            // A Blob, not the path: given a path the SDK sends the file's name in a header, which Node refuses for
+            // any character above U+00FF (a Cyrillic or decomposed name would never upload).
+            file: await openAsBlob(candidate.path, { type: candidate.mimeType }),
+            config: { mimeType: candidate.mimeType, ...(candidate.displayName ? { displayName: candidate.displayName } : {}) },
+          }),
+      });
+      if (!file.name || !file.uri || !file.expirationTime) {
+        throw new Error(`the Files API answered without ${!file.name ? 'a name' : !file.uri ? 'a uri' : 'an expirationTime'}`);
+      }
+      return {
+        sha256: candidate.sha256,
+        name: file.name,
+        uri: file.uri,
+        mimeType: file.mimeType ?? candidate.mimeType,
+        sizeBytes: Number(file.sizeBytes ?? candidate.sizeBytes),
+        expirationTime: file.expirationTime,
+      };
+    },
+  });
 }

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
-import { loadJobRecords } from './job-record.ts';
+import { loadJobRecords, type JobRecord } from './job-record.ts';
 import type { UploadRecord } from './upload-registry.ts';
 import { jobsDirectory } from '../store/workspace-layout.ts';
 
@@ -88,6 +88,15 @@ async function listStages(workspaceDirectory: string): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+}
+
+/** The job records of a backend's state folder that are not finished: their jobs may still need their files. */
+export async function findOpenJobRecords(stateDirectory: string): Promise<JobRecord[]> {
+  const open: JobRecord[] = [];
+  for (const stage of await listStages(stateDirectory)) {
+    for (const record of await loadJobRecords(stateDirectory, stage)) if (record.status !== 'finished') open.push(record);
+  }
+  return open;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
-import type { CleanReport } from '../gemini/workspace-jobs.ts';
+import { UsageError } from '../errors.ts';
+import { formatCount } from '../format-count.ts';
+import { findOpenJobRecords, type CleanReport } from '../gemini/workspace-jobs.ts';
 import { forgetUploadRecords } from '../gemini/upload-registry.ts';
 import type { StorageRetry } from './call-storage.ts';
 import { deleteObjectsUnder } from './upload-object.ts';
@@ -11,6 +13,15 @@ import { toGcsUri, toWorkspaceFolder, type VertexTarget } from './vertex-bucket-
  * Nothing there expires on its own, so what cannot be deleted is reported for the user to delete.
  */
 export async function cleanWorkspaceObjects(options: { storage: Storage; target: VertexTarget; workspaceId: string; stateDirectory: string; retry: StorageRetry; now: () => number }): Promise<CleanReport & { folder: string }> {
+  // Results in the bucket are answers not yet read while a job is open (they cannot be deleted on the Files API, so
+  // there clean never touches them): deleting them would pay for those answers again.
+  const open = await findOpenJobRecords(options.stateDirectory);
+  if (open.length > 0) {
+    const named = open.slice(0, 3).map((record) => record.jobName ?? record.displayName).join(', ');
+    throw new UsageError({
+      message: `clean: ${formatCount(open.length, 'job')} of this workspace ${open.length === 1 ? 'is' : 'are'} not finished (${named}${open.length > 3 ? ', …' : ''}); their files in the bucket hold answers not yet read. Run \`chargen run\` to collect them (or \`chargen jobs cancel\`, then \`chargen run\`), then clean.`,
+    });
+  }
   const prefix = toWorkspaceFolder({ target: options.target, workspaceId: options.workspaceId });
   const report: CleanReport = { deleted: [], gone: [], refused: [] };
   const deleted = await deleteObjectsUnder({

@@ -1,7 +1,8 @@
 import type { GoogleGenAI } from '@google/genai';
 import type { Storage } from '@google-cloud/storage';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { readEchoMatcher } from './match-echoed-requests.ts';
 import type { GeminiSettings } from '../../schemas/gemini-settings.ts';
 import type { RetryEnvironment, RetryPolicy } from '../gemini/call-with-retry.ts';
 import type { BatchService } from '../gemini/batch-service.ts';
@@ -46,6 +47,7 @@ export function createVertexBatchService(options: {
       return job.name;
     },
     ...createSdkJobCalls({ client, retry }),
+    openEchoMatcher: (record) => readEchoMatcher(join(workspace.directory, record.requestFile)),
     async downloadResults({ resultLocation, destination, slot }) {
       await mkdir(dirname(destination), { recursive: true });
       let bytes = 0;

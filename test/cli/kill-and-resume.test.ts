@@ -7,8 +7,10 @@ import { readSynthesizeCheckpoint } from '../../stages/synthesize/synthesize-che
 import { resolveBackendIdentity } from '../../pipeline/connect-backend.ts';
 import { inspectImage } from '../../lib/media/inspect-image.ts';
 import { chargenBinary, runNodeProcess, startEmulatorProcess, type EmulatorProcess } from '../support/chargen-process.ts';
-import { createEmulatorAdmin, type ListedJob } from '../support/emulator-admin.ts';
-import { createRandomKillSchedule, describeKillMoment, readEmulatorStats, runAndKill, type KilledRun, type KillMoment } from '../support/kill-schedule.ts';
+import { createEmulatorAdmin, type EmulatorAdmin, type ListedJob } from '../support/emulator-admin.ts';
+import { createRandomKillSchedule, describeKillMoment, readEmulatorStats, runAndKill, type EmulatorCounter, type KilledRun, type KillMoment } from '../support/kill-schedule.ts';
+import type { BackendChoice } from '../../lib/gemini/connected-backend.ts';
+import type { VertexSettings } from '../../schemas/vertex-settings.ts';
 import { createSamplePng } from '../support/sample-images.ts';
 
 /**
@@ -39,12 +41,13 @@ const runLimitMilliseconds = 120_000;
 /** Long enough to kill while a job is polled, short enough to keep the file under a minute. */
 const emulatorLatency = { pendingMilliseconds: 400, runningMilliseconds: 1_000 };
 
-const analyzeSubmitted = /^analyze: batches\/\S+ submitted/;
+/** A job's name: `batches/…` on the Gemini API, `projects/…/batchPredictionJobs/…` on Vertex AI. */
+const analyzeSubmitted = /^analyze: (batches|projects)\/\S+ submitted/;
 const analyzeCollected = /^analyze: \d+ distinct images?/;
 const compileDone = /^compile: /;
-const synthesizeSubmitted = /^synthesize: batches\/\S+ submitted/;
+const synthesizeSubmitted = /^synthesize: (batches|projects)\/\S+ submitted/;
 /** The executor's progress line when a poll finds a job not yet done (a finished job says `succeeded`). */
-const jobPolled = /^batches\/\S+: (pending|running)$/;
+const jobPolled = /^(batches|projects)\/\S+: (pending|running)$/;
 /** Logged when every image is accounted for, just before they are placed in the output folder. */
 const synthesizePlacing = /^synthesize: \d+ images, \d+ unchanged/;
 /** Temporary names in the output folder: an image being placed (`.chargen-<hex>.tmp`), a sidecar being written. */
@@ -59,10 +62,49 @@ interface ProjectFolders {
   backendDirectory: string;
 }
 
+/** A backend the suite runs on: a `chargen emulator` child process serves both the Gemini API and Vertex AI. */
+interface BackendUnderTest {
+  name: string;
+  /** What chargen.config.json holds beside the project's defaults. */
+  config: Record<string, unknown>;
+  choice: BackendChoice;
+  vertex?: VertexSettings;
+  environment(baseUrl: string): NodeJS.ProcessEnv;
+  /** The emulator counter that rises as a job's results are read: a result file's download, or a predictions object's. */
+  downloads: EmulatorCounter;
+  listJobs(admin: EmulatorAdmin): Promise<ListedJob[]>;
+  /** The scenarios run on it: Vertex AI runs the ones about jobs and the random kills; the lock and database scenarios are the same code either way. */
+  runs(scenario: Scenario): boolean;
+}
+
+const vertexSettings = { project: 'kill-project', location: 'us-central1', bucket: 'chargen-kill', prefix: 'chargen' };
+
+const backendsUnderTest: BackendUnderTest[] = [
+  {
+    name: 'the Gemini API',
+    config: {},
+    choice: 'auto',
+    environment: (baseUrl) => ({ ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: baseUrl }),
+    downloads: 'downloads',
+    listJobs: (admin) => admin.listBatchJobs(apiKey),
+    runs: () => true,
+  },
+  {
+    name: 'Vertex AI',
+    config: { backend: 'vertex', vertex: vertexSettings },
+    choice: 'vertex',
+    vertex: vertexSettings,
+    environment: (baseUrl) => ({ ...process.env, GEMINI_API_KEY: '', GOOGLE_API_KEY: '', CHARGEN_BASE_URL: baseUrl }),
+    downloads: 'objectDownloads',
+    listJobs: (admin) => admin.listPredictionJobs(vertexSettings),
+    runs: (scenario) => !scenario.name.startsWith('killed while'),
+  },
+];
+
 interface Scenario {
   name: string;
   /** Some cues watch the project's folders, so the moments are made once the project exists. */
-  createMoments: (folders: ProjectFolders) => KillMoment[];
+  createMoments: (folders: ProjectFolders, backend: Pick<BackendUnderTest, 'downloads'>) => KillMoment[];
   /** The moment that must land for the scenario to mean anything; when it does not, the test is skipped (a miss never looks like a pass). */
   requiredMoment?: number;
 }
@@ -70,19 +112,19 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     name: 'targeted: after submitted, while polling, while downloading, while placing',
-    createMoments: ({ outputDirectory }) => [
+    createMoments: ({ outputDirectory }, backend) => [
       { label: 'right after the analyze job is submitted', cues: [{ kind: 'line', pattern: analyzeSubmitted, delayMilliseconds: 0 }] },
       {
         label: 'while the analyze job is polled (or, if it is done, as its results download)',
         cues: [
           { kind: 'line', pattern: jobPolled, delayMilliseconds: 50 },
-          { kind: 'counter', counter: 'downloads', delayMilliseconds: 0 },
+          { kind: 'counter', counter: backend.downloads, delayMilliseconds: 0 },
         ],
       },
       {
         label: 'as the analyze results download',
         cues: [
-          { kind: 'counter', counter: 'downloads', delayMilliseconds: 0 },
+          { kind: 'counter', counter: backend.downloads, delayMilliseconds: 0 },
           { kind: 'line', pattern: analyzeCollected, delayMilliseconds: 0 },
         ],
       },
@@ -97,7 +139,7 @@ const scenarios: Scenario[] = [
       {
         label: 'as the synthesize results stream into blobs',
         cues: [
-          { kind: 'counter', counter: 'downloads', delayMilliseconds: 15 },
+          { kind: 'counter', counter: backend.downloads, delayMilliseconds: 15 },
           { kind: 'line', pattern: synthesizePlacing, delayMilliseconds: 0 },
         ],
       },
@@ -117,14 +159,14 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'targeted: a job exists on the API before its record names it',
-    createMoments: () => [
+    createMoments: (_folders, backend) => [
       { label: 'as the emulator creates the analyze job', cues: [{ kind: 'counter', counter: 'batchesCreated', delayMilliseconds: 0 }] },
       {
         label: 'right after the analyze job is adopted or resumed',
         cues: [
           { kind: 'line', pattern: analyzeSubmitted, delayMilliseconds: 0 },
           { kind: 'line', pattern: jobPolled, delayMilliseconds: 0 },
-          { kind: 'counter', counter: 'downloads', delayMilliseconds: 0 },
+          { kind: 'counter', counter: backend.downloads, delayMilliseconds: 0 },
         ],
       },
       { label: 'as the emulator creates the synthesize job', cues: [{ kind: 'counter', counter: 'batchesCreated', delayMilliseconds: 0 }] },
@@ -133,7 +175,7 @@ const scenarios: Scenario[] = [
         cues: [
           { kind: 'line', pattern: synthesizeSubmitted, delayMilliseconds: 0 },
           { kind: 'line', pattern: jobPolled, delayMilliseconds: 0 },
-          { kind: 'counter', counter: 'downloads', delayMilliseconds: 0 },
+          { kind: 'counter', counter: backend.downloads, delayMilliseconds: 0 },
         ],
       },
       { label: 'while synthesize places images (+2 ms)', cues: [{ kind: 'line', pattern: synthesizePlacing, delayMilliseconds: 2 }] },
@@ -168,13 +210,13 @@ const scenarios: Scenario[] = [
     // lib/store/workspace-database.ts: the outcomes are committed one by one while the database is open; killed with
     // its write-ahead log in use, the next run recovers the last commit and sends nothing already answered.
     name: 'killed while the backend database is open for writing, the next run goes on',
-    createMoments: ({ backendDirectory }) => [
+    createMoments: ({ backendDirectory }, backend) => [
       {
         label: 'while state.sqlite-wal is there',
         cues: [{ kind: 'file', directory: backendDirectory, pattern: /^state\.sqlite-wal$/, state: 'present' }],
         attempts: 5,
       },
-      { label: 'as a result file downloads (its outcomes committed next)', cues: [{ kind: 'counter', counter: 'downloads', delayMilliseconds: 0 }] },
+      { label: 'as a result file downloads (its outcomes committed next)', cues: [{ kind: 'counter', counter: backend.downloads, delayMilliseconds: 0 }] },
     ],
     requiredMoment: 0,
   },
@@ -222,7 +264,7 @@ function describeCycle(cycle: Cycle, index: number): string {
   return [`  cycle ${index + 1}: ${planned}`, `    → ${outcome}`, ...lastLines].join('\n');
 }
 
-describe('chargen run killed with SIGKILL at any moment, then run again', () => {
+for (const backend of backendsUnderTest) describe(`chargen run on ${backend.name} killed with SIGKILL at any moment, then run again`, () => {
   let emulator: EmulatorProcess;
   const projects: string[] = [];
   /** The run in flight, so that a failing test never leaves a child behind. */
@@ -239,7 +281,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     for (const project of projects) await rm(project, { recursive: true, force: true });
   });
 
-  const createEnvironment = () => ({ ...process.env, GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '', CHARGEN_BASE_URL: emulator.baseUrl });
+  const createEnvironment = () => backend.environment(emulator.baseUrl);
 
   async function createProject(): Promise<{ folders: ProjectFolders; inputs: string[] }> {
     const project = await mkdtemp(join(tmpdir(), 'chargen-kill-'));
@@ -248,7 +290,8 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     for (const name of extraImages) await writeFile(join(project, 'input_images', `${name}.png`), createSamplePng(name));
     const inputs = (await readdir(join(project, 'input_images'))).sort();
     const workspaceDirectory = join(project, '.chargen');
-    const identity = await resolveBackendIdentity({ choice: 'auto', cwd: project, env: createEnvironment() });
+    await writeFile(join(project, 'chargen.config.json'), JSON.stringify(backend.config));
+    const identity = await resolveBackendIdentity({ choice: backend.choice, ...(backend.vertex ? { vertex: backend.vertex } : {}), cwd: project, env: createEnvironment() });
     const folders = { project, outputDirectory: join(project, 'final_characters'), workspaceDirectory, backendDirectory: join(workspaceDirectory, 'backends', identity) };
     // Made beforehand (chargen makes them when missing) so that a cue can watch them from the first run on.
     for (const directory of [folders.outputDirectory, folders.backendDirectory]) await mkdir(directory, { recursive: true });
@@ -295,7 +338,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     const startedAt = performance.now();
     const { folders, inputs } = await createProject();
     const { project, outputDirectory } = folders;
-    const moments = scenario.createMoments(folders);
+    const moments = scenario.createMoments(folders, backend);
     const statsBefore = await readEmulatorStats(emulator.baseUrl);
     const cycles: Cycle[] = [];
     const report = () =>
@@ -360,7 +403,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     // One batch job per chunk. The displayName (chargen-<workspace>-<stage>-<fingerprint16>-<attempt>) shows a chunk
     // submitted twice; default chunking makes one chunk per stage.
     const workspaceId = (JSON.parse(await readFile(join(folders.workspaceDirectory, 'workspace.json'), 'utf8')) as { id: string }).id;
-    const jobs = (await createEmulatorAdmin(emulator.baseUrl).listBatchJobs(apiKey)).filter((job) => job.displayName.startsWith(`chargen-${workspaceId}-`));
+    const jobs = (await backend.listJobs(createEmulatorAdmin(emulator.baseUrl))).filter((job) => job.displayName.startsWith(`chargen-${workspaceId}-`));
     const jobsByChunk = new Map<string, ListedJob[]>();
     for (const job of jobs) {
       const chunk = job.displayName.replace(/-\d+$/, '');
@@ -391,7 +434,7 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
     }
     expect(statsAfterExtra['requestsByModel']).toEqual(statsAfterRuns['requestsByModel']);
 
-    const adoptions = cycles.filter((cycle) => /adopted batches\//.test(cycle.run.stderr)).length;
+    const adoptions = cycles.filter((cycle) => /adopted (batches|projects)\//.test(cycle.run.stderr)).length;
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
     // Not judged: temporary files a kill left inside the workspace, which no reader looks at.
     const workspaceLeftovers = (await listFilesRecursively(folders.workspaceDirectory))
@@ -405,10 +448,10 @@ describe('chargen run killed with SIGKILL at any moment, then run again', () => 
 
   /** The most runs killAndRerun makes (every attempt of every moment, then the unkilled runs), and the last check's. */
   const countMostRuns = (scenario: Scenario) => {
-    const moments = scenario.createMoments({ project: '', outputDirectory: '', workspaceDirectory: '', backendDirectory: '' });
+    const moments = scenario.createMoments({ project: '', outputDirectory: '', workspaceDirectory: '', backendDirectory: '' }, backend);
     return moments.reduce((sum, moment) => sum + (moment.attempts ?? 1), 0) + maxUnkilledRuns + 2;
   };
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((candidate) => backend.runs(candidate))) {
     it(scenario.name, async (context) => runScenario(scenario, context), countMostRuns(scenario) * runLimitMilliseconds);
   }
 

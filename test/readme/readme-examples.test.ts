@@ -56,13 +56,15 @@ describe('the README', () => {
 
   it('shows configs that validate and fault settings the emulator takes, in the README and docs/', async () => {
     const examples = (await readBlocks('json', await listDocuments())).map((block) => JSON.parse(block) as Record<string, unknown>);
-    const configs = examples.filter((example) => 'compile' in example);
+    const configs = examples.filter((example) => 'compile' in example || 'vertex' in example);
     const faults = examples.filter((example) => 'endpoints' in example);
     expect(configs.length).toBeGreaterThanOrEqual(2);
     expect(faults.length).toBeGreaterThanOrEqual(1);
     for (const config of configs) expect(() => resolveConfig({ file: { path: 'chargen.config.json', value: config }, env: {}, flags: {} })).not.toThrow();
     for (const fault of faults) expect(faultConfigSchema.safeParse(fault).success).toBe(true);
-    // The README's own example is one of them.
-    expect((await readBlocks('json')).some((block) => 'compile' in (JSON.parse(block) as object))).toBe(true);
+    // The README's own examples are among them: a compile one, and the Vertex AI set-up.
+    const readmeExamples = (await readBlocks('json')).map((block) => JSON.parse(block) as object);
+    expect(readmeExamples.some((example) => 'compile' in example)).toBe(true);
+    expect(readmeExamples.some((example) => 'vertex' in example)).toBe(true);
   });
 });

@@ -41,6 +41,29 @@ export function createEmulatorAdmin(baseUrl: string) {
     }
   }
 
+  /** A job list read to its last page (pageSize 100, then each nextPageToken), each job as the tests compare them. */
+  async function listEveryPage(options: { operation: string; url: (query: string) => string; headers: Record<string, string>; readItems: (page: Record<string, unknown>) => Record<string, unknown>[] }): Promise<ListedJob[]> {
+    const jobs: ListedJob[] = [];
+    let pageToken: string | undefined;
+    do {
+      const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
+      const response = await fetchThroughFaults(options.url(query), { headers: options.headers });
+      if (!response.ok) throw new Error(`${options.operation}: ${response.status} ${await response.text()}`);
+      const page = (await response.json()) as Record<string, unknown>;
+      for (const job of options.readItems(page)) {
+        jobs.push({
+          name: String(job['name'] ?? ''),
+          displayName: String(job['displayName'] ?? ''),
+          state: String(job['state'] ?? ''),
+          createTime: String(job['createTime'] ?? ''),
+          endTime: typeof job['endTime'] === 'string' ? job['endTime'] : undefined,
+        });
+      }
+      pageToken = typeof page['nextPageToken'] === 'string' && page['nextPageToken'] !== '' ? page['nextPageToken'] : undefined;
+    } while (pageToken);
+    return jobs;
+  }
+
   return {
     async readStats(): Promise<EmulatorStats> {
       return (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as EmulatorStats;
@@ -56,51 +79,21 @@ export function createEmulatorAdmin(baseUrl: string) {
       await postJson('/_emulator/reset', {});
     },
     /** Every batch job as the API lists it, page by page, with an explicit pageSize (without one the list is empty). */
-    async listBatchJobs(apiKey: string): Promise<ListedJob[]> {
-      const jobs: ListedJob[] = [];
-      let pageToken: string | undefined;
-      do {
-        const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
-        const response = await fetchThroughFaults(`${baseUrl}/v1beta/batches?${query}`, { headers: { 'x-goog-api-key': apiKey } });
-        if (!response.ok) throw new Error(`batches.list: ${response.status} ${await response.text()}`);
-        const page = (await response.json()) as { operations?: { metadata?: Record<string, unknown> }[]; nextPageToken?: string };
-        for (const operation of page.operations ?? []) {
-          const metadata = operation.metadata ?? {};
-          jobs.push({
-            name: String(metadata['name'] ?? ''),
-            displayName: String(metadata['displayName'] ?? ''),
-            state: String(metadata['state'] ?? ''),
-            createTime: String(metadata['createTime'] ?? ''),
-            endTime: typeof metadata['endTime'] === 'string' ? metadata['endTime'] : undefined,
-          });
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return jobs;
-    },
+    listBatchJobs: (apiKey: string): Promise<ListedJob[]> =>
+      listEveryPage({
+        operation: 'batches.list',
+        url: (query) => `${baseUrl}/v1beta/batches?${query}`,
+        headers: { 'x-goog-api-key': apiKey },
+        readItems: (page) => (Array.isArray(page['operations']) ? page['operations'] : []).map((operation) => (operation as { metadata?: Record<string, unknown> }).metadata ?? {}),
+      }),
     /** Every Vertex AI batch prediction job of a project and location, page by page (any bearer token is taken). */
-    async listPredictionJobs(options: { project: string; location: string }): Promise<ListedJob[]> {
-      const jobs: ListedJob[] = [];
-      let pageToken: string | undefined;
-      do {
-        const query = `pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`;
-        const url = `${baseUrl}/v1beta1/projects/${options.project}/locations/${options.location}/batchPredictionJobs?${query}`;
-        const response = await fetchThroughFaults(url, { headers: { authorization: 'Bearer emulator-test-token' } });
-        if (!response.ok) throw new Error(`batchPredictionJobs.list: ${response.status} ${await response.text()}`);
-        const page = (await response.json()) as { batchPredictionJobs?: Record<string, unknown>[]; nextPageToken?: string };
-        for (const job of page.batchPredictionJobs ?? []) {
-          jobs.push({
-            name: String(job['name'] ?? ''),
-            displayName: String(job['displayName'] ?? ''),
-            state: String(job['state'] ?? ''),
-            createTime: String(job['createTime'] ?? ''),
-            endTime: typeof job['endTime'] === 'string' ? job['endTime'] : undefined,
-          });
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return jobs;
-    },
+    listPredictionJobs: (options: { project: string; location: string }): Promise<ListedJob[]> =>
+      listEveryPage({
+        operation: 'batchPredictionJobs.list',
+        url: (query) => `${baseUrl}/v1beta1/projects/${options.project}/locations/${options.location}/batchPredictionJobs?${query}`,
+        headers: { authorization: 'Bearer emulator-test-token' },
+        readItems: (page) => (Array.isArray(page['batchPredictionJobs']) ? page['batchPredictionJobs'] : []) as Record<string, unknown>[],
+      }),
   };
 }
 

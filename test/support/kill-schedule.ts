@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Emulator counters (GET /_emulator/stats) whose rise marks a moment of a run from the server's side. */
-export type EmulatorCounter = 'batchesCreated' | 'downloads' | 'uploads';
+export type EmulatorCounter = 'batchesCreated' | 'downloads' | 'uploads' | 'objectDownloads' | 'objectsWritten';
 
 /**
  * One way to say when to kill: a fixed time after the start, after a stderr line, after the emulator has counted

@@ -91,6 +91,12 @@ describe('chargen run on the Vertex AI backend (emulator)', () => {
     expect(after.requestsByModel).toEqual(before.requestsByModel);
   });
 
+  it('status names the Vertex AI backend and finds no job running', async () => {
+    const status = await runNodeProcess({ cwd: project, args: [chargenBinary, 'status'], env });
+    expect(status.code, status.stderr + status.stdout).toBe(0);
+    expect(status.stdout + status.stderr).toContain(`project ${vertex.project}`);
+  });
+
   it('jobs list names the Vertex AI jobs, and clean deletes what the workspace put in the bucket', async () => {
     const list = await runNodeProcess({ cwd: project, args: [chargenBinary, 'jobs', 'list', '--json'], env });
     expect(list.code, list.stderr).toBe(0);
@@ -98,5 +104,29 @@ describe('chargen run on the Vertex AI backend (emulator)', () => {
     const clean = await runNodeProcess({ cwd: project, args: [chargenBinary, 'clean', '--json'], env });
     expect(clean.code, clean.stderr).toBe(0);
     expect(await listObjects(`${vertex.prefix}/`)).toEqual([]);
+  });
+
+  it('clean refuses while a job is open (its results are answers not yet read); after the run collects them it cleans', async () => {
+    const detached = await mkdtemp(join(tmpdir(), 'chargen-vertex-detach-'));
+    try {
+      await cp(join(root, 'input_images', 'bard.png'), join(detached, 'input_images', 'bard.png'));
+      await writeFile(join(detached, 'chargen.config.json'), JSON.stringify({ backend: 'vertex', vertex: { ...vertex, prefix: 'detached' } }));
+      const submitted = await runNodeProcess({ cwd: detached, args: [chargenBinary, 'run', '--yes', '--detach'], env });
+      expect(submitted.code, submitted.stderr).toBe(4);
+      const refused = await runNodeProcess({ cwd: detached, args: [chargenBinary, 'clean'], env });
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(/1 job of this workspace is not finished \(projects\/test-project\/locations\/us-central1\/batchPredictionJobs\/\d+\)/);
+      expect((await listObjects('detached/')).length).toBeGreaterThan(0);
+      let run = await runNodeProcess({ cwd: detached, args: [chargenBinary, 'run', '--yes'], env });
+      expect(run.code, run.stderr).toBe(0);
+      const clean = await runNodeProcess({ cwd: detached, args: [chargenBinary, 'clean'], env });
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(await listObjects('detached/')).toEqual([]);
+      run = await runNodeProcess({ cwd: detached, args: [chargenBinary, 'run', '--json'], env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ stages: { synthesize: { status: 'skipped', requestsSent: 0 } } });
+    } finally {
+      await rm(detached, { recursive: true, force: true });
+    }
   });
 });
