@@ -1,12 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { startEmulatorProcess } from '../support/chargen-process.ts';
+import { relative } from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { createCiFaults } from '../support/ci-faults.ts';
-import { createEmulatorAdmin } from '../support/emulator-admin.ts';
-import { createProject, describeRuns, injectedFaultReasons, keepForInspection, runUntilDone, type FaultHarness, type RunRecord, type ScenarioRecord } from '../support/fault-scenario.ts';
+import { createProject, describeRuns, injectedFaultReasons, keepForInspection, runUntilDone, type RunRecord, type ScenarioRecord } from '../support/fault-scenario.ts';
 import { auditJobs, checkFinalOutputs, checkOutputFolder, describeFaults, reportScenario } from '../support/audit-fault-scenario.ts';
+import { useFaultHarness } from '../support/use-fault-harness.ts';
 
 /**
  * Issue 8, "faults": whole `chargen run`s, as child processes, against a `chargen emulator --faults` child process
@@ -31,40 +28,22 @@ const apiKey = 'faults-test-key-5d0c9e7a31b4';
 const hour = 60 * 60 * 1000;
 /** Past the 48 h lifetime of every file uploaded so far, and short of the expiry of a job created afterwards. */
 const pastFileExpiry = 48 * hour + 10 * 60 * 1000;
-const emulatorLatency = { pendingMilliseconds: 100, runningMilliseconds: 200 };
 
 const baseFaults = createCiFaults('faults-test');
 const fileExpiryReason = { 'uploaded file expired': /PERMISSION_DENIED.*\bFile \w+/ };
 
-let harness: FaultHarness | undefined;
-let faultsDirectory: string;
 /** What scenarios B and C saw, judged by the tests after them (which only say what the product still gets wrong). */
 let expiryScenario: ScenarioRecord | undefined;
 let rerunScenario: ScenarioRecord | undefined;
 
-function requireHarness(): FaultHarness {
-  if (!harness) throw new Error('the emulator is not running');
-  return harness;
-}
+const harness = useFaultHarness({
+  faults: baseFaults,
+  backend: (admin) => ({ config: {}, env: { GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '' }, secret: apiKey, listJobs: () => admin.listBatchJobs(apiKey) }),
+});
 
 describe('a whole run under injected faults', () => {
-  beforeAll(async () => {
-    faultsDirectory = await mkdtemp(join(tmpdir(), 'chargen-faults-config-'));
-    const faultsPath = join(faultsDirectory, 'faults.json');
-    await writeFile(faultsPath, JSON.stringify(baseFaults, null, 2));
-    const emulator = await startEmulatorProcess({ faultsPath, ...emulatorLatency });
-    const admin = createEmulatorAdmin(emulator.baseUrl);
-    harness = { emulator, admin, config: {}, env: { GEMINI_API_KEY: apiKey, GOOGLE_API_KEY: '' }, secret: apiKey, listJobs: () => admin.listBatchJobs(apiKey), projects: [] };
-  });
-  afterAll(async () => {
-    const code = await harness?.emulator.stop();
-    for (const directory of [...(harness?.projects ?? []), faultsDirectory]) await rm(directory, { recursive: true, force: true });
-    expect(code).toBe(0);
-  });
-
   it('A: 429/503s, line errors, an EXPIRED and a FAILED job and a cut download: the run completes and nothing is lost', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
     await admin.reset(); // faults as in the --faults file: dice from the seed, job outcomes and the cut armed again
     const gemini = { retryAttempts: 10, retryInitialMilliseconds: 50, retryMaxMilliseconds: 2_000, maxRounds: 5 };
@@ -86,7 +65,6 @@ describe('a whole run under injected faults', () => {
 
   it('B: uploaded files expire between analyze and synthesize: the run goes on, each failure named by input and cause', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
     await admin.reset();
     await admin.replaceFaults({ ...baseFaults, seed: 'faults-test-b' });
@@ -135,7 +113,6 @@ describe('a whole run under injected faults', () => {
 
   it('C: a job EXPIRED with no round left dead-letters its lines by input and cause; the rerun sends at most what is left', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
     await admin.reset();
     await admin.replaceFaults({ ...baseFaults, seed: 'faults-test-c', jobOutcomes: [{ outcome: 'EXPIRED', displayNameContains: '-analyze-', count: 1 }] });
@@ -176,6 +153,6 @@ describe('a whole run under injected faults', () => {
   });
 
   it('leaves the emulator without a warning (an emulator bug would make every other check meaningless)', () => {
-    expect((harness?.emulator.stderr ?? []).filter((line) => /warning/i.test(line))).toEqual([]);
+    expect(harness.emulator.stderr.filter((line) => /warning/i.test(line))).toEqual([]);
   });
 });

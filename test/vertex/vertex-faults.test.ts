@@ -1,10 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { startEmulatorProcess } from '../support/chargen-process.ts';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { createCiFaults } from '../support/ci-faults.ts';
-import { createEmulatorAdmin, type EmulatorStats } from '../support/emulator-admin.ts';
+import type { EmulatorStats } from '../support/emulator-admin.ts';
 import {
   createProject,
   describeRuns,
@@ -17,6 +13,7 @@ import {
   type RunRecord,
 } from '../support/fault-scenario.ts';
 import { auditJobs, checkFinalOutputs, describeFaults, reportScenario } from '../support/audit-fault-scenario.ts';
+import { useFaultHarness } from '../support/use-fault-harness.ts';
 
 /**
  * Issue 18, "with kills and faults": test/reliability/faults.test.ts (issue 8) on the Vertex AI backend. Whole
@@ -38,7 +35,6 @@ import { auditJobs, checkFinalOutputs, describeFaults, reportScenario } from '..
  */
 
 const vertex = { project: 'faults-project', location: 'us-central1', bucket: 'chargen-faults', prefix: 'chargen' };
-const emulatorLatency = { pendingMilliseconds: 100, runningMilliseconds: 200 };
 const baseFaults = createCiFaults('vertex-faults');
 /**
  * More retries and shorter backoffs than the defaults, as in faults.test.ts; and a short idle timeout on downloads:
@@ -58,13 +54,6 @@ const vertexFaultReasons: Record<string, RegExp> = {
   'Cloud Storage 429/503': /rateLimitExceeded|backendError/,
 };
 
-let harness: FaultHarness | undefined;
-let faultsDirectory: string;
-
-function requireHarness(): FaultHarness {
-  if (!harness) throw new Error('the emulator is not running');
-  return harness;
-}
 
 /** Nothing went to the Developer API's Files API, and one more run sends nothing and creates no job. */
 async function checkNothingLeft(options: { harness: FaultHarness; project: Project; runs: RunRecord[] }): Promise<void> {
@@ -95,28 +84,17 @@ function checkPaidOnce(options: { project: Project; statsBefore: EmulatorStats; 
   expect(answered, `lines answered (line errors drawn: ${lineErrors})\n${options.report}`).toBe(2 * options.project.inputs.length + lineErrors);
 }
 
-describe('a whole run on the Vertex AI backend under injected faults', () => {
-  beforeAll(async () => {
-    faultsDirectory = await mkdtemp(join(tmpdir(), 'chargen-vertex-faults-config-'));
-    const faultsPath = join(faultsDirectory, 'faults.json');
-    await writeFile(faultsPath, JSON.stringify(baseFaults, null, 2));
-    const emulator = await startEmulatorProcess({ faultsPath, ...emulatorLatency });
-    const admin = createEmulatorAdmin(emulator.baseUrl);
-    // No key anywhere: a Vertex backend needs none, and must not pick the Gemini API up from one.
-    const env = { GEMINI_API_KEY: '', GOOGLE_API_KEY: '' };
-    harness = { emulator, admin, config: { backend: 'vertex', vertex }, env, listJobs: () => admin.listPredictionJobs(vertex), projects: [] };
-  });
-  afterAll(async () => {
-    const code = await harness?.emulator.stop();
-    for (const directory of [...(harness?.projects ?? []), faultsDirectory]) await rm(directory, { recursive: true, force: true });
-    expect(code).toBe(0);
-  });
+const harness = useFaultHarness({
+  faults: baseFaults,
+  // No key anywhere: a Vertex backend needs none, and must not pick the Gemini API up from one.
+  backend: (admin) => ({ config: { backend: 'vertex', vertex }, env: { GEMINI_API_KEY: '', GOOGLE_API_KEY: '' }, listJobs: () => admin.listPredictionJobs(vertex) }),
+});
 
+describe('a whole run on the Vertex AI backend under injected faults', () => {
   it('A: 429/503s on Cloud Storage and Vertex AI, line errors, an EXPIRED and a FAILED job and a cut download: the run completes and nothing is lost', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
-    await admin.reset(); // faults as in the --faults file: dice from the seed, job outcomes armed again
+    await admin.reset(); // faults as in the --faults file: dice from the seed, job outcomes and the cut armed again
     const settings = { ...gemini, maxRounds: 5 };
     const project = await createProject(harness, { name: 'vertex-a', gemini: settings });
     const statsBefore = await admin.readStats();
@@ -141,7 +119,6 @@ describe('a whole run on the Vertex AI backend under injected faults', () => {
 
   it('C: a job EXPIRED with no round left dead-letters its lines by input and cause; reruns finish', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
     await admin.reset();
     await admin.replaceFaults({ ...baseFaults, seed: 'vertex-faults-c', jobOutcomes: [{ outcome: 'EXPIRED', displayNameContains: '-analyze-', count: 1 }] });
@@ -171,7 +148,6 @@ describe('a whole run on the Vertex AI backend under injected faults', () => {
 
   it('S: --mode sync under 429/503s on generateContent and Cloud Storage: every image made, each line paid once', async (context: TestContext) => {
     const startedAt = performance.now();
-    const harness = requireHarness();
     const { admin } = harness;
     await admin.reset();
     await admin.replaceFaults({ ...baseFaults, seed: 'vertex-faults-s' });
@@ -196,6 +172,6 @@ describe('a whole run on the Vertex AI backend under injected faults', () => {
   }, 90_000);
 
   it('leaves the emulator without a warning (an emulator bug would make every other check meaningless)', () => {
-    expect((harness?.emulator.stderr ?? []).filter((line) => /warning/i.test(line))).toEqual([]);
+    expect(harness.emulator.stderr.filter((line) => /warning/i.test(line))).toEqual([]);
   });
 });
