@@ -54,7 +54,6 @@ const vertexFaultReasons: Record<string, RegExp> = {
   'Cloud Storage 429/503': /rateLimitExceeded|backendError/,
 };
 
-
 /** Nothing went to the Developer API's Files API, and one more run sends nothing and creates no job. */
 async function checkNothingLeft(options: { harness: FaultHarness; project: Project; runs: RunRecord[] }): Promise<void> {
   const { harness, project, runs } = options;
