@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 /**
  * CRC-32C (Castagnoli), the checksum Google's download front end sends as `X-Goog-Hash: crc32c=<base64>` (recorded:
  * maruel/genai GenAsync-Video.yaml). Our own, slicing by 8: measured on this machine (64 MiB in 64 KiB pieces,
@@ -63,4 +64,11 @@ export function readCrc32cHeader(header: string | string[] | undefined): string 
     if (name?.toLowerCase() === 'crc32c' && rest.length > 0) return rest.join('=');
   }
   return undefined;
+}
+
+/** The crc32c of a file's bytes, read as a stream (never whole in memory). */
+export async function computeFileCrc32c(path: string): Promise<number> {
+  let crc = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) crc = updateCrc32c(crc, chunk);
+  return crc;
 }

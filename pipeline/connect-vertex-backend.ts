@@ -16,14 +16,15 @@ export const vertexCredentialsAdvice =
   'to use a running `chargen emulator` instead, set CHARGEN_BASE_URL to its address';
 
 /**
- * Pure: `vertex-<12 hex>`, from everything that decides where answers and jobs are: the project, location, bucket and
- * prefix, and the endpoint when it is not Google's. Another bucket or prefix is another backend (its job records and
- * uploads name other objects); the same settings give the same identity in every shell.
+ * Pure: `vertex-<12 hex>`, from what decides where jobs are: the project and location, and the endpoint when it is not
+ * Google's; the same settings give the same identity in every shell. Not the bucket nor the prefix: moving the files
+ * elsewhere must not forget the answers paid for (uploads and job records name their objects in full, and an upload
+ * in another place is not reused).
  */
 export function identifyVertexBackend(options: { target: VertexTarget; baseUrl?: string }): string {
-  const { project, location, bucket, prefix } = options.target;
+  const { project, location } = options.target;
   const baseUrl = options.baseUrl?.replace(/\/+$/, '') ?? null;
-  return `vertex-${hashCanonical({ project, location, bucket, prefix, baseUrl }).slice(0, 12)}`;
+  return `vertex-${hashCanonical({ project, location, baseUrl }).slice(0, 12)}`;
 }
 
 /** CHARGEN_BASE_URL from the environment, else from `.env` in `cwd` (read, never loaded), as the Gemini backend reads it. */

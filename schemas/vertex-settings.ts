@@ -13,6 +13,11 @@ export const vertexSettingsSchema = z
     bucket: z
       .string().min(1).optional()
       .refine((name) => !name?.startsWith('gs://'), { message: 'the bucket\'s name alone, without gs://' })
+      // Cloud Storage's naming rules (3 to 222 characters of lowercase letters, digits, -, _ and .), checked before
+      // anything is spent rather than at the first upload.
+      .refine((name) => name === undefined || name.startsWith('gs://') || /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(name), {
+        message: 'a Cloud Storage bucket name: 3 to 222 lowercase letters, digits, -, _ and ., starting and ending with a letter or digit',
+      })
       .describe('the Cloud Storage bucket for request files, results and reference images (its name, without gs://)'),
     prefix: z
       .string().min(1).default('chargen')

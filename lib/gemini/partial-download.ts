@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { updateCrc32c } from '../crc32c.ts';
+import { computeFileCrc32c } from '../crc32c.ts';
 
 /**
  * What a cut download leaves beside its `.part` so that the next attempt can go on with `Range: bytes=N-`: whose bytes
@@ -65,7 +64,5 @@ export async function writePartValidator(options: { destination: string; validat
 
 /** The CRC-32C of the part's bytes, to go on with while the rest arrives. */
 export async function computePartCrc32c(destination: string): Promise<number> {
-  let crc = 0;
-  for await (const chunk of createReadStream(partPath(destination)) as AsyncIterable<Buffer>) crc = updateCrc32c(crc, chunk);
-  return crc;
+  return computeFileCrc32c(partPath(destination));
 }

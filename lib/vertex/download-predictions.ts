@@ -1,7 +1,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import type { Bucket, Storage } from '@google-cloud/storage';
-import { DownloadError } from '../errors.ts';
+import { DownloadError, GeminiCallError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
 import { sumOf } from '../sum-of.ts';
 import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
@@ -19,8 +19,9 @@ export function isPredictionsFileName(baseName: string): boolean {
 }
 
 /** The directory's predictions files in name order, read a listed page at a time (with a delimiter, so sub-folders roll up). */
-async function listPredictionsFiles(options: { bucket: Bucket; folder: string; retry: StorageRetry; signal?: AbortSignal }): Promise<{ name: string; sizeBytes: number }[]> {
+async function listPredictionsFiles(options: { bucket: Bucket; folder: string; retry: StorageRetry; signal?: AbortSignal }): Promise<{ files: { name: string; sizeBytes: number }[]; others: string[] }> {
   const names: { name: string; sizeBytes: number }[] = [];
+  const others: string[] = [];
   let pageToken: string | undefined;
   do {
     const query = { prefix: options.folder, delimiter: '/', autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) };
@@ -30,11 +31,14 @@ async function listPredictionsFiles(options: { bucket: Bucket; folder: string; r
       ...(options.signal ? { signal: options.signal } : {}),
       call: () => options.bucket.getFiles(query),
     });
-    for (const file of files) if (isPredictionsFileName(file.name.slice(options.folder.length))) names.push({ name: file.name, sizeBytes: Number(file.metadata.size ?? 0) });
+    for (const file of files) {
+      if (isPredictionsFileName(file.name.slice(options.folder.length))) names.push({ name: file.name, sizeBytes: Number(file.metadata.size ?? 0) });
+      else if (others.length < 3) others.push(file.name.slice(options.folder.length));
+    }
     pageToken = (next as { pageToken?: string } | null)?.pageToken;
   } while (pageToken);
   // Listed in name order already; sorted again so the order never rests on the service's.
-  return names.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  return { files: names.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0)), others };
 }
 
 /**
@@ -97,7 +101,17 @@ export async function downloadPredictions(options: {
   const bucket = options.storage.bucket(bucketName);
   const folder = objectName === '' || objectName.endsWith('/') ? objectName : `${objectName}/`;
   const signal = options.signal ? { signal: options.signal } : {};
-  const listed = await listPredictionsFiles({ bucket, folder, retry: options.retry, ...signal });
+  const { files: listed, others } = await listPredictionsFiles({ bucket, folder, retry: options.retry, ...signal });
+  if (listed.length === 0 && others.length > 0) {
+    // Files under other names (the layout is unconfirmed of the real service) hold answers paid for: the job is left
+    // for a rerun to follow, never taken as one that answered nothing (its lines would be sent, and paid, again).
+    throw new GeminiCallError({
+      operation: `download ${options.outputDirectory}`,
+      status: undefined,
+      message: `${options.outputDirectory} holds no predictions*.jsonl but other files (${others.join(', ')}): chargen does not know how to read them; report it with their names`,
+      isRetryable: false,
+    });
+  }
   await options.reserveRoom?.(sumOf(listed, (file) => file.sizeBytes));
   const names = listed.map((file) => file.name);
   const partPath = `${options.destination}.part`;

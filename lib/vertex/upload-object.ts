@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { File, Storage } from '@google-cloud/storage';
+import { computeFileCrc32c, formatCrc32c } from '../crc32c.ts';
 import { GeminiCallError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
@@ -82,12 +83,14 @@ export async function uploadObjectOnce(options: {
     if (!(caught instanceof GeminiCallError) || caught.status !== 412) throw caught;
   }
   const [metadata] = await callStorageWithRetry({ operation: `get ${uri}`, retry: options.retry, call: () => file.getMetadata() });
-  const existingSize = Number(metadata.size);
-  if (existingSize !== size) {
+  // Its bytes, not only its size: a write whose check failed and whose object the client could not delete again
+  // leaves bytes of the right size that are not ours.
+  const sameBytes = Number(metadata.size) === size && (metadata.crc32c === undefined || metadata.crc32c === formatCrc32c(await computeFileCrc32c(options.path)));
+  if (!sameBytes) {
     throw new GeminiCallError({
       operation,
       status: 412,
-      message: `${uri} exists already with ${String(metadata.size)} bytes, not the ${size} bytes of this file: another file holds its name. Delete that object and run again.`,
+      message: `${uri} exists already with other bytes (${String(metadata.size)} bytes, crc32c ${String(metadata.crc32c)}) than this file's ${size}: another file holds its name. Delete that object and run again.`,
       isRetryable: false,
     });
   }

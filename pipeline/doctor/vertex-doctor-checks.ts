@@ -1,3 +1,4 @@
+import { toStorableUrl } from '../../lib/store/remember-backend.ts';
 import { randomBytes } from 'node:crypto';
 import { toGeminiCallError } from '../../lib/gemini/call-with-retry.ts';
 import { callStorageWithRetry } from '../../lib/vertex/call-storage.ts';
@@ -55,7 +56,8 @@ async function callStorage<T>(context: DoctorContext, operation: string, call: (
 export async function checkCredentials(context: DoctorContext): Promise<DoctorCheck & { principal?: string }> {
   const { storage } = requireVertex(context.backend);
   const baseUrl = context.backend.connection.baseUrl;
-  if (baseUrl) return { name: 'credentials', status: 'ok', detail: `none needed: CHARGEN_BASE_URL (${baseUrl}) takes a fixed token` };
+  // Named without what a URL may carry beside its address (user, password, query): the doctor's report is printed.
+  if (baseUrl) return { name: 'credentials', status: 'ok', detail: `none needed: CHARGEN_BASE_URL (${URL.canParse(baseUrl) ? toStorableUrl(baseUrl) : 'set'}) takes a fixed token` };
   const source = await findApplicationDefaultCredentials({ env: process.env });
   try {
     const token = await storage.authClient.getAccessToken();

@@ -105,6 +105,15 @@ describe('downloadPredictions through @google-cloud/storage', () => {
     );
   });
 
+  it('refuses a folder with files under other names and no predictions file: its answers are not taken for none', async () => {
+    await storage.bucket(bucketName).file('renamed/output_00001-of-00001.jsonl').save('{"status": ""}\n', { resumable: false });
+    const destination = join(directory, 'renamed.jsonl');
+    const error = await downloadPredictions({ storage, outputDirectory: toGcsUri(bucketName, 'renamed'), destination, idleTimeoutMilliseconds, retry: createCountingRetry() }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ isRetryable: false });
+    expect((error as Error).message).toContain('holds no predictions*.jsonl but other files (output_00001-of-00001.jsonl)');
+    expect(await exists(destination)).toBe(false);
+  });
+
   it('stops on an aborted signal, leaving neither the file nor its part', async () => {
     await putObjects({ 'predictions.jsonl': '{"n":1}\n' });
     const controller = new AbortController();

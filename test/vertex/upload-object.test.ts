@@ -70,8 +70,19 @@ describe('uploadObjectOnce through @google-cloud/storage', () => {
     const error = await uploadObjectOnce({ storage, bucket: bucketName, objectName: 'refs/taken', path, mimeType: 'image/png', retry }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GeminiCallError);
     expect(error).toMatchObject({ status: 412, isRetryable: false });
-    expect((error as Error).message).toContain(`gs://${bucketName}/refs/taken exists already with 12 bytes, not the 5000 bytes of this file`);
+    expect((error as Error).message).toContain(`gs://${bucketName}/refs/taken exists already with other bytes (12 bytes, crc32c`);
     expect(retry.waits()).toBe(0);
+  });
+
+  it('refuses a name held by other bytes of the same size (a write the client could not undo), judged by crc32c', async () => {
+    const mine = patternBytes(5_000, 4);
+    const theirs = Buffer.from(mine);
+    theirs[100] = (theirs[100] ?? 0) ^ 0xff;
+    await storage.bucket(bucketName).file('refs/same-size').save(theirs, { resumable: false });
+    const path = await writeLocal('same-size.png', mine);
+    const error = await uploadObjectOnce({ storage, bucket: bucketName, objectName: 'refs/same-size', path, mimeType: 'image/png', retry: createCountingRetry() }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 412, isRetryable: false });
+    expect((error as Error).message).toContain('exists already with other bytes (5000 bytes');
   });
 
   it('tries again after a 503 or a 429 to the first attempt, in one request or a resumable session', async () => {

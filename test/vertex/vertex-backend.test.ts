@@ -56,33 +56,38 @@ describe('backend "vertex" in the config', () => {
     expect(() => resolveConfig({ file, env: {}, flags: {} })).toThrow(/chargen\.config\.json: vertex\.bucket: backend "vertex" needs a Cloud Storage bucket/);
     const prefixed = { ...file, value: { backend: 'vertex', vertex: { project: 'p', bucket: 'gs://b' } } };
     expect(() => resolveConfig({ file: prefixed, env: {}, flags: {} })).toThrow(/vertex\.bucket: the bucket's name alone, without gs:\/\//);
+    for (const bucket of ['My_Bucket', 'b/folder', 'bucket ', 'ab']) {
+      const misnamed = { ...file, value: { backend: 'vertex', vertex: { project: 'p', bucket } } };
+      expect(() => resolveConfig({ file: misnamed, env: {}, flags: {} }), bucket).toThrow(/vertex\.bucket: a Cloud Storage bucket name: 3 to 222 lowercase letters/);
+    }
   });
 
   it('defaults location to global and prefix to chargen, and takes CHARGEN_BACKEND=vertex', () => {
-    const file = { path: join(folder, 'chargen.config.json'), value: { vertex: { project: 'p', bucket: 'b' } } };
+    const file = { path: join(folder, 'chargen.config.json'), value: { vertex: { project: 'p', bucket: 'b-1' } } };
     const config = resolveConfig({ file, env: { CHARGEN_BACKEND: 'vertex' }, flags: {} });
     expect(config.backend).toBe('vertex');
-    expect(config.vertex).toEqual({ project: 'p', location: 'global', bucket: 'b', prefix: 'chargen' });
+    expect(config.vertex).toEqual({ project: 'p', location: 'global', bucket: 'b-1', prefix: 'chargen' });
     // Another backend needs no vertex section.
     expect(resolveConfig({ env: {}, flags: { backend: 'gemini' } }).vertex).toEqual({ location: 'global', prefix: 'chargen' });
   });
 });
 
 describe('the Vertex backend identity', () => {
-  it('is the same for the same settings and differs by bucket, prefix, project, location and endpoint', () => {
+  it('is the same for the same settings, differs by project, location and endpoint, and not by bucket or prefix', () => {
     const identity = identifyVertexBackend({ target });
     expect(identity).toMatch(/^vertex-[0-9a-f]{12}$/);
     expect(identifyVertexBackend({ target: { ...target } })).toBe(identity);
+    // Moving the files to another bucket or folder keeps the answers already paid for.
+    expect(identifyVertexBackend({ target: { ...target, bucket: 'other-bucket' } })).toBe(identity);
+    expect(identifyVertexBackend({ target: { ...target, prefix: 'other/prefix' } })).toBe(identity);
     const others = [
-      identifyVertexBackend({ target: { ...target, bucket: 'other-bucket' } }),
-      identifyVertexBackend({ target: { ...target, prefix: 'other/prefix' } }),
       identifyVertexBackend({ target: { ...target, project: 'other-project' } }),
       identifyVertexBackend({ target: { ...target, location: 'global' } }),
       identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080' }),
     ];
-    expect(new Set([identity, ...others]).size).toBe(6);
+    expect(new Set([identity, ...others]).size).toBe(4);
     // A trailing slash is the same endpoint.
-    expect(identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080/' })).toBe(others[4]);
+    expect(identifyVertexBackend({ target, baseUrl: 'http://127.0.0.1:8080/' })).toBe(others[2]);
   });
 });
 

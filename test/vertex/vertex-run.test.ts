@@ -91,6 +91,21 @@ describe('chargen run on the Vertex AI backend (emulator)', () => {
     expect(after.requestsByModel).toEqual(before.requestsByModel);
   });
 
+  it('the files moved to another bucket and folder, nothing paid for is asked again', async () => {
+    const admin = createEmulatorAdmin(emulator.baseUrl);
+    const before = await admin.readStats();
+    const configPath = join(project, 'chargen.config.json');
+    await writeFile(configPath, JSON.stringify({ backend: 'vertex', vertex: { ...vertex, bucket: 'chargen-moved', prefix: 'moved' } }));
+    try {
+      const run = await runNodeProcess({ cwd: project, args: [chargenBinary, 'run', '--from', 'analyze', '--json'], env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ stages: { analyze: { requestsSent: 0 }, synthesize: { requestsSent: 0 } } });
+      expect((await admin.readStats()).requestsByModel).toEqual(before.requestsByModel);
+    } finally {
+      await writeFile(configPath, JSON.stringify({ backend: 'vertex', vertex }));
+    }
+  });
+
   it('status names the Vertex AI backend and finds no job running', async () => {
     const status = await runNodeProcess({ cwd: project, args: [chargenBinary, 'status'], env });
     expect(status.code, status.stderr + status.stdout).toBe(0);
