@@ -31,7 +31,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
  * Sends about half the body (encoded, if it is), then drops the connection: the client sees a body shorter than
  * content-length, which it must report as an error, never as a short file.
  */
-async function sendCut(options: { source: Readable; bytes: number; input: RouteInput }): Promise<void> {
+export async function sendCut(options: { source: Readable; bytes: number; input: RouteInput }): Promise<void> {
   const { source, input } = options;
   let remaining = Math.floor(options.bytes / 2);
   const limiter = new Transform({

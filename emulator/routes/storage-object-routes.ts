@@ -7,7 +7,7 @@ import type { StoredObject } from '../storage/object-store.ts';
 import { preconditionsHold, readPreconditions } from '../storage/preconditions.ts';
 import { conditionNotMet, noSuchObject, sendMediaError, sendStorageJson, StorageError } from '../storage/storage-error.ts';
 import { storageRoute, type StorageRouteInput } from '../storage/storage-route.ts';
-import { parseRangeHeader } from './download-route.ts';
+import { parseRangeHeader, sendCut } from './download-route.ts';
 import { sendObject } from './storage-upload-routes.ts';
 
 /** The live object the request names, its `generation` (if given) and its preconditions holding. */
@@ -53,17 +53,14 @@ async function sendMedia(context: EmulatorContext, input: StorageRouteInput, obj
     });
     return;
   }
-  if (range === undefined) {
-    input.response.writeHead(200, { ...mediaHeaders(object), 'content-length': String(object.size) });
-    await pipeline(context.storage.objects.openRead(object), input.response);
-    return;
-  }
-  input.response.writeHead(206, {
-    ...mediaHeaders(object),
-    'content-length': String(range.end - range.start + 1),
-    'content-range': `bytes ${range.start}-${range.end}/${object.size}`,
-  });
-  await pipeline(context.storage.objects.openRead(object, range), input.response);
+  // A `cutDownloads` fault cuts a media read as it cuts a Files API download: half the bytes, then the connection.
+  const cut = context.faults.takeDownloadCut();
+  const bytes = range === undefined ? object.size : range.end - range.start + 1;
+  if (range === undefined) input.response.writeHead(200, { ...mediaHeaders(object), 'content-length': String(bytes) });
+  else input.response.writeHead(206, { ...mediaHeaders(object), 'content-length': String(bytes), 'content-range': `bytes ${range.start}-${range.end}/${object.size}` });
+  const source = context.storage.objects.openRead(object, range);
+  if (cut) await sendCut({ source, bytes, input });
+  else await pipeline(source, input.response);
 }
 
 const objectPattern = /^\/storage\/v1\/b\/(?<bucket>[^/]+)\/o\/(?<object>.+)$/;

@@ -91,6 +91,18 @@ describe('the Cloud Storage wire', () => {
     expect(await emulator.stats()).toMatchObject({ storage: { objects: 1, bytes: 1234 }, faultsInjected: { '503:storage.objects.list': 1 } });
   });
 
+  it('cuts the next alt=media read under cutDownloads: its headers whole, half its body, then the connection; the read after is whole', async () => {
+    const bytes = Buffer.alloc(200_000, 7);
+    await fetch(`${base}/upload/storage/v1/b/wire/o?uploadType=media&name=results.jsonl`, { method: 'POST', body: bytes });
+    emulator.emulator.setFaults(faultConfigSchema.parse({ cutDownloads: 1 }));
+    const cut = await fetch(`${base}/storage/v1/b/wire/o/results.jsonl?alt=media`);
+    expect([cut.status, cut.headers.get('content-length')]).toEqual([200, String(bytes.length)]);
+    await expect(cut.arrayBuffer()).rejects.toThrow(/terminated/);
+    const whole = await fetch(`${base}/storage/v1/b/wire/o/results.jsonl?alt=media`, { headers: { range: 'bytes=100000-' } });
+    expect([whole.status, Buffer.from(await whole.arrayBuffer()).equals(bytes.subarray(100_000))]).toEqual([206, true]);
+    expect(await emulator.stats()).toMatchObject({ objectDownloads: 2, faultsInjected: { downloadCut: 1 } });
+  });
+
   it('writes the etag as the service does: base64 of the protobuf of generation and metageneration', () => {
     // Recorded: generation 1790789164648913 at metagenerations 2 and 3.
     expect(objectEtag(1_790_789_164_648_913, 2)).toBe('CNGTm8DplpcDEAI=');

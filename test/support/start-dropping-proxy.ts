@@ -25,9 +25,16 @@ function sendHalfThenDrop(answer: IncomingMessage, response: ServerResponse): vo
 /**
  * A network that goes away for some calls: each request `drops` picks has its connection cut before any answer (as a
  * lost route or a dead Wi-Fi does); each one `cuts` picks gets its answer's status, headers and about half its body,
- * then the connection is cut (as a download dropped part-way looks to a client); the rest reach `target` unchanged.
+ * then the connection is cut (as a download dropped part-way looks to a client); the rest reach `target` unchanged,
+ * `observes` seeing each.
  */
-export async function startDroppingProxy(options: { target: string; drops?: (request: IncomingMessage) => boolean; cuts?: (request: IncomingMessage) => boolean }): Promise<DroppingProxy> {
+export async function startDroppingProxy(options: {
+  target: string;
+  drops?: (request: IncomingMessage) => boolean;
+  cuts?: (request: IncomingMessage) => boolean;
+  /** Sees each forwarded request with its whole body, once sent on (what a client put on the wire). */
+  observes?: (request: IncomingMessage, body: Buffer) => void;
+}): Promise<DroppingProxy> {
   const target = new URL(options.target);
   let cuts = 0;
   const server = createServer((request, response) => {
@@ -44,6 +51,11 @@ export async function startDroppingProxy(options: { target: string; drops?: (req
       sendHalfThenDrop(answer, response);
     });
     upstream.on('error', () => response.destroy());
+    if (options.observes) {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => options.observes?.(request, Buffer.concat(chunks)));
+    }
     request.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
