@@ -1,4 +1,6 @@
+import type { Bucket, File } from '@google-cloud/storage';
 import { ChargenError, GeminiCallError, InterruptedError } from '../errors.ts';
+import { toGcsUri } from './vertex-bucket-layout.ts';
 import { callWithRetry, isConnectionError, type RetryEnvironment, type RetryPolicy } from '../gemini/call-with-retry.ts';
 
 export interface StorageRetry {
@@ -70,4 +72,23 @@ export async function callStorageWithRetry<T>(options: { operation: string; call
       }
     },
   });
+}
+
+/**
+ * The objects under `prefix`, a listed page at a time (each page retried as one call), so a caller never holds more
+ * than a page of them. With `delimiter: '/'` the objects of folders below roll up and are not listed.
+ */
+export async function* listObjectPages(options: { bucket: Bucket; prefix: string; delimiter?: string; pageSize?: number; retry: StorageRetry; signal?: AbortSignal }): AsyncGenerator<File[]> {
+  let pageToken: string | undefined;
+  do {
+    const query = { prefix: options.prefix, autoPaginate: false, maxResults: options.pageSize ?? 1000, ...(options.delimiter ? { delimiter: options.delimiter } : {}), ...(pageToken ? { pageToken } : {}) };
+    const [files, next] = await callStorageWithRetry({
+      operation: `list ${toGcsUri(options.bucket.name, options.prefix)}`,
+      retry: options.retry,
+      ...(options.signal ? { signal: options.signal } : {}),
+      call: () => options.bucket.getFiles(query),
+    });
+    yield files;
+    pageToken = (next as { pageToken?: string } | null)?.pageToken;
+  } while (pageToken);
 }

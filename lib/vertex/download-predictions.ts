@@ -4,7 +4,7 @@ import type { Bucket, Storage } from '@google-cloud/storage';
 import { DownloadError, GeminiCallError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
 import { sumOf } from '../sum-of.ts';
-import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
+import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, listObjectPages, type StorageRetry } from './call-storage.ts';
 import { parseGcsUri, toGcsUri } from './vertex-bucket-layout.ts';
 
 /**
@@ -22,21 +22,13 @@ export function isPredictionsFileName(baseName: string): boolean {
 async function listPredictionsFiles(options: { bucket: Bucket; folder: string; retry: StorageRetry; signal?: AbortSignal }): Promise<{ files: { name: string; sizeBytes: number }[]; others: string[] }> {
   const names: { name: string; sizeBytes: number }[] = [];
   const others: string[] = [];
-  let pageToken: string | undefined;
-  do {
-    const query = { prefix: options.folder, delimiter: '/', autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) };
-    const [files, next] = await callStorageWithRetry({
-      operation: `list ${toGcsUri(options.bucket.name, options.folder)}`,
-      retry: options.retry,
-      ...(options.signal ? { signal: options.signal } : {}),
-      call: () => options.bucket.getFiles(query),
-    });
+  const { bucket, folder: prefix, retry, signal } = options;
+  for await (const files of listObjectPages({ bucket, prefix, delimiter: '/', retry, ...(signal ? { signal } : {}) })) {
     for (const file of files) {
       if (isPredictionsFileName(file.name.slice(options.folder.length))) names.push({ name: file.name, sizeBytes: Number(file.metadata.size ?? 0) });
       else if (others.length < 3) others.push(file.name.slice(options.folder.length));
     }
-    pageToken = (next as { pageToken?: string } | null)?.pageToken;
-  } while (pageToken);
+  }
   // Listed in name order already; sorted again so the order never rests on the service's.
   return { files: names.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0)), others };
 }

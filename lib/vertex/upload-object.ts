@@ -6,7 +6,7 @@ import { computeFileCrc32c, formatCrc32c } from '../crc32c.ts';
 import { GeminiCallError } from '../errors.ts';
 import { createStall } from '../gemini/open-download-response.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
-import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, type StorageRetry } from './call-storage.ts';
+import { callStorageWithRetry, defaultIdleTimeoutMilliseconds, listObjectPages, type StorageRetry } from './call-storage.ts';
 import { toGcsUri } from './vertex-bucket-layout.ts';
 
 /**
@@ -133,10 +133,7 @@ export async function deleteObjectsUnder(options: {
 }): Promise<DeleteObjectsReport> {
   const bucket = options.storage.bucket(options.bucket);
   const report: DeleteObjectsReport = { deleted: 0, gone: 0, failed: [] };
-  let pageToken: string | undefined;
-  do {
-    const query = { prefix: options.prefix, autoPaginate: false, maxResults: options.pageSize ?? 1000, ...(pageToken ? { pageToken } : {}) };
-    const [files, next] = await callStorageWithRetry({ operation: `list ${toGcsUri(options.bucket, options.prefix)}`, retry: options.retry, call: () => bucket.getFiles(query) });
+  for await (const files of listObjectPages({ bucket, prefix: options.prefix, retry: options.retry, ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}) })) {
     await mapWithConcurrency({
       items: files,
       concurrency: options.concurrency ?? 8,
@@ -150,7 +147,6 @@ export async function deleteObjectsUnder(options: {
         }
       },
     });
-    pageToken = (next as { pageToken?: string } | null)?.pageToken;
-  } while (pageToken);
+  }
   return report;
 }
