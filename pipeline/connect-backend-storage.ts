@@ -8,6 +8,8 @@ import { uploadFiles, type UploadOutcome } from '../lib/gemini/upload-files.ts';
 import type { UploadRegistry } from '../lib/gemini/upload-registry.ts';
 import { deleteReferenceObjects, uploadReferences } from '../lib/vertex/upload-references.ts';
 import { createVertexBatchService } from '../lib/vertex/vertex-batch-service.ts';
+import { createGeminiBatchService } from '../lib/gemini/gemini-batch-service.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { GeminiSettings } from '../schemas/gemini-settings.ts';
 
 /** The network gone: one error for the run, not a failure per image. */
@@ -16,12 +18,11 @@ function requireOneReached(outcomes: Map<string, UploadOutcome>): Map<string, Up
   return outcomes;
 }
 
-/** Where a backend keeps the run's files: its uploads, their deletion, and (on Vertex AI) the batch service over them. */
+/** Where a backend keeps the run's files: its uploads, their deletion, and the batch service over them. */
 export interface BackendStorage {
   upload: UploadFunction;
   deleteUploads(sha256s: Iterable<string>): Promise<DeleteUploadsReport>;
-  /** Absent on the Gemini API, whose batch service the executor makes itself from the client. */
-  batchService?: BatchService;
+  batchService: BatchService;
 }
 
 /**
@@ -36,6 +37,7 @@ export function connectBackendStorage(options: {
   environment: ExecutorEnvironment;
   retry: { policy: RetryPolicy; environment: ExecutorEnvironment };
   signal: AbortSignal;
+  logger: Logger;
 }): BackendStorage {
   const { backend, registry, settings, environment, retry, signal } = options;
   const shared = { registry, concurrency: settings.uploadConcurrency, now: environment.now, retry };
@@ -50,6 +52,7 @@ export function connectBackendStorage(options: {
     };
   }
   return {
+    batchService: createGeminiBatchService({ client: backend.client, connection: backend.connection, workspace: options.workspace, settings, retry, now: environment.now, logger: options.logger }),
     upload: async (candidates, uploadOptions) =>
       requireOneReached(await uploadFiles({ ...shared, client: backend.client, candidates, signal, ...(uploadOptions?.refresh ? { refresh: uploadOptions.refresh } : {}) })),
     deleteUploads: (sha256s) => deleteUploads({ ...shared, client: backend.client, sha256s }),

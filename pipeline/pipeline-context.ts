@@ -138,7 +138,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
   });
   options.closers.push(() => registry.close());
   const retry = { policy: toRetryPolicy(settings), environment };
-  const files = connectBackendStorage({ backend, registry, settings, workspace: state, environment, retry, signal });
+  const files = connectBackendStorage({ backend, registry, settings, workspace: state, environment, retry, signal, logger });
   const inner =
     config.mode === 'sync'
       ? createSyncExecutor({ client: backend.client, workspace: state, settings, environment, logger })
@@ -151,7 +151,7 @@ async function connectForStages(options: ConnectOptions): Promise<ConnectedBacke
           logger,
           jobLimiter: createJobLimiter({ limit: settings.maxJobsInFlight }),
           storage,
-          ...(files.batchService ? { service: files.batchService } : {}),
+          service: files.batchService,
         });
   return {
     backend,

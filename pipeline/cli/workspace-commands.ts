@@ -82,11 +82,10 @@ export async function runCleanCommand(options: WorkspaceCommandOptions): Promise
   }
   return withBackend(options, async ({ backend, workspaceId }) => {
     const { retry } = backend;
-    const uploads = await readUploadRecords({ stateDirectory: backend.stateDirectory });
     const { vertex } = backend.backend;
     const report = vertex
       ? await cleanWorkspaceObjects({ ...vertex, workspaceId, stateDirectory: backend.stateDirectory, retry, now: retry.environment.now })
-      : await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads });
+      : await cleanWorkspaceFiles({ client: backend.backend.client, retry, workspaceDirectory: backend.stateDirectory, uploads: await readUploadRecords({ stateDirectory: backend.stateDirectory }) });
     if (options.flags.json) options.logger.print(JSON.stringify({ exitCode: 0, ...report, ...(answers ? { answersDropped: answers } : {}) }));
     else {
       if (answers) options.logger.print(`clean: stored answers deleted (${formatByteCount(answers.bytes)} in ${formatCount(answers.files, 'file')})`);
