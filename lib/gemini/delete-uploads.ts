@@ -57,17 +57,18 @@ export async function deleteUploads(options: {
   now: () => number;
   retry: { policy: RetryPolicy; environment: RetryEnvironment };
 }): Promise<DeleteUploadsReport> {
-  return deleteRegisteredUploads({
-    ...options,
-    remove: async (record) => {
-      try {
-        await callWithRetry({ operation: `files.delete ${record.name}`, call: () => options.client.files.delete({ name: record.name }), ...options.retry });
-        return 'deleted';
-      } catch (caught) {
-        const error = toGeminiCallError(`files.delete ${record.name}`, caught);
-        if (error.status !== 403 && error.status !== 404) throw error;
-        return 'gone';
-      }
-    },
-  });
+  return deleteRegisteredUploads({ ...options, remove: (record) => deleteFileIfPresent({ client: options.client, name: record.name, retry: options.retry }) });
+}
+
+/** Deletes a Files API file; one already gone (the API answers 403 or 404 for it) is fine. Other failures are thrown. */
+export async function deleteFileIfPresent(options: { client: GoogleGenAI; name: string; retry: { policy: RetryPolicy; environment: RetryEnvironment } }): Promise<'deleted' | 'gone'> {
+  const { client, name } = options;
+  try {
+    await callWithRetry({ operation: `files.delete ${name}`, call: () => client.files.delete({ name }), ...options.retry });
+    return 'deleted';
+  } catch (caught) {
+    const error = toGeminiCallError(`files.delete ${name}`, caught);
+    if (error.status !== 403 && error.status !== 404) throw error;
+    return 'gone';
+  }
 }

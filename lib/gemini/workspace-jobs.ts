@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { mapWithConcurrency } from '../map-with-concurrency.ts';
 import { callWithRetry, toGeminiCallError, type RetryEnvironment, type RetryPolicy } from './call-with-retry.ts';
 import { loadJobRecords, type JobRecord } from './job-record.ts';
+import { deleteFileIfPresent } from './delete-uploads.ts';
 import type { UploadRecord } from './upload-registry.ts';
 import { jobsDirectory } from '../store/workspace-layout.ts';
 
@@ -118,12 +119,10 @@ export async function cleanWorkspaceFiles(options: CallOptions & { workspaceDire
     concurrency: 8,
     work: async (name) => {
       try {
-        await callWithRetry({ operation: `files.delete ${name}`, call: () => options.client.files.delete({ name }), ...options.retry });
-        report.deleted.push(name);
+        report[await deleteFileIfPresent({ client: options.client, name, retry: options.retry })].push(name);
       } catch (caught) {
         const error = toGeminiCallError(`files.delete ${name}`, caught);
-        if (error.status === 403 || error.status === 404) report.gone.push(name);
-        else report.refused.push({ name, reason: error.status === 400 ? 'the API does not delete batch output files by name; it expires 48 h after the job' : error.message });
+        report.refused.push({ name, reason: error.status === 400 ? 'the API does not delete batch output files by name; it expires 48 h after the job' : error.message });
       }
     },
   });
