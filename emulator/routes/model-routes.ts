@@ -1,6 +1,7 @@
 import { invalidArgument, notFound, resourceExhausted } from '../api-error.ts';
 import { answerWithContext } from '../batch-runner.ts';
-import type { BatchJob, BatchSource } from '../batch-store.ts';
+import type { BatchSource } from '../batch-store.ts';
+import { startBatchJob } from '../start-batch-job.ts';
 import { versionPattern, type EmulatorContext, type Route, type RouteInput } from '../emulator-context.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendError, sendJson } from '../http-io.ts';
 import { findModel, supportsMethod, type ModelInfo } from '../model-catalog.ts';
@@ -81,23 +82,7 @@ async function createBatch(context: EmulatorContext, input: RouteInput): Promise
     );
   }
   const displayName = typeof batch['displayName'] === 'string' ? batch['displayName'] : undefined;
-  const outcome = context.faults.takeJobOutcome(displayName ?? '');
-  const job: BatchJob = {
-    id: context.generateId(36),
-    model: model.name,
-    ...(displayName !== undefined ? { displayName } : {}),
-    source,
-    createTime: context.clock.now(),
-    requestCount,
-    ...(outcome !== undefined ? { outcome } : {}),
-    processed: false,
-    published: false,
-    successfulCount: 0,
-    failedCount: 0,
-  };
-  context.batches.add(job);
-  context.stats.batchesCreated += 1;
-  context.scheduleAdvance(timings.pendingMilliseconds);
+  const job = startBatchJob(context, { store: context.batches, id: context.generateId(36), model: model.name, ...(displayName !== undefined ? { displayName } : {}), source, requestCount });
   sendJson(input.response, 200, toOperation(job, { context }));
 }
 

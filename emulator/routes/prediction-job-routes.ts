@@ -1,5 +1,6 @@
 import { notFound, type RpcStatus } from '../api-error.ts';
 import { computeCancelTime, stateOf, terminalStates, type BatchJob } from '../batch-store.ts';
+import { startBatchJob } from '../start-batch-job.ts';
 import type { EmulatorContext, Route, RouteInput } from '../emulator-context.ts';
 import { HttpRejection, isPlainObject, readJsonBody, sendJson } from '../http-io.ts';
 import { findModel, supportsMethod } from '../model-catalog.ts';
@@ -78,24 +79,15 @@ async function createPredictionJob(context: EmulatorContext, input: RouteInput):
   requireBearerToken(input);
   const body = await readJsonBody(input.request, { limitBytes: context.options.limits.maxInlineBatchBytes });
   const { modelId, uris, outputUriPrefix, displayName } = readCreateBody(body);
-  const outcome = context.faults.takeJobOutcome(displayName);
-  const job: BatchJob = {
+  const job = startBatchJob(context, {
+    store: context.predictionJobs,
     id: generateNumericId(context),
     model: modelId,
     displayName,
     source: { kind: 'storage', project: input.parameters['project'] ?? '', location: input.parameters['location'] ?? '', uris, outputUriPrefix },
-    createTime: context.clock.now(),
     // Counted as the lines are read: unlike the Gemini API, the input is not read at create.
     requestCount: 0,
-    ...(outcome !== undefined ? { outcome } : {}),
-    processed: false,
-    published: false,
-    successfulCount: 0,
-    failedCount: 0,
-  };
-  context.predictionJobs.add(job);
-  context.stats.batchesCreated += 1;
-  context.scheduleAdvance(context.timings().pendingMilliseconds);
+  });
   sendJson(input.response, 200, toPredictionJobResource(job, context));
 }
 
